@@ -1,0 +1,1 @@
+"""Gaussian-process Bayesian optimization and Hyperband oracles for tunecore."""

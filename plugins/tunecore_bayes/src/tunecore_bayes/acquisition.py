@@ -1,0 +1,202 @@
+"""Acquisition functions and their optimiser, for minimisation.
+
+Notation:
+    μ, σ  (m,)   GP posterior mean and standard deviation at m points.
+    y*           the best (smallest) observed value.
+    z            (y* - μ) / σ.
+    φ, Φ         standard normal density and distribution function.
+    EI           σ h(z),  h(z) = φ(z) + z Φ(z)           (Jones et al., 1998)
+    LCB          μ - β σ, Keras Tuner's "upper confidence bound" for minimisation.
+
+log EI = log σ + log h(z), with log h computed as in Ament et al., "Unexpected
+Improvements to Expected Improvement for Bayesian Optimization" (NeurIPS 2023),
+eq. 9, so that it stays finite and monotone far into the tail:
+    z > -1           log h(z) directly,
+    -1/√ε < z ≤ -1   -z²/2 - ½ log 2π + log1mexp(log(erfcx(-z/√2) |z|) + ½ log(π/2)),
+    z ≤ -1/√ε        -z²/2 - ½ log 2π - 2 log |z|,
+where ε is the machine epsilon and log1mexp(w) = log(1 - eʷ). Its derivative is
+d log h / dz = Φ(z) / h(z), evaluated on the same branches.
+
+The optimiser minimises a score, -log EI or LCB, over a box: Sobol candidates and
+perturbations of the incumbent are scored in one batch, then L-BFGS-B refines the
+best few jointly, using ∂score/∂x = ∂score/∂μ ∂μ/∂x + ∂score/∂σ ∂σ/∂x.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.optimize
+import scipy.spatial.distance
+import scipy.special
+import scipy.stats.qmc
+
+_LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
+_SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
+_NEG_INV_SQRT_EPS = -1.0 / np.sqrt(np.finfo(float).eps)
+_INCUMBENT_FRACTION = 8
+_INCUMBENT_SCALE = 0.05
+_LOCAL_OPTIONS = {"maxiter": 30}
+_SAME_POINT = 1e-9
+
+
+def log_expected_improvement(mean, std, best, return_grad=False):
+    """Logarithm of the expected improvement below ``best``.
+
+    Args:
+        mean: Posterior means, shape (m,).
+        std: Posterior standard deviations, positive, shape (m,).
+        best: The incumbent (smallest observed) value.
+        return_grad: Also return the partial derivatives.
+
+    Returns:
+        log EI, shape (m,); with ``return_grad`` also ``(d/dmean, d/dstd)``, each
+        of shape (m,).
+    """
+    mean, std = np.asarray(mean, dtype=float), np.asarray(std, dtype=float)
+    z = (best - mean) / std
+    log_h, dlog_h = _log_h(z)
+    value = np.log(std) + log_h
+    if not return_grad:
+        return value
+    return value, -dlog_h / std, (1.0 - dlog_h * z) / std
+
+
+def upper_confidence_bound(mean, std, beta=2.6):
+    """Keras Tuner's confidence bound for minimisation, ``mean - beta * std``; lower is better.
+
+    Args:
+        mean: Posterior means, shape (m,).
+        std: Posterior standard deviations, shape (m,).
+        beta: Weight of the standard deviation (exploration).
+
+    Returns:
+        The bound, shape (m,).
+    """
+    return np.asarray(mean, dtype=float) - beta * np.asarray(std, dtype=float)
+
+
+def optimize_acquisition(
+    gp,
+    d,
+    kind="ei",
+    beta=2.6,
+    n_candidates=1024,
+    n_local=5,
+    rng=None,
+    round_fn=None,
+    exclude=None,
+    bounds=None,
+):
+    """Finds the point that maximises log EI (or minimises the LCB) under a fitted GP.
+
+    Args:
+        gp: A fitted ``GaussianProcess``.
+        d: Number of input columns.
+        kind: ``"ei"`` for log expected improvement, ``"ucb"`` for ``mean - beta * std``.
+        beta: Exploration weight of ``"ucb"``.
+        n_candidates: Number of Sobol candidates scored in one batch.
+        n_local: Number of best candidates refined by L-BFGS-B.
+        rng: Seed or ``numpy.random.Generator``.
+        round_fn: Maps points of shape (k, d) onto the feasible discrete encoding;
+            the acquisition is only ever compared at rounded points.
+        exclude: Encoded points already evaluated or pending, shape (k, d); the
+            result differs from each by more than 1e-9 in some coordinate.
+        bounds: ``(low, high)`` per column, shape (d, 2); defaults to [0, 1]^d.
+
+    Returns:
+        The chosen point, shape (d,), or None when every candidate is excluded.
+
+    Raises:
+        ValueError: If ``kind`` is unknown.
+    """
+    if kind not in ("ei", "ucb"):
+        raise ValueError(f"Unknown acquisition kind {kind!r}; expected 'ei' or 'ucb'.")
+    rng = np.random.default_rng(rng)
+    box = np.array([(0.0, 1.0)] * d if bounds is None else bounds, dtype=float)
+    lower, upper = box[:, 0], box[:, 1]
+    round_fn = round_fn or (lambda X: X)
+
+    def score(X, return_grad=False):
+        if not return_grad:
+            mean, std = gp.predict(X)
+            if kind == "ei":
+                return -log_expected_improvement(mean, std, gp.y_best)
+            return upper_confidence_bound(mean, std, beta)
+        mean, std, dmean, dstd = gp.predict(X, return_grad=True)
+        if kind == "ei":
+            value, dvalue_dmean, dvalue_dstd = log_expected_improvement(mean, std, gp.y_best, True)
+            return -value, -(dvalue_dmean[:, None] * dmean + dvalue_dstd[:, None] * dstd)
+        return upper_confidence_bound(mean, std, beta), dmean - beta * dstd
+
+    sobol = scipy.stats.qmc.Sobol(d, scramble=True, seed=rng)
+    n_sobol = n_candidates
+    candidates = lower + (upper - lower) * sobol.random_base2(int(np.ceil(np.log2(n_sobol))))[:n_sobol]
+    near = gp.X_best + _INCUMBENT_SCALE * (upper - lower) * rng.standard_normal(
+        (max(n_candidates // _INCUMBENT_FRACTION, 1), d)
+    )
+    candidates = round_fn(np.clip(np.vstack([candidates, near]), lower, upper))
+    scores = score(candidates)
+
+    starts = np.argsort(scores)[:n_local]
+    if np.all(starts < n_sobol):
+        starts[-1] = n_sobol + np.argmin(scores[n_sobol:])
+    local = _minimize_jointly(score, candidates[starts], lower, upper)
+    local = round_fn(local)
+    candidates = np.vstack([candidates, local])
+    scores = np.concatenate([scores, score(local)])
+
+    order = np.argsort(scores)
+    if exclude is not None and len(exclude):
+        distance = scipy.spatial.distance.cdist(candidates[order], np.atleast_2d(exclude), "chebyshev")
+        order = order[distance.min(axis=1) > _SAME_POINT]
+    return candidates[order[0]] if len(order) else None
+
+
+def _minimize_jointly(score, starts, lower, upper):
+    """Runs one L-BFGS-B on the sum of the scores of all starts, whose terms are independent."""
+    k, d = starts.shape
+
+    def objective(flat):
+        value, grad = score(flat.reshape(k, d), return_grad=True)
+        return value.sum(), grad.ravel()
+
+    result = scipy.optimize.minimize(
+        objective,
+        starts.ravel(),
+        jac=True,
+        method="L-BFGS-B",
+        bounds=list(zip(np.tile(lower, k), np.tile(upper, k))),
+        options=_LOCAL_OPTIONS,
+    )
+    return np.clip(result.x.reshape(k, d), lower, upper)
+
+
+def _log_h(z):
+    """Returns log h(z) and d log h / dz, elementwise, on the branches of Ament et al."""
+    log_h = np.empty_like(z)
+    dlog_h = np.empty_like(z)
+
+    upper = z > -1.0
+    zu = z[upper]
+    cdf = scipy.special.ndtr(zu)
+    h = np.exp(-0.5 * zu**2 - _LOG_SQRT_2PI) + zu * cdf
+    log_h[upper] = np.log(h)
+    dlog_h[upper] = cdf / h
+
+    middle = ~upper & (z > _NEG_INV_SQRT_EPS)
+    zm = z[middle]
+    mills = _SQRT_HALF_PI * scipy.special.erfcx(-zm / np.sqrt(2.0))
+    log_one_plus_zq = _log1mexp(np.log(-zm * mills))
+    log_h[middle] = -0.5 * zm**2 - _LOG_SQRT_2PI + log_one_plus_zq
+    dlog_h[middle] = mills / np.exp(log_one_plus_zq)
+
+    tail = ~upper & ~middle
+    zt = z[tail]
+    log_h[tail] = -0.5 * zt**2 - _LOG_SQRT_2PI - 2.0 * np.log(-zt)
+    dlog_h[tail] = -zt - 2.0 / zt
+    return log_h, dlog_h
+
+
+def _log1mexp(w):
+    """log(1 - exp(w)) for w < 0, accurate on both sides of -log 2 (Mächler, 2012)."""
+    return np.where(w > -np.log(2.0), np.log(-np.expm1(w)), np.log1p(-np.exp(w)))

@@ -1,0 +1,303 @@
+"""Gaussian-process regression on the unit cube, with MAP-fitted hyperparameters.
+
+Follows Rasmussen & Williams, *Gaussian Processes for Machine Learning* (2006),
+Algorithm 2.1 and eq. 5.9; the hyperparameter priors are Optuna's ``GPSampler``.
+
+Notation:
+    X  (n, d)   observed inputs, already encoded into [0, 1]^d.
+    y  (n,)     observed outputs; modelled as ỹ = (y - m) / s, m and s their
+                mean and standard deviation.
+    Xq (m, d)   query inputs.
+    ℓ  (d,)     ARD length scales;  a  signal variance;  σ²  noise variance.
+    θ           (log ℓ, log a, log σ²), what L-BFGS-B optimises, σ² ≥ noise floor.
+
+    r(x, x')  = ‖(x - x') / ℓ‖
+    c(r)      = (1 + √5 r) exp(-√5 r)
+    k(x, x')  = a (1 + √5 r + 5/3 r²) exp(-√5 r)              Matérn-5/2
+    K         = k(X, X) + σ² I = L Lᵀ,    α = K⁻¹ ỹ
+    log p(ỹ | θ)    = -½ ỹᵀα - Σᵢ log Lᵢᵢ - n/2 log 2π
+    ∂ log p / ∂θⱼ   = ½ tr((ααᵀ - K⁻¹) ∂K/∂θⱼ)
+    log prior(θ)    = Σᵢ -0.1 (ℓᵢ² + ℓᵢ⁻²) + (log a - a) + (0.1 log σ² - 30 σ²)
+
+The Matérn derivatives never divide by r:
+    ∂k/∂log ℓᵢ = 5/3 a c(r) (xᵢ - x'ᵢ)² / ℓᵢ²
+    ∂k/∂xᵢ     = -5/3 a c(r) (xᵢ - x'ᵢ) / ℓᵢ²
+
+Posterior of the latent f at Xq (noise excluded), with k* = k(X, Xq) (n, m):
+    μ = k*ᵀ α,    v = a - k*ᵀ K⁻¹ k*,    reported as mean = m + s μ, std = s √v.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.linalg
+import scipy.optimize
+import scipy.spatial.distance
+
+_SQRT5 = np.sqrt(5.0)
+_LOG_2PI = np.log(2.0 * np.pi)
+_LOG_LENGTHSCALE_BOUNDS = (np.log(1e-3), np.log(1e3))
+_LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
+_MAX_LOG_NOISE = np.log(2.0)
+_MIN_VARIANCE = 1e-12
+_FIT_OPTIONS = {"maxiter": 200}
+
+
+@dataclasses.dataclass(frozen=True)
+class GPParams:
+    """Kernel hyperparameters, in log space, for standardised outputs.
+
+    Attributes:
+        log_lengthscales: Log ARD length scales log ℓ, shape (d,).
+        log_amplitude: Log signal variance log a.
+        log_noise: Log noise variance log σ².
+    """
+
+    log_lengthscales: np.ndarray
+    log_amplitude: float
+    log_noise: float
+
+    def to_vector(self) -> np.ndarray:
+        """Returns θ = (log ℓ, log a, log σ²), shape (d + 2,)."""
+        return np.concatenate([self.log_lengthscales, [self.log_amplitude, self.log_noise]])
+
+    @classmethod
+    def from_vector(cls, theta: np.ndarray) -> GPParams:
+        """Builds parameters from θ = (log ℓ, log a, log σ²)."""
+        theta = np.asarray(theta, dtype=float)
+        return cls(theta[:-2].copy(), float(theta[-2]), float(theta[-1]))
+
+
+class GaussianProcess:
+    """Zero-mean GP on standardised outputs with a Matérn-5/2 ARD kernel.
+
+    Args:
+        noise_floor: Smallest noise variance (in standardised units) the fit may
+            choose; keeps K well conditioned for deterministic objectives.
+        seed: Seed or generator for the random restart of a cold fit.
+
+    Attributes:
+        params: The fitted ``GPParams``; set by ``fit``.
+    """
+
+    def __init__(self, noise_floor=1e-6, seed=None):
+        self.noise_floor = noise_floor
+        self.seed = seed
+
+    def fit(self, X, y, warm_start: GPParams | None = None) -> GaussianProcess:
+        """Fits hyperparameters by maximising the log posterior, then conditions on the data.
+
+        Args:
+            X: Inputs in [0, 1]^d, shape (n, d).
+            y: Outputs to model, shape (n,).
+            warm_start: Parameters to start L-BFGS-B from, typically the previous
+                fit's. Without them the fit starts from the prior's mode and from one
+                random point, and keeps the better result.
+
+        Returns:
+            self.
+
+        Raises:
+            ValueError: If X and y disagree in length, X is empty, or ``warm_start``
+                has the wrong number of length scales.
+        """
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        y = np.asarray(y, dtype=float).ravel()
+        if len(X) == 0 or len(X) != len(y):
+            raise ValueError(
+                f"fit needs as many outputs as inputs, at least one; got X of shape "
+                f"{X.shape} and y of shape {y.shape}."
+            )
+        d = X.shape[1]
+        self._y_mean = float(y.mean())
+        std = float(y.std())
+        self._y_std = std if std > 0 else 1.0
+        self._X = X
+        self._y = y
+        self._z = (y - self._y_mean) / self._y_std
+
+        if warm_start is not None:
+            if len(warm_start.log_lengthscales) != d:
+                raise ValueError(
+                    f"warm_start has {len(warm_start.log_lengthscales)} length scales; "
+                    f"the inputs have d={d} columns."
+                )
+            starts = [warm_start.to_vector()]
+        else:
+            rng = np.random.default_rng(self.seed)
+            random_start = np.concatenate(
+                [rng.uniform(np.log(0.1), np.log(2.0), d), [rng.uniform(-1.0, 1.0), np.log(1e-3)]]
+            )
+            starts = [np.concatenate([np.zeros(d), [0.0, np.log(1e-3)]]), random_start]
+
+        bounds = self._bounds(d)
+        lower, upper = np.array(bounds).T
+        best = None
+        for theta0 in starts:
+            result = scipy.optimize.minimize(
+                self._negative_log_posterior,
+                np.clip(theta0, lower, upper),
+                jac=True,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options=_FIT_OPTIONS,
+            )
+            if best is None or result.fun < best.fun:
+                best = result
+        self.params = GPParams.from_vector(best.x)
+        self._condition()
+        return self
+
+    def log_posterior(self, params: GPParams | None = None, return_grad=False):
+        """Log marginal likelihood plus log prior of the fitted data, up to a constant.
+
+        Args:
+            params: Hyperparameters to evaluate; defaults to the fitted ones.
+            return_grad: Also return the gradient with respect to θ.
+
+        Returns:
+            The log posterior, and with ``return_grad`` its gradient, shape (d + 2,).
+        """
+        theta = (self.params if params is None else params).to_vector()
+        value, grad = self._negative_log_posterior(theta)
+        return (-value, -grad) if return_grad else -value
+
+    def predict(self, Xq, return_grad=False):
+        """Posterior mean and standard deviation of the latent function.
+
+        Args:
+            Xq: Query inputs, shape (m, d).
+            return_grad: Also return the gradients with respect to the inputs.
+
+        Returns:
+            ``(mean, std)``, each of shape (m,), in the units of the fitted y; with
+            ``return_grad`` also ``(dmean, dstd)``, each of shape (m, d).
+        """
+        Xq = np.atleast_2d(np.asarray(Xq, dtype=float))
+        lengthscales, amplitude, _ = self._unpack(self.params.to_vector())
+        scaled_X, scaled_q = self._X / lengthscales, Xq / lengthscales
+        r = scipy.spatial.distance.cdist(scaled_q, scaled_X)
+        c = (1.0 + _SQRT5 * r) * np.exp(-_SQRT5 * r)
+        k_star = amplitude * (c + 5.0 / 3.0 * r**2 * np.exp(-_SQRT5 * r))
+        mu = k_star @ self._alpha
+        chol = self._chol[0]
+        v = scipy.linalg.solve_triangular(chol, k_star.T, lower=True, check_finite=False)
+        var = amplitude - np.sum(v**2, axis=0)
+        clipped = var < _MIN_VARIANCE
+        sd = np.sqrt(np.where(clipped, _MIN_VARIANCE, var))
+        mean, std = self._y_mean + self._y_std * mu, self._y_std * sd
+        if not return_grad:
+            return mean, std
+
+        # ∂k*/∂xq = -5/3 a c (xq - X) / ℓ², contracted with α for μ and with K⁻¹k* for v.
+        beta = scipy.linalg.solve_triangular(chol, v, lower=True, trans="T", check_finite=False)
+        scale = -5.0 / 3.0 * amplitude / lengthscales**2
+        dmu = scale * _weighted_differences(c * self._alpha, Xq, self._X)
+        dvar = -2.0 * scale * _weighted_differences(c * beta.T, Xq, self._X)
+        dsd = np.where(clipped[:, None], 0.0, dvar / (2.0 * sd[:, None]))
+        return mean, std, self._y_std * dmu, self._y_std * dsd
+
+    def posterior_condition(self, X_extra, y_extra) -> GaussianProcess:
+        """Returns a GP with the same hyperparameters and standardisation, and more data.
+
+        Used for pending points (kriging believer, constant liar): the extra
+        observations count as data, also for ``y_best``. Nothing is refitted.
+
+        Args:
+            X_extra: Extra inputs, shape (k, d).
+            y_extra: Their outputs, shape (k,), in the units of the fitted y.
+
+        Returns:
+            A new, conditioned ``GaussianProcess``; ``self`` is unchanged.
+        """
+        other = GaussianProcess(self.noise_floor, self.seed)
+        other.params = self.params
+        other._y_mean, other._y_std = self._y_mean, self._y_std
+        other._X = np.vstack([self._X, np.atleast_2d(np.asarray(X_extra, dtype=float))])
+        other._y = np.concatenate([self._y, np.asarray(y_extra, dtype=float).ravel()])
+        other._z = (other._y - other._y_mean) / other._y_std
+        other._condition()
+        return other
+
+    @property
+    def y_best(self) -> float:
+        """The smallest observed output, in the units of the fitted y."""
+        return float(self._y.min())
+
+    @property
+    def X_best(self) -> np.ndarray:
+        """The input of the smallest observed output, shape (d,)."""
+        return self._X[np.argmin(self._y)]
+
+    def _bounds(self, d):
+        return [_LOG_LENGTHSCALE_BOUNDS] * d + [
+            _LOG_AMPLITUDE_BOUNDS,
+            (np.log(self.noise_floor), max(_MAX_LOG_NOISE, np.log(self.noise_floor))),
+        ]
+
+    @staticmethod
+    def _unpack(theta):
+        return np.exp(theta[:-2]), np.exp(theta[-2]), np.exp(theta[-1])
+
+    def _condition(self):
+        theta = self.params.to_vector()
+        lengthscales, amplitude, noise = self._unpack(theta)
+        K = _matern(self._X / lengthscales, amplitude)[0]
+        self._chol = _cholesky(K, noise)
+        self._alpha = scipy.linalg.cho_solve(self._chol, self._z)
+
+    def _negative_log_posterior(self, theta):
+        lengthscales, amplitude, noise = self._unpack(theta)
+        X, z = self._X, self._z
+        n = len(z)
+        scaled = X / lengthscales
+        K, c = _matern(scaled, amplitude)
+        chol = _cholesky(K, noise)
+        alpha = scipy.linalg.cho_solve(chol, z)
+        W = np.outer(alpha, alpha) - scipy.linalg.cho_solve(chol, np.eye(n))
+        log_likelihood = -0.5 * z @ alpha - np.log(np.diag(chol[0])).sum() - 0.5 * n * _LOG_2PI
+
+        M = W * c * (5.0 / 3.0 * amplitude)
+        squared_differences = 2.0 * (M.sum(axis=1) @ scaled**2) - 2.0 * np.sum(scaled * (M @ scaled), axis=0)
+        grad = np.empty_like(theta)
+        grad[:-2] = 0.5 * squared_differences
+        grad[-2] = 0.5 * np.sum(W * K)
+        grad[-1] = 0.5 * noise * np.trace(W)
+
+        log_prior = (
+            -0.1 * np.sum(lengthscales**2 + lengthscales**-2)
+            + (np.log(amplitude) - amplitude)
+            + (0.1 * np.log(noise) - 30.0 * noise)
+        )
+        grad[:-2] += -0.2 * (lengthscales**2 - lengthscales**-2)
+        grad[-2] += 1.0 - amplitude
+        grad[-1] += 0.1 - 30.0 * noise
+        return -(log_likelihood + log_prior), -grad
+
+
+def _matern(scaled, amplitude):
+    """Returns the noise-free kernel matrix of length-scaled inputs and its c(r)."""
+    r = scipy.spatial.distance.cdist(scaled, scaled)
+    decay = np.exp(-_SQRT5 * r)
+    c = (1.0 + _SQRT5 * r) * decay
+    return amplitude * (c + 5.0 / 3.0 * r**2 * decay), c
+
+
+def _weighted_differences(weights, Xq, X):
+    """Returns Σⱼ weights[q, j] (Xq[q] - X[j]), shape (m, d), for weights of shape (m, n)."""
+    return weights.sum(axis=1)[:, None] * Xq - weights @ X
+
+
+def _cholesky(K, noise):
+    """Cholesky factor of K + σ² I, adding jitter until it is positive definite."""
+    jitter = 0.0
+    for attempt in range(6):
+        try:
+            return scipy.linalg.cho_factor(K + (noise + jitter) * np.eye(len(K)), lower=True)
+        except np.linalg.LinAlgError:
+            jitter = 1e-8 * np.mean(np.diag(K)) * 10.0**attempt
+    raise np.linalg.LinAlgError(
+        f"Kernel matrix of {len(K)} points is not positive definite even with jitter {jitter:g}."
+    )

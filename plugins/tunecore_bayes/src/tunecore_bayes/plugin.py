@@ -1,0 +1,3 @@
+"""tunecore-bayes's hook implementations (registered through the `tunecore` entry point)."""
+
+from tunecore.plugins import hookimpl  # noqa: F401

@@ -1,0 +1,1 @@
+"""The Keras tuner for tunecore (Keras 3 on TensorFlow)."""

@@ -1,0 +1,1 @@
+"""The cross-validating scikit-learn tuner for tunecore."""

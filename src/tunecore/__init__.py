@@ -1,0 +1,41 @@
+"""tunecore: hyperparameter tuning with Keras Tuner's API, on a plugin core.
+
+Keras Tuner code runs with ``import tunecore as kt``. The Keras tuners
+(``kt.RandomSearch``, ``kt.Hyperband``...), the scikit-learn tuner and the
+Bayesian oracles come from plugins, resolved by name when first used.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from tunecore import errors, executors, oracles, tuners
+from tunecore.errors import PluginNotFoundError
+from tunecore.hypermodel import HyperModel
+from tunecore.hyperparameters import HyperParameters
+from tunecore.objective import Objective
+from tunecore.plugins import hookimpl
+from tunecore.trial import Trial, TrialStatus
+from tunecore.tuners import BaseTuner, FunctionTuner, tune
+
+try:
+    __version__ = version("tunecore")
+except PackageNotFoundError:  # running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "BaseTuner", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Trial",
+    "TrialStatus", "errors", "executors", "hookimpl", "oracles", "tune", "tuners",
+]
+
+
+class _MissingComponent(PluginNotFoundError, AttributeError):
+    pass
+
+
+def __getattr__(name):
+    """Plugin-provided tuners by Keras Tuner's names: ``Tuner``, ``RandomSearch``..."""
+    if name.startswith("_"):
+        raise AttributeError(name)
+    try:
+        return tuners.get(name)
+    except PluginNotFoundError as exc:
+        raise _MissingComponent(str(exc)) from None

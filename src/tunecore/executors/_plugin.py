@@ -1,0 +1,9 @@
+"""The built-in executors, registered like any plugin's."""
+
+from tunecore.plugins import hookimpl
+
+
+@hookimpl
+def tunecore_register_executors(register):
+    register("inprocess", "tunecore.executors.inprocess:InProcessExecutor", aliases=("serial",))
+    register("process", "tunecore.executors.process:ProcessPoolExecutor", aliases=("processes",))

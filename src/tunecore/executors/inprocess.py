@@ -1,0 +1,25 @@
+"""Run each trial in the driver process, one at a time."""
+
+import concurrent.futures
+
+from tunecore.executors.base import Executor
+
+
+class InProcessExecutor(Executor):
+    """The default: trials run synchronously in the calling process.
+
+    Metric reports reach the oracle live, so an oracle can stop a trial early.
+    """
+
+    def start(self, runner):
+        self._runner = runner
+
+    def submit(self, trial):
+        future = concurrent.futures.Future()
+        try:
+            future.set_result(self._runner(trial))
+        except BaseException as exc:
+            if isinstance(exc, (KeyboardInterrupt, SystemExit)):
+                raise
+            future.set_exception(exc)
+        return future

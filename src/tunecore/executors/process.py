@@ -1,0 +1,66 @@
+"""Run trials in a pool of local worker processes."""
+
+import concurrent.futures
+import multiprocessing
+import os
+
+from tunecore.executors.base import Executor
+from tunecore.executors.payload import dump_runner, load_runner
+
+_runner = None
+
+
+def _install(payload):
+    global _runner
+    _runner = load_runner(payload)
+
+
+def _run(trial):
+    return _runner(trial)
+
+
+class ProcessPoolExecutor(Executor):
+    """Trials run in ``max_workers`` spawned processes on this machine.
+
+    The runner (hypermodel and fit arguments) is pickled once with cloudpickle
+    and installed in each worker when it starts. A worker that dies fails its
+    trial as retryable and the pool is rebuilt.
+
+    Args:
+        max_workers: Trials run at once; defaults to the number of CPUs.
+    """
+
+    remote = True
+
+    def __init__(self, max_workers=None):
+        self.capacity = max_workers or os.cpu_count() or 1
+        self._pool = None
+        self._payload = None
+
+    def start(self, runner):
+        self._payload = dump_runner(runner)
+        self._pool = self._new_pool()
+
+    def submit(self, trial):
+        try:
+            return self._pool.submit(_run, trial)
+        except concurrent.futures.process.BrokenProcessPool:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = self._new_pool()
+            return self._pool.submit(_run, trial)
+
+    def shutdown(self, cancel=False):
+        if self._pool is not None:
+            if cancel:
+                for process in list(getattr(self._pool, "_processes", {}).values()):
+                    process.terminate()
+            self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
+            self._pool = None
+
+    def _new_pool(self):
+        return concurrent.futures.ProcessPoolExecutor(
+            max_workers=self.capacity,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_install,
+            initargs=(self._payload,),
+        )

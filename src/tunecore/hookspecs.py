@@ -1,0 +1,68 @@
+"""The whole plugin contract of tunecore.
+
+A plugin is a module of functions decorated with ``@tunecore.hookimpl`` whose
+names match the specifications below, published under the ``tunecore``
+entry-point group::
+
+    [project.entry-points.tunecore]
+    my_oracle = "my_package.plugin"
+
+Registration hooks are called once, when the plugin manager is first built.
+Each receives a ``register(name, factory, aliases=())`` callback. ``factory`` is
+a class, or a ``"package.module:Class"`` string imported on first use, so that
+discovering plugins never imports a heavy framework such as TensorFlow.
+``aliases`` are other names that resolve to the same factory (for instance
+Keras Tuner's class names); they do not appear in listings.
+
+Lifecycle hooks are called by the search loop in the driver process, in the
+order of events, with the tuner that runs the search. They are observers: their
+return values are ignored and an exception raised by one stops the search.
+"""
+
+import pluggy
+
+hookspec = pluggy.HookspecMarker("tunecore")
+
+
+@hookspec
+def tunecore_register_oracles(register):
+    """Register oracles by name, e.g. ``register("random", RandomSearch)``."""
+
+
+@hookspec
+def tunecore_register_tuners(register):
+    """Register tuners by name, e.g. ``register("sklearn", "pkg.tuner:Sklearn")``."""
+
+
+@hookspec
+def tunecore_register_executors(register):
+    """Register trial executors by name, e.g. ``register("process", ProcessPoolExecutor)``.
+
+    An executor factory is called with the keyword arguments the user passed in
+    ``executor_options`` and must return a :class:`tunecore.executors.Executor`.
+    """
+
+
+@hookspec
+def tunecore_search_begin(tuner):
+    """Called when ``tuner.search`` starts, after a resumed project is loaded."""
+
+
+@hookspec
+def tunecore_search_end(tuner):
+    """Called when ``tuner.search`` returns, including after an interruption."""
+
+
+@hookspec
+def tunecore_trial_begin(tuner, trial):
+    """Called when ``trial`` has been created and is about to run."""
+
+
+@hookspec
+def tunecore_trial_end(tuner, trial):
+    """Called when ``trial`` has ended; ``trial.status`` says how."""
+
+
+@hookspec
+def tunecore_metrics_reported(oracle, trial, metrics, step):
+    """Called each time a trial reports ``metrics`` (a dict) at ``step``."""

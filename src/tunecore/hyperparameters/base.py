@@ -1,0 +1,279 @@
+"""The hyperparameter interface, the `Parent` condition and (de)serialization.
+
+A :class:`HyperParameter` is one dimension of the search space. Besides Keras
+Tuner's API it exposes the unit-interval encoding that the oracles work in:
+``prob_to_value`` maps a number in [0, 1] onto a value (warped by the sampling,
+and binned onto the grid when the values are discrete, one equal-width bin per
+value) and ``value_to_prob`` maps a value back to the centre of its bin, so that
+``prob_to_value(value_to_prob(v)) == v`` for every valid ``v``.
+
+Definitions are immutable once built: containers share them between copies.
+"""
+
+import abc
+import json
+import numbers
+import random
+
+from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
+
+# Returned by the `_check` methods for a value outside the space, because `None`
+# is a valid value (of `Fixed(name, None)`).
+_INVALID = object()
+
+# class_name -> class, for `deserialize`. Subclasses register themselves.
+_CLASSES = {}
+
+
+def _scalar_kind(value):
+    """Returns 'bool', 'int', 'float' or 'str' for a scalar value, else None."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, numbers.Integral):
+        return "int"
+    if isinstance(value, numbers.Real):
+        return "float"
+    if isinstance(value, str):
+        return "str"
+    return None
+
+
+def _to_kind(kind, value):
+    """Returns `value` as the builtin type named by `kind`, or `_INVALID`.
+
+    Ints are accepted as floats, and integral floats (``1e3``) as ints; bools
+    are never numbers, so that ``True`` cannot pass for ``1``.
+    """
+    if kind == "bool":
+        return value if isinstance(value, bool) else _INVALID
+    if kind == "str":
+        return str(value) if isinstance(value, str) else _INVALID
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return _INVALID
+    if kind == "float":
+        return float(value)
+    if isinstance(value, numbers.Integral):
+        return int(value)
+    return int(value) if float(value).is_integer() else _INVALID
+
+
+def _prob_to_index(prob, n):
+    """The bin of `prob` when [0, 1] is cut into `n` equal bins."""
+    # min/max: optimisers may step a hair outside the unit interval.
+    return min(max(int(prob * n), 0), n - 1)
+
+
+def _index_to_prob(index, n):
+    """The centre of bin `index` of `n` equal bins of [0, 1]."""
+    return (index + 0.5) / n
+
+
+def _canonical(config):
+    # JSON text tells True from 1 and 1 from 1.0, which == on dicts does not.
+    return json.dumps(config, sort_keys=True)
+
+
+class HyperParameter(abc.ABC):
+    """One dimension of the search space.
+
+    A subclass sets its own attributes in ``__init__``, then
+    ``self.default = self._validated(default, "default")``, and implements the
+    abstract methods. Its ``get_config()`` must hold exactly the keyword
+    arguments of its ``__init__``, so that ``from_config`` can rebuild it.
+
+    Args:
+        name: The name, unique within a search space.
+        conditions: `Parent` conditions that must all hold for the
+            hyperparameter to be active (one `Parent` or a list).
+
+    Attributes:
+        name: The name.
+        default: The value used when none is chosen.
+        conditions: List of `Parent`.
+    """
+
+    def __init__(self, name, conditions=None):
+        if not isinstance(name, str):
+            raise InvalidSpaceTypeError(
+                f"A hyperparameter name must be a str, got {name!r} of type {type(name).__name__}."
+            )
+        if not name:
+            raise InvalidSpaceError("A hyperparameter name must not be empty.")
+        self.name = name
+        if conditions is None:
+            conditions = []
+        elif isinstance(conditions, Parent):
+            conditions = [conditions]
+        conditions = list(conditions)
+        for condition in conditions:
+            if not isinstance(condition, Parent):
+                raise InvalidSpaceTypeError(
+                    f"{self._label}: conditions must be Parent objects, got {condition!r}."
+                )
+        self.conditions = conditions
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            _CLASSES[cls.__name__] = cls
+
+    @property
+    @abc.abstractmethod
+    def cardinality(self):
+        """The number of distinct values, or None when the values are continuous."""
+
+    @abc.abstractmethod
+    def grid_values(self):
+        """Returns the list of values that grid search visits, in order."""
+
+    @abc.abstractmethod
+    def prob_to_value(self, prob):
+        """Returns the value at `prob` in [0, 1] of the unit-interval encoding."""
+
+    @abc.abstractmethod
+    def value_to_prob(self, value):
+        """Returns the position in [0, 1] of a valid `value` (its bin centre if discrete).
+
+        Raises:
+            InvalidSpaceError: `value` is not a valid value.
+        """
+
+    @abc.abstractmethod
+    def _check(self, value):
+        """Returns `value` coerced to this hyperparameter's type, or `_INVALID`."""
+
+    @abc.abstractmethod
+    def _expected(self):
+        """Describes the valid values, for error messages."""
+
+    @property
+    def _label(self):
+        return f"{type(self).__name__} {self.name!r}"
+
+    def validate(self, value):
+        """Returns `value` coerced to this hyperparameter's type (e.g. 3 -> 3.0 for a Float).
+
+        Raises:
+            InvalidSpaceError: `value` is not one of the valid values.
+        """
+        return self._validated(value, "value")
+
+    def _validated(self, value, what):
+        checked = self._check(value)
+        if checked is _INVALID:
+            raise InvalidSpaceError(
+                f"{self._label}: invalid {what} {value!r}; expected {self._expected()}."
+            )
+        return checked
+
+    def random_sample(self, seed=None):
+        """Returns a value drawn uniformly in the unit-interval encoding."""
+        return self.prob_to_value(random.Random(seed).random())
+
+    def is_active(self, values):
+        """Whether every condition holds for `values`, a dict of active values by name."""
+        return all(condition.is_active(values) for condition in self.conditions)
+
+    def get_config(self):
+        """Returns the JSON-serialisable constructor arguments."""
+        return {
+            "name": self.name,
+            "default": self.default,
+            "conditions": [serialize(condition) for condition in self.conditions],
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds a hyperparameter from `get_config()`."""
+        config = dict(config)
+        config["conditions"] = [deserialize(c) for c in config.get("conditions", [])]
+        return cls(**config)
+
+    def __eq__(self, other):
+        if not isinstance(other, HyperParameter):
+            return NotImplemented
+        return type(self) is type(other) and _canonical(self.get_config()) == _canonical(
+            other.get_config()
+        )
+
+    def __hash__(self):
+        return hash((type(self).__name__, self.name))
+
+    def __repr__(self):
+        config = self.get_config()
+        del config["conditions"]
+        if "default" in config:
+            config["default"] = config.pop("default")  # after the range it belongs to
+        args = [f"{key}={value!r}" for key, value in config.items()]
+        if self.conditions:
+            args.append(f"conditions={self.conditions!r}")
+        return f"{type(self).__name__}({', '.join(args)})"
+
+
+class Parent:
+    """Condition: active when the hyperparameter `name` takes one of `values`.
+
+    Args:
+        name: Name of the parent hyperparameter.
+        values: The parent values that activate the condition (a list, or one
+            value). Each is an int, float, str or bool.
+    """
+
+    def __init__(self, name, values):
+        if not isinstance(name, str):
+            raise InvalidSpaceTypeError(f"Parent name must be a str, got {name!r}.")
+        values = list(values) if isinstance(values, (list, tuple)) else [values]
+        if not values:
+            raise InvalidSpaceError(f"Parent {name!r}: values must not be empty.")
+        for value in values:
+            if _scalar_kind(value) is None:
+                raise InvalidSpaceTypeError(
+                    f"Parent {name!r}: values must be int, float, str or bool, got {value!r}."
+                )
+        self.name = name
+        self.values = [_to_kind(_scalar_kind(value), value) for value in values]
+
+    def is_active(self, values):
+        """Whether `values` (active values by name) gives the parent one of `self.values`."""
+        return self.name in values and values[self.name] in self.values
+
+    def get_config(self):
+        return {"name": self.name, "values": list(self.values)}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __eq__(self, other):
+        if not isinstance(other, Parent):
+            return NotImplemented
+        return _canonical(self.get_config()) == _canonical(other.get_config())
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __repr__(self):
+        return f"Parent({self.name!r}, {self.values!r})"
+
+
+_CLASSES["Parent"] = Parent
+
+
+def serialize(obj):
+    """Returns ``{"class_name": ..., "config": ...}`` for a hyperparameter or `Parent`."""
+    return {"class_name": type(obj).__name__, "config": obj.get_config()}
+
+
+def deserialize(config):
+    """Rebuilds the hyperparameter or `Parent` described by `serialize()`'s output.
+
+    Raises:
+        InvalidSpaceError: The class name is not a known hyperparameter class.
+    """
+    cls = _CLASSES.get(config["class_name"])
+    if cls is None:
+        raise InvalidSpaceError(
+            f"Unknown hyperparameter class {config['class_name']!r}. "
+            f"Known: {', '.join(sorted(_CLASSES))}."
+        )
+    return cls.from_config(config["config"])

@@ -1,0 +1,176 @@
+"""Hyperparameters with a listed set of values: `Choice`, `Boolean` and `Fixed`.
+
+Value ``i`` of ``n`` owns the bin ``[i/n, (i+1)/n)`` of the unit interval and is
+encoded as its centre ``(i + 0.5)/n``.
+"""
+
+from collections.abc import Iterable
+
+from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
+from tunecore.hyperparameters.base import (
+    _INVALID,
+    HyperParameter,
+    _index_to_prob,
+    _prob_to_index,
+    _scalar_kind,
+    _to_kind,
+)
+
+
+class Choice(HyperParameter):
+    """One value among a list.
+
+    Unlike Keras Tuner, a list of bools stays bools (Keras Tuner turns them into
+    0 and 1), and ints mixed with floats become floats.
+
+    Args:
+        name: The name.
+        values: Non-empty list of distinct values, all int, float, str or bool.
+        ordered: Whether the order of `values` means something; defaults to True
+            for numbers. Must be False for str and bool values.
+        default: Defaults to ``values[0]``.
+        conditions: `Parent` conditions for the hyperparameter to be active.
+    """
+
+    def __init__(self, name, values, ordered=None, default=None, conditions=None):
+        super().__init__(name, conditions)
+        if isinstance(values, str) or not isinstance(values, Iterable):
+            raise InvalidSpaceTypeError(f"{self._label}: values must be a list, got {values!r}.")
+        values = list(values)
+        if not values:
+            raise InvalidSpaceError(f"{self._label}: values must not be empty.")
+        kinds = {_scalar_kind(value) for value in values}
+        if None in kinds:
+            bad = next(value for value in values if _scalar_kind(value) is None)
+            raise InvalidSpaceTypeError(
+                f"{self._label}: values must be int, float, str or bool, got {bad!r} of type "
+                f"{type(bad).__name__}."
+            )
+        if kinds == {"int", "float"}:
+            kinds = {"float"}
+        if len(kinds) > 1:
+            raise InvalidSpaceTypeError(
+                f"{self._label}: values must all be of one type, got {values!r} "
+                f"(types: {', '.join(sorted(kinds))})."
+            )
+        self._kind = kinds.pop()
+        self.values = [_to_kind(self._kind, value) for value in values]
+        seen = []
+        for value in self.values:
+            if value in seen:
+                raise InvalidSpaceError(f"{self._label}: duplicate value {value!r} in {values!r}.")
+            seen.append(value)
+        numeric = self._kind in ("int", "float")
+        if ordered and not numeric:
+            raise InvalidSpaceError(
+                f"{self._label}: ordered=True needs numeric values, got {self._kind} values."
+            )
+        self.ordered = numeric if ordered is None else bool(ordered)
+        self.default = self._validated(self.values[0] if default is None else default, "default")
+
+    @property
+    def cardinality(self):
+        return len(self.values)
+
+    def grid_values(self):
+        return list(self.values)
+
+    def prob_to_value(self, prob):
+        return self.values[_prob_to_index(prob, len(self.values))]
+
+    def value_to_prob(self, value):
+        return _index_to_prob(self.values.index(self.validate(value)), len(self.values))
+
+    def _check(self, value):
+        value = _to_kind(self._kind, value)
+        return value if value is not _INVALID and value in self.values else _INVALID
+
+    def _expected(self):
+        return f"one of {self.values!r}"
+
+    def get_config(self):
+        return {**super().get_config(), "values": list(self.values), "ordered": self.ordered}
+
+
+class Boolean(HyperParameter):
+    """True or False, encoded like ``Choice([False, True])``.
+
+    Args:
+        name: The name.
+        default: Defaults to False.
+        conditions: `Parent` conditions for the hyperparameter to be active.
+    """
+
+    _VALUES = (False, True)
+
+    def __init__(self, name, default=False, conditions=None):
+        super().__init__(name, conditions)
+        self.default = self._validated(default, "default")
+
+    @property
+    def cardinality(self):
+        return 2
+
+    def grid_values(self):
+        return list(self._VALUES)
+
+    def prob_to_value(self, prob):
+        return self._VALUES[_prob_to_index(prob, 2)]
+
+    def value_to_prob(self, value):
+        return _index_to_prob(self._VALUES.index(self.validate(value)), 2)
+
+    def _check(self, value):
+        return value if isinstance(value, bool) else _INVALID
+
+    def _expected(self):
+        return "True or False"
+
+
+class Fixed(HyperParameter):
+    """A single value, not tuned.
+
+    Args:
+        name: The name.
+        value: An int, float, str, bool or None.
+        conditions: `Parent` conditions for the hyperparameter to be active.
+    """
+
+    def __init__(self, name, value, conditions=None):
+        super().__init__(name, conditions)
+        self._kind = _scalar_kind(value)
+        if value is not None and self._kind is None:
+            raise InvalidSpaceTypeError(
+                f"{self._label}: value must be int, float, str, bool or None, got {value!r} "
+                f"of type {type(value).__name__}."
+            )
+        self.value = None if value is None else _to_kind(self._kind, value)
+        self.default = self.value
+
+    @property
+    def cardinality(self):
+        return 1
+
+    def grid_values(self):
+        return [self.value]
+
+    def prob_to_value(self, prob):
+        return self.value
+
+    def value_to_prob(self, value):
+        self.validate(value)
+        return 0.5
+
+    def _check(self, value):
+        if self.value is None or value is None:
+            return value if value is self.value else _INVALID
+        value = _to_kind(self._kind, value)
+        return self.value if value is not _INVALID and value == self.value else _INVALID
+
+    def _expected(self):
+        return repr(self.value)
+
+    def get_config(self):
+        config = super().get_config()
+        del config["default"]
+        return {**config, "value": self.value}

@@ -1,0 +1,454 @@
+"""`HyperParameters`: a search space and the current values in it."""
+
+import contextlib
+import difflib
+
+from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
+from tunecore.hyperparameters import discrete, numerical
+from tunecore.hyperparameters.base import HyperParameter, Parent, deserialize, serialize
+
+
+class _Values(dict):
+    """The active values, read-only so that nothing sets a value without validation."""
+
+    def _read_only(self, *args, **kwargs):
+        raise TypeError(
+            "HyperParameters.values is read-only; set a value with hps.assign(name, value)."
+        )
+
+    __setitem__ = __delitem__ = __ior__ = _read_only
+    clear = pop = popitem = setdefault = update = _read_only
+
+    def __reduce__(self):
+        # Pickle and deepcopy rebuild dicts item by item, which __setitem__ forbids.
+        return (dict, (dict(self),))
+
+
+class HyperParameters:
+    """A search space (hyperparameter definitions, in order) and the current values.
+
+    A hypermodel defines hyperparameters by calling `Int`, `Float`, `Choice`,
+    `Boolean` and `Fixed`; each call returns the current value. The first call
+    for a name registers the definition with its default as value.
+
+    Activity: a hyperparameter defined inside `conditional_scope` is active
+    only while its parents hold the given values. A condition names a parent
+    defined earlier, so a single pass in definition order decides activity. An
+    inactive hyperparameter keeps its definition and its stored value, but is
+    left out of `values` and reads as None (where Keras Tuner 1.4 also gives
+    None).
+
+    Redefinition: defining a name again with the same definition returns the
+    current value. Defining it twice *on this object* with different
+    definitions raises `InvalidSpaceError`. A definition that this object did
+    not make itself (it came with `copy()`, `merge()` or `from_config()`)
+    overrides later, different definitions silently, as a `Fixed` always does:
+    that is how Keras Tuner lets ``Tuner(hyperparameters=hp)`` restrict or fix
+    parameters of a hypermodel.
+    """
+
+    def __init__(self):
+        self._space = []
+        self._by_name = {}
+        self._values = {}
+        # Definitions made by calls on this object, to catch conflicting redefinitions.
+        self._declared = {}
+        self._name_scopes = []
+        self._conditions = []
+
+    def Int(
+        self,
+        name,
+        min_value,
+        max_value,
+        step=None,
+        sampling="linear",
+        default=None,
+        parent_name=None,
+        parent_values=None,
+    ):
+        """Defines an integer range; see `tunecore.hyperparameters.Int`.
+
+        Returns:
+            The current value, or None if the hyperparameter is inactive.
+        """
+        with self._maybe_conditional_scope(parent_name, parent_values):
+            return self.register(
+                numerical.Int(
+                    self._scoped(name),
+                    min_value,
+                    max_value,
+                    step=step,
+                    sampling=sampling,
+                    default=default,
+                    conditions=self._conditions,
+                )
+            )
+
+    def Float(
+        self,
+        name,
+        min_value,
+        max_value,
+        step=None,
+        sampling="linear",
+        default=None,
+        parent_name=None,
+        parent_values=None,
+    ):
+        """Defines a float range; see `tunecore.hyperparameters.Float`.
+
+        Returns:
+            The current value, or None if the hyperparameter is inactive.
+        """
+        with self._maybe_conditional_scope(parent_name, parent_values):
+            return self.register(
+                numerical.Float(
+                    self._scoped(name),
+                    min_value,
+                    max_value,
+                    step=step,
+                    sampling=sampling,
+                    default=default,
+                    conditions=self._conditions,
+                )
+            )
+
+    def Choice(
+        self, name, values, ordered=None, default=None, parent_name=None, parent_values=None
+    ):
+        """Defines a choice among values; see `tunecore.hyperparameters.Choice`.
+
+        Returns:
+            The current value, or None if the hyperparameter is inactive.
+        """
+        with self._maybe_conditional_scope(parent_name, parent_values):
+            return self.register(
+                discrete.Choice(
+                    self._scoped(name),
+                    values,
+                    ordered=ordered,
+                    default=default,
+                    conditions=self._conditions,
+                )
+            )
+
+    def Boolean(self, name, default=False, parent_name=None, parent_values=None):
+        """Defines a boolean; see `tunecore.hyperparameters.Boolean`.
+
+        Returns:
+            The current value, or None if the hyperparameter is inactive.
+        """
+        with self._maybe_conditional_scope(parent_name, parent_values):
+            return self.register(
+                discrete.Boolean(self._scoped(name), default=default, conditions=self._conditions)
+            )
+
+    def Fixed(self, name, value, parent_name=None, parent_values=None):
+        """Defines a fixed value; see `tunecore.hyperparameters.Fixed`.
+
+        Returns:
+            The value, or None if the hyperparameter is inactive.
+        """
+        with self._maybe_conditional_scope(parent_name, parent_values):
+            return self.register(
+                discrete.Fixed(self._scoped(name), value, conditions=self._conditions)
+            )
+
+    def register(self, hp):
+        """Adds a definition, or finds the one registered under its name.
+
+        Args:
+            hp: A `HyperParameter`. Its conditions must name parents already
+                registered.
+
+        Returns:
+            The current value of the registered hyperparameter, or None if it is
+            inactive.
+
+        Raises:
+            InvalidSpaceError: The name was defined on this object before with a
+                different definition, or a condition names an unknown parent.
+        """
+        if not isinstance(hp, HyperParameter):
+            raise InvalidSpaceTypeError(f"register() takes a HyperParameter, got {hp!r}.")
+        existing = self._by_name.get(hp.name)
+        if existing is None:
+            self._check_parents(hp, self._space)
+            self._space.append(hp)
+            self._by_name[hp.name] = hp
+            self._values[hp.name] = hp.default
+        else:
+            declared = self._declared.get(hp.name)
+            overridden = isinstance(existing, discrete.Fixed) and not isinstance(hp, discrete.Fixed)
+            if declared is not None and declared != hp and not overridden:
+                raise InvalidSpaceError(
+                    f"Hyperparameter {hp.name!r} is already defined as {declared!r} and "
+                    f"cannot be redefined as {hp!r}. Use another name, or the same definition."
+                )
+        self._declared.setdefault(hp.name, hp)
+        return self._current(self._by_name[hp.name])
+
+    def _current(self, hp):
+        if not self.is_active(hp):
+            return None
+        # A space loaded from a config may lack values; the definition call supplies one.
+        return self._values.setdefault(hp.name, hp.default)
+
+    def _check_parents(self, hp, earlier):
+        names = {other.name for other in earlier}
+        for condition in hp.conditions:
+            if condition.name == hp.name:
+                raise InvalidSpaceError(
+                    f"Hyperparameter {hp.name!r} cannot be conditioned on itself."
+                )
+            if condition.name not in names:
+                raise InvalidSpaceError(
+                    f"Hyperparameter {hp.name!r} has a condition on {condition.name!r}, which "
+                    f"is not defined before it. Define a parent before its children."
+                )
+
+    @contextlib.contextmanager
+    def name_scope(self, name):
+        """Prefixes the names defined (and looked up with `get`) inside with ``name/``."""
+        self._name_scopes.append(name)
+        try:
+            yield
+        finally:
+            self._name_scopes.pop()
+
+    @contextlib.contextmanager
+    def conditional_scope(self, parent_name, parent_values):
+        """Makes the hyperparameters defined inside active only when a parent has given values.
+
+        Scopes nest: a hyperparameter carries the conditions of every enclosing
+        scope. Code inside runs whether or not the condition holds; definitions
+        there return None while it does not.
+
+        Args:
+            parent_name: Name of a hyperparameter already defined (name scopes apply).
+            parent_values: The parent values that activate the scope (a list or one value).
+
+        Raises:
+            InvalidSpaceError: No hyperparameter named `parent_name` is defined yet.
+        """
+        full_name = self._scoped(parent_name)
+        if full_name not in self._by_name:
+            raise InvalidSpaceError(
+                f"Cannot open a conditional scope on {full_name!r}: no hyperparameter of "
+                f"that name is defined yet.{self._hint(full_name)} Define the parent first."
+            )
+        self._conditions.append(Parent(full_name, parent_values))
+        try:
+            yield
+        finally:
+            self._conditions.pop()
+
+    @contextlib.contextmanager
+    def _maybe_conditional_scope(self, parent_name, parent_values):
+        if parent_name is None:
+            yield
+        else:
+            with self.conditional_scope(parent_name, parent_values):
+                yield
+
+    def _scoped(self, name):
+        return "/".join([*self._name_scopes, name]) if self._name_scopes else name
+
+    @property
+    def space(self):
+        """List of the `HyperParameter` definitions, in definition order."""
+        return list(self._space)
+
+    @property
+    def values(self):
+        """Read-only dict of the active hyperparameters' values, in definition order."""
+        return _Values(
+            (hp.name, self._values[hp.name])
+            for hp in self.active_space()
+            if hp.name in self._values
+        )
+
+    def active_space(self, values=None):
+        """Returns the hyperparameters active under `values`, in definition order.
+
+        Args:
+            values: Dict of values by name; defaults to the current values. Values
+                of hyperparameters that turn out inactive are ignored.
+        """
+        values = self._values if values is None else values
+        active, active_values = [], {}
+        for hp in self._space:
+            if hp.is_active(active_values):
+                active.append(hp)
+                if hp.name in values:
+                    active_values[hp.name] = values[hp.name]
+        return active
+
+    def get_hyperparameter(self, name):
+        """Returns the definition registered as `name`, active or not.
+
+        Raises:
+            KeyError: No hyperparameter has this name.
+        """
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"Unknown hyperparameter {name!r}.{self._hint(name)}") from None
+
+    def is_defined(self, name):
+        """Whether a hyperparameter named `name` is defined, active or not."""
+        return name in self._by_name
+
+    def is_active(self, hp):
+        """Whether a hyperparameter (object or name) is active under the current values.
+
+        An unknown name is not active.
+        """
+        if not isinstance(hp, HyperParameter):
+            hp = self._by_name.get(hp)
+            if hp is None:
+                return False
+        return hp.is_active(self.values)
+
+    def get(self, name):
+        """Returns the value of an active hyperparameter (name scopes apply).
+
+        Raises:
+            KeyError: No hyperparameter has this name.
+            ValueError: The hyperparameter is inactive (or, loaded from a config
+                without its value, has none).
+        """
+        full_name = self._scoped(name)
+        values = self.values
+        if full_name in values:
+            return values[full_name]
+        hp = self._by_name.get(full_name)
+        if hp is None:
+            raise KeyError(f"Unknown hyperparameter {full_name!r}.{self._hint(full_name)}")
+        if hp.is_active(values):
+            raise ValueError(
+                f"Hyperparameter {full_name!r} has no value; call ensure_active_values()."
+            )
+        raise ValueError(
+            f"Hyperparameter {full_name!r} is inactive: its conditions {hp.conditions!r} "
+            f"do not hold for the current values."
+        )
+
+    def __getitem__(self, name):
+        return self.get(name)
+
+    def __contains__(self, name):
+        """Whether `name` is an active hyperparameter, as in Keras Tuner."""
+        try:
+            self.get(name)
+        except (KeyError, ValueError):
+            return False
+        return True
+
+    def assign(self, name, value):
+        """Sets the value of a hyperparameter, active or not, after validating it.
+
+        Returns:
+            The value as stored (coerced to the hyperparameter's type).
+
+        Raises:
+            KeyError: No hyperparameter has this name.
+            InvalidSpaceError: The value is not valid for the hyperparameter.
+        """
+        hp = self._by_name.get(name)
+        if hp is None:
+            raise KeyError(f"Unknown hyperparameter {name!r}.{self._hint(name)}")
+        self._values[name] = hp.validate(value)
+        return self._values[name]
+
+    def ensure_active_values(self):
+        """Gives every active hyperparameter lacking a value its default.
+
+        Only a space loaded with `from_config` from partial values can lack some.
+        """
+        for hp in self.active_space():
+            self._values.setdefault(hp.name, hp.default)
+
+    def _hint(self, name):
+        matches = difflib.get_close_matches(name, self._by_name, n=1)
+        if matches:
+            return f" Did you mean {matches[0]!r}?"
+        if self._by_name:
+            return f" Defined: {', '.join(self._by_name)}."
+        return " No hyperparameter is defined yet."
+
+    def copy(self):
+        """Returns a copy whose space and values change independently of this one.
+
+        The definitions themselves are shared: they are immutable.
+        """
+        new = type(self)()
+        new._space = list(self._space)
+        new._by_name = dict(self._by_name)
+        new._values = dict(self._values)
+        return new
+
+    def merge(self, hps, overwrite=True):
+        """Adds definitions and values from another space.
+
+        Args:
+            hps: A `HyperParameters` (its definitions and stored values) or a list
+                of `HyperParameter` (their definitions and defaults).
+            overwrite: For a name defined in both, whether the incoming definition
+                and value replace this object's (in place, keeping the order).
+
+        Raises:
+            InvalidSpaceError: An incoming condition names a parent that is not
+                defined before it.
+        """
+        if isinstance(hps, HyperParameters):
+            incoming = [(hp, hps._values.get(hp.name, hp.default)) for hp in hps._space]
+        else:
+            incoming = [(hp, hp.default) for hp in hps]
+        for hp, value in incoming:
+            if hp.name not in self._by_name:
+                self._check_parents(hp, self._space)
+                self._space.append(hp)
+            elif overwrite:
+                position = [other.name for other in self._space].index(hp.name)
+                self._check_parents(hp, self._space[:position])
+                self._space[position] = hp
+            else:
+                continue
+            self._by_name[hp.name] = hp
+            self._values[hp.name] = value
+
+    def get_config(self):
+        """Returns the space and all stored values, JSON-serialisable."""
+        return {
+            "space": [serialize(hp) for hp in self._space],
+            "values": {
+                hp.name: self._values[hp.name] for hp in self._space if hp.name in self._values
+            },
+        }
+
+    @classmethod
+    def from_config(cls, config):
+        """Rebuilds a `HyperParameters` from `get_config()`; values are validated.
+
+        Raises:
+            InvalidSpaceError: A definition or a value is invalid.
+        """
+        hps = cls()
+        for item in config["space"]:
+            hp = deserialize(item)
+            if hp.name in hps._by_name:
+                raise InvalidSpaceError(
+                    f"Hyperparameter {hp.name!r} is defined twice in the config."
+                )
+            hps._check_parents(hp, hps._space)
+            hps._space.append(hp)
+            hps._by_name[hp.name] = hp
+        for name, value in config["values"].items():
+            hps.assign(name, value)
+        return hps
+
+    def __repr__(self):
+        inactive = len(self._space) - len(self.active_space())
+        return f"HyperParameters(values={dict(self.values)!r}, inactive={inactive})"

@@ -1,0 +1,57 @@
+"""Oracles: what suggests the next configuration.
+
+``tunecore.oracles.get(name)`` returns the class registered under ``name`` by
+tunecore or an installed plugin; ``available()`` lists the names. Keras Tuner's
+class names (``BayesianOptimizationOracle``...) resolve as attributes.
+"""
+
+from tunecore.errors import PluginNotFoundError
+from tunecore.oracles.base import Oracle, TooManyFailedTrialsError
+from tunecore.oracles.grid import GridSearch
+from tunecore.oracles.random import RandomSearch
+from tunecore.plugins import get_plugin_manager
+
+RandomSearchOracle = RandomSearch
+GridSearchOracle = GridSearch
+
+__all__ = [
+    "Oracle", "RandomSearch", "RandomSearchOracle", "GridSearch", "GridSearchOracle",
+    "TooManyFailedTrialsError", "get", "available", "create",
+]
+
+
+def get(name):
+    """The oracle class registered as ``name`` (e.g. ``"random"``, ``"bayesian"``).
+
+    Raises:
+        PluginNotFoundError: no installed plugin provides it; the message says
+            which ``pip install 'tunecore[...]'`` does.
+    """
+    return get_plugin_manager().oracles.get(name)
+
+
+def available():
+    """Names of the installed oracles."""
+    return get_plugin_manager().oracles.names()
+
+
+def create(oracle, **kwargs):
+    """An oracle instance from an instance, a class or a registered name."""
+    if isinstance(oracle, Oracle):
+        return oracle
+    if isinstance(oracle, str):
+        oracle = get(oracle)
+    return oracle(**kwargs)
+
+
+class _MissingOracle(PluginNotFoundError, AttributeError):
+    pass
+
+
+def __getattr__(name):
+    if name.startswith("_"):
+        raise AttributeError(name)
+    try:
+        return get(name)
+    except PluginNotFoundError as exc:
+        raise _MissingOracle(str(exc)) from None

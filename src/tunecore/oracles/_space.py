@@ -1,0 +1,58 @@
+"""Walking a search space: sampling, enumerating and fingerprinting values."""
+
+import hashlib
+import json
+import math
+
+
+def values_hash(values):
+    """A fingerprint of a dict of active values, equal for equal configurations."""
+    text = json.dumps(sorted(values.items()), default=repr)
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+def sample_values(space, rng):
+    """Draw one configuration: each active hyperparameter uniformly in its unit encoding.
+
+    Conditions refer to parents defined earlier, so one pass in definition order
+    decides what is active.
+    """
+    values = {}
+    for hp in space:
+        if hp.is_active(values):
+            values[hp.name] = hp.prob_to_value(rng.random())
+    return values
+
+
+def space_size(space):
+    """An upper bound on the number of configurations, or ``math.inf`` if continuous."""
+    size = 1
+    for hp in space:
+        if hp.cardinality is None:
+            return math.inf
+        size *= hp.cardinality
+    return size
+
+
+def iter_grid(space):
+    """Every configuration in Keras Tuner's grid order: the last hyperparameter varies fastest.
+
+    An inactive hyperparameter is left out, so each conditional branch is
+    enumerated once.
+    """
+    values = {}
+
+    def walk(i):
+        if i == len(space):
+            yield dict(values)
+            return
+        hp = space[i]
+        if not hp.is_active(values):
+            yield from walk(i + 1)
+            return
+        for value in hp.grid_values():
+            values[hp.name] = value
+            yield from walk(i + 1)
+        del values[hp.name]
+
+    return walk(0)

@@ -1,0 +1,72 @@
+"""The search's progress line and its closing report."""
+
+import logging
+import time
+
+from tqdm.auto import tqdm
+
+from tunecore.trial import TrialStatus
+
+logger = logging.getLogger("tunecore")
+
+
+class Progress:
+    """A tqdm line: trials done / max, running, best so far, elapsed and ETA.
+
+    ``verbose=0`` silences it; the closing report then goes to the log only.
+    """
+
+    def __init__(self, oracle, verbose=1):
+        self.oracle = oracle
+        self.verbose = verbose
+        self.start = time.perf_counter()
+        self.done_at_start = sum(t.status in TrialStatus.FINISHED for t in oracle.trials.values())
+        self.bar = tqdm(
+            total=oracle.max_trials,
+            initial=self.done_at_start,
+            unit="trial",
+            desc="Search",
+            disable=not verbose,
+            dynamic_ncols=True,
+            leave=True,
+        )
+
+    def update(self, running, finished_trial=None):
+        if finished_trial is not None:
+            self.bar.update(1)
+            logger.info(
+                "Trial %s %s, score=%s", finished_trial.trial_id, finished_trial.status,
+                finished_trial.score,
+            )
+        best = self.oracle.get_best_trials(1)
+        postfix = {"running": running}
+        if best:
+            postfix[f"best {self.oracle.objective.name}"] = f"{best[0].score:.6g}"
+        self.bar.set_postfix(postfix, refresh=True)
+
+    def close(self):
+        self.bar.close()
+        report = self.report()
+        if self.verbose:
+            tqdm.write(report)
+        logger.info(report)
+
+    def report(self):
+        trials = self.oracle.trials.values()
+        counts = {}
+        for trial in trials:
+            counts[trial.status] = counts.get(trial.status, 0) + 1
+        parts = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
+        lines = [f"Search finished in {time.perf_counter() - self.start:.1f}s: {parts or 'no trials'}."]
+        best = self.oracle.get_best_trials(1)
+        if best:
+            lines.append(
+                f"Best {self.oracle.objective.name} so far: {best[0].score:.6g} (trial {best[0].trial_id})."
+            )
+        failed = [t for t in trials if t.status == TrialStatus.FAILED and t.message]
+        for trial in failed[-3:]:
+            last_line = trial.message.strip().splitlines()[-1]
+            lines.append(f"Trial {trial.trial_id} failed: {last_line}")
+        if len(failed) > 3:
+            lines.append(f"... and {len(failed) - 3} more failed trials (see trial.message).")
+        return "\n".join(lines)

@@ -1,0 +1,128 @@
+"""Plugin discovery, the registries and the lifecycle hooks."""
+
+import sys
+import textwrap
+
+import pytest
+
+import tunecore as kt
+from tunecore import plugins
+from tunecore.errors import PluginNotFoundError
+
+_THIRD_PARTY = textwrap.dedent(
+    '''
+    import tunecore
+    from tunecore.oracles import RandomSearch
+    from tunecore.trial import TrialStatus
+
+    class AlwaysLow(RandomSearch):
+        """Suggests the lowest value first, then random."""
+
+    EVENTS = []
+
+    @tunecore.hookimpl
+    def tunecore_register_oracles(register):
+        register("always_low", AlwaysLow, aliases=("AlwaysLowOracle",))
+
+    @tunecore.hookimpl
+    def tunecore_register_executors(register):
+        register("lazy_exec", "tunecore_thirdparty_exec:Missing")
+
+    @tunecore.hookimpl
+    def tunecore_trial_end(tuner, trial):
+        EVENTS.append(("end", trial.trial_id, trial.status))
+
+    @tunecore.hookimpl
+    def tunecore_metrics_reported(oracle, trial, metrics, step):
+        EVENTS.append(("metrics", trial.trial_id, dict(metrics), step))
+    '''
+)
+
+
+@pytest.fixture
+def third_party(tmp_path, fresh_plugins):
+    """A plugin installed the way pip would: a module and a dist-info with entry points."""
+    (tmp_path / "acme_oracle.py").write_text(_THIRD_PARTY)
+    dist = tmp_path / "acme_oracle-1.2.3.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-oracle\nVersion: 1.2.3\n")
+    (dist / "entry_points.txt").write_text("[tunecore]\nacme = acme_oracle\n")
+    fresh_plugins.syspath_prepend(str(tmp_path))
+    yield
+    sys.modules.pop("acme_oracle", None)
+
+
+def test_third_party_oracle_is_found_by_name(third_party):
+    cls = kt.oracles.get("always_low")
+    assert cls.__name__ == "AlwaysLow"
+    assert kt.oracles.AlwaysLowOracle is cls
+    assert "always_low" in kt.oracles.available()
+    tuner = kt.FunctionTuner(lambda hp: hp.Float("x", 0, 1), oracle="always_low", max_trials=3)
+    tuner.search(verbose=0)
+    assert len(tuner.oracle.trials) == 3
+
+
+def test_hook_tunecore_trial_end_and_metrics_reported(third_party):
+    import acme_oracle
+
+    acme_oracle.EVENTS.clear()
+    kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, verbose=0)
+    ends = [e for e in acme_oracle.EVENTS if e[0] == "end"]
+    metrics = [e for e in acme_oracle.EVENTS if e[0] == "metrics"]
+    assert [e[2] for e in ends] == ["COMPLETED", "COMPLETED"]
+    assert [m[1] for m in metrics] == [e[1] for e in ends]
+    assert "default_objective" in metrics[0][2]
+
+
+def test_plugin_listing_names_versions_and_registrations(third_party):
+    rows = {name: (version, provides) for name, version, provides in plugins.get_plugin_manager().list_plugins()}
+    assert rows["acme"] == ("1.2.3", {"oracle": ["always_low"], "executor": ["lazy_exec"]})
+    assert rows["tunecore.oracles._plugin"][1] == {"oracle": ["grid", "random"]}
+
+
+def test_autoload_can_be_disabled(third_party, fresh_plugins):
+    fresh_plugins.setenv(plugins.DISABLE_AUTOLOAD_ENV, "1")
+    plugins.reset_plugin_manager()
+    assert "always_low" not in kt.oracles.available()
+    assert {"grid", "random"} <= set(kt.oracles.available())
+
+
+def test_unknown_name_lists_installed_suggests_and_names_the_extra(fresh_plugins):
+    fresh_plugins.setenv(plugins.DISABLE_AUTOLOAD_ENV, "1")
+    with pytest.raises(PluginNotFoundError) as info:
+        kt.oracles.get("bayesain")
+    assert str(info.value) == (
+        "Unknown oracle 'bayesain'. Installed oracles: grid, random. Did you mean 'bayesian'? "
+        "It is provided by an optional plugin: pip install 'tunecore[bayes]'."
+    )
+
+
+def test_plugin_names_resolve_as_attributes_or_say_what_to_install(fresh_plugins):
+    fresh_plugins.setenv(plugins.DISABLE_AUTOLOAD_ENV, "1")
+    with pytest.raises(PluginNotFoundError, match=r"pip install 'tunecore\[bayes\]'"):
+        kt.oracles.BayesianOptimizationOracle
+    with pytest.raises(PluginNotFoundError, match=r"pip install 'tunecore\[sklearn\]'"):
+        kt.tuners.SklearnTuner
+    with pytest.raises(PluginNotFoundError, match=r"pip install 'tunecore\[keras\]'"):
+        kt.Hyperband
+    assert not hasattr(kt.oracles, "NoSuchThing")
+
+
+def test_unknown_executor_names_the_dask_extra(fresh_plugins):
+    fresh_plugins.setenv(plugins.DISABLE_AUTOLOAD_ENV, "1")
+    with pytest.raises(PluginNotFoundError, match=r"executor 'dask'.*pip install 'tunecore\[dask\]'"):
+        kt.executors.create("dask")
+
+
+def test_misspelled_hook_fails_loudly(tmp_path, fresh_plugins):
+    (tmp_path / "typo_plugin.py").write_text(
+        "import tunecore\n@tunecore.hookimpl\ndef tunecore_register_oracle(register):\n    pass\n"
+    )
+    dist = tmp_path / "typo_plugin-0.1.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: typo-plugin\nVersion: 0.1\n")
+    (dist / "entry_points.txt").write_text("[tunecore]\ntypo = typo_plugin\n")
+    fresh_plugins.syspath_prepend(str(tmp_path))
+    with pytest.raises(Exception, match="tunecore_register_oracle"):
+        kt.oracles.available()
+    sys.modules.pop("typo_plugin", None)
