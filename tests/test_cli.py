@@ -9,7 +9,7 @@ def test_tunecore_plugins_lists_builtins(capsys):
     assert main(["plugins"]) == 0
     out = capsys.readouterr().out
     assert "tunecore.oracles._plugin builtin — oracles: grid, random" in out
-    assert "executors: inprocess, process" in out
+    assert "executors: dask, inprocess, process" in out
 
 
 def test_tunecore_summary_reads_a_project_without_changing_it(tmp_path, capsys):

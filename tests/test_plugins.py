@@ -7,7 +7,7 @@ import pytest
 
 import tunecore as kt
 from tunecore import plugins
-from tunecore.errors import PluginNotFoundError
+from tunecore.errors import MissingDependencyError, PluginNotFoundError
 
 _THIRD_PARTY = textwrap.dedent(
     '''
@@ -108,9 +108,10 @@ def test_plugin_names_resolve_as_attributes_or_say_what_to_install(fresh_plugins
     assert not hasattr(kt.oracles, "NoSuchThing")
 
 
-def test_unknown_executor_names_the_dask_extra(fresh_plugins):
+def test_dask_executor_without_distributed_names_the_dask_extra(fresh_plugins):
     fresh_plugins.setenv(plugins.DISABLE_AUTOLOAD_ENV, "1")
-    with pytest.raises(PluginNotFoundError, match=r"executor 'dask'.*pip install 'tunecore\[dask\]'"):
+    fresh_plugins.setitem(sys.modules, "distributed", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'tunecore\[dask\]'"):
         kt.executors.create("dask")
 
 

@@ -21,7 +21,8 @@ def create(executor=None, max_parallel_trials=None, **options):
     """An executor from an instance, a registered name, or None (in process).
 
     With a name, ``max_parallel_trials`` and ``options`` go to its factory; a
-    factory may also accept an object it recognises (e.g. a Dask client).
+    factory may also accept an object it recognises (e.g. a Dask client, or a
+    scheduler address such as ``"tcp://host:8786"``).
     """
     if isinstance(executor, Executor):
         return executor
@@ -30,7 +31,7 @@ def create(executor=None, max_parallel_trials=None, **options):
             executor = "process"
         else:
             return InProcessExecutor()
-    if isinstance(executor, str):
+    if isinstance(executor, str) and "://" not in executor:  # not an address
         factory = get_plugin_manager().executors.get(executor)
         if max_parallel_trials is not None:
             options["max_workers"] = max_parallel_trials

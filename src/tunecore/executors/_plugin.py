@@ -7,3 +7,4 @@ from tunecore.plugins import hookimpl
 def tunecore_register_executors(register):
     register("inprocess", "tunecore.executors.inprocess:InProcessExecutor", aliases=("serial",))
     register("process", "tunecore.executors.process:ProcessPoolExecutor", aliases=("processes",))
+    register("dask", "tunecore.executors.dask:DaskExecutor")

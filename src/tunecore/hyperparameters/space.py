@@ -309,6 +309,8 @@ class HyperParameters:
             hp = self._by_name.get(hp)
             if hp is None:
                 return False
+        if not hp.conditions:  # spares building `values` on every definition call
+            return True
         return hp.is_active(self.values)
 
     def get(self, name):

@@ -22,6 +22,11 @@ trial ids, duplicate detection, retries, persistence, scoring — lives here.
 Duplicates are detected for every oracle: a suggestion whose active values hash
 like an earlier trial's is asked for again, then replaced by an unseen random
 configuration; a finite space is enumerated before it is declared exhausted.
+
+Values named ``tuner/...`` (Keras Tuner's convention, e.g. Hyperband's
+``tuner/epochs``) are injected by an oracle, not tuned: a suggestion may carry
+them, the trial gets them as ``Fixed`` hyperparameters, the search space never
+does, and they do not tell configurations apart (see ``values_hash``).
 """
 
 import logging
@@ -33,7 +38,9 @@ from tunecore import plugins
 from tunecore.errors import FatalError, InvalidSpaceError
 from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.objective import create_objective
-from tunecore.oracles._space import iter_grid, sample_values, space_size, values_hash
+from tunecore.oracles._space import (
+    INJECTED_PREFIX, iter_grid, sample_values, space_size, values_hash,
+)
 from tunecore.storage import JournalStorage
 from tunecore.trial import Trial, TrialStatus
 
@@ -116,10 +123,7 @@ class Oracle:
             if status == TrialStatus.STOPPED and not self.ongoing_trials:
                 logger.info("The oracle has no new configuration left after %d trials.", len(self.trials))
             return Trial(self.hyperparameters.copy(), status=status)
-        hps = self.hyperparameters.copy()
-        for name, value in response["values"].items():
-            hps.assign(name, value)
-        hps.ensure_active_values()
+        hps = self._hyperparameters_for(response["values"])
         trial = Trial(hps, trial_id=trial_id, status=TrialStatus.RUNNING, tuner_id=tuner_id)
         trial.attempts = 1
         self._tried.add(values_hash(hps.values))
@@ -204,7 +208,10 @@ class Oracle:
         Raises:
             InvalidSpaceError: a new one appears while ``allow_new_entries`` is False.
         """
-        new = [hp for hp in hyperparameters.space if not self.hyperparameters.is_defined(hp.name)]
+        new = [
+            hp for hp in hyperparameters.space
+            if not self.hyperparameters.is_defined(hp.name) and not hp.name.startswith(INJECTED_PREFIX)
+        ]
         if not new:
             return
         if not self.allow_new_entries:
@@ -301,11 +308,18 @@ class Oracle:
         return values_hash(self._complete(values)) in self._tried
 
     def _complete(self, values):
+        return self._hyperparameters_for(values).values
+
+    def _hyperparameters_for(self, values):
+        """The space with ``values`` assigned; injected ``tuner/`` values join it as ``Fixed``."""
         hps = self.hyperparameters.copy()
         for name, value in values.items():
-            hps.assign(name, value)
+            if name.startswith(INJECTED_PREFIX) and not hps.is_defined(name):
+                hps.register(Fixed(name, value))
+            else:
+                hps.assign(name, value)
         hps.ensure_active_values()
-        return hps.values
+        return hps
 
     # Internals ---------------------------------------------------------------
 
@@ -320,6 +334,13 @@ class Oracle:
         if values is None:
             return {"status": TrialStatus.STOPPED}
         return {"status": TrialStatus.RUNNING, "values": values}
+
+    def _requeue_interrupted(self):
+        """Queue the trials an interrupted search left RUNNING to run again, as a resume does."""
+        for trial_id in self.ongoing_trials:
+            if trial_id not in self._retry_queue:
+                self._retry_queue.append(trial_id)
+        self.ongoing_trials.clear()
 
     def _restart(self, trial, tuner_id):
         trial.status = TrialStatus.RUNNING

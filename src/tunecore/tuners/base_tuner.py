@@ -103,6 +103,7 @@ class BaseTuner:
         pool = executors.create(executor, max_parallel_trials)
         hook = plugins.get_plugin_manager().hook
         self._populate_initial_space()
+        self.oracle._requeue_interrupted()
         self.on_search_begin()
         hook.tunecore_search_begin(tuner=self)
         progress = Progress(self.oracle, verbose)
@@ -127,6 +128,8 @@ class BaseTuner:
         while True:
             while len(running) < pool.capacity:
                 trial = self.oracle.create_trial(self.tuner_id)
+                if trial.status == TrialStatus.IDLE and not running:
+                    logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
                 if trial.status != TrialStatus.RUNNING:
                     break
                 self.on_trial_begin(trial)

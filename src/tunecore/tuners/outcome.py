@@ -76,7 +76,7 @@ class TrialRunner:
             results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
             outcome.metrics = self.tuner._convert_results(results)
             if trial.status != TrialStatus.RUNNING:
-                outcome.status = trial.status
+                outcome.status, outcome.message = trial.status, trial.message
         except FailedTrialError:
             outcome.status, outcome.retryable = TrialStatus.FAILED, False
             outcome.message = traceback.format_exc()

@@ -1,6 +1,7 @@
 """The search's progress line and its closing report."""
 
 import logging
+import math
 import time
 
 from tqdm.auto import tqdm
@@ -21,6 +22,9 @@ class Progress:
         self.verbose = verbose
         self.start = time.perf_counter()
         self.done_at_start = sum(t.status in TrialStatus.FINISHED for t in oracle.trials.values())
+        # A running best: re-ranking every trial after each one is O(n^2) over a search.
+        best = oracle.get_best_trials(1)
+        self.best_score = best[0].score if best else None
         self.bar = tqdm(
             total=oracle.max_trials,
             initial=self.done_at_start,
@@ -38,11 +42,18 @@ class Progress:
                 "Trial %s %s, score=%s", finished_trial.trial_id, finished_trial.status,
                 finished_trial.score,
             )
-        best = self.oracle.get_best_trials(1)
+            self._track_best(finished_trial)
         postfix = {"running": running}
-        if best:
-            postfix[f"best {self.oracle.objective.name}"] = f"{best[0].score:.6g}"
+        if self.best_score is not None:
+            postfix[f"best {self.oracle.objective.name}"] = f"{self.best_score:.6g}"
         self.bar.set_postfix(postfix, refresh=True)
+
+    def _track_best(self, trial):
+        score = trial.score
+        if trial.status != TrialStatus.COMPLETED or score is None or math.isnan(score):
+            return
+        if self.best_score is None or self.oracle.objective.better_than(score, self.best_score):
+            self.best_score = score
 
     def close(self):
         self.bar.close()

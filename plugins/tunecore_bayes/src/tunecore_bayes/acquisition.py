@@ -12,9 +12,12 @@ log EI = log σ + log h(z), with log h computed as in Ament et al., "Unexpected
 Improvements to Expected Improvement for Bayesian Optimization" (NeurIPS 2023),
 eq. 9, so that it stays finite and monotone far into the tail:
     z > -1           log h(z) directly,
-    -1/√ε < z ≤ -1   -z²/2 - ½ log 2π + log1mexp(log(erfcx(-z/√2) |z|) + ½ log(π/2)),
-    z ≤ -1/√ε        -z²/2 - ½ log 2π - 2 log |z|,
-where ε is the machine epsilon and log1mexp(w) = log(1 - eʷ). Its derivative is
+    z₀ < z ≤ -1      -z²/2 - ½ log 2π + log1mexp(log(erfcx(-z/√2) |z|) + ½ log(π/2)),
+    z ≤ z₀           -z²/2 - ½ log 2π - 2 log |z|,
+where log1mexp(w) = log(1 - eʷ). The paper puts z₀ at -1/√ε (ε the machine
+epsilon); we put it at -(3/ε)^¼ ≈ -1.1e4, where the middle branch's cancellation
+(relative error ~ ε z²) and the tail's neglected term (3/z²) are equal, both ~1e-8;
+nearer -1/√ε the middle branch loses every digit. The derivative is
 d log h / dz = Φ(z) / h(z), evaluated on the same branches.
 
 The optimiser minimises a score, -log EI or LCB, over a box: Sobol candidates and
@@ -32,10 +35,10 @@ import scipy.stats.qmc
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
-_NEG_INV_SQRT_EPS = -1.0 / np.sqrt(np.finfo(float).eps)
+_TAIL_START = -((3.0 / np.finfo(float).eps) ** 0.25)
 _INCUMBENT_FRACTION = 8
 _INCUMBENT_SCALE = 0.05
-_LOCAL_OPTIONS = {"maxiter": 30}
+_LOCAL_OPTIONS = {"maxiter": 50}
 _SAME_POINT = 1e-9
 
 
@@ -129,46 +132,53 @@ def optimize_acquisition(
         return upper_confidence_bound(mean, std, beta), dmean - beta * dstd
 
     sobol = scipy.stats.qmc.Sobol(d, scramble=True, seed=rng)
-    n_sobol = n_candidates
-    candidates = lower + (upper - lower) * sobol.random_base2(int(np.ceil(np.log2(n_sobol))))[:n_sobol]
-    near = gp.X_best + _INCUMBENT_SCALE * (upper - lower) * rng.standard_normal(
-        (max(n_candidates // _INCUMBENT_FRACTION, 1), d)
-    )
-    candidates = round_fn(np.clip(np.vstack([candidates, near]), lower, upper))
+    spread = sobol.random_base2(int(np.ceil(np.log2(n_candidates))))[:n_candidates]
+    noise = rng.standard_normal((max(n_candidates // _INCUMBENT_FRACTION, 1), d))
+    near = gp.X_best + _INCUMBENT_SCALE * (upper - lower) * noise
+    candidates = np.vstack([lower + (upper - lower) * spread, near])
+    candidates = round_fn(np.clip(candidates, lower, upper))
     scores = score(candidates)
 
     starts = np.argsort(scores)[:n_local]
-    if np.all(starts < n_sobol):
-        starts[-1] = n_sobol + np.argmin(scores[n_sobol:])
-    local = _minimize_jointly(score, candidates[starts], lower, upper)
+    if np.all(starts < n_candidates):
+        starts[-1] = n_candidates + np.argmin(scores[n_candidates:])
+    local = _minimize_jointly(
+        score, candidates[starts], lower, upper, np.exp(gp.params.log_lengthscales)
+    )
     local = round_fn(local)
     candidates = np.vstack([candidates, local])
     scores = np.concatenate([scores, score(local)])
 
     order = np.argsort(scores)
     if exclude is not None and len(exclude):
-        distance = scipy.spatial.distance.cdist(candidates[order], np.atleast_2d(exclude), "chebyshev")
+        distance = scipy.spatial.distance.cdist(
+            candidates[order], np.atleast_2d(exclude), "chebyshev"
+        )
         order = order[distance.min(axis=1) > _SAME_POINT]
     return candidates[order[0]] if len(order) else None
 
 
-def _minimize_jointly(score, starts, lower, upper):
-    """Runs one L-BFGS-B on the sum of the scores of all starts, whose terms are independent."""
+def _minimize_jointly(score, starts, lower, upper, scale):
+    """Runs one L-BFGS-B on the sum of the independent scores of all starts.
+
+    It works in u = x / scale; with the GP's length scales as ``scale`` every
+    direction has about the same curvature (Optuna's preconditioning).
+    """
     k, d = starts.shape
 
     def objective(flat):
-        value, grad = score(flat.reshape(k, d), return_grad=True)
-        return value.sum(), grad.ravel()
+        value, grad = score(flat.reshape(k, d) * scale, return_grad=True)
+        return value.sum(), (grad * scale).ravel()
 
     result = scipy.optimize.minimize(
         objective,
-        starts.ravel(),
+        (starts / scale).ravel(),
         jac=True,
         method="L-BFGS-B",
-        bounds=list(zip(np.tile(lower, k), np.tile(upper, k))),
+        bounds=list(zip(np.tile(lower / scale, k), np.tile(upper / scale, k))),
         options=_LOCAL_OPTIONS,
     )
-    return np.clip(result.x.reshape(k, d), lower, upper)
+    return np.clip(result.x.reshape(k, d) * scale, lower, upper)
 
 
 def _log_h(z):
@@ -183,7 +193,7 @@ def _log_h(z):
     log_h[upper] = np.log(h)
     dlog_h[upper] = cdf / h
 
-    middle = ~upper & (z > _NEG_INV_SQRT_EPS)
+    middle = ~upper & (z > _TAIL_START)
     zm = z[middle]
     mills = _SQRT_HALF_PI * scipy.special.erfcx(-zm / np.sqrt(2.0))
     log_one_plus_zq = _log1mexp(np.log(-zm * mills))

@@ -25,6 +25,13 @@ The Matérn derivatives never divide by r:
 
 Posterior of the latent f at Xq (noise excluded), with k* = k(X, Xq) (n, m):
     μ = k*ᵀ α,    v = a - k*ᵀ K⁻¹ k*,    reported as mean = m + s μ, std = s √v.
+
+Output warping (``power_transform``, as HEBO does: Cowen-Rivers et al., JAIR
+2022): the Yeo-Johnson transform (Yeo & Johnson, Biometrika 2000) of the
+standardised outputs z, with λ chosen by maximum likelihood,
+    ψ_λ(z) = ((1 + z)^λ - 1) / λ                for z ≥ 0,
+    ψ_λ(z) = -((1 - z)^(2-λ) - 1) / (2 - λ)     for z < 0,
+    log L(λ) = -n/2 log Var(ψ_λ(z)) + (λ - 1) Σᵢ sign(zᵢ) log(1 + |zᵢ|).
 """
 
 from __future__ import annotations
@@ -43,6 +50,9 @@ _LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
 _MAX_LOG_NOISE = np.log(2.0)
 _MIN_VARIANCE = 1e-12
 _FIT_OPTIONS = {"maxiter": 200}
+# Candidate λ, a grid that avoids the removable singularities at 0 and 2; the
+# grid step changes the transform far less than the next observation does.
+_YEO_JOHNSON_LAMBDAS = np.linspace(-2.975, 2.975, 120)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,8 +103,8 @@ class GaussianProcess:
             X: Inputs in [0, 1]^d, shape (n, d).
             y: Outputs to model, shape (n,).
             warm_start: Parameters to start L-BFGS-B from, typically the previous
-                fit's. Without them the fit starts from the prior's mode and from one
-                random point, and keeps the better result.
+                fit's. Without them the fit starts from ℓ = 1, a = 1, σ² = 1e-3 (about
+                the prior's mode) and from one random point, and keeps the better.
 
         Returns:
             self.
@@ -126,11 +136,7 @@ class GaussianProcess:
                 )
             starts = [warm_start.to_vector()]
         else:
-            rng = np.random.default_rng(self.seed)
-            random_start = np.concatenate(
-                [rng.uniform(np.log(0.1), np.log(2.0), d), [rng.uniform(-1.0, 1.0), np.log(1e-3)]]
-            )
-            starts = [np.concatenate([np.zeros(d), [0.0, np.log(1e-3)]]), random_start]
+            starts = _cold_starts(d, np.random.default_rng(self.seed))
 
         bounds = self._bounds(d)
         lower, upper = np.array(bounds).T
@@ -183,16 +189,18 @@ class GaussianProcess:
         k_star = amplitude * (c + 5.0 / 3.0 * r**2 * np.exp(-_SQRT5 * r))
         mu = k_star @ self._alpha
         chol = self._chol[0]
-        v = scipy.linalg.solve_triangular(chol, k_star.T, lower=True, check_finite=False)
-        var = amplitude - np.sum(v**2, axis=0)
+        whitened = scipy.linalg.solve_triangular(chol, k_star.T, lower=True, check_finite=False)
+        var = amplitude - np.sum(whitened**2, axis=0)
         clipped = var < _MIN_VARIANCE
         sd = np.sqrt(np.where(clipped, _MIN_VARIANCE, var))
         mean, std = self._y_mean + self._y_std * mu, self._y_std * sd
         if not return_grad:
             return mean, std
 
-        # ∂k*/∂xq = -5/3 a c (xq - X) / ℓ², contracted with α for μ and with K⁻¹k* for v.
-        beta = scipy.linalg.solve_triangular(chol, v, lower=True, trans="T", check_finite=False)
+        # ∂k*/∂xq = -5/3 a c (xq - X) / ℓ², contracted with α for μ, with K⁻¹k* for v.
+        beta = scipy.linalg.solve_triangular(
+            chol, whitened, lower=True, trans="T", check_finite=False
+        )
         scale = -5.0 / 3.0 * amplitude / lengthscales**2
         dmu = scale * _weighted_differences(c * self._alpha, Xq, self._X)
         dvar = -2.0 * scale * _weighted_differences(c * beta.T, Xq, self._X)
@@ -260,9 +268,10 @@ class GaussianProcess:
         log_likelihood = -0.5 * z @ alpha - np.log(np.diag(chol[0])).sum() - 0.5 * n * _LOG_2PI
 
         M = W * c * (5.0 / 3.0 * amplitude)
-        squared_differences = 2.0 * (M.sum(axis=1) @ scaled**2) - 2.0 * np.sum(scaled * (M @ scaled), axis=0)
+        # ½ Σⱼₖ Mⱼₖ (sⱼᵢ - sₖᵢ)² per column i of s = X / ℓ, without an (n, n, d) array.
+        weighted_squares = M.sum(axis=1) @ scaled**2 - np.sum(scaled * (M @ scaled), axis=0)
         grad = np.empty_like(theta)
-        grad[:-2] = 0.5 * squared_differences
+        grad[:-2] = weighted_squares
         grad[-2] = 0.5 * np.sum(W * K)
         grad[-1] = 0.5 * noise * np.trace(W)
 
@@ -275,6 +284,42 @@ class GaussianProcess:
         grad[-2] += 1.0 - amplitude
         grad[-1] += 0.1 - 30.0 * noise
         return -(log_likelihood + log_prior), -grad
+
+
+def power_transform(y):
+    """Yeo-Johnson transform of standardised outputs, λ by maximum likelihood.
+
+    Monotone, so the best observation stays the best; outputs that span orders
+    of magnitude come out near-Gaussian, and near-Gaussian ones nearly unchanged
+    (λ ≈ 1). Every λ of a fixed grid is scored at once, which costs ~0.1 ms at n = 100.
+
+    Args:
+        y: Outputs, shape (n,).
+
+    Returns:
+        The transformed outputs, shape (n,).
+    """
+    y = np.asarray(y, dtype=float)
+    std = y.std()
+    z = (y - y.mean()) / (std if std > 0 else 1.0)
+    log1p_abs = np.log1p(np.abs(z))
+    lambdas = _YEO_JOHNSON_LAMBDAS[:, None]
+    power = np.where(z >= 0, lambdas, 2.0 - lambdas)
+    psi = np.sign(z) * np.expm1(power * log1p_abs) / power
+    log_likelihood = (
+        -0.5 * len(z) * np.log(psi.var(axis=1) + np.finfo(float).tiny)
+        + (_YEO_JOHNSON_LAMBDAS - 1.0) * np.sum(np.sign(z) * log1p_abs)
+    )
+    return psi[np.argmax(log_likelihood)]
+
+
+def _cold_starts(d, rng):
+    """Returns ℓ = 1, a = 1, σ² = 1e-3 (about the prior's mode) and a random θ."""
+    log_noise = np.log(1e-3)
+    random_start = np.concatenate(
+        [rng.uniform(np.log(0.1), np.log(2.0), d), [rng.uniform(-1.0, 1.0), log_noise]]
+    )
+    return [np.concatenate([np.zeros(d), [0.0, log_noise]]), random_start]
 
 
 def _matern(scaled, amplitude):

@@ -1,1 +1,6 @@
-"""The Keras tuner for tunecore (Keras 3 on TensorFlow)."""
+"""The Keras tuner for tunecore (Keras 3 on TensorFlow).
+
+Use it through tunecore, as Keras Tuner code does: ``tunecore.RandomSearch``,
+``tunecore.Hyperband``, ``tunecore.Tuner``... Importing this package does not
+import Keras; its modules do.
+"""

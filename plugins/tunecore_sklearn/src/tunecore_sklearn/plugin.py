@@ -1,3 +1,12 @@
-"""tunecore-sklearn's hook implementations (registered through the `tunecore` entry point)."""
+"""tunecore-sklearn's hook implementations (registered through the `tunecore` entry point).
 
-from tunecore.plugins import hookimpl  # noqa: F401
+The factories are import strings, so discovering the plugin never imports scikit-learn.
+"""
+
+from tunecore.plugins import hookimpl
+
+
+@hookimpl
+def tunecore_register_tuners(register):
+    register("sklearn", "tunecore_sklearn.tuner:Sklearn", aliases=("Sklearn", "SklearnTuner"))
+    register("TunecoreSearchCV", "tunecore_sklearn.search_cv:TunecoreSearchCV")

@@ -1,0 +1,146 @@
+"""Test functions with known minima, and their search spaces for every framework.
+
+A space is a list of parameter specs, built into each framework's own API:
+
+* ``("float", name, low, high, log)``
+* ``("int", name, low, high)``
+* ``("choice", name, values)``  (unordered)
+
+Every ``TestFunction.fn`` takes a dict of values and returns the value to
+minimise; ``minimum`` is its known global minimum on the space. Domains are the
+usual ones (Surjanovic & Bingham's Virtual Library of Simulation Experiments).
+"""
+
+import dataclasses
+import math
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class TestFunction:
+    name: str
+    space: list
+    fn: object
+    minimum: float
+
+    @property
+    def d(self):
+        return len(self.space)
+
+
+def _vector(values, n):
+    return np.array([values[f"x{i}"] for i in range(n)], dtype=float)
+
+
+def branin(values):
+    x, y = values["x0"], values["x1"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (y - b * x**2 + c * x - 6) ** 2 + 10 * (1 - t) * math.cos(x) + 10
+
+
+_HARTMANN_ALPHA = np.array([1.0, 1.2, 3.0, 3.2])
+_HARTMANN_A = np.array([
+    [10, 3, 17, 3.5, 1.7, 8],
+    [0.05, 10, 17, 0.1, 8, 14],
+    [3, 3.5, 1.7, 10, 17, 8],
+    [17, 8, 0.05, 10, 0.1, 14],
+])
+_HARTMANN_P = 1e-4 * np.array([
+    [1312, 1696, 5569, 124, 8283, 5886],
+    [2329, 4135, 8307, 3736, 1004, 9991],
+    [2348, 1451, 3522, 2883, 3047, 6650],
+    [4047, 8828, 8732, 5743, 1091, 381],
+])
+
+
+def hartmann6(values):
+    x = _vector(values, 6)
+    return float(-_HARTMANN_ALPHA @ np.exp(-np.sum(_HARTMANN_A * (x - _HARTMANN_P) ** 2, axis=1)))
+
+
+def rosenbrock(values):
+    x = _vector(values, 4)
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+def ackley(values):
+    x = _vector(values, 5)
+    d = len(x)
+    return float(
+        -20.0 * math.exp(-0.2 * math.sqrt(np.sum(x**2) / d))
+        - math.exp(np.sum(np.cos(2 * math.pi * x)) / d) + 20.0 + math.e
+    )
+
+
+def levy(values):
+    w = 1.0 + (_vector(values, 4) - 1.0) / 4.0
+    middle = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2))
+    last = (w[-1] - 1) ** 2 * (1 + np.sin(2 * math.pi * w[-1]) ** 2)
+    return float(np.sin(math.pi * w[0]) ** 2 + middle + last)
+
+
+# Mixed: each activation has its own best learning rate and its own floor, so
+# the categorical interacts with the log-scaled float. Minimum 0 at
+# ("tanh", lr=1e-2, units=41).
+_MIXED_BEST_LOG_LR = {"relu": -3.0, "tanh": -2.0, "gelu": -4.0}
+_MIXED_FLOOR = {"relu": 0.3, "tanh": 0.0, "gelu": 0.6}
+
+
+def mixed(values):
+    act = values["act"]
+    dlr = math.log10(values["lr"]) - _MIXED_BEST_LOG_LR[act]
+    du = (values["units"] - 41) / 20.0
+    return _MIXED_FLOOR[act] + dlr**2 + du**2 + 0.5 * dlr * du + 0.2 * (1 - math.cos(3 * math.pi * dlr))
+
+
+def _box(n, low, high):
+    return [("float", f"x{i}", low, high, False) for i in range(n)]
+
+
+FUNCTIONS = {
+    f.name: f
+    for f in [
+        TestFunction("branin", [("float", "x0", -5.0, 10.0, False), ("float", "x1", 0.0, 15.0, False)],
+                     branin, 0.397887357729739),
+        TestFunction("hartmann6", _box(6, 0.0, 1.0), hartmann6, -3.322368011391339),
+        TestFunction("rosenbrock4", _box(4, -5.0, 10.0), rosenbrock, 0.0),
+        TestFunction("ackley5", _box(5, -32.768, 32.768), ackley, 0.0),
+        TestFunction("levy4", _box(4, -10.0, 10.0), levy, 0.0),
+        TestFunction("mixed", [
+            ("float", "lr", 1e-5, 1e-1, True),
+            ("int", "units", 1, 64),
+            ("choice", "act", ["relu", "tanh", "gelu"]),
+        ], mixed, 0.0),
+    ]
+}
+
+
+def keras_hyperparameters(space, module):
+    """Declares ``space`` on ``module.HyperParameters()`` (tunecore or keras_tuner)."""
+    hp = module.HyperParameters()
+    for spec in space:
+        kind, name = spec[0], spec[1]
+        if kind == "float":
+            hp.Float(name, spec[2], spec[3], sampling="log" if spec[4] else "linear")
+        elif kind == "int":
+            hp.Int(name, spec[2], spec[3])
+        else:
+            hp.Choice(name, spec[2], ordered=False)
+    return hp
+
+
+def optuna_distributions(space):
+    """The space as a dict of Optuna distributions, for ``study.ask``."""
+    import optuna.distributions as dist
+
+    out = {}
+    for spec in space:
+        kind, name = spec[0], spec[1]
+        if kind == "float":
+            out[name] = dist.FloatDistribution(spec[2], spec[3], log=spec[4])
+        elif kind == "int":
+            out[name] = dist.IntDistribution(spec[2], spec[3])
+        else:
+            out[name] = dist.CategoricalDistribution(spec[2])
+    return out

@@ -1,0 +1,223 @@
+"""Simple regret of tunecore's Bayesian optimization against Keras Tuner and Optuna.
+
+Every method minimises the same test functions (``_testfunctions.py``: Branin
+2-D, Hartmann 6-D, Rosenbrock 4-D, Ackley 5-D, Levy 4-D and a mixed space of a
+log-scaled float, an int and a 3-way unordered choice) with its default
+settings, one seed per run:
+
+* ``tunecore_bo``: ``tunecore.oracles.BayesianOptimization`` driven in memory by
+  ``tunecore.testing.run_trials``.
+* ``tunecore_random``: ``tunecore.oracles.RandomSearch``, the same way.
+* ``kt_bo``: ``keras_tuner.oracles.BayesianOptimizationOracle`` driven through its
+  oracle API (create_trial / update_trial / end_trial), project in a temp dir.
+* ``optuna_tpe`` / ``optuna_gp``: an in-memory study with ``TPESampler`` /
+  ``GPSampler`` driven by ``study.ask`` / ``study.tell``.
+
+Simple regret after t trials is min(f over the first t trials) - f*; the tables
+give the median and interquartile range over seeds of log10 of it (floored at
+1e-12). Keras Tuner's BO takes seconds per suggestion, so it runs fewer seeds
+and fewer trials (``--kt-seeds``, ``--kt-trials``); the table says how many.
+Every worker is single-threaded (BLAS and torch), ``--workers`` processes at once.
+
+Usage::
+
+    .venv/bin/python benchmarks/bayes_regret.py                # the full run
+    .venv/bin/python benchmarks/bayes_regret.py --quick        # smoke run
+    .venv/bin/python benchmarks/bayes_regret.py --methods tunecore_bo optuna_gp --functions branin
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse
+import json
+import multiprocessing
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+import _common
+import _testfunctions
+
+_common.silence_frameworks()
+
+METHODS = ("tunecore_bo", "tunecore_random", "kt_bo", "optuna_tpe", "optuna_gp")
+CHECKPOINTS = (10, 25, 50, 100)
+_FLOOR = 1e-12
+
+
+def _run_tunecore(function, seed, n_trials, oracle_name):
+    import tunecore as kt
+    from tunecore.testing import run_trials
+
+    hp = _testfunctions.keras_hyperparameters(function.space, kt)
+    oracle_cls = kt.oracles.BayesianOptimization if oracle_name == "bo" else kt.oracles.RandomSearch
+    oracle = oracle_cls(objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed)
+    return [t.score for t in run_trials(oracle, function.fn)]
+
+
+def _run_keras_tuner(function, seed, n_trials):
+    import keras_tuner
+
+    hp = _testfunctions.keras_hyperparameters(function.space, keras_tuner)
+    oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+        objective=keras_tuner.Objective("loss", "min"), max_trials=n_trials, hyperparameters=hp, seed=seed,
+    )
+    values = []
+    with tempfile.TemporaryDirectory() as workdir, _common.quiet():
+        oracle._set_project_dir(workdir, "kt")
+        for _ in range(n_trials):
+            trial = oracle.create_trial("worker")
+            if trial.status != "RUNNING":
+                break
+            values.append(function.fn(trial.hyperparameters.values))
+            oracle.update_trial(trial.trial_id, {"loss": values[-1]})
+            trial.status = "COMPLETED"
+            oracle.end_trial(trial)
+    return values
+
+
+def _run_optuna(function, seed, n_trials, sampler_name):
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if sampler_name == "gp":
+        import torch
+
+        torch.set_num_threads(1)
+        sampler = optuna.samplers.GPSampler(seed=seed)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    study = optuna.create_study(sampler=sampler, direction="minimize")
+    distributions = _testfunctions.optuna_distributions(function.space)
+    values = []
+    for _ in range(n_trials):
+        trial = study.ask(distributions)
+        values.append(function.fn(trial.params))
+        study.tell(trial, values[-1])
+    return values
+
+
+RUNNERS = {
+    "tunecore_bo": lambda f, s, n: _run_tunecore(f, s, n, "bo"),
+    "tunecore_random": lambda f, s, n: _run_tunecore(f, s, n, "random"),
+    "kt_bo": _run_keras_tuner,
+    "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
+    "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),
+}
+
+
+def run_job(job):
+    """One (method, function, seed) run; returns the job, its f values in trial order and its seconds."""
+    method, function_name, seed, n_trials = job
+    start = time.perf_counter()
+    values = RUNNERS[method](_testfunctions.FUNCTIONS[function_name], seed, n_trials)
+    return job, values, time.perf_counter() - start
+
+
+def log_regret(values, minimum, t):
+    """log10 of the simple regret after the first ``t`` values, None if fewer were run."""
+    if len(values) < t:
+        return None
+    return float(np.log10(max(min(values[:t]) - minimum, _FLOOR)))
+
+
+def summarise(results, checkpoints):
+    """``{function: {method: {t: (median, q25, q75, n_seeds)}}}`` from the raw runs."""
+    table = {}
+    for (method, function_name), runs in results.items():
+        minimum = _testfunctions.FUNCTIONS[function_name].minimum
+        cells = table.setdefault(function_name, {}).setdefault(method, {})
+        for t in checkpoints:
+            regrets = [r for r in (log_regret(v, minimum, t) for v in runs) if r is not None]
+            if regrets:
+                q25, median, q75 = np.percentile(regrets, [25, 50, 75])
+                cells[t] = (float(median), float(q25), float(q75), len(regrets))
+    return table
+
+
+def markdown(table, methods, checkpoints):
+    out = []
+    for function_name, by_method in table.items():
+        out.append(f"\n**{function_name}** (log10 simple regret: median [IQR], seeds)\n")
+        rows = []
+        for method in methods:
+            cells = by_method.get(method, {})
+            rows.append([method] + [
+                f"{cells[t][0]:.2f} [{cells[t][1]:.2f}, {cells[t][2]:.2f}] ({cells[t][3]})" if t in cells else "-"
+                for t in checkpoints
+            ])
+        out.append(_common.markdown_table(["method"] + [f"t={t}" for t in checkpoints], rows))
+    return "\n".join(out)
+
+
+def _init_worker():
+    # TensorFlow and Keras Tuner print on import and per trial; the parent reports progress.
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--functions", nargs="+", default=list(_testfunctions.FUNCTIONS),
+                        choices=list(_testfunctions.FUNCTIONS))
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--trials", type=int, default=100)
+    parser.add_argument("--kt-seeds", type=int, default=3, help="seeds for kt_bo")
+    parser.add_argument("--kt-trials", type=int, default=50, help="trials for kt_bo")
+    parser.add_argument("--gp-trials", type=int, default=50, help="trials for optuna_gp")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--quick", action="store_true", help="3 seeds, 25 trials (kt_bo: 2 seeds, 25 trials)")
+    parser.add_argument("--json", help="also write the raw f values here")
+    parser.add_argument("--load", nargs="*", default=[],
+                        help="raw f values written by earlier --json runs, tabled with this run's")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seeds, args.trials, args.gp_trials, args.kt_seeds, args.kt_trials = 3, 25, 25, 2, 25
+
+    jobs = []
+    for method in args.methods:
+        seeds, trials = {
+            "kt_bo": (args.kt_seeds, args.kt_trials), "optuna_gp": (args.seeds, args.gp_trials),
+        }.get(method, (args.seeds, args.trials))
+        jobs += [(method, f, seed, trials) for f in args.functions for seed in range(seeds)]
+    # Slowest first, so that the two workers finish together.
+    jobs.sort(key=lambda job: {"kt_bo": 0, "optuna_gp": 1}.get(job[0], 2))
+
+    results, seconds = {}, {}
+    for path in args.load:
+        with open(path) as f:
+            for key, runs in json.load(f).items():
+                method, function_name = key.split("|")
+                if method not in args.methods:
+                    results.setdefault((method, function_name), []).extend(runs)
+    start = time.perf_counter()
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(args.workers, initializer=_init_worker) as pool:
+        for done, (job, values, elapsed) in enumerate(pool.imap_unordered(run_job, jobs), 1):
+            method, function_name, seed, _ = job
+            results.setdefault((method, function_name), []).append(values)
+            seconds.setdefault(method, []).append(elapsed)
+            print(f"[{done}/{len(jobs)}] {method} {function_name} seed={seed}: {elapsed:.1f}s", file=sys.stderr)
+    wall = time.perf_counter() - start
+
+    checkpoints = [t for t in CHECKPOINTS if any(len(v) >= t for runs in results.values() for v in runs)]
+    table = summarise(results, checkpoints)
+    methods = [m for m in METHODS if any(key[0] == m for key in results)]
+    print(markdown(table, methods, checkpoints))
+    print("\nSeconds per run (median): " + ", ".join(
+        f"{m} {np.median(seconds[m]):.1f}" for m in methods if m in seconds))
+    print(f"Wall time: {wall / 60:.1f} min with {args.workers} workers; load average {os.getloadavg()}")
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({f"{m}|{fn}": runs for (m, fn), runs in results.items() if m in args.methods}, f)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Milliseconds per suggestion of Bayesian optimization: tunecore, Optuna GPSampler, Keras Tuner.
+
+On Hartmann 6-D, each method first takes ``n`` random (quasi-random for
+tunecore) trials, its initial design set to ``n``, so that the model is first
+used with ``n`` observations; then the next ``--repeats`` suggestions are timed
+one by one, each evaluated and told before the next (observations n, n+1, ...).
+Only the call that returns the next configuration is timed:
+
+* tunecore: ``BayesianOptimization.create_trial`` (in memory), which fits the GP
+  (warm-started from the previous fit after the first) and maximises log EI.
+* Optuna: ``study.ask(distributions)`` with ``GPSampler(n_startup_trials=n)``.
+* Keras Tuner: ``BayesianOptimizationOracle.create_trial`` (project in a temp
+  dir), which fits scikit-learn's GP and maximises the bound from 50 starts.
+
+The tables give the median over the timed suggestions of the wall time and of
+this process's CPU time. Everything runs in one process, one method at a time,
+single-threaded (BLAS and torch), so that the figures compare algorithms rather
+than thread pools, and CPU time is close to what the call would take alone on a
+quiet machine; wall time carries the other tenants' load (the load average is
+printed before and after).
+
+Usage::
+
+    .venv/bin/python benchmarks/bayes_speed.py
+    .venv/bin/python benchmarks/bayes_speed.py --quick
+"""
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse
+import tempfile
+import time
+
+import _common
+import _testfunctions
+
+_common.silence_frameworks()
+
+METHODS = ("tunecore_bo", "optuna_gp", "kt_bo")
+SIZES = (10, 50, 100, 200)
+FUNCTION = _testfunctions.FUNCTIONS["hartmann6"]
+
+
+class _Clock:
+    """Appends ``(wall, cpu)`` seconds of the ``with`` block to a list."""
+
+    def __init__(self, into):
+        self.into = into
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+
+    def __exit__(self, *exc):
+        self.into.append((time.perf_counter() - self.wall, time.process_time() - self.cpu))
+
+
+def time_tunecore(n, repeats, seed):
+    import tunecore as kt
+
+    oracle = kt.oracles.BayesianOptimization(
+        objective="loss", max_trials=n + repeats, num_initial_points=n, seed=seed,
+        hyperparameters=_testfunctions.keras_hyperparameters(FUNCTION.space, kt),
+    )
+
+    def tell(trial):
+        oracle.update_trial(trial.trial_id, {"loss": FUNCTION.fn(trial.hyperparameters.values)})
+        trial.status = "COMPLETED"
+        oracle.end_trial(trial)
+
+    for _ in range(n):
+        tell(oracle.create_trial("worker"))
+    seconds = []
+    for _ in range(repeats):
+        with _Clock(seconds):
+            trial = oracle.create_trial("worker")
+        tell(trial)
+    return seconds
+
+
+def time_optuna_gp(n, repeats, seed):
+    import optuna
+    import torch
+
+    torch.set_num_threads(1)
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(sampler=optuna.samplers.GPSampler(seed=seed, n_startup_trials=n))
+    distributions = _testfunctions.optuna_distributions(FUNCTION.space)
+    seconds = []
+    for i in range(n + repeats):
+        with _Clock(seconds if i >= n else []):
+            trial = study.ask(distributions)
+        study.tell(trial, FUNCTION.fn(trial.params))
+    return seconds
+
+
+def time_keras_tuner(n, repeats, seed):
+    import keras_tuner
+
+    oracle = keras_tuner.oracles.BayesianOptimizationOracle(
+        objective=keras_tuner.Objective("loss", "min"), max_trials=n + repeats, num_initial_points=n,
+        hyperparameters=_testfunctions.keras_hyperparameters(FUNCTION.space, keras_tuner), seed=seed,
+    )
+    seconds = []
+    with tempfile.TemporaryDirectory() as workdir, _common.quiet():
+        oracle._set_project_dir(workdir, "kt")
+        for i in range(n + repeats):
+            with _Clock(seconds if i >= n else []):
+                trial = oracle.create_trial("worker")
+            oracle.update_trial(trial.trial_id, {"loss": FUNCTION.fn(trial.hyperparameters.values)})
+            trial.status = "COMPLETED"
+            oracle.end_trial(trial)
+    return seconds
+
+
+TIMERS = {"tunecore_bo": time_tunecore, "optuna_gp": time_optuna_gp, "kt_bo": time_keras_tuner}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
+    parser.add_argument("--repeats", type=int, default=7, help="timed suggestions per size")
+    parser.add_argument("--kt-repeats", type=int, default=3, help="timed suggestions per size for kt_bo")
+    parser.add_argument("--quick", action="store_true", help="sizes 10 and 50, 3 repeats (kt_bo: 1)")
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes, args.repeats, args.kt_repeats = [10, 50], 3, 1
+
+    load_before = os.getloadavg()
+    wall, cpu = {}, {}
+    for method in args.methods:
+        repeats = args.kt_repeats if method == "kt_bo" else args.repeats
+        TIMERS[method](3, 1, args.seed)  # Imports and first-call set-up are not per-suggestion costs.
+        for n in args.sizes:
+            seconds = TIMERS[method](n, repeats, args.seed)
+            wall[method, n] = 1000 * _common.median([w for w, _ in seconds])
+            cpu[method, n] = 1000 * _common.median([c for _, c in seconds])
+            print(f"{method} n={n}: {wall[method, n]:.1f} ms wall, {cpu[method, n]:.1f} ms CPU", flush=True)
+    load_after = os.getloadavg()
+
+    for label, table in (("CPU", cpu), ("wall", wall)):
+        header = ["method"] + [f"n={n}" for n in args.sizes]
+        rows = [[m] + [f"{table[m, n]:.1f}" for n in args.sizes] for m in args.methods]
+        for reference in ("optuna_gp", "kt_bo"):
+            if "tunecore_bo" in args.methods and reference in args.methods:
+                rows.append([f"tunecore_bo / {reference}"] + [
+                    f"{table['tunecore_bo', n] / table[reference, n]:.3f}" for n in args.sizes
+                ])
+        print(f"\nMedian {label} ms per suggestion on hartmann6 (6-D), by observations n\n")
+        print(_common.markdown_table(header, rows))
+    print(f"\nLoad average (1, 5, 15 min) before: {load_before}, after: {load_after}; {os.cpu_count()} CPUs")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Encoding a search space into the unit cube for the Gaussian process.
+
+Notation:
+    d        number of encoded columns.
+    X        (n, d) encoded points in [0, 1]^d.
+
+Each tunable hyperparameter (``Fixed`` ones and Keras Tuner's ``tuner/*``
+bookkeeping values are left out) gets columns:
+
+* numbers and ordered choices: one column, the hyperparameter's own unit
+  encoding ``value_to_prob`` (log / reverse-log warping included). A discrete
+  one rounds to the nearest encoded value, so the acquisition is evaluated only
+  at points that exist.
+* unordered choices with three or more values: a one-hot block, rounded by
+  argmax, so that no order between categories is invented. Two values (and
+  ``Boolean``) need one column: with two categories there is no order to invent.
+
+An inactive hyperparameter (its conditional parent holds another value) is
+encoded as a constant — 0.5, or an all-zero block — so that points that differ
+only in dimensions that did not matter are the same point to the kernel.
+"""
+
+import numpy as np
+
+from tunecore.hyperparameters import Choice, Fixed, Int
+
+_MAX_TABLE = 4096
+_INACTIVE = 0.5
+
+
+class _Column:
+    """One numeric or ordinal hyperparameter: one column."""
+
+    def __init__(self, hp, start):
+        self.hp = hp
+        self.start, self.width = start, 1
+        self.values = _all_values(hp)
+        if self.values is None:
+            self.centres = None
+        else:
+            pairs = sorted((hp.value_to_prob(v), i) for i, v in enumerate(self.values))
+            self.centres = np.array([p for p, _ in pairs])
+            self._order = [i for _, i in pairs]
+            self._edges = (self.centres[1:] + self.centres[:-1]) / 2
+
+    def round(self, X):
+        if self.centres is not None:
+            X[:, self.start] = self.centres[np.searchsorted(self._edges, X[:, self.start])]
+
+    def decode(self, row):
+        return self.hp.prob_to_value(float(row[self.start]))
+
+    def encode(self, value, row):
+        row[self.start] = self.hp.value_to_prob(value)
+
+    def index(self, X):
+        """Per row, the index in ``self.values`` of the rounded value (discrete only)."""
+        position = np.searchsorted(self._edges, X[:, self.start])
+        return np.asarray(self._order)[position]
+
+    def deactivate(self, X, mask):
+        X[mask, self.start] = _INACTIVE
+
+
+class _OneHot:
+    """An unordered choice: a block of one column per value."""
+
+    def __init__(self, hp, start):
+        self.hp = hp
+        self.values = list(hp.values)
+        self.start, self.width = start, len(self.values)
+
+    def round(self, X):
+        block = X[:, self.start:self.start + self.width]
+        hot = block.argmax(axis=1)
+        block[:] = 0.0
+        block[np.arange(len(X)), hot] = 1.0
+
+    def decode(self, row):
+        return self.values[int(np.argmax(row[self.start:self.start + self.width]))]
+
+    def encode(self, value, row):
+        row[self.start:self.start + self.width] = 0.0
+        row[self.start + self.values.index(value)] = 1.0
+
+    def index(self, X):
+        return X[:, self.start:self.start + self.width].argmax(axis=1)
+
+    def deactivate(self, X, mask):
+        X[mask, self.start:self.start + self.width] = 0.0
+
+
+class SpaceEncoder:
+    """Maps configurations (dicts of active values) to rows of X and back.
+
+    Args:
+        space: The oracle's list of hyperparameters, in definition order.
+    """
+
+    def __init__(self, space):
+        self.columns = []
+        self._by_name = {}
+        start = 0
+        for hp in space:
+            if isinstance(hp, Fixed) or hp.name.startswith("tuner/"):
+                continue
+            if isinstance(hp, Choice) and not hp.ordered and len(hp.values) > 2:
+                column = _OneHot(hp, start)
+            else:
+                column = _Column(hp, start)
+            self.columns.append(column)
+            self._by_name[hp.name] = column
+            start += column.width
+        self.d = start
+        self.key = tuple((hp.name, repr(hp.get_config())) for hp in space)
+
+    def encode(self, values):
+        """One configuration to a row; missing or inactive dimensions get the constant."""
+        row = np.zeros(self.d)
+        inactive = np.zeros(1, dtype=bool)
+        for column in self.columns:
+            if column.hp.name in values:
+                column.encode(values[column.hp.name], row)
+            else:
+                inactive[0] = True
+                column.deactivate(row[None, :], inactive)
+                inactive[0] = False
+        return row
+
+    def encode_many(self, configurations):
+        if not configurations:
+            return np.zeros((0, self.d))
+        return np.stack([self.encode(values) for values in configurations])
+
+    def round(self, X):
+        """Snap rows onto existing values and constant-encode inactive dimensions (a copy)."""
+        X = np.array(X, dtype=float, copy=True)
+        for column in self.columns:
+            column.round(X)
+        if any(column.hp.conditions for column in self.columns):
+            self._apply_conditions(X)
+        return X
+
+    def decode(self, row, space):
+        """A row back to a dict of active values, in the space's definition order."""
+        values = {}
+        for hp in space:
+            if not hp.is_active(values):
+                continue
+            column = self._by_name.get(hp.name)
+            values[hp.name] = hp.default if column is None else column.decode(row)
+        return values
+
+    def _apply_conditions(self, X):
+        active = {}
+        for column in self.columns:
+            mask = np.ones(len(X), dtype=bool)
+            for condition in column.hp.conditions:
+                parent = self._by_name.get(condition.name)
+                if parent is None or parent.values is None:
+                    continue
+                mask &= active.get(condition.name, True)
+                allowed = np.isin(np.arange(len(parent.values)), [
+                    i for i, v in enumerate(parent.values) if v in condition.values
+                ])
+                mask &= allowed[parent.index(X)]
+            active[column.hp.name] = mask
+            column.deactivate(X, ~mask)
+
+
+def _all_values(hp):
+    """Every value of a discrete hyperparameter, or None if it is continuous or huge."""
+    size = hp.cardinality
+    if size is None or size > _MAX_TABLE:
+        return None
+    if isinstance(hp, Int) and hp.step is None:
+        return list(range(hp.min_value, hp.max_value + 1))
+    values = hp.grid_values()
+    return values if len(values) == size else None

@@ -1,0 +1,293 @@
+"""Hyperband: successive halving in brackets of decreasing aggressiveness."""
+
+import collections
+import copy
+import math
+
+from tunecore.oracles import Oracle
+from tunecore.trial import TrialStatus
+
+from tunecore_bayes.brackets import HyperbandSchedule
+
+EPOCHS = "tuner/epochs"
+INITIAL_EPOCH = "tuner/initial_epoch"
+BRACKET = "tuner/bracket"
+ROUND = "tuner/round"
+TRIAL_ID = "tuner/trial_id"
+
+
+def user_values(trial):
+    """A trial's own values, without the ``tuner/`` ones an oracle injected."""
+    return {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+
+
+def scheduled(values, epochs, initial_epoch, bracket, rung, parent=None):
+    """``values`` plus the ``tuner/`` values that Keras Tuner users read in ``run_trial``."""
+    values = dict(values)
+    if parent is not None:
+        values[TRIAL_ID] = parent
+    values.update({EPOCHS: epochs, INITIAL_EPOCH: initial_epoch, BRACKET: bracket, ROUND: rung})
+    return values
+
+
+def run(values):
+    """The response that starts a trial with ``values``."""
+    return {"status": TrialStatus.RUNNING, "values": values}
+
+
+class ModelProposer:
+    """BOHB's proposals (Falkner et al., "BOHB: Robust and Efficient Hyperparameter
+    Optimization at Scale", ICML 2018), with tunecore's Gaussian process.
+
+    A model is fitted to the results at the largest budget (``tuner/epochs``) with
+    at least ``d + 3`` completed trials, ``d`` the number of tuned
+    hyperparameters; running trials at that budget count as pending. Until then,
+    and for a ``random_fraction`` of the proposals, it returns None (random).
+
+    Args:
+        random_fraction: The share of new configurations left random.
+        **gp_kwargs: Passed to :class:`tunecore_bayes.bayesian.GPProposer`.
+    """
+
+    def __init__(self, random_fraction=1 / 3, **gp_kwargs):
+        from tunecore_bayes.bayesian import GPProposer  # scipy only when used
+
+        self.random_fraction = random_fraction
+        self._gp = GPProposer(**gp_kwargs)
+
+    def __call__(self, oracle):
+        if oracle._rng.random() < self.random_fraction:
+            return None
+        space = oracle.hyperparameters.space
+        observations, pending, tried = collections.defaultdict(list), collections.defaultdict(list), []
+        for trial in oracle.trials.values():
+            values = user_values(trial)
+            tried.append(values)
+            budget = trial.hyperparameters.values.get(EPOCHS)
+            if trial.status == TrialStatus.RUNNING:
+                pending[budget].append(values)
+            elif trial.status == TrialStatus.COMPLETED and math.isfinite(trial.score or math.nan):
+                observations[budget].append((values, oracle.objective.sort_key(trial.score)))
+        enough = len(self._gp.encoder(space).columns) + 3
+        budgets = [b for b, observed in observations.items() if len(observed) >= enough]
+        if not budgets:
+            return None
+        budget = max(budgets)
+        return self._gp.propose(space, observations[budget], pending[budget], tried, oracle._rng)
+
+
+class Hyperband(Oracle):
+    """Hyperband, with Keras Tuner 1.4's schedule (see :mod:`tunecore_bayes.brackets`).
+
+    Every trial gets the values Keras Tuner's ``HyperbandOracle`` injects:
+    ``tuner/epochs`` (train up to this epoch), ``tuner/initial_epoch`` (start
+    from this one), ``tuner/bracket``, ``tuner/round`` and, for a trial that
+    continues a better one from the rung below, ``tuner/trial_id`` (the trial
+    whose checkpoint to load). ``run_trial`` reads them from
+    ``trial.hyperparameters``; they are not part of the search space.
+
+    With several workers, a rung is promoted from as soon as the best of it is
+    sure to rank among those that move up; meanwhile the next bracket starts.
+    Once every bracket has started, the oracle returns IDLE until a running
+    trial ends. Beyond Keras Tuner: ``max_trials`` caps the search; each
+    trial's ``tuner/bracket`` names its own bracket; a bracket that runs out of
+    unseen configurations (a small discrete space) halves what it got instead
+    of stopping the search; the search space may be declared inside
+    ``run_trial``; a resumed project continues its brackets where they stopped
+    (with the ``max_epochs`` and ``factor`` it started with), and a larger
+    ``hyperband_iterations`` on resume extends it; ``model_based=True`` draws
+    new configurations from a Gaussian process, as BOHB does.
+
+    Args:
+        objective: A metric name, an :class:`~tunecore.Objective` or a list of them.
+        max_epochs: The most epochs one configuration trains.
+        factor: The reduction factor between rungs (an int, at least 2).
+        hyperband_iterations: How many times to run all the brackets (0 or
+            None: until ``max_trials`` or the space runs out).
+        seed: Random seed.
+        hyperparameters: A :class:`~tunecore.HyperParameters` with part or all of the space.
+        allow_new_entries: Whether trials may declare hyperparameters not in the space.
+        tune_new_entries: Whether such new hyperparameters are tuned.
+        max_retries_per_trial: How often a trial that raised is run again.
+        max_consecutive_failed_trials: Stop the search after this many failures in a row.
+        max_trials: Stop after this many trials (default: when the brackets are done).
+        model_based: Whether new configurations come from a Gaussian process
+            of the results so far, as in BOHB (see :class:`ModelProposer`),
+            rather than at random.
+        proposer: A callable ``proposer(oracle)`` that returns the values of a
+            new configuration for the first rung of a bracket, or None for a
+            random one; a suggestion tried before is replaced by a random one.
+            ``model_based=True`` is ``proposer=ModelProposer()``.
+
+    Raises:
+        TypeError: ``max_epochs`` or ``factor`` is not an int.
+        ValueError: ``factor < 2``, ``max_epochs < 1``, or both ``model_based``
+            and ``proposer`` given.
+    """
+
+    def __init__(
+        self,
+        objective=None,
+        max_epochs=100,
+        factor=3,
+        hyperband_iterations=1,
+        seed=None,
+        hyperparameters=None,
+        allow_new_entries=True,
+        tune_new_entries=True,
+        max_retries_per_trial=0,
+        max_consecutive_failed_trials=3,
+        max_trials=None,
+        model_based=False,
+        proposer=None,
+    ):
+        super().__init__(
+            objective=objective,
+            max_trials=max_trials,
+            hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries,
+            tune_new_entries=tune_new_entries,
+            seed=seed,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        self._schedule = HyperbandSchedule(max_epochs, factor)
+        self.max_epochs = max_epochs
+        self.factor = factor
+        self.hyperband_iterations = hyperband_iterations or math.inf
+        if model_based and proposer is not None:
+            raise ValueError(
+                f"Give model_based=True or a proposer, not both; got proposer={proposer!r}."
+            )
+        self.model_based = model_based
+        self.proposer = ModelProposer() if model_based else proposer
+        self._iteration = 0
+        self._next_bracket = self._schedule.num_brackets - 1
+        # Started brackets not yet done: {"bracket": s, "rungs": [[[trial_id, parent_id], ...], ...],
+        # "closed": whether the first rung stopped short because the space ran out}.
+        self._brackets = []
+
+    def populate_space(self, trial_id):
+        self._forget(trial_id)
+        self._brackets = [b for b in self._brackets if not self._is_done(b)]
+        for bracket in self._brackets:
+            response = self._advance(bracket, trial_id)
+            if response is not None:
+                return response
+        while self._iteration < self.hyperband_iterations:
+            bracket = self._start_bracket()
+            response = self._advance(bracket, trial_id)
+            if response is not None:
+                return response
+            if self._is_done(bracket):  # no unseen configuration is left to start one
+                break
+        return {"status": TrialStatus.IDLE if self.ongoing_trials else TrialStatus.STOPPED}
+
+    def _advance(self, bracket, trial_id):
+        """A response that fills the bracket's first rung or promotes into a later one, or None."""
+        s, rungs = bracket["bracket"], bracket["rungs"]
+        if not bracket["closed"] and len(rungs[0]) < self._schedule.size(s, 0):
+            values = self._new_values()
+            if values is not None:
+                rungs[0].append([trial_id, None])
+                return run(scheduled(values, self._schedule.epochs(s, 0), 0, s, 0))
+            if self.ongoing_trials:  # they may declare new hyperparameters: wait
+                return {"status": TrialStatus.IDLE}
+            bracket["closed"] = True
+        rung_states = self._rung_states(bracket)
+        for r in range(1, s + 1):
+            parent = self._promotion(rung_states[r - 1], rung_states[r])
+            if parent is not None:
+                rungs[r].append([trial_id, parent.trial_id])
+                values = scheduled(
+                    user_values(parent),
+                    self._schedule.epochs(s, r),
+                    self._schedule.initial_epoch(s, r),
+                    s,
+                    r,
+                    parent=parent.trial_id,
+                )
+                return run(values)
+        return None
+
+    def _new_values(self):
+        if self.proposer is not None:
+            values = self.proposer(self)
+            if values is not None and not self._is_tried(values):
+                return values
+        return self._random_values()
+
+    def _promotion(self, below, rung):
+        """The trial of rung ``below`` to continue in ``rung`` now, or None.
+
+        The best completed trial not yet promoted moves up once it is sure to
+        rank among the ``cap`` best of its rung: when fewer than ``cap`` places
+        are taken by earlier promotions and trials that may still beat it.
+        """
+        if len(rung["members"]) >= rung["cap"]:
+            return None
+        promoted = {parent for _, parent in rung["members"]}
+        candidates = [t for t in below["completed"] if t.trial_id not in promoted]
+        if not candidates or len(rung["members"]) + below["unsettled"] >= rung["cap"]:
+            return None
+        return min(candidates, key=lambda t: self.objective.sort_key(t.score))
+
+    def _rung_states(self, bracket):
+        """Per rung: its members, its ``cap`` (how many it will hold), its completed
+        trials, how many may still complete (running or not started), whether it is closed."""
+        s, states = bracket["bracket"], []
+        for r, members in enumerate(bracket["rungs"]):
+            if r == 0:
+                cap = len(members) if bracket["closed"] else self._schedule.size(s, 0)
+            elif states[-1]["closed"]:
+                cap = min(self._schedule.size(s, r), len(states[-1]["completed"]))
+            else:
+                cap = self._schedule.size(s, r)
+            trials = [self.trials[trial_id] for trial_id, _ in members]
+            n_running = sum(t.status == TrialStatus.RUNNING for t in trials)
+            states.append({
+                "members": members,
+                "cap": cap,
+                "completed": [t for t in trials if t.status == TrialStatus.COMPLETED],
+                "unsettled": max(cap - len(members), 0) + n_running,
+                "closed": len(members) >= cap and n_running == 0,
+            })
+        return states
+
+    def _is_done(self, bracket):
+        return all(state["closed"] for state in self._rung_states(bracket))
+
+    def _start_bracket(self):
+        s = self._next_bracket
+        bracket = {"bracket": s, "rungs": [[] for _ in range(s + 1)], "closed": False}
+        self._brackets.append(bracket)
+        self._next_bracket -= 1
+        if self._next_bracket < 0:
+            self._next_bracket = self._schedule.num_brackets - 1
+            self._iteration += 1
+        return bracket
+
+    def _forget(self, trial_id):
+        """Drop ``trial_id`` from the rungs: the base class asks again when it rejects a suggestion."""
+        for bracket in self._brackets:
+            for rung in bracket["rungs"]:
+                rung[:] = [member for member in rung if member[0] != trial_id]
+
+    def get_state(self):
+        state = super().get_state()
+        state.update({
+            "max_epochs": self.max_epochs,
+            "factor": self.factor,
+            "iteration": self._iteration,
+            "next_bracket": self._next_bracket,
+            "brackets": copy.deepcopy(self._brackets),
+        })
+        return state
+
+    def set_state(self, state):
+        super().set_state(state)
+        self.max_epochs, self.factor = state["max_epochs"], state["factor"]
+        self._schedule = HyperbandSchedule(self.max_epochs, self.factor)
+        self._iteration = state["iteration"]
+        self._next_bracket = state["next_bracket"]
+        self._brackets = copy.deepcopy(state["brackets"])

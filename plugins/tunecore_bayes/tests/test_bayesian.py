@@ -1,0 +1,129 @@
+"""The Gaussian-process BayesianOptimization oracle, through the public API."""
+
+import math
+
+import numpy as np
+import pytest
+
+import tunecore as kt
+from tunecore.testing import OracleConformance, run_trials
+from tunecore.trial import TrialStatus
+
+
+def _bo(**kwargs):
+    return kt.oracles.BayesianOptimization(**kwargs)
+
+
+class TestBayesianConformance(OracleConformance):
+    @pytest.fixture
+    def make_oracle(self):
+        return lambda **kwargs: _bo(num_initial_points=3, **kwargs)
+
+
+def _branin(values):
+    x, y = values["x"], values["y"]
+    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
+    return (y - b * x**2 + c * x - 6) ** 2 + 10 * (1 - t) * math.cos(x) + 10
+
+
+def _branin_space():
+    hp = kt.HyperParameters()
+    hp.Float("x", -5.0, 10.0)
+    hp.Float("y", 0.0, 15.0)
+    return hp
+
+
+def test_resolves_by_name_and_keras_tuner_names():
+    cls = kt.oracles.get("bayesian")
+    assert kt.oracles.BayesianOptimization is cls
+    assert kt.oracles.BayesianOptimizationOracle is cls
+
+
+@pytest.mark.slow
+def test_beats_random_search_on_branin():
+    def best(oracle):
+        return min(t.score for t in run_trials(oracle, _branin))
+
+    bo = [best(_bo(objective="loss", max_trials=25, hyperparameters=_branin_space(), seed=s)) for s in range(3)]
+    rs = [best(kt.oracles.RandomSearch(objective="loss", max_trials=25, hyperparameters=_branin_space(), seed=s))
+          for s in range(3)]
+    assert np.median(bo) < 0.6  # the optimum is 0.398
+    assert np.median(bo) < np.median(rs)
+
+
+def test_no_duplicates_on_a_three_value_choice():
+    hp = kt.HyperParameters()
+    hp.Choice("c", ["a", "b", "c"])
+    oracle = _bo(objective="loss", max_trials=10, hyperparameters=hp, seed=0)
+    ended = run_trials(oracle, lambda v: {"a": 1.0, "b": 0.5, "c": 2.0}[v["c"]])
+    assert sorted(t.hyperparameters["c"] for t in ended) == ["a", "b", "c"]
+    assert oracle.create_trial("t").status == TrialStatus.STOPPED
+
+
+def test_seeded_run_is_reproducible():
+    def run():
+        oracle = _bo(objective="loss", max_trials=8, hyperparameters=_branin_space(), seed=5)
+        return [t.hyperparameters.values for t in run_trials(oracle, _branin)]
+
+    assert run() == run()
+
+
+def test_integers_and_steps_are_suggested_on_their_grid():
+    hp = kt.HyperParameters()
+    hp.Int("units", 16, 256, step=16)
+    hp.Float("dropout", 0.0, 0.5, step=0.1)
+    hp.Float("lr", 1e-4, 1e-1, sampling="log")
+    oracle = _bo(objective="loss", max_trials=12, hyperparameters=hp, seed=1)
+    ended = run_trials(oracle, lambda v: abs(v["units"] - 100) / 100 + v["dropout"] + abs(math.log10(v["lr"]) + 2.5))
+    for trial in ended:
+        values = trial.hyperparameters.values
+        assert values["units"] % 16 == 0
+        assert round(values["dropout"] * 10) == pytest.approx(values["dropout"] * 10)
+
+
+def test_running_trials_make_parallel_suggestions_spread_out():
+    oracle = _bo(objective="loss", max_trials=20, hyperparameters=_branin_space(), seed=2, num_initial_points=4)
+    run_trials(oracle, _branin, n=8)
+    batch = [oracle.create_trial(f"worker{i}") for i in range(4)]
+    points = np.array([[t.hyperparameters["x"] / 15, t.hyperparameters["y"] / 15] for t in batch])
+    distances = [np.linalg.norm(points[i] - points[j]) for i in range(4) for j in range(i)]
+    assert min(distances) > 1e-3
+    assert len({tuple(t.hyperparameters.values.items()) for t in batch}) == 4
+
+
+def test_conditional_dimensions_do_not_break_the_model():
+    hp = kt.HyperParameters()
+    hp.Choice("model", ["linear", "tree", "knn"])
+    with hp.conditional_scope("model", "linear"):
+        hp.Float("alpha", 1e-3, 10.0, sampling="log")
+    with hp.conditional_scope("model", "tree"):
+        hp.Int("depth", 1, 10)
+
+    def loss(v):
+        if v["model"] == "linear":
+            return abs(math.log10(v["alpha"]))
+        if v["model"] == "tree":
+            return abs(v["depth"] - 7) / 3
+        return 2.0
+
+    oracle = _bo(objective="loss", max_trials=20, hyperparameters=hp, seed=0)
+    ended = run_trials(oracle, loss)
+    for trial in ended:
+        keys = set(trial.hyperparameters.values)
+        assert keys == {"model", {"linear": "alpha", "tree": "depth"}.get(trial.hyperparameters["model"], "model")}
+    assert min(t.score for t in ended) < 0.2
+
+
+def test_resume_refits_and_takes_new_settings(tmp_path):
+    def tuner(max_trials, beta):
+        oracle = _bo(objective="loss", max_trials=max_trials, beta=beta, seed=3, acquisition="ucb",
+                     hyperparameters=_branin_space())
+        return kt.FunctionTuner(lambda hp: _branin(hp.values), oracle=oracle, directory=tmp_path, project_name="bo")
+
+    first = tuner(6, 2.6)
+    first.search(verbose=0)
+    second = tuner(9, 0.5)
+    assert second.oracle.beta == 0.5 and len(second.oracle.trials) == 6
+    second.search(verbose=0)
+    assert len(second.oracle.trials) == 9
+    assert all(t.status == TrialStatus.COMPLETED for t in second.oracle.trials.values())

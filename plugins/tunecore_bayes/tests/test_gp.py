@@ -1,0 +1,166 @@
+import numpy as np
+import pytest
+import scipy.optimize
+import scipy.stats.qmc
+
+from tunecore_bayes.gp import GaussianProcess, GPParams
+
+
+def _sobol(n, d, seed=0):
+    return scipy.stats.qmc.Sobol(d, seed=seed).random(n)
+
+
+def _smooth_3d(X):
+    return np.sin(3.0 * X[:, 0]) + (X[:, 1] - 0.5) ** 2 + 0.5 * X[:, 0] * X[:, 2]
+
+
+def test_fit_returns_self_and_sets_params():
+    X = _sobol(8, 2)
+    gp = GaussianProcess(seed=0)
+
+    assert gp.fit(X, X.sum(axis=1)) is gp
+    assert gp.params.log_lengthscales.shape == (2,)
+    assert np.isfinite(gp.params.to_vector()).all()
+
+
+def test_fits_smooth_1d_function():
+    X = np.linspace(0.0, 1.0, 12)[:, None]
+    gp = GaussianProcess(seed=0).fit(X, np.sin(6.0 * X[:, 0]))
+
+    Xq = np.linspace(0.0, 1.0, 101)[:, None]
+    mean, std = gp.predict(Xq)
+
+    assert mean.shape == std.shape == (101,)
+    np.testing.assert_allclose(mean, np.sin(6.0 * Xq[:, 0]), atol=0.02)
+
+
+def test_fits_smooth_3d_function():
+    X = _sobol(64, 3)
+    gp = GaussianProcess(seed=0).fit(X, _smooth_3d(X))
+
+    Xq = np.random.default_rng(1).random((200, 3))
+    mean, _ = gp.predict(Xq)
+
+    rmse = np.sqrt(np.mean((mean - _smooth_3d(Xq)) ** 2))
+    assert rmse < 0.02 * _smooth_3d(Xq).std()
+
+
+def test_predictions_are_in_original_units():
+    X = _sobol(16, 2)
+    y = 1000.0 + 50.0 * _smooth_3d(np.c_[X, X[:, :1]])
+    gp = GaussianProcess(seed=0).fit(X, y)
+
+    mean, std = gp.predict(X)
+
+    np.testing.assert_allclose(mean, y, atol=0.005 * y.std())
+    assert np.all(std < 0.05 * y.std())
+    assert gp.y_best == y.min()
+    np.testing.assert_array_equal(gp.X_best, X[np.argmin(y)])
+
+
+def test_std_is_near_zero_at_data_and_larger_away():
+    X = np.linspace(0.0, 0.6, 10)[:, None]
+    y = np.cos(4.0 * X[:, 0])
+    gp = GaussianProcess(seed=0).fit(X, y)
+
+    _, std_at_data = gp.predict(X)
+    _, std_away = gp.predict(np.array([[0.8], [1.0]]))
+
+    assert np.all(std_at_data < 0.01 * y.std())
+    assert np.all(std_away > 10 * std_at_data.max())
+
+
+def test_constant_outputs_do_not_break_the_fit():
+    X = _sobol(8, 2)
+    gp = GaussianProcess(seed=0).fit(X, np.full(8, 3.0))
+
+    mean, std = gp.predict(np.array([[0.5, 0.5]]))
+
+    np.testing.assert_allclose(mean, 3.0)
+    assert np.isfinite(std).all()
+
+
+def test_ard_gives_an_irrelevant_dimension_a_long_lengthscale():
+    X = _sobol(32, 3)
+    y = np.sin(5.0 * X[:, 0]) + np.cos(4.0 * X[:, 1])
+    gp = GaussianProcess(seed=0).fit(X, y)
+
+    lengthscales = np.exp(gp.params.log_lengthscales)
+
+    assert lengthscales[2] > 3.0 * lengthscales[:2].max()
+
+
+def test_log_posterior_gradient_matches_finite_differences():
+    X = _sobol(16, 3)
+    gp = GaussianProcess(seed=0).fit(X, _smooth_3d(X))
+    rng = np.random.default_rng(0)
+
+    def value(theta):
+        return gp.log_posterior(GPParams.from_vector(theta))
+
+    def grad(theta):
+        return gp.log_posterior(GPParams.from_vector(theta), return_grad=True)[1]
+
+    for theta in [
+        gp.params.to_vector(),
+        np.array([np.log(0.3), 0.0, np.log(2.0), 0.5, np.log(1e-2)]),
+        rng.normal([-1.0, -1.0, -1.0, 0.0, -4.0], 0.5),
+    ]:
+        error = scipy.optimize.check_grad(value, grad, theta, epsilon=1e-6)
+        assert error < 1e-4 * max(1.0, np.linalg.norm(grad(theta)))
+
+
+def test_predict_gradient_matches_finite_differences():
+    X = _sobol(16, 3)
+    gp = GaussianProcess(seed=0).fit(X, _smooth_3d(X))
+    Xq = np.random.default_rng(2).random((5, 3))
+    eps = 1e-6
+
+    _, _, dmean, dstd = gp.predict(Xq, return_grad=True)
+
+    for i in range(3):
+        step = eps * np.eye(3)[i]
+        (mean_up, std_up), (mean_down, std_down) = gp.predict(Xq + step), gp.predict(Xq - step)
+        fd_mean, fd_std = (mean_up - mean_down) / (2 * eps), (std_up - std_down) / (2 * eps)
+        np.testing.assert_allclose(dmean[:, i], fd_mean, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(dstd[:, i], fd_std, rtol=1e-5, atol=1e-6)
+
+
+def test_warm_start_gives_same_or_better_log_posterior():
+    X = _sobol(32, 3)
+    y = _smooth_3d(X)
+    previous = GaussianProcess(seed=0).fit(X[:24], y[:24]).params
+
+    warm = GaussianProcess(seed=0).fit(X, y, warm_start=previous)
+    cold = GaussianProcess(seed=0).fit(X, y)
+
+    assert warm.log_posterior() >= warm.log_posterior(previous)
+    assert warm.log_posterior() == pytest.approx(cold.log_posterior(), abs=1e-3)
+
+
+def test_warm_start_with_wrong_dimension_is_rejected():
+    X = _sobol(8, 3)
+    params = GPParams(np.zeros(2), 0.0, -5.0)
+
+    with pytest.raises(ValueError, match="d=3"):
+        GaussianProcess().fit(X, X.sum(axis=1), warm_start=params)
+
+
+def test_mismatched_inputs_and_outputs_are_rejected():
+    with pytest.raises(ValueError, match="as many outputs as inputs"):
+        GaussianProcess().fit(np.zeros((3, 2)), np.zeros(4))
+
+
+def test_posterior_condition_reduces_std_at_the_new_point():
+    X = _sobol(8, 2)
+    gp = GaussianProcess(seed=0).fit(X, np.sin(4.0 * X[:, 0]) + X[:, 1])
+    x_new = np.array([[0.42, 0.77]])
+    _, std_before = gp.predict(x_new)
+
+    conditioned = gp.posterior_condition(x_new, [-5.0])
+    _, std_after = conditioned.predict(x_new)
+
+    assert std_after[0] < 0.5 * std_before[0]
+    assert conditioned.params is gp.params
+    assert conditioned.y_best == -5.0
+    assert gp.predict(x_new)[1] == pytest.approx(std_before)

@@ -1,0 +1,133 @@
+"""The callbacks a trial adds to ``model.fit``: reporting and best-epoch checkpoints.
+
+Both tolerate a custom training loop that only calls ``set_model`` and
+``on_epoch_end`` (as the keras.io custom-training-loop guide does).
+"""
+
+import math
+
+import keras
+
+from tunecore.trial import TrialStatus
+from tunecore_keras import weights
+
+
+class OversizedModelError(Exception):
+    """A model has more parameters than the tuner's ``max_model_size``."""
+
+
+def check_model_size(model, max_model_size):
+    """Raise :class:`OversizedModelError` if a built ``model`` is too large.
+
+    An unbuilt model (a ``Sequential`` without an ``Input``) cannot be counted
+    yet; the trial's callback checks it again after the first epoch, which
+    builds it.
+    """
+    if not max_model_size or not model.built:
+        return
+    size = model.count_params()
+    if size > max_model_size:
+        raise OversizedModelError(
+            f"The model has {size} parameters, more than max_model_size={max_model_size}."
+        )
+
+
+def _floats(logs):
+    metrics = {}
+    for name, value in (logs or {}).items():
+        try:
+            metrics[name] = float(value)
+        except (TypeError, ValueError):
+            continue
+    return metrics
+
+
+class TrialCallback(keras.callbacks.Callback):
+    """Runs the tuner's epoch hooks, reports each epoch and stops on a NaN loss.
+
+    Args:
+        tuner: The :class:`~tunecore_keras.tuner.Tuner`.
+        trial: The running trial.
+        live: Report each epoch to ``tuner.oracle`` as it ends (else only record it).
+
+    Attributes:
+        epochs: ``{epoch: metrics}`` of every epoch seen, in order.
+        nan_epoch: The epoch whose loss was NaN or infinite, if any.
+    """
+
+    def __init__(self, tuner, trial, live=True):
+        super().__init__()
+        self.tuner = tuner
+        self.trial = trial
+        self.live = live
+        self.epochs = {}
+        self.nan_epoch = None
+
+    def on_train_begin(self, logs=None):
+        check_model_size(self.model, self.tuner.max_model_size)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if not self.epochs:
+            check_model_size(self.model, self.tuner.max_model_size)
+        # The hook runs first so that an override may add metrics to the logs.
+        self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
+        metrics = _floats(logs)
+        self.epochs[epoch] = metrics
+        loss = metrics.get("loss")
+        # TerminateOnNaN's test, once per epoch: a batch-level callback would turn
+        # off Keras's asynchronous batch dispatch for every trial.
+        if loss is not None and not math.isfinite(loss):
+            self.nan_epoch = epoch
+            self.model.stop_training = True
+        if self.live:
+            status = self.tuner.oracle.update_trial(self.trial.trial_id, metrics, step=epoch)
+            if status == TrialStatus.STOPPED:
+                self.model.stop_training = True
+
+
+class BatchTrialCallback(TrialCallback):
+    """A :class:`TrialCallback` that also runs the tuner's batch hooks.
+
+    Used only when the tuner overrides ``on_batch_begin`` or ``on_batch_end``,
+    because a batch-level callback makes Keras wait for every batch.
+    """
+
+    def on_train_batch_begin(self, batch, logs=None):
+        self.tuner.on_batch_begin(self.trial, self.model, batch, logs)
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.tuner.on_batch_end(self.trial, self.model, batch, logs)
+
+
+class SaveBestEpoch(keras.callbacks.Callback):
+    """Saves the model's weights at each epoch that improves the objective.
+
+    Shared by all executions of a trial, so the file holds the best epoch of
+    any of them. When the objective is not in the epoch's logs (it is computed
+    after ``fit``), every epoch is saved, as Keras Tuner does.
+
+    Args:
+        objective: The oracle's :class:`~tunecore.Objective`.
+        filepath: Where to save, ending in ``.weights.h5``.
+    """
+
+    def __init__(self, objective, filepath):
+        super().__init__()
+        self.objective = objective
+        self.filepath = filepath
+        self.best = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        metrics = _floats(logs)
+        if not self.objective.has_value(metrics):
+            weights.save(self.model, self.filepath)
+            return
+        value = self.objective.get_value(metrics)
+        if math.isnan(value):
+            return
+        if self.best is None or self.objective.better_than(value, self.best):
+            self.best = value
+            weights.save(self.model, self.filepath)

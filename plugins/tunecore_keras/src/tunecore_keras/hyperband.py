@@ -1,0 +1,83 @@
+"""Hyperband over Keras models: promoted trials continue from their parent's checkpoint."""
+
+import warnings
+
+from tunecore import oracles
+from tunecore_keras.tuner import Tuner
+
+
+class Hyperband(Tuner):
+    """Hyperband, as Keras Tuner runs it.
+
+    The ``hyperband`` oracle (from tunecore-bayes, ``pip install 'tunecore[bayes]'``)
+    sets each trial's ``tuner/epochs`` and ``tuner/initial_epoch``; a promoted
+    trial names in ``tuner/trial_id`` the trial whose best checkpoint it loads
+    and continues from. ``search(epochs=...)`` is therefore ignored, with a
+    warning. With ``keep_best_checkpoints``, checkpoints are pruned when the
+    search ends, since a later round may still promote any trial.
+
+    Args:
+        max_epochs: The most epochs one model is trained.
+        factor: Reduction factor of the number of models and epochs between rounds.
+        hyperband_iterations: How many times to run the whole Hyperband schedule.
+        Others: As :class:`~tunecore_keras.tuners.RandomSearch`.
+
+    Raises:
+        PluginNotFoundError: tunecore-bayes is not installed.
+    """
+
+    prune_checkpoints_during_search = False
+
+    def __init__(
+        self,
+        hypermodel=None,
+        objective=None,
+        max_epochs=100,
+        factor=3,
+        hyperband_iterations=1,
+        seed=None,
+        hyperparameters=None,
+        tune_new_entries=True,
+        allow_new_entries=True,
+        max_retries_per_trial=0,
+        max_consecutive_failed_trials=3,
+        **kwargs,
+    ):
+        self.seed = seed
+        oracle = oracles.get("hyperband")(
+            objective,
+            max_epochs=max_epochs,
+            factor=factor,
+            hyperband_iterations=hyperband_iterations,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle, hypermodel, **kwargs)
+
+    def search(self, *fit_args, **fit_kwargs):
+        if "epochs" in fit_kwargs:
+            warnings.warn(
+                f"Hyperband sets each trial's epochs from its schedule; "
+                f"search(epochs={fit_kwargs['epochs']!r}) is ignored.",
+                UserWarning,
+                stacklevel=2,
+            )
+        super().search(*fit_args, **fit_kwargs)
+
+    def run_trial(self, trial, *fit_args, **fit_kwargs):
+        values = trial.hyperparameters.values
+        if "tuner/epochs" in values:
+            fit_kwargs["epochs"] = values["tuner/epochs"]
+            fit_kwargs["initial_epoch"] = values["tuner/initial_epoch"]
+        return super().run_trial(trial, *fit_args, **fit_kwargs)
+
+    def _try_build(self, hp):
+        model = super()._try_build(hp)
+        parent = hp.values.get("tuner/trial_id")
+        if parent is not None:
+            self._load_checkpoint(model, parent)
+        return model

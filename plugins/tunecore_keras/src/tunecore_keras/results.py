@@ -1,0 +1,89 @@
+"""From what ``fit`` returns (Keras ``History`` objects) to the metrics a trial reports.
+
+Keras Tuner's rules: one execution scores its best epoch for the objective;
+several executions average their best epochs' metrics.
+"""
+
+import math
+import statistics
+
+import keras
+
+
+class TrialHistories(list):
+    """What :meth:`Tuner.run_trial` returns: one ``fit`` result per execution.
+
+    Attributes:
+        reported: Whether the metrics already reached the oracle epoch by epoch,
+            so that nothing is left to convert.
+    """
+
+    reported = False
+
+
+def epoch_metrics(history):
+    """``{epoch: {metric: value}}`` of a ``History``, epochs numbered as ``fit`` did."""
+    return {
+        epoch: {name: float(values[i]) for name, values in history.history.items() if i < len(values)}
+        for i, epoch in enumerate(history.epoch)
+    }
+
+
+def best_epoch(epochs, objective):
+    """``(epoch, metrics)`` of the best epoch in ``{epoch: metrics}``, or None.
+
+    The first of equal epochs wins; epochs without the objective, or where it
+    is NaN, are skipped.
+    """
+    best = None
+    for epoch, metrics in epochs.items():
+        if not objective.has_value(metrics):
+            continue
+        value = objective.get_value(metrics)
+        if math.isnan(value):
+            continue
+        if best is None or objective.better_than(value, best[0]):
+            best = (value, epoch)
+    return None if best is None else (best[1], epochs[best[1]])
+
+
+def to_metrics(result, objective):
+    """A ``History`` becomes its best epoch's metrics (its last epoch if none is best)."""
+    if not isinstance(result, keras.callbacks.History):
+        return result
+    epochs = epoch_metrics(result)
+    found = best_epoch(epochs, objective)
+    if found is not None:
+        return found[1]
+    return epochs[max(epochs)] if epochs else {}
+
+
+def _mean(dicts):
+    names = {name for d in dicts for name in d}
+    return {
+        name: statistics.fmean(d[name] for d in dicts if name in d) for name in names
+    }
+
+
+def executions_curve(executions, objective):
+    """The metrics to report, by step, for several executions of one trial.
+
+    Each step holds the mean over executions of that epoch's metrics, except
+    Keras Tuner's best step (the mean of the executions' best epochs), which
+    holds the mean of their best epochs' metrics. That value is never worse
+    than any epoch's mean, so the trial's score is Keras Tuner's.
+
+    Args:
+        executions: One ``{epoch: metrics}`` per execution.
+        objective: The oracle's objective.
+
+    Returns:
+        ``[(step, metrics), ...]`` in step order.
+    """
+    steps = sorted({epoch for epochs in executions for epoch in epochs})
+    curve = {step: _mean([e[step] for e in executions if step in e]) for step in steps}
+    bests = [best_epoch(epochs, objective) for epochs in executions]
+    if bests and all(b is not None for b in bests):
+        step = int(statistics.mean(epoch for epoch, _ in bests))
+        curve[step] = {**curve.get(step, {}), **_mean([metrics for _, metrics in bests])}
+    return sorted(curve.items())

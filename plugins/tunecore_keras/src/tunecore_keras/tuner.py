@@ -1,0 +1,353 @@
+"""The Keras tuner: builds, compiles and fits a model per trial, keeps its best epoch."""
+
+import contextlib
+import copy
+import json
+import logging
+import os
+
+import keras
+
+from tunecore.errors import FailedTrialError, FatalError
+from tunecore.trial import TrialStatus
+from tunecore.tuners import BaseTuner
+from tunecore.tuners.base_tuner import accepts_keyword
+from tunecore_keras import results as results_module
+from tunecore_keras import tensorboard_logs, weights
+from tunecore_keras.callbacks import (
+    BatchTrialCallback,
+    OversizedModelError,
+    SaveBestEpoch,
+    TrialCallback,
+    check_model_size,
+)
+
+logger = logging.getLogger("tunecore")
+
+CHECKPOINT_FILE = "checkpoint.weights.h5"
+BUILD_CONFIG_FILE = "build_config.json"
+
+
+class Tuner(BaseTuner):
+    """Tunes Keras models: Keras Tuner 1.4's ``Tuner``, on tunecore's search loop.
+
+    Each trial builds the hypermodel (inside ``distribution_strategy.scope()``
+    when given), compiles it with the tuner's overrides, and calls
+    ``hypermodel.fit(hp, model, *args, callbacks=..., **kwargs)`` with the
+    arguments of :meth:`search`. Every epoch is reported to the oracle, which
+    may stop the trial early; the weights of the best epoch are saved in the
+    trial's folder for :meth:`load_model` and :meth:`get_best_models`.
+
+    With ``executions_per_trial > 1`` the executions are not reported live (no
+    early stopping): when they are done, the trial reports the mean of each
+    epoch over executions, and its score is Keras Tuner's, the mean of the
+    executions' best epochs.
+
+    Args:
+        oracle: A :class:`~tunecore.oracles.Oracle` instance.
+        hypermodel: A :class:`~tunecore.HyperModel` or a function ``build(hp)``
+            returning a Keras model. Optional when ``run_trial`` is overridden.
+        max_model_size: Models with more parameters are marked INVALID and skipped.
+        optimizer: Compile models with this optimizer (a fresh copy per trial).
+        loss: Compile models with this loss.
+        metrics: Compile models with these metrics.
+        distribution_strategy: A ``tf.distribute.Strategy``; each trial builds
+            and fits inside its scope.
+        directory: Parent folder of the project (default: the working directory).
+        project_name: The project's folder (default ``"untitled_project"``).
+        logger: Accepted for Keras Tuner compatibility; unused.
+        tuner_id: Name of this tuner in the trials it runs.
+        overwrite: Delete an existing project instead of resuming it.
+        executions_per_trial: Models trained from scratch per trial; their
+            metrics are averaged.
+        max_retries_per_trial: Overrides the oracle's setting when given.
+        max_consecutive_failed_trials: Overrides the oracle's setting when given.
+        keep_best_checkpoints: Keep the checkpoints of the best ``k`` trials
+            only, deleting the others' as trials end. None (default) keeps all,
+            as Keras Tuner does.
+    """
+
+    #: Whether checkpoints may be pruned while the search runs (Hyperband needs them until it ends).
+    prune_checkpoints_during_search = True
+
+    def __init__(
+        self,
+        oracle,
+        hypermodel=None,
+        max_model_size=None,
+        optimizer=None,
+        loss=None,
+        metrics=None,
+        distribution_strategy=None,
+        directory=None,
+        project_name=None,
+        logger=None,
+        tuner_id=None,
+        overwrite=False,
+        executions_per_trial=1,
+        max_retries_per_trial=None,
+        max_consecutive_failed_trials=None,
+        keep_best_checkpoints=None,
+    ):
+        if hypermodel is None and type(self).run_trial is Tuner.run_trial:
+            raise ValueError(
+                f"{type(self).__name__} got hypermodel=None. Pass a HyperModel or a "
+                "function build(hp), or subclass the tuner and override run_trial()."
+            )
+        if not isinstance(executions_per_trial, int) or executions_per_trial < 1:
+            raise ValueError(
+                f"executions_per_trial must be an integer >= 1; got {executions_per_trial!r}."
+            )
+        if keep_best_checkpoints is not None and (
+            not isinstance(keep_best_checkpoints, int) or keep_best_checkpoints < 1
+        ):
+            raise ValueError(
+                f"keep_best_checkpoints must be None (keep all) or an integer >= 1; "
+                f"got {keep_best_checkpoints!r}."
+            )
+        super().__init__(
+            oracle,
+            hypermodel,
+            directory=directory,
+            project_name=project_name,
+            logger=logger,
+            overwrite=overwrite,
+            tuner_id=tuner_id,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        self.max_model_size = max_model_size
+        self.optimizer = optimizer
+        self.loss = loss
+        self.metrics = metrics
+        self.distribution_strategy = distribution_strategy
+        self.executions_per_trial = executions_per_trial
+        self.keep_best_checkpoints = keep_best_checkpoints
+
+    # The search --------------------------------------------------------------
+
+    def search(self, *fit_args, **fit_kwargs):
+        """Run the search; arguments go to ``model.fit`` (see :meth:`BaseTuner.search`).
+
+        Inside trials ``fit`` is quiet (``verbose=0``) unless ``verbose`` is
+        given, so that Keras's progress bars do not fight the search's line.
+
+        Raises:
+            FatalError: a callback cannot be deep-copied (each execution gets copies).
+            MissingDependencyError: a ``TensorBoard`` callback without tensorboard installed.
+        """
+        callbacks = fit_kwargs.get("callbacks") or []
+        try:
+            copy.deepcopy(callbacks)
+        except Exception as exc:
+            raise FatalError(
+                f"Every callback passed to search() must support copy.deepcopy (each "
+                f"execution gets fresh copies); copying {callbacks!r} raised {exc!r}."
+            ) from exc
+        tensorboard_logs.require(callbacks)
+        super().search(*fit_args, **fit_kwargs)
+
+    def _populate_initial_space(self):
+        super()._populate_initial_space()
+        # Discovery builds models; release them before the first trial.
+        keras.backend.clear_session(free_memory=False)
+
+    def run_trial(self, trial, *args, **kwargs):
+        """Build and fit the trial's model ``executions_per_trial`` times.
+
+        Returns:
+            A :class:`~tunecore_keras.results.TrialHistories`: what
+            ``hypermodel.fit`` returned, one entry per execution.
+        """
+        # Each trial starts from a clean Keras state, so memory stays flat. Python's
+        # own collector frees the old models: a forced gc.collect() takes ~0.8 s
+        # with TensorFlow loaded, more than the whole trial's bookkeeping.
+        keras.backend.clear_session(free_memory=False)
+        os.makedirs(self.get_trial_dir(trial.trial_id), exist_ok=True)
+        kwargs.setdefault("verbose", 0)
+        user_callbacks = kwargs.pop("callbacks", None) or []
+        checkpoint = SaveBestEpoch(self.oracle.objective, self._checkpoint_path(trial.trial_id))
+        live = self.executions_per_trial == 1
+        histories = results_module.TrialHistories()
+        watchers = []
+        for execution in range(self.executions_per_trial):
+            callbacks = copy.deepcopy(user_callbacks)
+            tensorboard_logs.configure(callbacks, trial, None if live else execution)
+            watcher = self._trial_callback(trial, live)
+            watchers.append(watcher)
+            try:
+                result = self._build_and_fit_model(
+                    trial, *args, callbacks=[*callbacks, watcher, checkpoint], **kwargs
+                )
+            except OversizedModelError as exc:
+                trial.status, trial.message = TrialStatus.INVALID, str(exc)
+                return None
+            if watcher.nan_epoch is not None:
+                raise FailedTrialError(
+                    f"Trial {trial.trial_id}: the loss was {watcher.epochs[watcher.nan_epoch]['loss']} "
+                    f"at epoch {watcher.nan_epoch}; training stopped (as TerminateOnNaN does)."
+                )
+            histories.append(result)
+            if trial.status == TrialStatus.STOPPED:
+                break
+        self._report_executions(trial, histories, watchers)
+        return histories
+
+    def _trial_callback(self, trial, live):
+        tuner_class = type(self)
+        batch_hooks = (
+            tuner_class.on_batch_begin is not Tuner.on_batch_begin
+            or tuner_class.on_batch_end is not Tuner.on_batch_end
+        )
+        callback_class = BatchTrialCallback if batch_hooks else TrialCallback
+        return callback_class(self, trial, live=live)
+
+    def _build_and_fit_model(self, trial, *args, **kwargs):
+        """Build the model and call ``hypermodel.fit`` (Keras Tuner's hook for AutoKeras)."""
+        hp = trial.hyperparameters
+        if not accepts_keyword(self.hypermodel.fit, "verbose"):
+            kwargs.pop("verbose", None)
+        with self._scope():
+            model = self._try_build(hp)
+            unbuilt = not model.built
+            result = self.hypermodel.fit(hp, model, *args, **kwargs)
+        if unbuilt and model.built:
+            # load_model must build it before loading weights.
+            with open(os.path.join(self.get_trial_dir(trial.trial_id), BUILD_CONFIG_FILE), "w") as f:
+                json.dump(model.get_build_config(), f)
+        return result
+
+    def _try_build(self, hp):
+        """Build a trial's model and check it (Hyperband extends it to load weights)."""
+        model = self._build_model(hp)
+        check_model_size(model, self.max_model_size)
+        return model
+
+    def _build_model(self, hp):
+        model = self.hypermodel.build(hp)
+        if not isinstance(model, keras.Model):
+            raise FatalError(
+                f"The hypermodel's build(hp) must return a keras.Model; it returned "
+                f"{model!r} of type {type(model).__name__}."
+            )
+        self._override_compile_args(model)
+        return model
+
+    def _override_compile_args(self, model):
+        if not (self.optimizer or self.loss or self.metrics):
+            return
+        # Keras keeps the arguments of compile() as given; reading them back (rather
+        # than model.metrics, which holds compiled wrappers) keeps the model's own
+        # metrics and custom metric functions when only some arguments are overridden.
+        config = getattr(model, "_compile_config", None) if model.compiled else None
+        kwargs = dict(config.config) if config is not None else {}
+        if self.optimizer:
+            kwargs["optimizer"] = (
+                self.optimizer
+                if isinstance(self.optimizer, str)
+                else keras.optimizers.deserialize(keras.optimizers.serialize(self.optimizer))
+            )
+        if self.loss:
+            kwargs["loss"] = self.loss
+        if self.metrics:
+            kwargs["metrics"] = self.metrics
+        model.compile(**kwargs)
+
+    def _scope(self):
+        if self.distribution_strategy is None:
+            return contextlib.nullcontext()
+        return self.distribution_strategy.scope()
+
+    def _report_executions(self, trial, histories, watchers):
+        """Mark histories the oracle already has; report several executions' mean curve."""
+        complete = bool(histories) and all(
+            isinstance(h, keras.callbacks.History) and list(h.epoch) == list(w.epochs)
+            for h, w in zip(histories, watchers)
+        )
+        if not complete:
+            return
+        if len(watchers) > 1:
+            curve = results_module.executions_curve([w.epochs for w in watchers], self.oracle.objective)
+            for step, metrics in curve:
+                self.oracle.update_trial(trial.trial_id, metrics, step=step)
+        histories.reported = True
+
+    def _convert_results(self, results):
+        if getattr(results, "reported", False):
+            return None
+        objective = self.oracle.objective
+        if isinstance(results, list):
+            results = [results_module.to_metrics(r, objective) for r in results]
+        else:
+            results = results_module.to_metrics(results, objective)
+        return super()._convert_results(results)
+
+    # Hooks (Keras Tuner's) ---------------------------------------------------
+
+    def on_epoch_begin(self, trial, model, epoch, logs=None):
+        """Called at the start of each epoch of a trial's ``fit``."""
+
+    def on_epoch_end(self, trial, model, epoch, logs=None):
+        """Called at the end of each epoch; ``logs`` holds its metrics (add to it to report more)."""
+
+    def on_batch_begin(self, trial, model, batch, logs):
+        """Called before each training batch (overriding it makes Keras wait for every batch)."""
+
+    def on_batch_end(self, trial, model, batch, logs=None):
+        """Called after each training batch (overriding it makes Keras wait for every batch)."""
+
+    def on_trial_end(self, trial):
+        super().on_trial_end(trial)
+        if self.prune_checkpoints_during_search:
+            self._prune_checkpoints()
+
+    def on_search_end(self):
+        self._prune_checkpoints()
+
+    # Models ------------------------------------------------------------------
+
+    def save_model(self, trial_id, model, step=0):
+        """Save ``model``'s weights as the trial's checkpoint."""
+        os.makedirs(self.get_trial_dir(trial_id), exist_ok=True)
+        weights.save(model, self._checkpoint_path(trial_id))
+
+    def load_model(self, trial):
+        """The trial's model, rebuilt from its hyperparameters, with its best epoch's weights.
+
+        Raises:
+            FileNotFoundError: the trial has no checkpoint (it never finished an
+                epoch, or ``keep_best_checkpoints`` deleted it).
+        """
+        with self._scope():
+            model = self._build_model(trial.hyperparameters)
+            self._load_checkpoint(model, trial.trial_id)
+        return model
+
+    def _load_checkpoint(self, model, trial_id):
+        path = self._checkpoint_path(trial_id)
+        if not os.path.exists(path):
+            reason = (
+                f"keep_best_checkpoints={self.keep_best_checkpoints} keeps only the best trials'"
+                if self.keep_best_checkpoints
+                else "the trial never finished an epoch"
+            )
+            raise FileNotFoundError(f"Trial {trial_id} has no checkpoint at {path} ({reason}).")
+        build_config = os.path.join(self.get_trial_dir(trial_id), BUILD_CONFIG_FILE)
+        if not model.built and os.path.exists(build_config):
+            with open(build_config) as f:
+                model.build_from_config(json.load(f))
+        weights.load(model, path)
+
+    def _checkpoint_path(self, trial_id):
+        return os.path.join(self.get_trial_dir(trial_id), CHECKPOINT_FILE)
+
+    def _prune_checkpoints(self):
+        if self.keep_best_checkpoints is None:
+            return
+        keep = {t.trial_id for t in self.oracle.get_best_trials(self.keep_best_checkpoints)}
+        for trial_id, trial in self.oracle.trials.items():
+            if trial_id in keep or trial.status not in TrialStatus.FINISHED:
+                continue
+            path = self._checkpoint_path(trial_id)
+            if os.path.exists(path):
+                os.remove(path)

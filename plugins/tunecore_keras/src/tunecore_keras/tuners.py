@@ -1,0 +1,129 @@
+"""The ready tuners with Keras Tuner's signatures: random, grid and Bayesian search."""
+
+from tunecore import oracles
+from tunecore_keras.tuner import Tuner
+
+
+class RandomSearch(Tuner):
+    """Random search over Keras models.
+
+    Args:
+        hypermodel: A :class:`~tunecore.HyperModel` or a function ``build(hp)``.
+        objective: A metric name (direction inferred), an ``Objective`` or a list of them.
+        max_trials: How many trials to run at most.
+        seed: Random seed.
+        hyperparameters: Part of the space declared up front (overrides, ``Fixed`` values).
+        tune_new_entries: Whether hyperparameters not in ``hyperparameters`` are tuned.
+        allow_new_entries: Whether the hypermodel may declare hyperparameters not in it.
+        max_retries_per_trial: How often a trial that raised is run again.
+        max_consecutive_failed_trials: Stop after this many failed trials in a row.
+        **kwargs: Arguments of :class:`~tunecore_keras.tuner.Tuner`.
+    """
+
+    def __init__(
+        self,
+        hypermodel=None,
+        objective=None,
+        max_trials=10,
+        seed=None,
+        hyperparameters=None,
+        tune_new_entries=True,
+        allow_new_entries=True,
+        max_retries_per_trial=0,
+        max_consecutive_failed_trials=3,
+        **kwargs,
+    ):
+        self.seed = seed
+        oracle = oracles.RandomSearch(
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle, hypermodel, **kwargs)
+
+
+class GridSearch(Tuner):
+    """Grid search over Keras models, in Keras Tuner's order.
+
+    Arguments are those of :class:`RandomSearch`; ``max_trials=None`` runs the whole grid.
+    """
+
+    def __init__(
+        self,
+        hypermodel=None,
+        objective=None,
+        max_trials=None,
+        seed=None,
+        hyperparameters=None,
+        tune_new_entries=True,
+        allow_new_entries=True,
+        max_retries_per_trial=0,
+        max_consecutive_failed_trials=3,
+        **kwargs,
+    ):
+        self.seed = seed
+        oracle = oracles.GridSearch(
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle, hypermodel, **kwargs)
+
+
+class BayesianOptimization(Tuner):
+    """Bayesian optimisation (a Gaussian process) over Keras models.
+
+    The ``bayesian`` oracle comes from the tunecore-bayes plugin
+    (``pip install 'tunecore[bayes]'``).
+
+    Args:
+        num_initial_points: Random trials before the model is fitted.
+        alpha: Noise added to the GP's kernel diagonal.
+        beta: Exploration weight of the upper confidence bound.
+        Others: As :class:`RandomSearch`.
+
+    Raises:
+        PluginNotFoundError: tunecore-bayes is not installed.
+    """
+
+    def __init__(
+        self,
+        hypermodel=None,
+        objective=None,
+        max_trials=10,
+        num_initial_points=None,
+        alpha=1e-4,
+        beta=2.6,
+        seed=None,
+        hyperparameters=None,
+        tune_new_entries=True,
+        allow_new_entries=True,
+        max_retries_per_trial=0,
+        max_consecutive_failed_trials=3,
+        **kwargs,
+    ):
+        self.seed = seed
+        oracle = oracles.get("bayesian")(
+            objective=objective,
+            max_trials=max_trials,
+            num_initial_points=num_initial_points,
+            alpha=alpha,
+            beta=beta,
+            seed=seed,
+            hyperparameters=hyperparameters,
+            tune_new_entries=tune_new_entries,
+            allow_new_entries=allow_new_entries,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials,
+        )
+        super().__init__(oracle, hypermodel, **kwargs)

@@ -1,0 +1,74 @@
+"""Best-epoch checkpoints, their retention, and several executions per trial."""
+
+import os
+import statistics
+
+import pytest
+
+import tunecore as kt
+
+
+def test_keep_best_checkpoints_deletes_the_others(tmp_path, data, build_model):
+    (x, y), validation = data
+    tuner = kt.RandomSearch(
+        build_model, objective="val_loss", max_trials=3, directory=tmp_path, keep_best_checkpoints=1, seed=4,
+    )
+    tuner.search(x, y, epochs=1, validation_data=validation, verbose=0)
+
+    best = tuner.oracle.get_best_trials(1)[0]
+    kept = [t for t in tuner.oracle.trials if os.path.exists(os.path.join(tuner.get_trial_dir(t), "checkpoint.weights.h5"))]
+    assert kept == [best.trial_id]
+    assert tuner.get_best_models(1)[0] is not None
+    other = next(t for t in tuner.oracle.trials.values() if t.trial_id != best.trial_id)
+    with pytest.raises(FileNotFoundError, match="keep_best_checkpoints=1"):
+        tuner.load_model(other)
+
+
+def test_keep_best_checkpoints_is_validated(tmp_path, build_model):
+    with pytest.raises(ValueError, match="keep_best_checkpoints must be None"):
+        kt.RandomSearch(build_model, objective="val_loss", directory=tmp_path, keep_best_checkpoints=0)
+
+
+@pytest.mark.slow
+def test_executions_are_averaged_as_keras_tuner_does(tmp_path, data, build_model):
+    (x, y), validation = data
+    seen = []
+
+    class RecordingTuner(kt.RandomSearch):
+        def on_epoch_end(self, trial, model, epoch, logs=None):
+            if epoch == 0:
+                seen.append([])
+            seen[-1].append(logs["val_loss"])
+
+    tuner = RecordingTuner(
+        build_model, objective="val_loss", max_trials=1, executions_per_trial=2, directory=tmp_path,
+    )
+    tuner.search(x, y, epochs=3, validation_data=validation, verbose=0)
+
+    trial = tuner.oracle.trials["00"]
+    assert len(seen) == 2
+    assert trial.score == pytest.approx(statistics.mean(min(run) for run in seen))
+    best_step = int(statistics.mean(run.index(min(run)) for run in seen))
+    assert trial.best_step == best_step
+    curve = dict(trial.metrics.get_history("val_loss"))
+    assert sorted(curve) == [0, 1, 2]
+    for step in set(curve) - {best_step}:
+        assert curve[step] == pytest.approx(statistics.mean(run[step] for run in seen))
+
+
+def test_hooks_see_every_epoch_and_batch(tmp_path, data, build_model):
+    (x, y), _ = data
+    calls = []
+
+    class HookedTuner(kt.RandomSearch):
+        def on_epoch_begin(self, trial, model, epoch, logs=None):
+            calls.append(("epoch_begin", epoch))
+
+        def on_batch_end(self, trial, model, batch, logs=None):
+            calls.append(("batch_end", batch))
+
+    tuner = HookedTuner(build_model, objective="loss", max_trials=1, directory=tmp_path)
+    tuner.search(x, y, epochs=2, batch_size=80, verbose=0)
+    assert calls == [("epoch_begin", 0), ("batch_end", 0), ("batch_end", 1)] * 1 + [
+        ("epoch_begin", 1), ("batch_end", 0), ("batch_end", 1)
+    ]

@@ -1,0 +1,204 @@
+"""TunecoreSearchCV: a scikit-learn search estimator driven by a tunecore oracle."""
+
+import copy
+import math
+from numbers import Integral
+
+import numpy as np
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval
+
+from tunecore import oracles
+from tunecore.hyperparameters import HyperParameters
+from tunecore.objective import Objective
+from tunecore.oracles import Oracle
+from tunecore.trial import TrialStatus
+from tunecore.tuners.base_tuner import accepts_keyword
+from tunecore_sklearn._space import ParameterSpace
+
+_TUNER_ID = "search_cv"
+
+
+class TunecoreSearchCV(BaseSearchCV):
+    """Search over an estimator's parameters with a tunecore oracle, by cross-validation.
+
+    A sibling of ``GridSearchCV`` and ``RandomizedSearchCV`` with the same
+    attributes (``best_params_``, ``best_score_``, ``best_estimator_``,
+    ``cv_results_``...) and methods (``predict``, ``score``...). The oracle
+    proposes ``batch_size`` candidates at a time, they are cross-validated
+    (in parallel over candidates and folds with ``n_jobs``), and the mean test
+    scores go back to the oracle before it proposes more. ``cv_results_`` also
+    holds each candidate's ``trial_id``; the oracle, with every trial, is
+    ``oracle_``. The oracle lives in memory: nothing is written to disk.
+
+    Example::
+
+        from tunecore.hyperparameters import Float
+        search = TunecoreSearchCV(
+            make_pipeline(StandardScaler(), SVC()),
+            {"svc__C": Float("svc__C", 1e-2, 1e3, sampling="log"),
+             "svc__kernel": ["rbf", "linear"]},
+            oracle="bayesian", n_trials=30, cv=5, random_state=0)
+        search.fit(X, y).best_params_
+
+    Args:
+        estimator: The estimator (or pipeline) to tune.
+        search_space: A dict mapping parameter names (``"C"``, ``"svc__C"``) to
+            tunecore hyperparameters named like their key
+            (``tunecore.hyperparameters.Int("max_depth", 2, 12)``) or to lists of
+            values (any objects, estimators and None included). Or a
+            :class:`tunecore.HyperParameters` named by parameter, which may hold
+            conditions.
+        oracle: A registered oracle name (``"bayesian"``, ``"random"``,
+            ``"grid"``, ``"hyperband"``...) or a :class:`tunecore.oracles.Oracle`
+            instance, which is copied and given this search's space, objective
+            (the mean test score, maximised) and ``n_trials``.
+        n_trials: How many candidates to evaluate at most.
+        batch_size: Candidates evaluated together. Larger batches use ``n_jobs``
+            better; smaller ones let a model-based oracle learn from each result.
+        scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score,
+        return_train_score: As in ``RandomizedSearchCV``. With several scorers,
+            ``refit`` names the one the oracle optimises.
+        random_state: Seeds the oracle.
+        resource: The parameter that takes the budget of a budgeting oracle
+            such as Hyperband (its ``tuner/epochs``), e.g. ``"n_estimators"``.
+        oracle_kwargs: Further arguments for a named oracle (e.g.
+            ``{"max_epochs": 200}`` for Hyperband).
+
+    Failed candidates do not stop the search. A candidate whose folds all fail
+    (while ``error_score`` is not ``"raise"``) is reported to the oracle as a
+    failed trial and, when it was evaluated on its own, is missing from
+    ``cv_results_``; if every candidate fails, ``fit`` raises ``ValueError``.
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "search_space": [dict, HyperParameters],
+        "oracle": [str, Oracle],
+        "n_trials": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "resource": [str, None],
+        "oracle_kwargs": [dict, None],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        search_space,
+        *,
+        oracle="bayesian",
+        n_trials=50,
+        batch_size=1,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        resource=None,
+        oracle_kwargs=None,
+    ):
+        self.search_space = search_space
+        self.oracle = oracle
+        self.n_trials = n_trials
+        self.batch_size = batch_size
+        self.random_state = random_state
+        self.resource = resource
+        self.oracle_kwargs = oracle_kwargs
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+
+    def _run_search(self, evaluate_candidates):
+        space = ParameterSpace(self.search_space, self.resource)
+        self.oracle_ = oracle = self._make_oracle(space.hyperparameters)
+        key = f"mean_test_{self.refit}" if isinstance(self.refit, str) else "mean_test_score"
+        asked, evaluated, failure = 0, 0, None
+        while trials := self._ask(oracle, asked):
+            asked += len(trials)
+            candidates = [space.params(trial.hyperparameters.values) for trial in trials]
+            try:
+                results = evaluate_candidates(
+                    candidates, more_results={"trial_id": [t.trial_id for t in trials]}
+                )
+            except ValueError as exc:
+                # scikit-learn raises when every fit of a batch failed; one bad
+                # candidate must not end a sequential search.
+                if self.error_score == "raise" or "fits failed" not in str(exc):
+                    raise
+                failure = message = str(exc).strip()
+                scores = [math.nan] * len(trials)
+            else:
+                if key not in results:
+                    raise ValueError(
+                        f"The search has several scores ({', '.join(sorted(results))}); name "
+                        "the one to optimise with refit='<scorer name>'."
+                    )
+                evaluated += len(trials)
+                message = None
+                scores = results[key][-len(trials):]
+            for trial, score in zip(trials, scores):
+                self._tell(oracle, trial, float(score), message)
+        if not evaluated:
+            raise ValueError(f"All {asked} candidates failed. The last error:\n{failure}")
+
+    def _make_oracle(self, hyperparameters):
+        settings = {
+            "objective": Objective("score", "max"),
+            # scikit-learn's searches go on whatever fails; so does this one.
+            "max_consecutive_failed_trials": self.n_trials + 1,
+        }
+        if isinstance(self.oracle, Oracle):
+            if self.oracle_kwargs:
+                raise ValueError(
+                    f"oracle_kwargs={self.oracle_kwargs!r} applies to an oracle given by name; "
+                    f"configure the instance {self.oracle!r} directly instead."
+                )
+            oracle = copy.deepcopy(self.oracle)
+            for name, value in settings.items():
+                setattr(oracle, name, value)
+            oracle.max_trials = self.n_trials
+            oracle.update_space(hyperparameters)
+            return oracle
+        factory = oracles.get(self.oracle)
+        kwargs = {**settings, "hyperparameters": hyperparameters, "seed": self._seed()}
+        if accepts_keyword(factory, "max_trials"):
+            kwargs["max_trials"] = self.n_trials
+        return factory(**{**kwargs, **(self.oracle_kwargs or {})})
+
+    def _seed(self):
+        if self.random_state is None or isinstance(self.random_state, Integral):
+            return self.random_state
+        return int(check_random_state(self.random_state).randint(2**31 - 1))
+
+    def _ask(self, oracle, asked):
+        trials = []
+        while len(trials) < self.batch_size and asked + len(trials) < self.n_trials:
+            trial = oracle.create_trial(_TUNER_ID)
+            if trial.status != TrialStatus.RUNNING:
+                break
+            trials.append(trial)
+        return trials
+
+    @staticmethod
+    def _tell(oracle, trial, score, message):
+        if math.isnan(score):
+            trial.status, trial.retryable = TrialStatus.FAILED, False
+            trial.message = message or "The mean test score is NaN: a fold failed to fit or score."
+        else:
+            oracle.update_trial(trial.trial_id, {"score": score})
+            trial.status = TrialStatus.COMPLETED
+        oracle.end_trial(trial)

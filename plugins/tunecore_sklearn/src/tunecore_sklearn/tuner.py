@@ -1,0 +1,190 @@
+"""The Sklearn tuner: cross-validated search over scikit-learn models."""
+
+import os
+
+import joblib
+from sklearn.base import is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import KFold, check_cv
+
+from tunecore.errors import TunecoreError
+from tunecore.objective import DEFAULT_OBJECTIVE, Objective
+from tunecore.tuners import BaseTuner
+from tunecore_sklearn import _folds
+
+_MODEL_FILE = "model.joblib"
+
+
+class Sklearn(BaseTuner):
+    """Cross-validated hyperparameter search for scikit-learn models.
+
+    Keras Tuner's ``SklearnTuner``: each trial builds a model from its
+    hyperparameters, fits and scores a clone of it on every split of ``cv``, and
+    reports the mean score as ``score``. Also available as ``SklearnTuner``.
+
+    Example::
+
+        tuner = tunecore.tuners.Sklearn(
+            oracle=tunecore.oracles.RandomSearch(
+                objective=tunecore.Objective("score", "max"), max_trials=10),
+            hypermodel=build_model,
+            scoring="accuracy",
+            cv=model_selection.StratifiedKFold(5),
+            directory="runs", project_name="iris")
+        tuner.search(X_train, y_train)
+        best_model = tuner.get_best_models(num_models=1)[0]
+
+    Each trial records ``score`` (mean over folds), ``score_std``,
+    ``split<k>_score`` (one per fold), ``fit_time`` and ``score_time`` (mean
+    seconds per fold), and for each extra metric its mean and ``<name>_std``.
+    Trials keep no model: the project holds only the journal, until
+    :meth:`get_best_models` saves the refitted best models. For that refit the
+    tuner keeps a reference to the data of its last :meth:`search`.
+
+    Failures: a hypermodel that raises fails its trial (retried as the oracle's
+    ``max_retries_per_trial`` says). A fold whose ``fit`` or scoring raises
+    fails the trial with the fold's traceback, without retry, and the search
+    goes on — unless ``error_score`` says otherwise.
+
+    Args:
+        oracle: A :class:`tunecore.oracles.Oracle`. Its objective should be
+            ``Objective("score", "max")``; an oracle created without an
+            objective gets that one.
+        hypermodel: A :class:`tunecore.HyperModel` or a function ``build(hp)``
+            returning an unfitted estimator (anything with ``fit`` and
+            ``predict``, pipelines included).
+        scoring: A scorer ``scorer(estimator, X, y, sample_weight=None)``
+            (``sklearn.metrics.make_scorer``), a scorer name such as
+            ``"accuracy"`` or ``"neg_log_loss"``, or None for the model's own
+            ``score`` method. Set it when the hypermodel chooses between model
+            families, whose ``score`` methods measure different things.
+            scikit-learn's own scorers need scikit-learn estimators (they read
+            estimator tags); score other models with None or a plain function.
+        metrics: Extra metric functions ``metric(y_true, y_pred)`` (or a single
+            one), recorded under their ``__name__`` but not optimised.
+        cv: A splitter (``KFold``, ``StratifiedKFold``, ``GroupKFold``...) or a
+            number of folds. Defaults to ``KFold(5, shuffle=True, random_state=1)``.
+        n_jobs: Folds of a trial fitted in parallel with joblib (-1: all CPUs).
+            Trials themselves run in parallel with ``search(executor="process")``.
+        error_score: What a fold that raises does: None (the default) fails the
+            trial with the fold's message; ``"raise"`` stops the search, as in
+            scikit-learn; a number (``np.nan``, ``0``...) becomes the fold's score
+            and of each extra metric, as scikit-learn's ``error_score`` does.
+        **kwargs: :class:`tunecore.BaseTuner` arguments: ``directory``,
+            ``project_name``, ``overwrite``...
+    """
+
+    def __init__(self, oracle, hypermodel, scoring=None, metrics=None, cv=None, n_jobs=None,
+                 error_score=None, **kwargs):
+        _folds.check_error_score(error_score)
+        if getattr(oracle, "objective", None) == Objective(DEFAULT_OBJECTIVE, "min"):
+            oracle.objective = Objective("score", "max")
+        super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
+        self.scoring = scoring
+        if metrics is None:
+            metrics = []
+        self.metrics = list(metrics) if isinstance(metrics, (list, tuple)) else [metrics]
+        self.cv = KFold(5, shuffle=True, random_state=1) if cv is None else cv
+        self.n_jobs = n_jobs
+        self.error_score = error_score
+        self._data = None
+        self._data_hash = None
+
+    def search(self, X, y, sample_weight=None, groups=None, *, executor=None,
+               max_parallel_trials=None, verbose=1):
+        """Run the search, cross-validating each trial on ``X`` and ``y``.
+
+        Args:
+            X: Features: a numpy array, pandas DataFrame, list or sparse matrix.
+            y: Targets: a numpy array, pandas Series, or list.
+            sample_weight: Per-sample weights, split with the data and passed to
+                ``fit`` (to a pipeline's final step), to the scorer and metrics.
+            groups: Group labels for group splitters such as ``GroupKFold``.
+            executor: Where trials run; ``"process"`` for a local process pool
+                (see :meth:`tunecore.BaseTuner.search`).
+            max_parallel_trials: Trials in flight at once.
+            verbose: 0 silences the progress display.
+        """
+        self._data = (X, y, sample_weight)
+        self._data_hash = None
+        super().search(X, y, sample_weight=sample_weight, groups=groups, executor=executor,
+                       max_parallel_trials=max_parallel_trials, verbose=verbose)
+
+    def run_trial(self, trial, X, y, sample_weight=None, groups=None):
+        """Cross-validate the model built from ``trial.hyperparameters``; returns its metrics."""
+        model = self.hypermodel.build(trial.hyperparameters)
+        return _folds.cross_validate(
+            model,
+            X,
+            y,
+            list(self._splitter(model, y).split(X, y, groups)),
+            check_scoring(model, scoring=self.scoring),
+            metrics=self.metrics,
+            sample_weight=sample_weight,
+            n_jobs=self.n_jobs,
+            error_score=self.error_score,
+        )
+
+    def _splitter(self, model, y):
+        if hasattr(self.cv, "split"):
+            return self.cv
+        try:
+            classifier = is_classifier(model)
+        except AttributeError:  # not a scikit-learn estimator
+            classifier = False
+        return check_cv(self.cv, y, classifier=classifier)
+
+    def get_best_models(self, num_models=1):
+        """The best trials' models, refit on all the data given to :meth:`search`.
+
+        Cross-validation fits one model per fold, each on part of the data; what
+        a user wants at the end is the chosen configuration fitted on all of it.
+        Each refit model is saved to ``trial_<id>/model.joblib`` and reused while
+        the search data stay the same. In a new process, a tuner that resumed a
+        project without searching loads the saved models.
+
+        Loading a model file runs pickle, which can execute arbitrary code: only
+        load project directories you trust.
+
+        Returns:
+            Fitted estimators, best first.
+        """
+        return super().get_best_models(num_models)
+
+    def load_model(self, trial):
+        """The model of ``trial``, refit on the search data (see :meth:`get_best_models`)."""
+        path = os.path.join(self.get_trial_dir(trial.trial_id), _MODEL_FILE)
+        saved = joblib.load(path) if os.path.exists(path) else None
+        if self._data is None:
+            if saved is None:
+                raise TunecoreError(
+                    f"Trial {trial.trial_id} has no saved model at {path!r}: models are refit "
+                    "on the search data, so call search(X, y) in this process first."
+                )
+            return saved["model"]
+        if saved is not None and saved["data"] == self._search_data_hash():
+            return saved["model"]
+        model = self.hypermodel.build(trial.hyperparameters.copy())
+        _folds.fit(model, *self._data)
+        self.save_model(trial.trial_id, model)
+        return model
+
+    def save_model(self, trial_id, model, step=0):
+        """Save ``model`` as the model of ``trial_id``, fitted on the current search data."""
+        path = os.path.join(self.get_trial_dir(trial_id), _MODEL_FILE)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        joblib.dump({"data": self._search_data_hash(), "model": model}, path)
+
+    def _search_data_hash(self):
+        if self._data_hash is None:
+            self._data_hash = joblib.hash(self._data)
+        return self._data_hash
+
+    def __getstate__(self):
+        # Workers receive the data with the search arguments; do not send it twice.
+        state = super().__getstate__()
+        state["_data"] = None
+        return state
+
+
+SklearnTuner = Sklearn

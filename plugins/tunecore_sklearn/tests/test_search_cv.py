@@ -1,0 +1,197 @@
+"""TunecoreSearchCV: a scikit-learn search estimator driven by tunecore oracles."""
+
+import warnings
+
+import pytest
+from sklearn import datasets
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.exceptions import FitFailedWarning
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from sklearn.svm import SVC
+
+import tunecore as kt
+from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError, PluginNotFoundError
+from tunecore.hyperparameters import Float, HyperParameters, Int
+from tunecore.trial import TrialStatus
+from tunecore_sklearn import TunecoreSearchCV
+
+X, y = datasets.load_iris(return_X_y=True)
+
+
+def log_c(name="C"):
+    return Float(name, 1e-2, 1e2, sampling="log")
+
+
+def test_finds_good_parameters_and_exposes_search_results():
+    search = TunecoreSearchCV(LogisticRegression(max_iter=500), {"C": log_c()}, oracle="random",
+                              n_trials=6, cv=3, random_state=0)
+    search.fit(X, y)
+    assert set(search.best_params_) == {"C"} and 1e-2 <= search.best_params_["C"] <= 1e2
+    assert search.best_score_ == max(search.cv_results_["mean_test_score"])
+    assert list(search.cv_results_["trial_id"]) == [f"{i:02d}" for i in range(6)]
+    assert search.best_estimator_.C == search.best_params_["C"]
+    assert search.predict(X).shape == y.shape and search.score(X, y) > 0.9
+    assert len(search.oracle_.trials) == 6
+
+
+def test_reachable_from_tunecore():
+    assert kt.TunecoreSearchCV is TunecoreSearchCV
+
+
+def test_random_state_makes_the_search_reproducible():
+    def best(seed):
+        search = TunecoreSearchCV(Ridge(), {"alpha": log_c("alpha")}, oracle="random",
+                                  n_trials=4, cv=3, random_state=seed)
+        return list(search.fit(X, y).cv_results_["param_alpha"])
+
+    assert best(3) == best(3) != best(4)
+
+
+def test_a_grid_oracle_covers_the_grid_like_grid_search_cv():
+    space = {"C": [0.1, 1.0, 10.0], "fit_intercept": [True, False]}
+    ours = TunecoreSearchCV(LogisticRegression(max_iter=500), space, oracle="grid", n_trials=100,
+                            cv=3).fit(X, y)
+    theirs = GridSearchCV(LogisticRegression(max_iter=500), space, cv=3).fit(X, y)
+    assert len(ours.cv_results_["params"]) == 6
+    assert ours.best_score_ == pytest.approx(theirs.best_score_)
+
+
+def test_tunes_a_pipeline_with_step_parameters_and_objects():
+    pipe = Pipeline([("scale", StandardScaler()), ("svc", SVC())])
+    space = {
+        "scale": [StandardScaler(), MinMaxScaler(), None],
+        "svc__C": log_c("svc__C"),
+        "svc__kernel": ["rbf", "linear"],
+    }
+    search = TunecoreSearchCV(pipe, space, oracle="random", n_trials=5, cv=3, random_state=0)
+    search.fit(X, y)
+    chosen = search.cv_results_["param_scale"]
+    assert all(s is None or isinstance(s, (StandardScaler, MinMaxScaler)) for s in chosen)
+    assert search.best_estimator_.named_steps["svc"].kernel in ("rbf", "linear")
+
+
+def test_a_conditional_space_sets_only_active_parameters():
+    hp = HyperParameters()
+    kernel = hp.Choice("kernel", ["rbf", "poly"])
+    with hp.conditional_scope("kernel", "poly"):
+        hp.Int("degree", 2, 4)
+    search = TunecoreSearchCV(SVC(), hp, oracle="random", n_trials=6, cv=3, random_state=0)
+    search.fit(X, y)
+    for params in search.cv_results_["params"]:
+        assert ("degree" in params) == (params["kernel"] == "poly")
+    assert kernel == "rbf"  # the user's space is left as it was
+
+
+def test_clone_inside_a_pipeline_and_nested_cross_validation():
+    search = TunecoreSearchCV(LogisticRegression(max_iter=500), {"C": log_c()}, oracle="random",
+                              n_trials=3, cv=3, random_state=0)
+    assert clone(search).get_params()["search_space"] == search.get_params()["search_space"]
+    outer = cross_val_score(make_pipeline(StandardScaler(), search), X, y, cv=3)
+    assert outer.shape == (3,) and outer.mean() > 0.8
+
+
+def test_an_oracle_instance_is_copied_and_given_the_search_settings():
+    oracle = kt.oracles.RandomSearch(max_trials=2, seed=0)
+    search = TunecoreSearchCV(Ridge(), {"alpha": log_c("alpha")}, oracle=oracle, n_trials=4, cv=3)
+    search.fit(X, y)
+    assert len(search.cv_results_["params"]) == 4
+    assert not oracle.trials  # fit leaves its parameters untouched
+    assert search.oracle_.objective == kt.Objective("score", "max")
+
+
+def test_several_scorers_optimise_the_one_refit_names():
+    search = TunecoreSearchCV(LogisticRegression(max_iter=500), {"C": log_c()}, oracle="random",
+                              n_trials=3, cv=3, random_state=0,
+                              scoring={"acc": "accuracy", "nll": "neg_log_loss"}, refit="nll")
+    search.fit(X, y)
+    best = search.oracle_.get_best_trials(1)[0]
+    assert best.score == pytest.approx(max(search.cv_results_["mean_test_nll"]))
+
+
+def test_several_scorers_without_refit_name_ask_for_one():
+    search = TunecoreSearchCV(Ridge(), {"alpha": log_c("alpha")}, oracle="random", n_trials=2,
+                              cv=3, scoring=["r2", "neg_mean_squared_error"], refit=False)
+    with pytest.raises(ValueError, match="refit='<scorer name>'"):
+        search.fit(X, y)
+
+
+class Picky(LogisticRegression):
+    """Rejects large C, as a solver rejects a parameter combination."""
+
+    def fit(self, X, y, sample_weight=None):
+        if self.C > 1:
+            raise ValueError(f"C={self.C} is not supported")
+        return super().fit(X, y)
+
+
+def test_failing_candidates_do_not_stop_the_search():
+    search = TunecoreSearchCV(Picky(max_iter=500), {"C": [0.1, 10.0, 20.0, 30.0, 0.5]},
+                              oracle="grid", n_trials=10, cv=3)
+    search.fit(X, y)
+    statuses = {t.hyperparameters["C"]: t.status for t in search.oracle_.trials.values()}
+    assert statuses == {0.1: TrialStatus.COMPLETED, 10.0: TrialStatus.FAILED,
+                        20.0: TrialStatus.FAILED, 30.0: TrialStatus.FAILED,
+                        0.5: TrialStatus.COMPLETED}
+    assert search.best_params_["C"] in (0.1, 0.5)
+    failed = search.oracle_.trials["01"]
+    assert "C=10.0 is not supported" in failed.message
+
+
+def test_every_candidate_failing_raises():
+    search = TunecoreSearchCV(Picky(), {"C": [10.0, 20.0]}, oracle="grid", n_trials=5, cv=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FitFailedWarning)
+        with pytest.raises(ValueError, match="All 2 candidates failed"):
+            search.fit(X, y)
+
+
+def test_error_score_raise_stops_at_the_first_failure():
+    search = TunecoreSearchCV(Picky(), {"C": [10.0]}, oracle="grid", cv=3, error_score="raise")
+    with pytest.raises(ValueError, match="C=10.0 is not supported"):
+        search.fit(X, y)
+
+
+@pytest.mark.skipif("hyperband" not in kt.oracles.available(),
+                    reason="the Hyperband oracle (tunecore-bayes) is not installed")
+def test_hyperband_budgets_go_to_the_resource_parameter():
+    search = TunecoreSearchCV(RandomForestClassifier(random_state=0),
+                              {"max_depth": Int("max_depth", 2, 8)}, oracle="hyperband",
+                              n_trials=8, cv=3, random_state=0, resource="n_estimators",
+                              oracle_kwargs={"max_epochs": 9})
+    search.fit(X, y)
+    budgets = search.cv_results_["param_n_estimators"]
+    assert set(budgets) <= {1, 3, 9} and len(set(budgets)) > 1
+    assert not any(name.startswith("param_tuner") for name in search.cv_results_)
+
+
+@pytest.mark.skipif("hyperband" not in kt.oracles.available(),
+                    reason="the Hyperband oracle (tunecore-bayes) is not installed")
+def test_a_budgeting_oracle_without_resource_says_what_to_name():
+    search = TunecoreSearchCV(RandomForestClassifier(), {"max_depth": Int("max_depth", 2, 8)},
+                              oracle="hyperband", n_trials=2, cv=3)
+    with pytest.raises(ValueError, match="resource='n_estimators'"):
+        search.fit(X, y)
+
+
+def test_space_errors_name_the_offending_entry():
+    with pytest.raises(InvalidSpaceError, match=r"search_space\['C'\] is a hyperparameter named 'c'"):
+        TunecoreSearchCV(Ridge(), {"C": Float("c", 0.1, 1)}, oracle="random").fit(X, y)
+    with pytest.raises(InvalidSpaceTypeError, match=r"search_space\['alpha'\] must be"):
+        TunecoreSearchCV(Ridge(), {"alpha": 0.5}, oracle="random").fit(X, y)
+
+
+def test_an_unknown_oracle_name_says_what_is_installed():
+    with pytest.raises(PluginNotFoundError, match="Installed oracles: .*random"):
+        TunecoreSearchCV(Ridge(), {"alpha": [0.1, 1.0]}, oracle="randon").fit(X, y)
+
+
+@pytest.mark.skipif("bayesian" not in kt.oracles.available(),
+                    reason="the Bayesian oracle (tunecore-bayes) is not installed")
+def test_the_default_bayesian_oracle():
+    search = TunecoreSearchCV(LogisticRegression(max_iter=500), {"C": log_c()}, n_trials=5, cv=3,
+                              random_state=0)
+    assert search.fit(X, y).best_score_ > 0.9

@@ -1,0 +1,177 @@
+"""Run trials on Dask workers: a local cluster or an existing one.
+
+The oracle stays in the driver; each trial travels to a worker as a
+:class:`~tunecore.Trial` (its hyperparameter values), and its
+:class:`~tunecore.tuners.outcome.TrialOutcome` comes back through the client's
+futures. The runner (hypermodel and search arguments) is pickled once per
+search and installed on each worker once, as a Dask worker plugin (so that a
+worker that restarts or joins later gets it too).
+
+``distributed`` is imported here only, so ``import tunecore`` never needs it.
+"""
+
+import copy
+import importlib
+import os
+import uuid
+
+from tunecore._optional import optional_import
+from tunecore.executors.base import Executor
+from tunecore.executors.payload import dump_runner
+
+
+class DaskExecutor(Executor):
+    """Trials run as Dask tasks, as many at once as the cluster has threads.
+
+    With neither ``client`` nor ``address``, a ``LocalCluster`` sized to this
+    machine is started for the search and closed after it. A client, cluster
+    or address given by the user is used as is and left open.
+
+    A worker that dies mid-trial fails that trial as retryable, so the oracle's
+    ``max_retries_per_trial`` decides whether it runs again (on any worker).
+    The cluster this executor starts sets Dask's own
+    ``distributed.scheduler.allowed-failures`` to 0 so that Dask does not
+    silently rerun the task first; on a user's cluster, Dask's setting applies
+    before tunecore sees the failure. Cancelling (Ctrl-C) releases the trials'
+    tasks; Dask cannot interrupt a task that has started, so on a user's
+    cluster it runs to its end and its result is dropped.
+
+    Args:
+        client: A ``distributed.Client``, a Dask cluster object, or a scheduler
+            address such as ``"tcp://scheduler:8786"``.
+        address: A scheduler address (same as passing it as ``client``).
+        max_workers: Trials in flight at once. Defaults to the cluster's
+            threads; a local cluster gets this many workers (default: the
+            number of CPUs).
+        resources: Dask worker resources each trial needs, e.g. ``{"GPU": 1}``.
+            Workers of a local cluster are given the same resources.
+        processes: Whether a local cluster runs its workers in processes
+            (default) or as threads of this process.
+        **cluster_kwargs: Passed to ``LocalCluster`` when one is started.
+    """
+
+    remote = True
+
+    def __init__(self, client=None, address=None, max_workers=None, resources=None,
+                 processes=True, **cluster_kwargs):
+        self._distributed = optional_import("distributed", "dask")
+        if isinstance(client, str):
+            client, address = None, client
+        if client is not None and address is not None:
+            raise ValueError(
+                f"Give a Dask client or a scheduler address, not both; got client={client!r} "
+                f"and address={address!r}."
+            )
+        if max_workers is not None and max_workers < 1:
+            raise ValueError(f"max_workers must be at least 1; got {max_workers!r}.")
+        self._user_client = client
+        self._address = address
+        self.max_workers = max_workers
+        self.resources = resources
+        self.processes = processes
+        self.cluster_kwargs = cluster_kwargs
+        self.capacity = max_workers or 1
+        self._client = None
+        self._owned = []
+        self._started_cluster = False
+        self._plugin = None
+        self._run_trial = None
+        self._futures = set()
+
+    @classmethod
+    def accepts(cls, obj):
+        """Claims Dask clients, Dask clusters and scheduler addresses (``"tcp://..."``)."""
+        if isinstance(obj, str):
+            return "://" in obj
+        module = type(obj).__module__ or ""
+        return module.split(".")[0] == "distributed" and (
+            hasattr(obj, "submit") or hasattr(obj, "scheduler_address")
+        )
+
+    @property
+    def client(self):
+        """The ``distributed.Client`` trials are submitted to (None before :meth:`start`)."""
+        return self._client
+
+    def start(self, runner):
+        payload = dump_runner(runner)
+        self._client = self._connect()
+        if self.max_workers is None:
+            self.capacity = max(sum(self._client.nthreads().values()), 1)
+        worker = importlib.import_module("tunecore.executors._dask_worker")
+        self._run_trial = worker.run_trial
+        self._plugin = f"tunecore-runner-{uuid.uuid4().hex}"
+        self._client.register_plugin(worker.RunnerPlugin(self._plugin, payload), name=self._plugin)
+
+    def submit(self, trial):
+        # A copy, as a worker in another process would get: a worker thread of
+        # this process must not change the oracle's trial while it runs.
+        future = self._client.submit(
+            self._run_trial, self._plugin, copy.deepcopy(trial),
+            pure=False, resources=self.resources, retries=0,
+        )
+        self._futures.add(future)
+        return future
+
+    def wait(self, futures, timeout=None):
+        try:
+            done, not_done = self._distributed.wait(
+                futures, timeout=timeout, return_when="FIRST_COMPLETED"
+            )
+        except TimeoutError:
+            return set(), set(futures)
+        self._futures.difference_update(done)
+        return done, not_done
+
+    def shutdown(self, cancel=False):
+        if self._client is None:
+            return
+        if cancel and self._futures:
+            self._client.cancel(list(self._futures))
+        self._futures.clear()
+        if not self._started_cluster:
+            self._client.unregister_worker_plugin(self._plugin)  # frees the workers' copies
+        for resource in reversed(self._owned):
+            resource.close()
+        self._owned.clear()
+        self._client = self._plugin = None
+        self._started_cluster = False
+
+    def describe(self):
+        where = self._client.scheduler.address if self._client is not None else "not started"
+        return f"DaskExecutor(capacity={self.capacity}, scheduler={where})"
+
+    def _connect(self):
+        distributed = self._distributed
+        user = self._user_client
+        if isinstance(user, distributed.Client):
+            return user
+        if user is not None:  # a cluster object
+            return self._own(distributed.Client(user))
+        if self._address is not None:
+            return self._own(distributed.Client(self._address))
+        # A worker that dies then fails its trial at once, and the oracle's
+        # retry count, not Dask's, decides whether it runs again.
+        with optional_import("dask.config", "dask").set({
+            "distributed.scheduler.allowed-failures": 0,
+        }):
+            cluster = self._own(distributed.LocalCluster(**self._local_cluster_kwargs()))
+        self._started_cluster = True
+        return self._own(distributed.Client(cluster))
+
+    def _local_cluster_kwargs(self):
+        n = self.max_workers or os.cpu_count() or 1
+        kwargs = {
+            "n_workers": n,
+            "threads_per_worker": 1,
+            "processes": self.processes,
+            "dashboard_address": ":0",
+        }
+        if self.resources:
+            kwargs["resources"] = dict(self.resources)
+        kwargs.update(self.cluster_kwargs)
+        return kwargs
+
+    def _own(self, resource):
+        self._owned.append(resource)
+        return resource
