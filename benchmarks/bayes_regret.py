@@ -7,6 +7,8 @@ settings, one seed per run:
 
 * ``tunecore_bo``: ``tunecore.oracles.BayesianOptimization`` driven in memory by
   ``tunecore.testing.run_trials``.
+* ``tunecore_bo_alpha1e-6``: the same with a noise floor of 1e-6 (Optuna's)
+  instead of Keras Tuner's default ``alpha=1e-4``.
 * ``tunecore_random``: ``tunecore.oracles.RandomSearch``, the same way.
 * ``kt_bo``: ``keras_tuner.oracles.BayesianOptimizationOracle`` driven through its
   oracle API (create_trial / update_trial / end_trial), project in a temp dir.
@@ -15,15 +17,20 @@ settings, one seed per run:
 
 Simple regret after t trials is min(f over the first t trials) - f*; the tables
 give the median and interquartile range over seeds of log10 of it (floored at
-1e-12). Keras Tuner's BO takes seconds per suggestion, so it runs fewer seeds
-and fewer trials (``--kt-seeds``, ``--kt-trials``); the table says how many.
-Every worker is single-threaded (BLAS and torch), ``--workers`` processes at once.
+1e-12). Budgets by default: 10 seeds x 100 trials; Optuna's GPSampler (several
+seconds per run of 50 trials) 10 seeds x 50 trials (``--gp-trials``); Keras
+Tuner's BO (seconds per suggestion) 3 seeds x 50 trials (``--kt-seeds``,
+``--kt-trials``). Each cell says how many seeds it has. Every worker is
+single-threaded (BLAS and torch); ``--workers`` processes run at once.
+``--json`` saves the raw values and ``--load`` tables earlier runs' methods
+beside this run's (e.g. rerun only ``tunecore_bo`` against stored baselines).
 
 Usage::
 
     .venv/bin/python benchmarks/bayes_regret.py                # the full run
     .venv/bin/python benchmarks/bayes_regret.py --quick        # smoke run
     .venv/bin/python benchmarks/bayes_regret.py --methods tunecore_bo optuna_gp --functions branin
+    .venv/bin/python benchmarks/bayes_regret.py --methods tunecore_bo --load baselines.json
 """
 
 import os
@@ -45,18 +52,18 @@ import _testfunctions
 
 _common.silence_frameworks()
 
-METHODS = ("tunecore_bo", "tunecore_random", "kt_bo", "optuna_tpe", "optuna_gp")
+METHODS = ("tunecore_bo", "tunecore_bo_alpha1e-6", "tunecore_random", "kt_bo", "optuna_tpe", "optuna_gp")
 CHECKPOINTS = (10, 25, 50, 100)
 _FLOOR = 1e-12
 
 
-def _run_tunecore(function, seed, n_trials, oracle_name):
+def _run_tunecore(function, seed, n_trials, oracle_name, **kwargs):
     import tunecore as kt
     from tunecore.testing import run_trials
 
     hp = _testfunctions.keras_hyperparameters(function.space, kt)
     oracle_cls = kt.oracles.BayesianOptimization if oracle_name == "bo" else kt.oracles.RandomSearch
-    oracle = oracle_cls(objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed)
+    oracle = oracle_cls(objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed, **kwargs)
     return [t.score for t in run_trials(oracle, function.fn)]
 
 
@@ -104,6 +111,7 @@ def _run_optuna(function, seed, n_trials, sampler_name):
 
 RUNNERS = {
     "tunecore_bo": lambda f, s, n: _run_tunecore(f, s, n, "bo"),
+    "tunecore_bo_alpha1e-6": lambda f, s, n: _run_tunecore(f, s, n, "bo", alpha=1e-6),
     "tunecore_random": lambda f, s, n: _run_tunecore(f, s, n, "random"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
@@ -164,7 +172,7 @@ def _init_worker():
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
+    parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
     parser.add_argument("--functions", nargs="+", default=list(_testfunctions.FUNCTIONS),
                         choices=list(_testfunctions.FUNCTIONS))
     parser.add_argument("--seeds", type=int, default=10)
@@ -176,7 +184,8 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="3 seeds, 25 trials (kt_bo: 2 seeds, 25 trials)")
     parser.add_argument("--json", help="also write the raw f values here")
     parser.add_argument("--load", nargs="*", default=[],
-                        help="raw f values written by earlier --json runs, tabled with this run's")
+                        help="raw f values written by earlier --json runs, tabled with this run's; "
+                             "a later file's (method, function) replaces an earlier one's")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.trials, args.gp_trials, args.kt_seeds, args.kt_trials = 3, 25, 25, 2, 25
@@ -196,7 +205,7 @@ def main(argv=None):
             for key, runs in json.load(f).items():
                 method, function_name = key.split("|")
                 if method not in args.methods:
-                    results.setdefault((method, function_name), []).extend(runs)
+                    results[method, function_name] = runs
     start = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(args.workers, initializer=_init_worker) as pool:

@@ -3,7 +3,8 @@
 On Hartmann 6-D, each method first takes ``n`` random (quasi-random for
 tunecore) trials, its initial design set to ``n``, so that the model is first
 used with ``n`` observations; then the next ``--repeats`` suggestions are timed
-one by one, each evaluated and told before the next (observations n, n+1, ...).
+one by one, each evaluated and told before the next (observations n, n+1, ...),
+in ``--seeds`` runs (Keras Tuner: one).
 Only the call that returns the next configuration is timed:
 
 * tunecore: ``BayesianOptimization.create_trial`` (in memory), which fits the GP
@@ -12,7 +13,7 @@ Only the call that returns the next configuration is timed:
 * Keras Tuner: ``BayesianOptimizationOracle.create_trial`` (project in a temp
   dir), which fits scikit-learn's GP and maximises the bound from 50 starts.
 
-The tables give the median over the timed suggestions of the wall time and of
+The tables give the median over all timed suggestions of the wall time and of
 this process's CPU time. Everything runs in one process, one method at a time,
 single-threaded (BLAS and torch), so that the figures compare algorithms rather
 than thread pools, and CPU time is close to what the call would take alone on a
@@ -124,19 +125,20 @@ def main(argv=None):
     parser.add_argument("--sizes", nargs="+", type=int, default=list(SIZES))
     parser.add_argument("--repeats", type=int, default=7, help="timed suggestions per size")
     parser.add_argument("--kt-repeats", type=int, default=3, help="timed suggestions per size for kt_bo")
-    parser.add_argument("--quick", action="store_true", help="sizes 10 and 50, 3 repeats (kt_bo: 1)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="sizes 10 and 50, 3 repeats (kt_bo: 1), 1 seed")
+    parser.add_argument("--seeds", type=int, default=3, help="runs per size (kt_bo: 1), seeds 0, 1, ...")
     args = parser.parse_args(argv)
     if args.quick:
-        args.sizes, args.repeats, args.kt_repeats = [10, 50], 3, 1
+        args.sizes, args.repeats, args.kt_repeats, args.seeds = [10, 50], 3, 1, 1
 
     load_before = os.getloadavg()
     wall, cpu = {}, {}
     for method in args.methods:
         repeats = args.kt_repeats if method == "kt_bo" else args.repeats
-        TIMERS[method](3, 1, args.seed)  # Imports and first-call set-up are not per-suggestion costs.
+        TIMERS[method](3, 1, 0)  # Imports and first-call set-up are not per-suggestion costs.
         for n in args.sizes:
-            seconds = TIMERS[method](n, repeats, args.seed)
+            seeds = 1 if method == "kt_bo" else args.seeds
+            seconds = [t for seed in range(seeds) for t in TIMERS[method](n, repeats, seed)]
             wall[method, n] = 1000 * _common.median([w for w, _ in seconds])
             cpu[method, n] = 1000 * _common.median([c for _, c in seconds])
             print(f"{method} n={n}: {wall[method, n]:.1f} ms wall, {cpu[method, n]:.1f} ms CPU", flush=True)

@@ -1,28 +1,52 @@
-"""A real search with the core alone: tune a function of three hyperparameters.
+"""A real search: choose and tune a scikit-learn classifier for handwritten digits.
+
+Gaussian-process Bayesian optimization over a conditional space (the model type,
+then its own hyperparameters), 3-fold cross-validation per trial, the best model
+refit on the training data and scored on held-out data.
 
 Run: python examples/quickstart.py
 """
 
-import math
+from sklearn import datasets, ensemble, model_selection, svm
 
 import tunecore as kt
 
 
-def objective(hp):
-    x = hp.Float("x", -5.0, 10.0)
-    y = hp.Float("y", 0.0, 15.0)
-    shape = hp.Choice("shape", ["branin", "bowl"])
-    if shape == "bowl":
-        return (x - 2.5) ** 2 + (y - 7.5) ** 2 / 10 + 1.0
-    b, c, t = 5.1 / (4 * math.pi**2), 5 / math.pi, 1 / (8 * math.pi)
-    return (y - b * x**2 + c * x - 6) ** 2 + 10 * (1 - t) * math.cos(x) + 10
+def build_model(hp):
+    model_type = hp.Choice("model_type", ["svc", "random_forest"])
+    if model_type == "svc":
+        with hp.conditional_scope("model_type", "svc"):
+            return svm.SVC(
+                C=hp.Float("C", 1e-2, 1e3, sampling="log"),
+                gamma=hp.Float("gamma", 1e-5, 1e-1, sampling="log"),
+            )
+    with hp.conditional_scope("model_type", "random_forest"):
+        return ensemble.RandomForestClassifier(
+            n_estimators=hp.Int("n_estimators", 10, 200, step=10),
+            max_depth=hp.Int("max_depth", 2, 20),
+            random_state=0,
+        )
 
 
-oracle = "bayesian" if "bayesian" in kt.oracles.available() else "random"
-tuner = kt.FunctionTuner(
-    objective, objective=kt.Objective("loss", "min"), max_trials=40, oracle=oracle, seed=1,
-    directory="results", project_name="quickstart", overwrite=True,
-)
-tuner.search()
-tuner.results_summary(num_trials=3)
-print("best:", tuner.get_best_hyperparameters()[0].values)
+def main():
+    x, y = datasets.load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = model_selection.train_test_split(x, y, test_size=0.25, random_state=0)
+
+    tuner = kt.tuners.Sklearn(
+        oracle=kt.oracles.BayesianOptimization(objective=kt.Objective("score", "max"), max_trials=20, seed=0),
+        hypermodel=build_model,
+        scoring="accuracy",
+        cv=model_selection.StratifiedKFold(3, shuffle=True, random_state=0),
+        directory="results",
+        project_name="quickstart",
+        overwrite=True,
+    )
+    tuner.search(x_train, y_train)
+    tuner.results_summary(num_trials=3)
+    best_model = tuner.get_best_models(num_models=1)[0]
+    print(f"\nBest model: {best_model}")
+    print(f"Held-out accuracy: {best_model.score(x_test, y_test):.4f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -23,7 +23,7 @@ KNOWN_PROVIDERS = {
     "oracle": {
         "bayesian": "bayes", "BayesianOptimization": "bayes",
         "BayesianOptimizationOracle": "bayes", "hyperband": "bayes",
-        "Hyperband": "bayes", "HyperbandOracle": "bayes", "asha": "bayes",
+        "Hyperband": "bayes", "HyperbandOracle": "bayes", "asha": "bayes", "ASHA": "bayes",
     },
     "tuner": {
         "sklearn": "sklearn", "Sklearn": "sklearn", "SklearnTuner": "sklearn",
@@ -31,7 +31,6 @@ KNOWN_PROVIDERS = {
         "RandomSearch": "keras", "BayesianOptimization": "keras",
         "Hyperband": "keras", "GridSearch": "keras",
     },
-    "executor": {"dask": "dask"},
 }
 
 _BUILTINS = ("tunecore.oracles._plugin", "tunecore.executors._plugin")

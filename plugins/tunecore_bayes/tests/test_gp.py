@@ -1,9 +1,10 @@
 import numpy as np
 import pytest
 import scipy.optimize
+import scipy.stats
 import scipy.stats.qmc
 
-from tunecore_bayes.gp import GaussianProcess, GPParams
+from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
 
 def _sobol(n, d, seed=0):
@@ -164,3 +165,25 @@ def test_posterior_condition_reduces_std_at_the_new_point():
     assert conditioned.params is gp.params
     assert conditioned.y_best == -5.0
     assert gp.predict(x_new)[1] == pytest.approx(std_before)
+
+
+def test_power_transform_keeps_the_order_and_tames_a_heavy_tail():
+    y = np.random.default_rng(0).lognormal(sigma=2.0, size=60)
+
+    warped = power_transform(y)
+
+    np.testing.assert_array_equal(np.argsort(warped), np.argsort(y))
+    assert abs(scipy.stats.skew(warped)) < 0.3 * abs(scipy.stats.skew(y))
+
+
+def test_power_transform_leaves_gaussian_outputs_about_standardised():
+    y = np.random.default_rng(1).normal(5.0, 3.0, size=200)
+
+    warped = power_transform(y)
+
+    assert np.corrcoef(warped, y)[0, 1] > 0.995
+    assert abs(warped.mean()) < 0.1 and abs(warped.std() - 1.0) < 0.1
+
+
+def test_power_transform_of_constant_outputs_is_zero():
+    np.testing.assert_array_equal(power_transform(np.full(4, 7.0)), np.zeros(4))

@@ -113,6 +113,7 @@ class SpaceEncoder:
             start += column.width
         self.d = start
         self.key = tuple((hp.name, repr(hp.get_config())) for hp in space)
+        self._rows = {}  # Every trial is re-encoded at every suggestion otherwise.
 
     def encode(self, values):
         """One configuration to a row; missing or inactive dimensions get the constant."""
@@ -128,9 +129,16 @@ class SpaceEncoder:
         return row
 
     def encode_many(self, configurations):
+        """Rows for many configurations, shape (k, d); each configuration is encoded once per encoder."""
         if not configurations:
             return np.zeros((0, self.d))
-        return np.stack([self.encode(values) for values in configurations])
+        rows = []
+        for values in configurations:
+            key = tuple(values.items())
+            if key not in self._rows:
+                self._rows[key] = self.encode(values)
+            rows.append(self._rows[key])
+        return np.stack(rows)
 
     def round(self, X):
         """Snap rows onto existing values and constant-encode inactive dimensions (a copy)."""

@@ -40,6 +40,7 @@ import dataclasses
 
 import numpy as np
 import scipy.linalg
+import scipy.linalg.lapack
 import scipy.optimize
 import scipy.spatial.distance
 
@@ -264,7 +265,7 @@ class GaussianProcess:
         K, c = _matern(scaled, amplitude)
         chol = _cholesky(K, noise)
         alpha = scipy.linalg.cho_solve(chol, z)
-        W = np.outer(alpha, alpha) - scipy.linalg.cho_solve(chol, np.eye(n))
+        W = np.outer(alpha, alpha) - _inverse(chol)
         log_likelihood = -0.5 * z @ alpha - np.log(np.diag(chol[0])).sum() - 0.5 * n * _LOG_2PI
 
         M = W * c * (5.0 / 3.0 * amplitude)
@@ -333,6 +334,14 @@ def _matern(scaled, amplitude):
 def _weighted_differences(weights, Xq, X):
     """Returns Σⱼ weights[q, j] (Xq[q] - X[j]), shape (m, d), for weights of shape (m, n)."""
     return weights.sum(axis=1)[:, None] * Xq - weights @ X
+
+
+def _inverse(chol):
+    """K⁻¹ from ``cho_factor``'s lower factor; LAPACK's potri is ~3x faster than solving for I."""
+    inverse, info = scipy.linalg.lapack.dpotri(chol[0], lower=1)
+    if info != 0:
+        raise np.linalg.LinAlgError(f"potri failed with info={info} on a {len(inverse)}-point kernel matrix.")
+    return np.tril(inverse) + np.tril(inverse, -1).T
 
 
 def _cholesky(K, noise):
