@@ -1,5 +1,6 @@
 """BaseTuner: the search loop, framework-agnostic."""
 
+import concurrent.futures.process
 import inspect
 import logging
 import os
@@ -153,11 +154,13 @@ class BaseTuner:
         try:
             return future.result()
         except Exception as exc:
-            return TrialOutcome(
-                trial.trial_id,
-                TrialStatus.FAILED,
-                message=f"The trial's worker failed: {type(exc).__name__}: {exc}",
-            )
+            message = f"The trial's worker failed: {type(exc).__name__}: {exc}"
+            if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
+                message += (
+                    " If the worker could not start, check that the script guards its "
+                    "entry point with `if __name__ == \"__main__\":`."
+                )
+            return TrialOutcome(trial.trial_id, TrialStatus.FAILED, message=message)
 
     def _apply(self, trial, outcome, remote):
         if outcome.hyperparameters is not None:
