@@ -120,6 +120,17 @@ def test_function_tuner_needs_no_subclass():
         tuner.get_best_models()
 
 
+def test_function_tuner_keeps_nothing_on_disk_unless_given_a_directory(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    tuner = kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=3, verbose=0)
+    tuner.results_summary()
+    assert "Results in" not in capsys.readouterr().out
+    assert list(tmp_path.iterdir()) == []
+
+    kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=3, verbose=0, directory=tmp_path / "runs")
+    assert (tmp_path / "runs" / "untitled_project" / "journal.jsonl").exists()
+
+
 def test_hypermodel_build_is_used_to_discover_conditional_branches(tmp_path):
     class Model(kt.HyperModel):
         def build(self, hp):

@@ -275,7 +275,8 @@ class BaseTuner:
 
     def results_summary(self, num_trials=10):
         """Print the best trials."""
-        print(summary.results_summary(self.oracle, self.project_dir, num_trials))
+        project_dir = None if self.oracle._storage is None else self.project_dir
+        print(summary.results_summary(self.oracle, project_dir, num_trials))
 
     def search_space_summary(self, extended=False):
         """Print the search space."""
