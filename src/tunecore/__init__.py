@@ -12,6 +12,7 @@ from tunecore.errors import PluginNotFoundError
 from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Objective
+from tunecore.oracles import Oracle
 from tunecore.plugins import hookimpl
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner, FunctionTuner, tune
@@ -22,7 +23,7 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
-    "BaseTuner", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Trial",
+    "BaseTuner", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Oracle", "Trial",
     "TrialStatus", "errors", "executors", "hookimpl", "oracles", "tune", "tuners",
 ]
 

@@ -117,13 +117,11 @@ class Oracle:
         if self.max_trials is not None and len(self.trials) >= self.max_trials:
             return Trial(self.hyperparameters.copy(), status=TrialStatus.STOPPED)
         trial_id = self._new_trial_id()
-        response = self._suggest(trial_id)
-        status = response["status"]
+        status, hps = self._suggest(trial_id)
         if status != TrialStatus.RUNNING:
             if status == TrialStatus.STOPPED and not self.ongoing_trials:
                 logger.info("The oracle has no new configuration left after %d trials.", len(self.trials))
             return Trial(self.hyperparameters.copy(), status=status)
-        hps = self._hyperparameters_for(response["values"])
         trial = Trial(hps, trial_id=trial_id, status=TrialStatus.RUNNING, tuner_id=tuner_id)
         trial.attempts = 1
         self._tried.add(values_hash(hps.values))
@@ -324,16 +322,18 @@ class Oracle:
     # Internals ---------------------------------------------------------------
 
     def _suggest(self, trial_id):
+        """``(status, hyperparameters)`` of a new, unseen configuration (None unless RUNNING)."""
         for _ in range(_MAX_COLLISIONS):
             response = self.populate_space(trial_id)
             if response["status"] != TrialStatus.RUNNING:
-                return response
-            if not self._is_tried(response["values"]):
-                return response
+                return response["status"], None
+            hps = self._hyperparameters_for(response["values"])
+            if values_hash(hps.values) not in self._tried:
+                return TrialStatus.RUNNING, hps
         values = self._random_values()
         if values is None:
-            return {"status": TrialStatus.STOPPED}
-        return {"status": TrialStatus.RUNNING, "values": values}
+            return TrialStatus.STOPPED, None
+        return TrialStatus.RUNNING, self._hyperparameters_for(values)
 
     def _requeue_interrupted(self):
         """Queue the trials an interrupted search left RUNNING to run again, as a resume does."""

@@ -1,6 +1,7 @@
 """BaseTuner: the search loop, framework-agnostic."""
 
 import concurrent.futures.process
+import contextlib
 import inspect
 import logging
 import os
@@ -235,6 +236,14 @@ class BaseTuner:
         if not accepts_keyword(self.hypermodel.fit, "verbose"):
             fit_kwargs.pop("verbose", None)
         return self.hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
+
+    def _trial_scope(self):
+        """A context entered around each ``run_trial`` where it runs (driver or worker).
+
+        Frameworks with process-wide state (Keras) hold a lock here, so that
+        trials sharing a process (a threaded Dask worker) run one at a time.
+        """
+        return contextlib.nullcontext()
 
     def _convert_results(self, results):
         return convert_results(results, self.oracle.objective)

@@ -73,7 +73,8 @@ class TrialRunner:
         outcome = TrialOutcome(trial.trial_id, TrialStatus.COMPLETED)
         start = time.perf_counter()
         try:
-            results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
+            with self.tuner._trial_scope():
+                results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
             outcome.metrics = self.tuner._convert_results(results)
             if trial.status != TrialStatus.RUNNING:
                 outcome.status, outcome.message = trial.status, trial.message

@@ -5,6 +5,7 @@ import copy
 import json
 import logging
 import os
+import threading
 
 import keras
 
@@ -23,6 +24,7 @@ from tunecore_keras.callbacks import (
 )
 
 logger = logging.getLogger("tunecore")
+_KERAS_STATE = threading.Lock()
 
 CHECKPOINT_FILE = "checkpoint.weights.h5"
 BUILD_CONFIG_FILE = "build_config.json"
@@ -146,6 +148,11 @@ class Tuner(BaseTuner):
             ) from exc
         tensorboard_logs.require(callbacks)
         super().search(*fit_args, **fit_kwargs)
+
+    def _trial_scope(self):
+        # Keras keeps global state (clear_session resets it for everyone), so
+        # trials that share a process, as on a threaded Dask worker, take turns.
+        return _KERAS_STATE
 
     def _populate_initial_space(self):
         super()._populate_initial_space()
