@@ -303,10 +303,7 @@ class Oracle:
 
     def _is_tried(self, values):
         """Whether ``values`` was already suggested (running, ended or pending retry)."""
-        return values_hash(self._complete(values)) in self._tried
-
-    def _complete(self, values):
-        return self._hyperparameters_for(values).values
+        return values_hash(self._hyperparameters_for(values).values) in self._tried
 
     def _hyperparameters_for(self, values):
         """The space with ``values`` assigned; injected ``tuner/`` values join it as ``Fixed``."""

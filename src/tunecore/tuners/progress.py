@@ -21,13 +21,13 @@ class Progress:
         self.oracle = oracle
         self.verbose = verbose
         self.start = time.perf_counter()
-        self.done_at_start = sum(t.status in TrialStatus.FINISHED for t in oracle.trials.values())
+        done = sum(t.status in TrialStatus.FINISHED for t in oracle.trials.values())
         # A running best: re-ranking every trial after each one is O(n^2) over a search.
         best = oracle.get_best_trials(1)
         self.best_score = best[0].score if best else None
         self.bar = tqdm(
             total=oracle.max_trials,
-            initial=self.done_at_start,
+            initial=done,
             unit="trial",
             desc="Search",
             disable=not verbose,

@@ -8,7 +8,7 @@ import scipy.stats.qmc
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes.acquisition import optimize_acquisition
-from tunecore_bayes.encoding import SpaceEncoder
+from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
 
@@ -34,8 +34,7 @@ class GPProposer:
         self._encoder = None
 
     def encoder(self, space):
-        key = tuple((hp.name, repr(hp.get_config())) for hp in space)
-        if self._encoder is None or self._encoder.key != key:
+        if self._encoder is None or self._encoder.key != space_key(space):
             self._encoder = SpaceEncoder(space)
         return self._encoder
 

@@ -112,7 +112,7 @@ class SpaceEncoder:
             self._by_name[hp.name] = column
             start += column.width
         self.d = start
-        self.key = tuple((hp.name, repr(hp.get_config())) for hp in space)
+        self.key = space_key(space)
         self._rows = {}  # Every trial is re-encoded at every suggestion otherwise.
 
     def encode(self, values):
@@ -174,6 +174,11 @@ class SpaceEncoder:
                 mask &= allowed[parent.index(X)]
             active[column.hp.name] = mask
             column.deactivate(X, ~mask)
+
+
+def space_key(space):
+    """Identifies a space's definitions: an encoder is valid while the key is unchanged."""
+    return tuple((hp.name, repr(hp.get_config())) for hp in space)
 
 
 def _all_values(hp):
