@@ -2,6 +2,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.oracles import GridSearch, RandomSearch
+from tunecore.storage import JournalStorage
 from tunecore.testing import OracleConformance, run_trials
 from tunecore.trial import TrialStatus
 
@@ -59,9 +60,9 @@ def test_grid_search_resumes_mid_grid(tmp_path):
         hp.Int("a", 0, 3)
         hp.Choice("b", ["p", "q"])
         oracle = GridSearch(objective="loss", hyperparameters=hp, max_trials=max_trials)
-        oracle._set_project_dir(tmp_path / "grid")
+        oracle.open(JournalStorage(tmp_path / "grid"))
         ended = run_trials(oracle, lambda v: v["a"])
-        oracle._close()
+        oracle.close()
         return oracle, [tuple(t.hyperparameters.values.values()) for t in ended]
 
     _, first = search(max_trials=3)

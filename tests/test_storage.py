@@ -91,7 +91,7 @@ def test_a_trial_running_when_the_process_died_runs_again(tmp_path):
     CountingTuner.runs = []
     tuner = _tuner(tmp_path, max_trials=3)
     running = tuner.oracle.create_trial("tuner0")  # started, never ended: as if killed
-    tuner.oracle._close()
+    tuner.oracle.close()
 
     resumed = _tuner(tmp_path, max_trials=3)
     resumed.search(verbose=0)

@@ -13,7 +13,7 @@ def test_trial_json_round_trip_keeps_every_step():
         trial.metrics.update("loss", loss, step)
     trial.score, trial.best_step, trial.message = 0.5, 1, None
 
-    again = Trial.from_json(json.loads(json.dumps(trial.to_json())))
+    again = Trial.from_state(json.loads(json.dumps(trial.get_state())))
 
     assert again.get_state() == trial.get_state()
     assert again.metrics.get_history("loss") == [(0, 0.9), (1, 0.5), (2, 0.7)]

@@ -14,6 +14,7 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Objective
 from tunecore.oracles import Oracle
 from tunecore.plugins import hookimpl
+from tunecore.project import Project, load
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner, FunctionTuner, tune
 
@@ -23,8 +24,8 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
-    "BaseTuner", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Oracle", "Trial",
-    "TrialStatus", "errors", "executors", "hookimpl", "oracles", "tune", "tuners",
+    "BaseTuner", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Oracle", "Project",
+    "Trial", "TrialStatus", "errors", "executors", "hookimpl", "load", "oracles", "tune", "tuners",
 ]
 
 

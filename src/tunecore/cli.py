@@ -5,9 +5,7 @@ import sys
 
 from tunecore.errors import TunecoreError
 from tunecore.plugins import get_plugin_manager
-from tunecore.objective import objective_from_config
-from tunecore.oracles import Oracle
-from tunecore.storage.journal import read_events
+from tunecore.project import load
 from tunecore.tuners import summary
 
 
@@ -18,10 +16,7 @@ def _plugins(args):
 
 
 def _summary(args):
-    header, events = read_events(args.project_dir)
-    oracle = Oracle(objective=objective_from_config(header["objective"]))
-    oracle._replay(events)
-    print(summary.results_summary(oracle, args.project_dir, args.num_trials))
+    print(summary.results_summary(load(args.project_dir), args.project_dir, args.num_trials))
 
 
 def main(argv=None):

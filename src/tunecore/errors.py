@@ -1,9 +1,9 @@
 """Exceptions raised by tunecore.
 
-Every error derives from :class:`TunecoreError` and, where a user would expect
-to catch a builtin, from that builtin too (``InvalidSpaceError`` is a
-``ValueError``). Keras Tuner's split is kept: :class:`FailedTrialError` fails one
-trial without retrying it, :class:`FatalError` stops the whole search.
+Every error derives from :class:`TunecoreError` and from the builtin a user
+would catch (``InvalidSpaceError`` is a ``ValueError``). Keras Tuner's split is
+kept: :class:`FailedTrialError` fails one trial without retrying it,
+:class:`FatalError` stops the whole search.
 """
 
 
@@ -35,13 +35,30 @@ class ProjectError(TunecoreError, RuntimeError):
     """A project directory is corrupt or belongs to a different search."""
 
 
-class SpaceExhaustedError(TunecoreError):
-    """The oracle has no new configuration left to suggest."""
+class TrialStateError(TunecoreError, ValueError):
+    """A trial was asked to change status in a way its life does not allow
+    (ending it twice, reporting to a trial that is not running...)."""
 
 
-class FailedTrialError(TunecoreError):
+class UnpicklableError(TunecoreError, TypeError):
+    """Something the trials need cannot be sent to a worker process."""
+
+
+class NoSavedModelError(TunecoreError, FileNotFoundError):
+    """A trial has no saved model (or checkpoint) to load."""
+
+
+class FailedTrialError(TunecoreError, RuntimeError):
     """Raise inside a trial to mark it FAILED at once, without retries."""
 
 
-class FatalError(TunecoreError):
+class OversizedModelError(TunecoreError, ValueError):
+    """Raised inside a trial whose model exceeds the tuner's ``max_model_size``: the trial is INVALID."""
+
+
+class FatalError(TunecoreError, RuntimeError):
     """Raise inside a trial to stop the whole search."""
+
+
+class TooManyFailedTrialsError(FatalError):
+    """``max_consecutive_failed_trials`` trials failed in a row."""

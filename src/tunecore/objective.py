@@ -1,5 +1,6 @@
 """What a search optimises: a metric name and a direction."""
 
+import numbers
 import re
 
 from tunecore.errors import InvalidObjectiveError
@@ -141,3 +142,31 @@ def objective_from_config(config):
     if "objectives" in config:
         return MultiObjective([Objective(**c) for c in config["objectives"]])
     return Objective(**config)
+
+
+def to_metrics(results, objective):
+    """Keras Tuner's conversion of what a trial returns into a dict of metrics.
+
+    A number is the objective's value; a dict is taken as is; a list (one entry
+    per execution) is averaged over the metrics all entries share. None means
+    the trial reported its metrics itself.
+
+    Raises:
+        TypeError: ``results`` is none of these.
+    """
+    if results is None:
+        return None
+    if isinstance(results, numbers.Real):
+        return {objective.name: float(results)}
+    if isinstance(results, dict):
+        return {name: float(value) for name, value in results.items()}
+    if isinstance(results, (list, tuple)):
+        converted = [to_metrics(r, objective) for r in results if r is not None]
+        if not converted:
+            return None
+        names = set.intersection(*(set(c) for c in converted))
+        return {name: sum(c[name] for c in converted) / len(converted) for name in names}
+    raise TypeError(
+        "A trial must return a number, a dict of metrics, a list of those, or None; "
+        f"got {type(results).__name__}: {results!r}."
+    )

@@ -1,6 +1,5 @@
 """A trial: one configuration of hyperparameters and what it measured."""
 
-import json
 import math
 
 from tunecore.hyperparameters import HyperParameters
@@ -92,6 +91,12 @@ class Trial:
         best_step: The step at which ``score`` was reached.
         message: Why the trial failed (its traceback), if it did.
         attempts: How many times the trial was started (retries included).
+        created_at, started_at, ended_at: When the trial was created, last
+            started and ended (seconds since the epoch, or None).
+
+    A trial's status changes only through its oracle's lifecycle
+    (:meth:`~tunecore.oracles.Oracle.ask`, ``report``, ``tell``), which checks
+    every transition (see :func:`tunecore.ledger.transition`).
     """
 
     def __init__(self, hyperparameters, trial_id=None, status=TrialStatus.RUNNING, tuner_id=None):
@@ -105,6 +110,7 @@ class Trial:
         self.message = None
         self.attempts = 0
         self.retryable = True
+        self.created_at = self.started_at = self.ended_at = None
 
     def summary(self):
         """Print the trial's hyperparameters and score, as Keras Tuner does."""
@@ -129,6 +135,9 @@ class Trial:
             "message": self.message,
             "attempts": self.attempts,
             "retryable": self.retryable,
+            "created_at": self.created_at,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
         }
 
     def set_state(self, state):
@@ -142,19 +151,15 @@ class Trial:
         self.message = state["message"]
         self.attempts = state.get("attempts", 0)
         self.retryable = state.get("retryable", True)
+        self.created_at = state.get("created_at")
+        self.started_at = state.get("started_at")
+        self.ended_at = state.get("ended_at")
 
     @classmethod
     def from_state(cls, state):
         trial = cls(HyperParameters())
         trial.set_state(state)
         return trial
-
-    def to_json(self):
-        return json.dumps(self.get_state())
-
-    @classmethod
-    def from_json(cls, text):
-        return cls.from_state(json.loads(text))
 
     def __repr__(self):
         return (

@@ -1,13 +1,13 @@
 """Executors: where trials run (in process, in a local process pool, on Dask)."""
 
-from tunecore.executors.base import Executor
+from tunecore.errors import UnpicklableError
+from tunecore.executors.base import Executor, ReportChannel
 from tunecore.executors.inprocess import InProcessExecutor
-from tunecore.executors.payload import UnpicklableError
 from tunecore.executors.process import ProcessPoolExecutor
 from tunecore.plugins import get_plugin_manager
 
 __all__ = [
-    "Executor", "InProcessExecutor", "ProcessPoolExecutor", "UnpicklableError",
+    "Executor", "InProcessExecutor", "ProcessPoolExecutor", "ReportChannel", "UnpicklableError",
     "available", "create",
 ]
 

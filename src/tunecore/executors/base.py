@@ -5,26 +5,44 @@ hands an executor a *runner* once per search, then submits trials one by one
 and collects their outcomes as they complete:
 
 1. :meth:`Executor.start` receives ``runner``, a picklable callable
-   ``runner(trial) -> TrialOutcome``. A remote executor ships it to
-   its workers once (it carries the hypermodel and the fit arguments, never a
-   built model).
-2. :meth:`Executor.submit` is called with a :class:`~tunecore.Trial`
-   and returns a ``concurrent.futures.Future``-like object whose result is a
+   ``runner(trial) -> TrialOutcome``. A remote executor ships it to its workers
+   once (it carries the hypermodel and the fit arguments, never a built model)
+   and sets ``runner.channel``: a :class:`ReportChannel` through which the
+   trials' reports reach the driver while they run.
+2. :meth:`Executor.submit` is called with a :class:`~tunecore.Trial` and
+   returns a ``concurrent.futures.Future``-like object whose result is a
    :class:`~tunecore.tuners.outcome.TrialOutcome`. At most :attr:`capacity`
    trials are in flight.
-3. :meth:`Executor.wait` blocks until at least one submitted future is done.
-4. :meth:`Executor.shutdown` ends the workers; ``cancel=True`` abandons the
+3. :meth:`Executor.wait` blocks until at least one submitted future is done
+   (or ``timeout`` passes: a remote executor is polled for reports meanwhile).
+4. :meth:`Executor.reports` returns the ``(trial_id, step, metrics)`` reports
+   that arrived since the last call; the driver gives each to the oracle and,
+   when the oracle answers STOPPED, calls :meth:`Executor.stop` so that the
+   trial's next report returns STOPPED in the worker.
+5. :meth:`Executor.shutdown` ends the workers; ``cancel=True`` abandons the
    trials in flight (Ctrl-C, a fatal error).
 
 A future that raises instead of returning an outcome (a worker died, the
 runner could not be unpickled) fails its trial as retryable; the search goes
-on. ``remote`` is True when trials run outside the driver process: their
-metric reports are then replayed into the oracle when the outcome arrives,
-instead of reaching it live.
+on. ``remote`` is True when trials run outside the driver process; in
+process, a trial reports to the oracle directly and :meth:`reports` is empty.
+
+An executor factory registered by a plugin may have an ``accepts(obj)``
+class method: ``search(executor=obj)`` with an object that is not an executor
+or a registered name (a Dask client, a scheduler address) picks the first
+registered executor whose ``accepts`` claims it.
 """
 
 import abc
 import concurrent.futures
+
+
+class ReportChannel(abc.ABC):
+    """A worker's end of the way back to the driver (picklable)."""
+
+    @abc.abstractmethod
+    def send(self, trial_id, step, metrics):
+        """Send one report; returns the driver's latest answer for the trial (RUNNING or STOPPED)."""
 
 
 class Executor(abc.ABC):
@@ -47,8 +65,12 @@ class Executor(abc.ABC):
             futures, timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
         )
 
+    def reports(self):
+        """The ``(trial_id, step, metrics)`` reports received since the last call, in order."""
+        return []
+
+    def stop(self, trial_id):
+        """Ask the worker running ``trial_id`` to stop: its next report returns STOPPED."""
+
     def shutdown(self, cancel=False):
         """Release the workers."""
-
-    def describe(self):
-        return f"{type(self).__name__}(capacity={self.capacity})"

@@ -1,9 +1,9 @@
 """Run trials on Dask workers: a local cluster or an existing one.
 
 The oracle stays in the driver; each trial travels to a worker as a
-:class:`~tunecore.Trial` (its hyperparameter values), and its
-:class:`~tunecore.tuners.outcome.TrialOutcome` comes back through the client's
-futures. The runner (hypermodel and search arguments) is pickled once per
+:class:`~tunecore.Trial` (its hyperparameter values), its reports come back
+while it runs through a Dask queue (:class:`DaskChannel`), and its
+:class:`~tunecore.tuners.outcome.TrialOutcome` through the client's futures. The runner (hypermodel and search arguments) is pickled once per
 search and installed on each worker once, as a Dask worker plugin (so that a
 worker that restarts or joins later gets it too).
 
@@ -15,9 +15,29 @@ import importlib
 import os
 import uuid
 
-from tunecore._optional import optional_import
-from tunecore.executors.base import Executor
+from tunecore.executors.base import Executor, ReportChannel
 from tunecore.executors.payload import dump_runner
+from tunecore.optional import optional_import
+from tunecore.trial import TrialStatus
+
+
+class DaskChannel(ReportChannel):
+    """Reports travel through a Dask queue; a stop request is a Dask event per trial."""
+
+    def __init__(self, name):
+        self.name = name
+        self._queue = None
+
+    def send(self, trial_id, step, metrics):
+        distributed = optional_import("distributed", "dask")
+        if self._queue is None:
+            self._queue = distributed.Queue(self.name)
+        self._queue.put([trial_id, step, metrics])
+        stopped = distributed.Event(f"{self.name}-stop-{trial_id}").is_set()
+        return TrialStatus.STOPPED if stopped else TrialStatus.RUNNING
+
+    def __getstate__(self):
+        return {"name": self.name, "_queue": None}
 
 
 class DaskExecutor(Executor):
@@ -77,6 +97,7 @@ class DaskExecutor(Executor):
         self._plugin = None
         self._run_trial = None
         self._futures = set()
+        self._reports = None
 
     @classmethod
     def accepts(cls, obj):
@@ -94,8 +115,14 @@ class DaskExecutor(Executor):
         return self._client
 
     def start(self, runner):
-        payload = dump_runner(runner)
+        name = f"tunecore-reports-{uuid.uuid4().hex}"
+        runner.channel = DaskChannel(name)
+        try:
+            payload = dump_runner(runner)
+        finally:
+            runner.channel = None
         self._client = self._connect()
+        self._reports = self._distributed.Queue(name, client=self._client)
         if self.max_workers is None:
             self.capacity = max(sum(self._client.nthreads().values()), 1)
         worker = importlib.import_module("tunecore.executors._dask_worker")
@@ -123,9 +150,19 @@ class DaskExecutor(Executor):
         self._futures.difference_update(done)
         return done, not_done
 
+    def reports(self):
+        if self._reports is None:
+            return []
+        return [tuple(report) for report in self._reports.get(batch=True)]
+
+    def stop(self, trial_id):
+        if self._reports is not None:
+            self._distributed.Event(f"{self._reports.name}-stop-{trial_id}", client=self._client).set()
+
     def shutdown(self, cancel=False):
         if self._client is None:
             return
+        self._reports = None
         if cancel and self._futures:
             self._client.cancel(list(self._futures))
         self._futures.clear()
@@ -136,10 +173,6 @@ class DaskExecutor(Executor):
         self._owned.clear()
         self._client = self._plugin = None
         self._started_cluster = False
-
-    def describe(self):
-        where = self._client.scheduler.address if self._client is not None else "not started"
-        return f"DaskExecutor(capacity={self.capacity}, scheduler={where})"
 
     def _connect(self):
         distributed = self._distributed

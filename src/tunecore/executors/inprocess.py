@@ -8,7 +8,7 @@ from tunecore.executors.base import Executor
 class InProcessExecutor(Executor):
     """The default: trials run synchronously in the calling process.
 
-    Metric reports reach the oracle live, so an oracle can stop a trial early.
+    Reports reach the oracle live and directly, so it can stop a trial early.
     """
 
     def start(self, runner):

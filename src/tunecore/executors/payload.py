@@ -2,11 +2,7 @@
 
 import cloudpickle
 
-from tunecore.errors import TunecoreError
-
-
-class UnpicklableError(TunecoreError, TypeError):
-    """Something the trials need cannot be sent to a worker process."""
+from tunecore.errors import UnpicklableError
 
 
 def dump_runner(runner):

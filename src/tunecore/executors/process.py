@@ -5,6 +5,7 @@ import multiprocessing
 import os
 
 from tunecore.executors.base import Executor
+from tunecore.executors.channel import ManagerHub
 from tunecore.executors.payload import dump_runner, load_runner
 
 _runner = None
@@ -38,7 +39,8 @@ class ProcessPoolExecutor(Executor):
     """Trials run in ``max_workers`` worker processes on this machine.
 
     The runner (hypermodel and fit arguments) is pickled once with cloudpickle
-    and installed in each worker when it starts. A worker that dies fails its
+    and installed in each worker when it starts; the trials' reports come back
+    through a multiprocessing manager while they run. A worker that dies fails its
     trial as retryable and the pool is rebuilt. As with any multiprocessing, a
     script that searches this way must guard its entry point with
     ``if __name__ == "__main__":``.
@@ -53,10 +55,26 @@ class ProcessPoolExecutor(Executor):
         self.capacity = max_workers or os.cpu_count() or 1
         self._pool = None
         self._payload = None
+        self._hub = None
 
     def start(self, runner):
-        self._payload = dump_runner(runner)
+        self._hub = ManagerHub(_context())
+        runner.channel = self._hub.channel
+        try:
+            self._payload = dump_runner(runner)
+        except BaseException:
+            self._close_hub()
+            raise
+        finally:
+            runner.channel = None
         self._pool = self._new_pool()
+
+    def reports(self):
+        return self._hub.drain() if self._hub is not None else []
+
+    def stop(self, trial_id):
+        if self._hub is not None:
+            self._hub.stop(trial_id)
 
     def submit(self, trial):
         try:
@@ -73,6 +91,12 @@ class ProcessPoolExecutor(Executor):
                     process.terminate()
             self._pool.shutdown(wait=not cancel, cancel_futures=cancel)
             self._pool = None
+        self._close_hub()
+
+    def _close_hub(self):
+        if self._hub is not None:
+            self._hub.close()
+            self._hub = None
 
     def _new_pool(self):
         return concurrent.futures.ProcessPoolExecutor(

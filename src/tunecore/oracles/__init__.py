@@ -5,8 +5,10 @@ tunecore or an installed plugin; ``available()`` lists the names. Keras Tuner's
 class names (``BayesianOptimizationOracle``...) resolve as attributes.
 """
 
-from tunecore.errors import PluginNotFoundError
-from tunecore.oracles.base import Oracle, TooManyFailedTrialsError
+import inspect
+
+from tunecore.errors import PluginNotFoundError, TooManyFailedTrialsError
+from tunecore.oracles.base import Oracle
 from tunecore.oracles.grid import GridSearch
 from tunecore.oracles.random import RandomSearch
 from tunecore.plugins import get_plugin_manager
@@ -16,8 +18,21 @@ GridSearchOracle = GridSearch
 
 __all__ = [
     "Oracle", "RandomSearch", "RandomSearchOracle", "GridSearch", "GridSearchOracle",
-    "TooManyFailedTrialsError", "get", "available", "create",
+    "TooManyFailedTrialsError", "get", "available", "create", "ORACLE_ARGUMENTS",
+    "pop_oracle_arguments",
 ]
+
+#: The constructor arguments every oracle shares (those of :class:`Oracle`).
+ORACLE_ARGUMENTS = tuple(inspect.signature(Oracle.__init__).parameters)[1:]
+
+
+def pop_oracle_arguments(kwargs):
+    """Remove the shared oracle arguments from ``kwargs`` and return them.
+
+    For tuners that build their oracle, as Keras Tuner's ``RandomSearch(...)``
+    does: the rest of ``kwargs`` goes to the tuner.
+    """
+    return {name: kwargs.pop(name) for name in ORACLE_ARGUMENTS if name in kwargs}
 
 
 def get(name):

@@ -1,47 +1,54 @@
-"""The Oracle interface: what suggests configurations and keeps the trials.
+"""The Oracle: suggests configurations, and is the door to a trial's life.
 
-The contract is Keras Tuner 1.4's. A search loop (the tuner, in the driver
-process) calls, for every trial:
+Three roles, three homes:
 
-1. :meth:`Oracle.create_trial` — returns a RUNNING trial with values to try, an
-   IDLE one (nothing to suggest until a running trial ends), or a STOPPED one
-   (``max_trials`` reached or the space exhausted).
-2. :meth:`Oracle.update_trial` — zero or more times, with the metrics of a step
-   (an epoch, a rung). The returned status may be STOPPED: the oracle asks the
-   trial to stop early.
-3. :meth:`Oracle.end_trial` — once, with ``trial.status`` set by the caller to
-   COMPLETED, FAILED, INVALID or STOPPED.
+* **Suggestion** (this module, and each subclass): :meth:`Oracle.populate_space`
+  proposes the values of a new trial, exactly as Keras Tuner's contract says.
+  Subclasses get the helpers every oracle needs as public API:
+  :attr:`Oracle.rng`, :meth:`Oracle.random_values`, :meth:`Oracle.is_tried`,
+  :attr:`Oracle.hyperparameters` (the space), :attr:`Oracle.trials`.
+* **The ledger** (:mod:`tunecore.ledger`): owns the trials and their status,
+  retries, failure counts, duplicates, scores, best trials and resume.
+* **Storage** (:mod:`tunecore.storage`): a journal on disk or memory; only the
+  ledger touches it.
 
-Several trials may be RUNNING at once (parallel executors); an oracle must not
-assume they end in the order they were created. Only the driver calls the
-oracle, from one thread, so implementations need no locking.
+The lifecycle of a trial, public and used by every caller (the tuner, the
+scikit-learn search, executors, the conformance suite):
 
-A subclass implements :meth:`populate_space` and, if it keeps state beyond the
-trials, extends :meth:`get_state` / :meth:`set_state`. Everything else —
-trial ids, duplicate detection, retries, persistence, scoring — lives here.
-Duplicates are detected for every oracle: a suggestion whose active values hash
-like an earlier trial's is asked for again, then replaced by an unseen random
-configuration; a finite space is enumerated before it is declared exhausted.
+1. :meth:`Oracle.ask` ``(tuner_id=None) -> Trial`` — a RUNNING trial with values
+   to try; an IDLE one (nothing to suggest until a running trial ends); or a
+   STOPPED one (``max_trials`` reached or the space exhausted).
+2. :meth:`Oracle.report` ``(trial_id, step, **metrics) -> status`` — zero or more
+   times while it runs. STOPPED means the oracle wants the trial stopped: it
+   should stop training, and ends STOPPED.
+3. :meth:`Oracle.tell` ``(trial_id, result=None, status="COMPLETED", message=None)``
+   — once: its final result (a number, a dict of metrics, or a list of those
+   to average) and how it ended (COMPLETED, FAILED, INVALID or STOPPED).
 
-Values named ``tuner/...`` (Keras Tuner's convention, e.g. Hyperband's
-``tuner/epochs``) are injected by an oracle, not tuned: a suggestion may carry
-them, the trial gets them as ``Fixed`` hyperparameters, the search space never
-does, and they do not tell configurations apart (see ``values_hash``).
+Keras Tuner's names are the extension points these go through, so a Keras
+Tuner subclass that overrides them (and calls ``super()``) keeps working:
+``ask`` calls :meth:`create_trial`, ``report`` calls :meth:`update_trial`,
+``tell`` calls :meth:`end_trial`. As in Keras Tuner, an ``update_trial``
+override stops a trial early by returning ``"STOPPED"``.
+
+Several trials may be RUNNING at once; they may end in any order. Only the
+driver calls the oracle, from one thread, so implementations need no locking.
+Values named ``tuner/...`` schedule a trial (:mod:`tunecore.schedule`): a
+suggestion may carry them, the trial gets them as ``Fixed`` hyperparameters,
+the space never does.
 """
 
 import logging
-import math
+import numbers
 
 import numpy as np
 
-from tunecore import plugins
-from tunecore.errors import FatalError, InvalidSpaceError
+from tunecore import plugins, schedule
+from tunecore.errors import InvalidSpaceError
 from tunecore.hyperparameters import Fixed, HyperParameters
-from tunecore.objective import create_objective
-from tunecore.oracles._space import (
-    INJECTED_PREFIX, iter_grid, sample_values, space_size, values_hash,
-)
-from tunecore.storage import JournalStorage
+from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
+from tunecore.ledger import TrialLedger
+from tunecore.objective import create_objective, to_metrics
 from tunecore.trial import Trial, TrialStatus
 
 logger = logging.getLogger("tunecore")
@@ -50,12 +57,11 @@ _MAX_COLLISIONS = 20
 _MAX_ENUMERATION = 100_000
 
 
-class TooManyFailedTrialsError(FatalError, RuntimeError):
-    """``max_consecutive_failed_trials`` trials failed in a row."""
-
-
 class Oracle:
-    """Base class of all oracles.
+    """Base class of all oracles; subclasses implement :meth:`populate_space`.
+
+    These are the arguments every oracle shares. A subclass adds its own and
+    passes these on with ``**kwargs``, so that they are spelled once.
 
     Args:
         objective: A metric name, an :class:`~tunecore.Objective` or a list of them.
@@ -66,6 +72,9 @@ class Oracle:
         seed: Random seed.
         max_retries_per_trial: How often a trial that raised is run again.
         max_consecutive_failed_trials: Stop the search after this many failures in a row.
+
+    Raises:
+        ValueError: a count is negative or not an integer.
     """
 
     def __init__(
@@ -79,7 +88,10 @@ class Oracle:
         max_retries_per_trial=0,
         max_consecutive_failed_trials=3,
     ):
-        self.objective = create_objective(objective)
+        _check_count("max_trials", max_trials, minimum=1, optional=True)
+        _check_count("max_retries_per_trial", max_retries_per_trial, minimum=0)
+        _check_count("max_consecutive_failed_trials", max_consecutive_failed_trials, minimum=1, optional=True)
+        self.ledger = TrialLedger(create_objective(objective))
         self.max_trials = max_trials
         self.hyperparameters = hyperparameters.copy() if hyperparameters else HyperParameters()
         self.allow_new_entries = allow_new_entries
@@ -87,18 +99,17 @@ class Oracle:
         self.seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed
         self.max_retries_per_trial = max_retries_per_trial
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
-        self.trials = {}
-        self.ongoing_trials = {}
-        self._rng = np.random.default_rng(self.seed)
-        self._tried = set()
-        self._retry_queue = []
-        self._consecutive_failures = 0
-        self._storage = None
+        self.rng = np.random.default_rng(self.seed)
 
-    # The contract ------------------------------------------------------------
+    # Suggestion: what subclasses implement ------------------------------------
 
     def populate_space(self, trial_id):
         """Suggest the values of a new trial.
+
+        May be called more than once for the same ``trial_id``: when the values
+        it returns were tried already, it is asked again (up to 20 times, then
+        an unseen random configuration is used). Keep no bookkeeping keyed on
+        ``trial_id`` that a second call would duplicate.
 
         Args:
             trial_id: The id the new trial will get.
@@ -110,91 +121,158 @@ class Oracle:
         """
         raise NotImplementedError
 
+    def get_state(self):
+        """Oracle state beyond the trials (JSON-serialisable); subclasses extend it."""
+        return {"rng": self.rng.bit_generator.state}
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state["rng"]
+
+    # Helpers for subclasses ----------------------------------------------------
+
+    def random_values(self):
+        """Unseen random values for the whole active space, or None if exhausted."""
+        space = self.hyperparameters.space
+        for _ in range(_MAX_COLLISIONS):
+            values = sample_values(space, self.rng)
+            if not self.is_tried(values):
+                return values
+        return self._random_unseen(space)
+
+    _random_values = random_values  # Keras Tuner's name, which its custom oracles call
+
+    def is_tried(self, values):
+        """Whether ``values`` were suggested already (running, ended or waiting for a retry)."""
+        return self.ledger.is_tried(self._hyperparameters_for(values).values)
+
+    @property
+    def trials(self):
+        """``{trial_id: Trial}`` of every trial, in creation order (read it, don't change it)."""
+        return self.ledger.trials
+
+    @property
+    def ongoing_trials(self):
+        """``{trial_id: Trial}`` of the RUNNING trials."""
+        return self.ledger.ongoing
+
+    @property
+    def objective(self):
+        return self.ledger.objective
+
+    @objective.setter
+    def objective(self, objective):
+        self.ledger.objective = create_objective(objective)
+
+    # The lifecycle -------------------------------------------------------------
+
+    def ask(self, tuner_id=None):
+        """Start the next trial (see the module docstring); goes through :meth:`create_trial`."""
+        return self.create_trial(tuner_id)
+
+    def report(self, trial_id, step=0, **metrics):
+        """Record a running trial's ``metrics`` at ``step``; goes through :meth:`update_trial`.
+
+        Returns:
+            ``TrialStatus.RUNNING`` to go on, ``TrialStatus.STOPPED`` to stop.
+
+        Raises:
+            TrialStateError: the trial is not running.
+        """
+        status = self.update_trial(trial_id, metrics, step=step)
+        if status == TrialStatus.STOPPED:
+            self.ledger.request_stop(trial_id)
+        return TrialStatus.STOPPED if self.ledger.stop_requested(trial_id) else TrialStatus.RUNNING
+
+    def tell(self, trial_id, result=None, status=TrialStatus.COMPLETED, message=None, *, retryable=True):
+        """End a running trial; goes through :meth:`end_trial`.
+
+        Args:
+            trial_id: The trial.
+            result: Its final result: a number (the objective), a dict of
+                metrics, a list of those (averaged), or None if it reported
+                everything already. Recorded at its last reported step.
+            status: COMPLETED, FAILED, INVALID or STOPPED. A COMPLETED trial
+                the oracle asked to stop ends STOPPED; one whose objective was
+                never reported ends FAILED.
+            message: Why it failed (a traceback).
+            retryable: Whether a FAILED trial may run again
+                (``max_retries_per_trial``).
+
+        Returns:
+            The ended :class:`~tunecore.Trial`.
+
+        Raises:
+            TrialStateError: the trial is not running, or ``status`` is not final.
+            TooManyFailedTrialsError: ``max_consecutive_failed_trials`` reached.
+        """
+        trial = self.ledger.running(trial_id)
+        metrics = to_metrics(result, self.objective)
+        if metrics:
+            self.update_trial(trial_id, metrics, step=max(trial.metrics.steps(), default=0))
+        if status == TrialStatus.COMPLETED and self.ledger.stop_requested(trial_id):
+            status = TrialStatus.STOPPED
+        self.ledger.propose_end(trial_id, status, message, retryable)
+        self.end_trial(trial)
+        return trial
+
     def create_trial(self, tuner_id=None):
-        """Create the next trial (see the module docstring)."""
-        if self._retry_queue:
-            return self._restart(self.trials[self._retry_queue.pop(0)], tuner_id)
+        """Keras Tuner's name for :meth:`ask`, and the place to extend it."""
+        retry = self.ledger.next_retry()
+        if retry is not None:
+            return self.ledger.restart(retry, tuner_id, self.get_state())
         if self.max_trials is not None and len(self.trials) >= self.max_trials:
             return Trial(self.hyperparameters.copy(), status=TrialStatus.STOPPED)
-        trial_id = self._new_trial_id()
+        trial_id = self.ledger.new_trial_id(self.max_trials)
         status, hps = self._suggest(trial_id)
         if status != TrialStatus.RUNNING:
             if status == TrialStatus.STOPPED and not self.ongoing_trials:
                 logger.info("The oracle has no new configuration left after %d trials.", len(self.trials))
             return Trial(self.hyperparameters.copy(), status=status)
-        trial = Trial(hps, trial_id=trial_id, status=TrialStatus.RUNNING, tuner_id=tuner_id)
-        trial.attempts = 1
-        self._tried.add(values_hash(hps.values))
-        self.trials[trial_id] = trial
-        self.ongoing_trials[trial_id] = trial
-        self._record({"event": "trial", "trial": trial.get_state(), "oracle": self.get_state()})
-        return trial
+        return self.ledger.create(trial_id, hps, tuner_id, self.get_state())
 
     def update_trial(self, trial_id, metrics, step=0):
-        """Record ``metrics`` (a dict of floats) of a RUNNING trial at ``step``.
+        """Keras Tuner's name for :meth:`report` (``metrics`` as a dict), and the place to extend it.
 
         Returns:
-            The trial's status: RUNNING to go on, STOPPED to stop early.
+            The trial's status; an override returns ``"STOPPED"`` to stop it early.
         """
-        trial = self.trials[trial_id]
-        trial.metrics.update_all(metrics, step)
-        self._record({"event": "metrics", "trial_id": trial_id, "step": step, "metrics": dict(metrics)})
+        trial = self.ledger.record(trial_id, step, metrics)
         plugins.get_plugin_manager().hook.tunecore_metrics_reported(
             oracle=self, trial=trial, metrics=metrics, step=step
         )
         return trial.status
 
     def end_trial(self, trial, status=None):
-        """End a trial; its ``status`` is COMPLETED, FAILED, INVALID or STOPPED.
+        """Keras Tuner's name for :meth:`tell`, and the place to extend it.
 
-        A FAILED trial that may be retried is queued to run again with the same
-        values. Accepts Keras Tuner's older ``end_trial(trial_id, status)`` too.
-
-        Raises:
-            TooManyFailedTrialsError: ``max_consecutive_failed_trials`` reached.
+        Ends ``trial`` with the status it carries (Keras Tuner 1.4's
+        ``end_trial(trial)``), or with ``status`` (its older
+        ``end_trial(trial_id, status)``). A FAILED trial that may be retried
+        is queued to run again with the same values.
         """
         if not isinstance(trial, Trial):
             trial = self.trials[trial]
-        if status is not None:
-            trial.status = status
-        self.ongoing_trials.pop(trial.trial_id, None)
-        self.trials[trial.trial_id] = trial
-        if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
-            self._score(trial)
-        self._tried.add(values_hash(trial.hyperparameters.values))
-        retry = (
-            trial.status == TrialStatus.FAILED
-            and trial.retryable
-            and trial.attempts <= self.max_retries_per_trial
+        self.ledger.propose_end(trial.trial_id, status or trial.status, trial.message, trial.retryable)
+        self.ledger.end(
+            trial.trial_id,
+            max_retries=self.max_retries_per_trial,
+            max_consecutive_failures=self.max_consecutive_failed_trials,
         )
-        if retry:
-            self._retry_queue.append(trial.trial_id)
-            logger.info("Trial %s failed; retrying (attempt %d).", trial.trial_id, trial.attempts + 1)
-        self._record({"event": "end", "trial": trial.get_state(), "retry": retry}, sync=True)
-        if retry:
-            return
-        if trial.status == TrialStatus.FAILED:
-            self._consecutive_failures += 1
-            if self._consecutive_failures >= self.max_consecutive_failed_trials:
-                raise TooManyFailedTrialsError(
-                    f"{self._consecutive_failures} trials failed in a row "
-                    f"(max_consecutive_failed_trials={self.max_consecutive_failed_trials}). "
-                    f"The last one, trial {trial.trial_id}, failed with:\n{trial.message}"
-                )
-        elif trial.status == TrialStatus.COMPLETED:
-            self._consecutive_failures = 0
+
+    # Results -------------------------------------------------------------------
 
     def get_best_trials(self, num_trials=1):
         """The best COMPLETED trials, best first."""
-        scored = [
-            t for t in self.trials.values()
-            if t.status == TrialStatus.COMPLETED and t.score is not None and not math.isnan(t.score)
-        ]
-        scored.sort(key=lambda t: self.objective.sort_key(t.score))
-        return scored[:num_trials]
+        return self.ledger.best(num_trials)
 
     def get_trial(self, trial_id):
         return self.trials[trial_id]
+
+    @property
+    def remaining_trials(self):
+        return None if self.max_trials is None else max(self.max_trials - len(self.trials), 0)
+
+    # The search space ----------------------------------------------------------
 
     def get_space(self):
         """A copy of the search space (with default values)."""
@@ -208,7 +286,7 @@ class Oracle:
         """
         new = [
             hp for hp in hyperparameters.space
-            if not self.hyperparameters.is_defined(hp.name) and not hp.name.startswith(INJECTED_PREFIX)
+            if not self.hyperparameters.is_defined(hp.name) and not schedule.is_scheduling(hp.name)
         ]
         if not new:
             return
@@ -221,102 +299,35 @@ class Oracle:
             if not self.tune_new_entries:
                 hp = Fixed(hp.name, hp.default, conditions=hp.conditions)
             self.hyperparameters.register(hp)
-        self._record({"event": "space", "hyperparameters": self.hyperparameters.get_config()})
+        self.ledger.record_space(self.hyperparameters.get_config())
 
-    @property
-    def remaining_trials(self):
-        return None if self.max_trials is None else max(self.max_trials - len(self.trials), 0)
+    # The project ---------------------------------------------------------------
 
-    def get_state(self):
-        """Oracle state beyond the trials (JSON-serialisable); subclasses extend it."""
-        return {"rng": self._rng.bit_generator.state}
+    def open(self, storage, overwrite=False):
+        """Keep this oracle's trials in ``storage``, resuming what it holds.
 
-    def set_state(self, state):
-        self._rng.bit_generator.state = state["rng"]
-
-    # Persistence -------------------------------------------------------------
-
-    def _set_project_dir(self, project_dir, overwrite=False):
-        """Persist to ``project_dir``, resuming what an earlier run recorded there."""
-        self._storage = JournalStorage(project_dir)
+        Raises:
+            ProjectError: the storage holds another search (another oracle
+                class or objective), or is corrupt.
+        """
         header = {
             "oracle": f"{type(self).__module__}.{type(self).__qualname__}",
             "objective": self.objective.get_config(),
         }
-        events = self._storage.open(header, overwrite=overwrite)
-        self._replay(events)
-
-    def _replay(self, events):
-        for event in events:
-            kind = event["event"]
-            if kind in ("trial", "end"):
-                trial = Trial.from_state(event["trial"])
-                self.trials[trial.trial_id] = trial
-                if kind == "trial":
-                    self.set_state(event["oracle"])
-                elif event.get("retry"):
-                    self._retry_queue.append(trial.trial_id)
-            elif kind == "metrics":
-                self.trials[event["trial_id"]].metrics.update_all(event["metrics"], event["step"])
-            elif kind == "space":
+        state = None
+        for event in self.ledger.open(storage, header, overwrite=overwrite):
+            if event["event"] == "trial":
+                state = event["oracle"]
+            elif event["event"] == "space":
                 self.hyperparameters.merge(HyperParameters.from_config(event["hyperparameters"]))
-        for trial in self.trials.values():
-            self._tried.add(values_hash(trial.hyperparameters.values))
-            if trial.status == TrialStatus.RUNNING and trial.trial_id not in self._retry_queue:
-                self._retry_queue.append(trial.trial_id)
-            if trial.status == TrialStatus.FAILED and trial.trial_id not in self._retry_queue:
-                self._consecutive_failures += 1
-            elif trial.status == TrialStatus.COMPLETED:
-                self._consecutive_failures = 0
-        if self.trials:
-            logger.info(
-                "Resumed %d trials (%d to run again).", len(self.trials), len(self._retry_queue)
-            )
+        if state is not None:
+            self.set_state(state)
 
-    def _record(self, event, sync=False):
-        if self._storage is not None:
-            self._storage.append(event, sync=sync)
+    def close(self):
+        """Release the storage (the journal file); the next event opens it again."""
+        self.ledger.close()
 
-    def _close(self):
-        if self._storage is not None:
-            self._storage.close()
-
-    # Helpers for subclasses --------------------------------------------------
-
-    def _random_values(self):
-        """Unseen random values for the whole active space, or None if exhausted."""
-        space = self.hyperparameters.space
-        for _ in range(_MAX_COLLISIONS):
-            values = sample_values(space, self._rng)
-            if not self._is_tried(values):
-                return values
-        return self._random_unseen(space)
-
-    def _random_unseen(self, space):
-        size = space_size(space)
-        if size > _MAX_ENUMERATION:
-            return None
-        unseen = [v for v in iter_grid(space) if not self._is_tried(v)]
-        if not unseen:
-            return None
-        return unseen[self._rng.integers(len(unseen))]
-
-    def _is_tried(self, values):
-        """Whether ``values`` was already suggested (running, ended or pending retry)."""
-        return values_hash(self._hyperparameters_for(values).values) in self._tried
-
-    def _hyperparameters_for(self, values):
-        """The space with ``values`` assigned; injected ``tuner/`` values join it as ``Fixed``."""
-        hps = self.hyperparameters.copy()
-        for name, value in values.items():
-            if name.startswith(INJECTED_PREFIX) and not hps.is_defined(name):
-                hps.register(Fixed(name, value))
-            else:
-                hps.assign(name, value)
-        hps.ensure_active_values()
-        return hps
-
-    # Internals ---------------------------------------------------------------
+    # Internals -----------------------------------------------------------------
 
     def _suggest(self, trial_id):
         """``(status, hyperparameters)`` of a new, unseen configuration (None unless RUNNING)."""
@@ -325,57 +336,36 @@ class Oracle:
             if response["status"] != TrialStatus.RUNNING:
                 return response["status"], None
             hps = self._hyperparameters_for(response["values"])
-            if values_hash(hps.values) not in self._tried:
+            if not self.ledger.is_tried(hps.values):
                 return TrialStatus.RUNNING, hps
-        values = self._random_values()
+        values = self.random_values()
         if values is None:
             return TrialStatus.STOPPED, None
         return TrialStatus.RUNNING, self._hyperparameters_for(values)
 
-    def _requeue_interrupted(self):
-        """Queue the trials an interrupted search left RUNNING to run again, as a resume does."""
-        for trial_id in self.ongoing_trials:
-            if trial_id not in self._retry_queue:
-                self._retry_queue.append(trial_id)
-        self.ongoing_trials.clear()
+    def _hyperparameters_for(self, values):
+        """The space with ``values`` assigned; scheduling values join it as ``Fixed``."""
+        hps = self.hyperparameters.copy()
+        for name, value in values.items():
+            if schedule.is_scheduling(name) and not hps.is_defined(name):
+                hps.register(Fixed(name, value))
+            else:
+                hps.assign(name, value)
+        hps.ensure_active_values()
+        return hps
 
-    def _restart(self, trial, tuner_id):
-        trial.status = TrialStatus.RUNNING
-        trial.tuner_id = tuner_id
-        trial.attempts += 1
-        trial.metrics.clear()
-        trial.score = trial.best_step = trial.message = None
-        self.ongoing_trials[trial.trial_id] = trial
-        self._record({"event": "trial", "trial": trial.get_state(), "oracle": self.get_state()})
-        return trial
+    def _random_unseen(self, space):
+        if space_size(space) > _MAX_ENUMERATION:
+            return None
+        unseen = [v for v in iter_grid(space) if not self.is_tried(v)]
+        if not unseen:
+            return None
+        return unseen[self.rng.integers(len(unseen))]
 
-    def _new_trial_id(self):
-        width = max(2, len(str((self.max_trials or 100) - 1)))
-        return str(len(self.trials)).zfill(width)
 
-    def _score(self, trial):
-        """Set ``score`` and ``best_step`` from the metric history."""
-        best, reported = None, False
-        for step in trial.metrics.steps():
-            metrics = trial.metrics.at_step(step)
-            if not self.objective.has_value(metrics):
-                continue
-            reported = True
-            value = self.objective.get_value(metrics)
-            if math.isnan(value):
-                continue
-            if best is None or self.objective.better_than(value, best[0]):
-                best = (value, step)
-        if best is not None:
-            trial.score, trial.best_step = best
-            return
-        trial.status = TrialStatus.FAILED
-        trial.retryable = False
-        if reported:
-            trial.message = f"The objective {self.objective.names} was NaN at every step."
-        else:
-            trial.message = (
-                f"The objective {self.objective.names} was never reported; the trial "
-                f"reported {sorted(trial.metrics.history) or 'nothing'}. Return it from "
-                "run_trial or name a reported metric as the objective."
-            )
+def _check_count(name, value, minimum, optional=False):
+    if value is None and optional:
+        return
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
+        allowed = f"an integer >= {minimum}" + (" or None" if optional else "")
+        raise ValueError(f"{name} must be {allowed}; got {value!r}.")

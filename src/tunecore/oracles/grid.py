@@ -1,6 +1,6 @@
 """Grid search."""
 
-from tunecore.oracles._space import iter_grid
+from tunecore.hyperparameters.walk import iter_grid
 from tunecore.oracles.base import Oracle
 from tunecore.trial import TrialStatus
 
@@ -26,6 +26,6 @@ class GridSearch(Oracle):
         if self._grid is None or key != self._grid_space:
             self._grid, self._grid_space = iter_grid(space), key
         for values in self._grid:
-            if not self._is_tried(values):
+            if not self.is_tried(values):
                 return {"status": TrialStatus.RUNNING, "values": values}
         return {"status": TrialStatus.STOPPED}

@@ -12,7 +12,7 @@ class RandomSearch(Oracle):
     """
 
     def populate_space(self, trial_id):
-        values = self._random_values()
+        values = self.random_values()
         if values is None:
             return {"status": TrialStatus.STOPPED}
         return {"status": TrialStatus.RUNNING, "values": values}

@@ -22,6 +22,7 @@ import os
 import shutil
 
 from tunecore.errors import ProjectError
+from tunecore.storage.base import Storage
 
 logger = logging.getLogger("tunecore")
 
@@ -30,7 +31,7 @@ FORMAT = "tunecore-journal/1"
 _KERAS_TUNER_FILES = ("oracle.json", "tuner0.json")
 
 
-class JournalStorage:
+class JournalStorage(Storage):
     """Appends events to ``journal.jsonl`` under a project directory.
 
     Args:
@@ -43,18 +44,7 @@ class JournalStorage:
         self._file = None
 
     def open(self, header, overwrite=False):
-        """Open the project, creating it if needed.
-
-        Args:
-            header: Identifies the search: ``{"oracle": ..., "objective": ...}``.
-            overwrite: Delete an existing project first.
-
-        Returns:
-            The events recorded by earlier runs (empty for a new project).
-
-        Raises:
-            ProjectError: the directory is corrupt or belongs to another search.
-        """
+        """Open the project (see :meth:`Storage.open`); ``overwrite`` deletes it first."""
         if overwrite and os.path.exists(self.project_dir):
             shutil.rmtree(self.project_dir)
         os.makedirs(self.project_dir, exist_ok=True)
@@ -72,16 +62,13 @@ class JournalStorage:
         return events
 
     def append(self, event, sync=False):
-        """Append one event; ``sync=True`` also forces it to disk."""
+        """Append one event and flush it; ``sync=True`` also fsyncs it."""
+        if self._file is None:
+            self._file = open(self.path, "a", encoding="utf-8")
         self._file.write(json.dumps(event) + "\n")
         self._file.flush()
         if sync:
             os.fsync(self._file.fileno())
-
-    def trial_dir(self, trial_id):
-        path = os.path.join(self.project_dir, f"trial_{trial_id}")
-        os.makedirs(path, exist_ok=True)
-        return path
 
     def close(self):
         if self._file is not None:

@@ -5,24 +5,22 @@ import math
 
 import pytest
 
+from tunecore import schedule
 from tunecore.hyperparameters import HyperParameters
 from tunecore.trial import TrialStatus
 
 
 def run_trials(oracle, fn, n=None):
-    """Drive ``oracle`` in process until it stops (or ``n`` trials): the tuner's loop, minus the tuner.
+    """Drive ``oracle`` with ask / tell until it stops (or ``n`` trials): the tuner's loop, minus the tuner.
 
     ``fn(values) -> float`` is the objective. Returns the ended trials in order.
     """
     ended = []
     while n is None or len(ended) < n:
-        trial = oracle.create_trial("tester")
+        trial = oracle.ask("tester")
         if trial.status != TrialStatus.RUNNING:
             break
-        oracle.update_trial(trial.trial_id, {oracle.objective.name: fn(trial.hyperparameters.values)})
-        trial.status = TrialStatus.COMPLETED
-        oracle.end_trial(trial)
-        ended.append(trial)
+        ended.append(oracle.tell(trial.trial_id, fn(trial.hyperparameters.values)))
     return ended
 
 
@@ -75,25 +73,22 @@ class OracleConformance:
     def test_stops_at_max_trials(self, make_oracle):
         oracle = self._oracle(make_oracle, max_trials=7)
         assert len(run_trials(oracle, _loss)) == 7
-        assert oracle.create_trial("tester").status == TrialStatus.STOPPED
+        assert oracle.ask("tester").status == TrialStatus.STOPPED
 
     def test_small_space_is_covered_fully_without_duplicates(self, make_oracle):
         oracle = self._oracle(make_oracle, space=_small_space, max_trials=20)
         ended = run_trials(oracle, lambda v: float(v["b"]) + ord(v["a"]) / 100)
         seen = [json.dumps(t.hyperparameters.values, sort_keys=True) for t in ended]
-        user_seen = {
-            json.dumps({k: v for k, v in json.loads(s).items() if not k.startswith("tuner/")}, sort_keys=True)
-            for s in seen
-        }
+        user_seen = {json.dumps(schedule.user_values(json.loads(s)), sort_keys=True) for s in seen}
         assert len(set(seen)) == len(seen)
         assert len(user_seen) == 6
-        assert oracle.create_trial("tester").status == TrialStatus.STOPPED
+        assert oracle.ask("tester").status == TrialStatus.STOPPED
 
     def test_several_trials_run_at_once(self, make_oracle):
         oracle = self._oracle(make_oracle, max_trials=6)
         running = []
         for _ in range(3):
-            trial = oracle.create_trial(f"worker{len(running)}")
+            trial = oracle.ask(f"worker{len(running)}")
             if trial.status != TrialStatus.RUNNING:
                 break
             running.append(trial)
@@ -101,9 +96,8 @@ class OracleConformance:
         assert len({t.trial_id for t in running}) == len(running)
         assert len({json.dumps(t.hyperparameters.values, sort_keys=True) for t in running}) == len(running)
         for trial in reversed(running):  # out of order
-            oracle.update_trial(trial.trial_id, {"loss": _loss(trial.hyperparameters.values)})
-            trial.status = TrialStatus.COMPLETED
-            oracle.end_trial(trial)
+            oracle.report(trial.trial_id, 0, loss=_loss(trial.hyperparameters.values))
+            oracle.tell(trial.trial_id)
         assert not oracle.ongoing_trials
         assert all(oracle.trials[t.trial_id].status == TrialStatus.COMPLETED for t in running)
 
@@ -142,18 +136,16 @@ class OracleConformance:
         oracle = self._oracle(make_oracle, space=space, max_trials=12)
         ended = run_trials(oracle, lambda v: v.get("alpha", 0.0) + v.get("depth", 0))
         for trial in ended:
-            values = {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
+            values = schedule.user_values(trial.hyperparameters.values)
             expected = {"model", "alpha"} if values["model"] == "linear" else {"model", "depth"}
             assert set(values) == expected
 
     def test_failed_trial_is_retried_with_same_values(self, make_oracle):
         oracle = self._oracle(make_oracle, max_retries_per_trial=1, max_trials=3)
-        trial = oracle.create_trial("tester")
+        trial = oracle.ask("tester")
         values = dict(trial.hyperparameters.values)
-        trial.status = TrialStatus.FAILED
-        trial.message = "boom"
-        oracle.end_trial(trial)
-        again = oracle.create_trial("tester")
+        oracle.tell(trial.trial_id, status=TrialStatus.FAILED, message="boom")
+        again = oracle.ask("tester")
         assert again.trial_id == trial.trial_id
         assert again.hyperparameters.values == values
         assert again.status == TrialStatus.RUNNING

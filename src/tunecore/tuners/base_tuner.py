@@ -1,41 +1,45 @@
 """BaseTuner: the search loop, framework-agnostic."""
 
+import collections
 import concurrent.futures.process
 import contextlib
-import inspect
 import logging
 import os
+import time
 
 from tunecore import executors, plugins
 from tunecore.errors import FatalError
 from tunecore.hypermodel import as_hypermodel
+from tunecore.objective import to_metrics
 from tunecore.oracles.base import Oracle
+from tunecore.signatures import accepts_keyword
+from tunecore.storage import JournalStorage
 from tunecore.trial import TrialStatus
 from tunecore.tuners import summary
-from tunecore.tuners.outcome import ReportingOracle, TrialOutcome, TrialRunner, convert_results
+from tunecore.tuners.outcome import TrialOutcome, TrialRunner, WorkerOracle
 from tunecore.tuners.progress import Progress
 
 logger = logging.getLogger("tunecore")
 
 _MAX_DISCOVERY_BUILDS = 100
-
-
-def accepts_keyword(fn, name):
-    """Whether ``fn`` takes a keyword argument ``name`` (or ``**kwargs``)."""
-    try:
-        parameters = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return True
-    return any(p.name == name or p.kind is p.VAR_KEYWORD for p in parameters)
+_REPORT_POLL_S = 0.05
+_LATE_REPORTS_S = 10.0
 
 
 class BaseTuner:
-    """Runs a search: asks the oracle for trials, runs them, reports back.
+    """Runs a search: asks the oracle for trials, runs them, tells it how they ended.
 
     Subclasses override :meth:`run_trial` (and, to keep models, :meth:`save_model`
-    and :meth:`load_model`). ``run_trial`` may return a float (the objective), a
-    dict of metrics containing the objective, a list of those (averaged), or
-    None after reporting through ``self.oracle.update_trial`` itself.
+    and :meth:`load_model`). ``run_trial`` may report intermediate metrics with
+    ``self.oracle.report(trial.trial_id, step, **metrics)`` (or Keras Tuner's
+    ``self.oracle.update_trial``), wherever the trial runs, and returns a float
+    (the objective), a dict of metrics, a list of those (averaged), or None. As
+    in Keras Tuner, the returned value is recorded only if the trial did not
+    report the objective itself.
+
+    Ending a trial, closing the project and the plugin hooks happen whether or
+    not an override of :meth:`on_trial_end` or :meth:`on_search_end` calls
+    ``super()``: those are for users to extend.
 
     Args:
         oracle: An :class:`~tunecore.oracles.Oracle` instance.
@@ -47,6 +51,8 @@ class BaseTuner:
         tuner_id: Name of this tuner in the trials it runs.
         max_retries_per_trial: Overrides the oracle's setting when given.
         max_consecutive_failed_trials: Overrides the oracle's setting when given.
+        storage: Where the trials are kept: a :class:`~tunecore.storage.Storage`
+            (default: a journal in ``directory/project_name``).
     """
 
     #: Whether to build the hypermodel before the search to discover conditional branches.
@@ -63,6 +69,7 @@ class BaseTuner:
         tuner_id=None,
         max_retries_per_trial=None,
         max_consecutive_failed_trials=None,
+        storage=None,
     ):
         if not isinstance(oracle, Oracle):
             raise TypeError(f"oracle must be a tunecore Oracle instance; got {oracle!r}.")
@@ -76,10 +83,7 @@ class BaseTuner:
             oracle.max_retries_per_trial = max_retries_per_trial
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
-        self._persist(overwrite)
-
-    def _persist(self, overwrite):
-        self.oracle._set_project_dir(self.project_dir, overwrite=overwrite)
+        self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
 
     @property
     def project_dir(self):
@@ -104,52 +108,85 @@ class BaseTuner:
             fit_kwargs.pop("verbose", None)
         pool = executors.create(executor, max_parallel_trials)
         hook = plugins.get_plugin_manager().hook
-        self._populate_initial_space()
-        self.oracle._requeue_interrupted()
-        self.on_search_begin()
-        hook.tunecore_search_begin(tuner=self)
-        progress = Progress(self.oracle, verbose)
+        try:
+            self._populate_initial_space()
+            self.on_search_begin()
+            hook.tunecore_search_begin(tuner=self)
+            progress = Progress(self.oracle, verbose)
+            try:
+                self._run(pool, TrialRunner(self, fit_args, fit_kwargs), progress)
+            finally:
+                progress.close()
+                try:
+                    self.on_search_end()
+                finally:
+                    hook.tunecore_search_end(tuner=self)
+        finally:
+            self.oracle.close()
+
+    def _run(self, pool, runner, progress):
         running = {}
         try:
-            pool.start(TrialRunner(self, fit_args, fit_kwargs))
+            pool.start(runner)
             self._loop(pool, running, progress)
         except BaseException:
             pool.shutdown(cancel=True)
             for trial in running.values():
                 logger.warning("Trial %s was interrupted; it will run again on resume.", trial.trial_id)
+            self.oracle.ledger.requeue_running()
             raise
-        else:
-            pool.shutdown()
-        finally:
-            progress.close()
-            self.on_search_end()
-            hook.tunecore_search_end(tuner=self)
+        pool.shutdown()
 
     def _loop(self, pool, running, progress):
         hook = plugins.get_plugin_manager().hook
+        received = collections.Counter()
         while True:
             while len(running) < pool.capacity:
-                trial = self.oracle.create_trial(self.tuner_id)
+                trial = self.oracle.ask(self.tuner_id)
                 if trial.status == TrialStatus.IDLE and not running:
                     logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
                 if trial.status != TrialStatus.RUNNING:
                     break
                 self.on_trial_begin(trial)
                 hook.tunecore_trial_begin(tuner=self, trial=trial)
+                received[trial.trial_id] = 0
                 running[pool.submit(trial)] = trial
                 progress.update(len(running))
             if not running:
                 return
-            done, _ = pool.wait(list(running))
+            done, _ = pool.wait(list(running), timeout=_REPORT_POLL_S if pool.remote else None)
+            self._deliver_reports(pool, received)
             for future in done:
                 trial = running.pop(future)
                 outcome = self._collect(future, trial)
-                self._apply(trial, outcome, pool.remote)
+                self._await_reports(pool, received, outcome)
+                self._finish(trial, outcome)
                 self.on_trial_end(trial)
                 hook.tunecore_trial_end(tuner=self, trial=trial)
                 progress.update(len(running), finished_trial=trial)
                 if outcome.fatal:
                     raise FatalError(f"Trial {trial.trial_id} stopped the search:\n{outcome.message}")
+
+    def _deliver_reports(self, pool, received):
+        """Hand the workers' reports to the oracle as they arrive; pass on its STOPPED."""
+        for trial_id, step, metrics in pool.reports():
+            if trial_id not in self.oracle.ongoing_trials:
+                continue  # from an attempt that was abandoned
+            received[trial_id] += 1
+            if self.oracle.report(trial_id, step, **metrics) == TrialStatus.STOPPED:
+                pool.stop(trial_id)
+
+    def _await_reports(self, pool, received, outcome):
+        """Deliver every report a finished trial sent before ending it (a channel may lag its result)."""
+        deadline = time.monotonic() + _LATE_REPORTS_S
+        while received[outcome.trial_id] < outcome.reports and time.monotonic() < deadline:
+            time.sleep(0.005)
+            self._deliver_reports(pool, received)
+        if received[outcome.trial_id] < outcome.reports:
+            logger.warning(
+                "Trial %s sent %d reports; %d arrived.", outcome.trial_id, outcome.reports,
+                received[outcome.trial_id],
+            )
 
     def _collect(self, future, trial):
         try:
@@ -163,18 +200,20 @@ class BaseTuner:
                 )
             return TrialOutcome(trial.trial_id, TrialStatus.FAILED, message=message)
 
-    def _apply(self, trial, outcome, remote):
+    def _finish(self, trial, outcome):
+        """End the trial in the oracle: always, whatever the hooks do."""
         if outcome.hyperparameters is not None:
             trial.hyperparameters = outcome.hyperparameters
         self.oracle.update_space(trial.hyperparameters)
-        for step, metrics in outcome.updates:
-            self.oracle.update_trial(trial.trial_id, metrics, step=step)
-        if outcome.metrics:
-            step = max(trial.metrics.steps(), default=0)
-            self.oracle.update_trial(trial.trial_id, outcome.metrics, step=step)
-        trial.status = outcome.status
-        trial.message = outcome.message
-        trial.retryable = outcome.retryable
+        objective = self.oracle.objective
+        reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())
+        self.oracle.tell(
+            trial.trial_id,
+            None if reported else outcome.metrics,
+            status=outcome.status,
+            message=outcome.message,
+            retryable=outcome.retryable,
+        )
 
     def _populate_initial_space(self):
         if self.hypermodel is None:
@@ -245,8 +284,13 @@ class BaseTuner:
         """
         return contextlib.nullcontext()
 
-    def _convert_results(self, results):
-        return convert_results(results, self.oracle.objective)
+    def results_to_metrics(self, results):
+        """What ``run_trial`` returned, as a dict of metrics (None: nothing to add).
+
+        Numbers, dicts and lists of them are Keras Tuner's forms; a framework's
+        tuner extends this for its own results (Keras ``History`` objects).
+        """
+        return to_metrics(results, self.oracle.objective)
 
     def on_search_begin(self):
         """Called when the search starts."""
@@ -258,8 +302,7 @@ class BaseTuner:
         """Called before a trial runs."""
 
     def on_trial_end(self, trial):
-        """Called when a trial has run; ends it in the oracle (call super when overriding)."""
-        self.oracle.end_trial(trial)
+        """Called when a trial has ended in the oracle (``trial.status`` says how)."""
 
     def save_model(self, trial_id, model, step=0):
         """Save the model of a trial; subclasses that keep models implement it."""
@@ -284,8 +327,7 @@ class BaseTuner:
 
     def results_summary(self, num_trials=10):
         """Print the best trials."""
-        project_dir = None if self.oracle._storage is None else self.project_dir
-        print(summary.results_summary(self.oracle, project_dir, num_trials))
+        print(summary.results_summary(self.oracle, self.oracle.ledger.storage.project_dir, num_trials))
 
     def search_space_summary(self, extended=False):
         """Print the search space."""
@@ -306,5 +348,5 @@ class BaseTuner:
 
     def __getstate__(self):
         state = dict(self.__dict__)
-        state["oracle"] = ReportingOracle(self.oracle)
+        state["oracle"] = WorkerOracle(self.oracle)
         return state

@@ -1,7 +1,9 @@
 """Tune a plain function ``fn(hp) -> float | dict``, no subclass needed."""
 
 from tunecore import oracles
-from tunecore.tuners.base_tuner import BaseTuner, accepts_keyword
+from tunecore.signatures import accepts_keyword
+from tunecore.storage import InMemoryStorage
+from tunecore.tuners.base_tuner import BaseTuner
 
 
 class FunctionTuner(BaseTuner):
@@ -33,12 +35,10 @@ class FunctionTuner(BaseTuner):
     ):
         self.fn = fn
         oracle = oracles.create(oracle, objective=objective, max_trials=max_trials, **oracle_kwargs)
-        self._in_memory = directory is None
-        super().__init__(oracle, directory=directory, project_name=project_name, overwrite=overwrite)
-
-    def _persist(self, overwrite):
-        if not self._in_memory:
-            super()._persist(overwrite)
+        super().__init__(
+            oracle, directory=directory, project_name=project_name, overwrite=overwrite,
+            storage=InMemoryStorage() if directory is None else None,
+        )
 
     def run_trial(self, trial, *args, **kwargs):
         if not accepts_keyword(self.fn, "verbose"):

@@ -1,11 +1,18 @@
-"""Running one trial, in the driver or in a worker, and what comes back."""
+"""Running one trial, in the driver or in a worker, and what comes back.
+
+Metrics reach the oracle one way wherever a trial runs: ``report`` calls while
+it runs (live), then its final result in a :class:`TrialOutcome`. In the
+driver, ``tuner.oracle`` is the oracle itself. In a worker, it is a
+:class:`WorkerOracle` that sends each report through the executor's channel
+(:class:`~tunecore.executors.ReportChannel`) to the driver, which hands it to
+the oracle as it arrives and answers with the oracle's decision (STOPPED).
+"""
 
 import dataclasses
-import numbers
 import time
 import traceback
 
-from tunecore.errors import FailedTrialError, FatalError
+from tunecore.errors import FailedTrialError, FatalError, OversizedModelError
 from tunecore.trial import TrialStatus
 
 
@@ -15,69 +22,81 @@ class TrialOutcome:
 
     Attributes:
         trial_id: The trial.
-        status: COMPLETED, FAILED, INVALID or STOPPED.
+        status: COMPLETED, FAILED or INVALID.
         metrics: What ``run_trial`` returned, as a dict of floats (or None).
-        updates: ``(step, metrics)`` reported while running, when it ran remotely.
-        hyperparameters: The trial's hyperparameters at the end (it may declare new ones).
+        hyperparameters: The trial's hyperparameters at the end, when it ran
+            in a worker (it may declare new ones).
         message: The traceback of a failure.
         retryable: Whether a failure may be retried.
         fatal: Whether the search must stop.
         seconds: Wall time of ``run_trial``.
+        reports: How many reports it sent through a channel (the driver waits
+            for them all before ending the trial).
     """
 
     trial_id: str
     status: str
     metrics: dict = None
-    updates: list = dataclasses.field(default_factory=list)
     hyperparameters: object = None
     message: str = None
     retryable: bool = True
     fatal: bool = False
     seconds: float = 0.0
+    reports: int = 0
 
 
-class ReportingOracle:
-    """Stands in for the oracle inside a worker process.
+class WorkerOracle:
+    """Stands in for the oracle inside a worker: reports go to the driver's.
 
-    ``update_trial`` calls are recorded and replayed into the real oracle by the
-    driver when the outcome arrives; the space and objective are read-only copies.
+    The space and the objective are read-only copies; ``report`` and Keras
+    Tuner's ``update_trial`` send the metrics through :attr:`channel` and
+    return the driver's latest answer for the trial (RUNNING or STOPPED).
     """
 
     def __init__(self, oracle):
         self.objective = oracle.objective
         self.hyperparameters = oracle.hyperparameters.copy()
         self.max_trials = oracle.max_trials
-        self.updates = []
+        self.channel = None
+        self.sent = 0
+
+    def report(self, trial_id, step=0, **metrics):
+        self.sent += 1
+        return self.channel.send(trial_id, step, {name: float(v) for name, v in metrics.items()})
 
     def update_trial(self, trial_id, metrics, step=0):
-        self.updates.append((step, dict(metrics)))
-        return TrialStatus.RUNNING
+        return self.report(trial_id, step, **metrics)
 
     def get_space(self):
         return self.hyperparameters.copy()
 
 
 class TrialRunner:
-    """Calls ``tuner.run_trial(trial, *fit_args, **fit_kwargs)`` and packs the outcome."""
+    """Calls ``tuner.run_trial(trial, *fit_args, **fit_kwargs)`` and packs the outcome.
+
+    Attributes:
+        channel: Where a worker's reports go; set by a remote executor.
+    """
 
     def __init__(self, tuner, fit_args, fit_kwargs):
         self.tuner = tuner
         self.fit_args = fit_args
         self.fit_kwargs = fit_kwargs
+        self.channel = None
 
     def __call__(self, trial):
         oracle = self.tuner.oracle
-        remote = isinstance(oracle, ReportingOracle)
+        remote = isinstance(oracle, WorkerOracle)
         if remote:
-            oracle.updates = []
+            oracle.channel, oracle.sent = self.channel, 0
         outcome = TrialOutcome(trial.trial_id, TrialStatus.COMPLETED)
         start = time.perf_counter()
         try:
             with self.tuner._trial_scope():
                 results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
-            outcome.metrics = self.tuner._convert_results(results)
-            if trial.status != TrialStatus.RUNNING:
-                outcome.status, outcome.message = trial.status, trial.message
+            outcome.metrics = self.tuner.results_to_metrics(results)
+        except OversizedModelError as exc:
+            outcome.status, outcome.retryable, outcome.message = TrialStatus.INVALID, False, str(exc)
         except FailedTrialError:
             outcome.status, outcome.retryable = TrialStatus.FAILED, False
             outcome.message = traceback.format_exc()
@@ -89,28 +108,6 @@ class TrialRunner:
             outcome.message = traceback.format_exc()
         outcome.seconds = time.perf_counter() - start
         if remote:
-            outcome.updates = oracle.updates
+            outcome.reports = oracle.sent
             outcome.hyperparameters = trial.hyperparameters
         return outcome
-
-
-def convert_results(results, objective):
-    """Keras Tuner's conversion of what ``run_trial`` returns into a metrics dict.
-
-    A number is the objective's value; a dict is taken as is; a list (one entry
-    per execution) is averaged. None means the trial reported its metrics itself.
-    """
-    if results is None:
-        return None
-    if isinstance(results, numbers.Real):
-        return {objective.name: float(results)}
-    if isinstance(results, dict):
-        return {name: float(value) for name, value in results.items()}
-    if isinstance(results, (list, tuple)):
-        converted = [convert_results(r, objective) for r in results]
-        names = set.intersection(*(set(c) for c in converted))
-        return {name: sum(c[name] for c in converted) / len(converted) for name in names}
-    raise TypeError(
-        "run_trial must return a number, a dict of metrics, a list of those, or None; "
-        f"got {type(results).__name__}: {results!r}."
-    )

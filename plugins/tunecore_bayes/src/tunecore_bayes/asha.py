@@ -1,10 +1,11 @@
 """ASHA: asynchronous successive halving, for many parallel workers."""
 
 from tunecore.oracles import Oracle
+from tunecore.schedule import ROUND, TRIAL_ID, scheduled
 from tunecore.trial import TrialStatus
 
 from tunecore_bayes.brackets import asha_promotable, asha_rungs
-from tunecore_bayes.hyperband import ROUND, TRIAL_ID, run, scheduled, user_values
+from tunecore_bayes.hyperband import run, user_values
 
 
 class ASHA(Oracle):
@@ -29,42 +30,17 @@ class ASHA(Oracle):
         factor: The reduction factor between rungs (an int, at least 2).
         min_epochs: The budget of the bottom rung.
         seed: Random seed.
-        hyperparameters: A :class:`~tunecore.HyperParameters` with part or all of the space.
-        max_trials: How many trials (new configurations and promotions) to run.
-        allow_new_entries: Whether trials may declare hyperparameters not in the space.
-        tune_new_entries: Whether such new hyperparameters are tuned.
-        max_retries_per_trial: How often a trial that raised is run again.
-        max_consecutive_failed_trials: Stop the search after this many failures in a row.
+        **kwargs: The arguments every oracle shares (see
+            :class:`~tunecore.oracles.Oracle`); ``max_trials`` counts new
+            configurations and promotions.
 
     Raises:
         TypeError: ``max_epochs``, ``factor`` or ``min_epochs`` is not an int.
         ValueError: ``factor < 2``, ``min_epochs < 1`` or ``max_epochs < min_epochs``.
     """
 
-    def __init__(
-        self,
-        objective=None,
-        max_epochs=100,
-        factor=3,
-        min_epochs=1,
-        seed=None,
-        hyperparameters=None,
-        max_trials=None,
-        allow_new_entries=True,
-        tune_new_entries=True,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
-    ):
-        super().__init__(
-            objective=objective,
-            max_trials=max_trials,
-            hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries,
-            tune_new_entries=tune_new_entries,
-            seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+    def __init__(self, objective=None, max_epochs=100, factor=3, min_epochs=1, seed=None, **kwargs):
+        super().__init__(objective=objective, seed=seed, **kwargs)
         self.rungs = asha_rungs(max_epochs, factor, min_epochs)
         self.max_epochs, self.factor, self.min_epochs = max_epochs, factor, min_epochs
 
@@ -73,7 +49,7 @@ class ASHA(Oracle):
         if parent is not None:
             epochs, initial_epoch = self.rungs[rung], self.rungs[rung - 1]
             return run(scheduled(user_values(parent), epochs, initial_epoch, 0, rung, parent=parent.trial_id))
-        values = self._random_values()
+        values = self.random_values()
         if values is None:
             return {"status": TrialStatus.IDLE if self.ongoing_trials else TrialStatus.STOPPED}
         return run(scheduled(values, self.rungs[0], 0, 0, 0))

@@ -94,7 +94,9 @@ class BayesianOptimization(Oracle):
         beta: Exploration weight of ``acquisition="ucb"`` (``mean - beta * std``).
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
-        **kwargs: The other arguments of :class:`~tunecore.oracles.Oracle`.
+        **kwargs: The arguments every oracle shares (``hyperparameters``,
+            ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``,
+            ``max_consecutive_failed_trials``): see :class:`~tunecore.oracles.Oracle`.
     """
 
     def __init__(
@@ -105,19 +107,10 @@ class BayesianOptimization(Oracle):
         alpha=1e-4,
         beta=2.6,
         seed=None,
-        hyperparameters=None,
-        tune_new_entries=True,
-        allow_new_entries=True,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
         acquisition="ei",
+        **kwargs,
     ):
-        super().__init__(
-            objective=objective, max_trials=max_trials, hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries, allow_new_entries=allow_new_entries, seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        super().__init__(objective=objective, max_trials=max_trials, seed=seed, **kwargs)
         self.num_initial_points = num_initial_points
         self.alpha = alpha
         self.beta = beta
@@ -135,7 +128,7 @@ class BayesianOptimization(Oracle):
                 observations.append((values, self._loss(trial.score)))
         values = None
         if len(self.trials) >= self._initial_points(space) and len(observations) >= 2:
-            values = self._proposer.propose(space, observations, pending, tried, self._rng)
+            values = self._proposer.propose(space, observations, pending, tried, self.rng)
         if values is None:
             values = self._initial_values(space, len(self.trials))
         if values is None:
@@ -158,9 +151,9 @@ class BayesianOptimization(Oracle):
             m = max(1, math.ceil(math.log2(index + 1)))
             points = scipy.stats.qmc.Sobol(encoder.d, scramble=True, seed=self.seed).random_base2(m)
             values = encoder.decode(encoder.round(points[index:index + 1])[0], space)
-            if not self._is_tried(values):
+            if not self.is_tried(values):
                 return values
-        return self._random_values()
+        return self.random_values()
 
     def get_state(self):
         return {**super().get_state(), "gp": self._proposer.get_state()}

@@ -22,6 +22,7 @@ only in dimensions that did not matter are the same point to the kernel.
 
 import numpy as np
 
+from tunecore import schedule
 from tunecore.hyperparameters import Choice, Fixed, Int
 
 _MAX_TABLE = 4096
@@ -102,7 +103,7 @@ class SpaceEncoder:
         self._by_name = {}
         start = 0
         for hp in space:
-            if isinstance(hp, Fixed) or hp.name.startswith("tuner/"):
+            if isinstance(hp, Fixed) or schedule.is_scheduling(hp.name):
                 continue
             if isinstance(hp, Choice) and not hp.ordered and len(hp.values) > 2:
                 column = _OneHot(hp, start)

@@ -4,30 +4,17 @@ import collections
 import copy
 import math
 
+from tunecore import schedule
 from tunecore.oracles import Oracle
+from tunecore.schedule import scheduled
 from tunecore.trial import TrialStatus
 
 from tunecore_bayes.brackets import HyperbandSchedule
 
-EPOCHS = "tuner/epochs"
-INITIAL_EPOCH = "tuner/initial_epoch"
-BRACKET = "tuner/bracket"
-ROUND = "tuner/round"
-TRIAL_ID = "tuner/trial_id"
-
 
 def user_values(trial):
-    """A trial's own values, without the ``tuner/`` ones an oracle injected."""
-    return {k: v for k, v in trial.hyperparameters.values.items() if not k.startswith("tuner/")}
-
-
-def scheduled(values, epochs, initial_epoch, bracket, rung, parent=None):
-    """``values`` plus the ``tuner/`` values that Keras Tuner users read in ``run_trial``."""
-    values = dict(values)
-    if parent is not None:
-        values[TRIAL_ID] = parent
-    values.update({EPOCHS: epochs, INITIAL_EPOCH: initial_epoch, BRACKET: bracket, ROUND: rung})
-    return values
+    """A trial's own values, without the scheduling ones an oracle injected."""
+    return schedule.user_values(trial.hyperparameters.values)
 
 
 def run(values):
@@ -56,14 +43,14 @@ class ModelProposer:
         self._gp = GPProposer(**gp_kwargs)
 
     def __call__(self, oracle):
-        if oracle._rng.random() < self.random_fraction:
+        if oracle.rng.random() < self.random_fraction:
             return None
         space = oracle.hyperparameters.space
         observations, pending, tried = collections.defaultdict(list), collections.defaultdict(list), []
         for trial in oracle.trials.values():
             values = user_values(trial)
             tried.append(values)
-            budget = trial.hyperparameters.values.get(EPOCHS)
+            budget = trial.hyperparameters.values.get(schedule.EPOCHS)
             if trial.status == TrialStatus.RUNNING:
                 pending[budget].append(values)
             elif trial.status == TrialStatus.COMPLETED and math.isfinite(trial.score or math.nan):
@@ -73,7 +60,7 @@ class ModelProposer:
         if not budgets:
             return None
         budget = max(budgets)
-        return self._gp.propose(space, observations[budget], pending[budget], tried, oracle._rng)
+        return self._gp.propose(space, observations[budget], pending[budget], tried, oracle.rng)
 
 
 class Hyperband(Oracle):
@@ -105,12 +92,6 @@ class Hyperband(Oracle):
         hyperband_iterations: How many times to run all the brackets (0 or
             None: until ``max_trials`` or the space runs out).
         seed: Random seed.
-        hyperparameters: A :class:`~tunecore.HyperParameters` with part or all of the space.
-        allow_new_entries: Whether trials may declare hyperparameters not in the space.
-        tune_new_entries: Whether such new hyperparameters are tuned.
-        max_retries_per_trial: How often a trial that raised is run again.
-        max_consecutive_failed_trials: Stop the search after this many failures in a row.
-        max_trials: Stop after this many trials (default: when the brackets are done).
         model_based: Whether new configurations come from a Gaussian process
             of the results so far, as in BOHB (see :class:`ModelProposer`),
             rather than at random.
@@ -118,6 +99,9 @@ class Hyperband(Oracle):
             new configuration for the first rung of a bracket, or None for a
             random one; a suggestion tried before is replaced by a random one.
             ``model_based=True`` is ``proposer=ModelProposer()``.
+        **kwargs: The arguments every oracle shares (see
+            :class:`~tunecore.oracles.Oracle`); ``max_trials`` stops the search
+            after this many trials (default: when the brackets are done).
 
     Raises:
         TypeError: ``max_epochs`` or ``factor`` is not an int.
@@ -132,25 +116,11 @@ class Hyperband(Oracle):
         factor=3,
         hyperband_iterations=1,
         seed=None,
-        hyperparameters=None,
-        allow_new_entries=True,
-        tune_new_entries=True,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
-        max_trials=None,
         model_based=False,
         proposer=None,
+        **kwargs,
     ):
-        super().__init__(
-            objective=objective,
-            max_trials=max_trials,
-            hyperparameters=hyperparameters,
-            allow_new_entries=allow_new_entries,
-            tune_new_entries=tune_new_entries,
-            seed=seed,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
-        )
+        super().__init__(objective=objective, seed=seed, **kwargs)
         self._schedule = HyperbandSchedule(max_epochs, factor)
         self.max_epochs = max_epochs
         self.factor = factor
@@ -213,9 +183,9 @@ class Hyperband(Oracle):
     def _new_values(self):
         if self.proposer is not None:
             values = self.proposer(self)
-            if values is not None and not self._is_tried(values):
+            if values is not None and not self.is_tried(values):
                 return values
-        return self._random_values()
+        return self.random_values()
 
     def _promotion(self, below, rung):
         """The trial of rung ``below`` to continue in ``rung`` now, or None.

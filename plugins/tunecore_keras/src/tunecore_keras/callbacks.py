@@ -8,12 +8,9 @@ import math
 
 import keras
 
+from tunecore.errors import OversizedModelError
 from tunecore.trial import TrialStatus
 from tunecore_keras import weights
-
-
-class OversizedModelError(Exception):
-    """A model has more parameters than the tuner's ``max_model_size``."""
 
 
 def check_model_size(model, max_model_size):
@@ -53,6 +50,7 @@ class TrialCallback(keras.callbacks.Callback):
     Attributes:
         epochs: ``{epoch: metrics}`` of every epoch seen, in order.
         nan_epoch: The epoch whose loss was NaN or infinite, if any.
+        stopped: Whether the oracle asked the trial to stop.
     """
 
     def __init__(self, tuner, trial, live=True):
@@ -62,6 +60,7 @@ class TrialCallback(keras.callbacks.Callback):
         self.live = live
         self.epochs = {}
         self.nan_epoch = None
+        self.stopped = False
 
     def on_train_begin(self, logs=None):
         check_model_size(self.model, self.tuner.max_model_size)
@@ -83,9 +82,9 @@ class TrialCallback(keras.callbacks.Callback):
             self.nan_epoch = epoch
             self.model.stop_training = True
         if self.live:
-            status = self.tuner.oracle.update_trial(self.trial.trial_id, metrics, step=epoch)
+            status = self.tuner.oracle.report(self.trial.trial_id, epoch, **metrics)
             if status == TrialStatus.STOPPED:
-                self.model.stop_training = True
+                self.stopped = self.model.stop_training = True
 
 
 class BatchTrialCallback(TrialCallback):

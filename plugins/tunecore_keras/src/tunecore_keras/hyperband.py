@@ -2,7 +2,7 @@
 
 import warnings
 
-from tunecore import oracles
+from tunecore import oracles, schedule
 from tunecore_keras.tuner import Tuner
 
 
@@ -36,11 +36,6 @@ class Hyperband(Tuner):
         factor=3,
         hyperband_iterations=1,
         seed=None,
-        hyperparameters=None,
-        tune_new_entries=True,
-        allow_new_entries=True,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
         **kwargs,
     ):
         self.seed = seed
@@ -50,11 +45,7 @@ class Hyperband(Tuner):
             factor=factor,
             hyperband_iterations=hyperband_iterations,
             seed=seed,
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **oracles.pop_oracle_arguments(kwargs),
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
@@ -70,14 +61,14 @@ class Hyperband(Tuner):
 
     def run_trial(self, trial, *fit_args, **fit_kwargs):
         values = trial.hyperparameters.values
-        if "tuner/epochs" in values:
-            fit_kwargs["epochs"] = values["tuner/epochs"]
-            fit_kwargs["initial_epoch"] = values["tuner/initial_epoch"]
+        if schedule.EPOCHS in values:
+            fit_kwargs["epochs"] = values[schedule.EPOCHS]
+            fit_kwargs["initial_epoch"] = values[schedule.INITIAL_EPOCH]
         return super().run_trial(trial, *fit_args, **fit_kwargs)
 
     def _try_build(self, hp):
         model = super()._try_build(hp)
-        parent = hp.values.get("tuner/trial_id")
+        parent = hp.values.get(schedule.TRIAL_ID)
         if parent is not None:
             self._load_checkpoint(model, parent)
         return model

@@ -10,17 +10,6 @@ import statistics
 import keras
 
 
-class TrialHistories(list):
-    """What :meth:`Tuner.run_trial` returns: one ``fit`` result per execution.
-
-    Attributes:
-        reported: Whether the metrics already reached the oracle epoch by epoch,
-            so that nothing is left to convert.
-    """
-
-    reported = False
-
-
 def epoch_metrics(history):
     """``{epoch: {metric: value}}`` of a ``History``, epochs numbered as ``fit`` did."""
     return {

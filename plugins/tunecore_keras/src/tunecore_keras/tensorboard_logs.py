@@ -8,7 +8,7 @@ import os
 
 import keras
 
-from tunecore._optional import optional_import
+from tunecore.optional import optional_import
 from tunecore.errors import MissingDependencyError
 from tunecore.hyperparameters import Float, Int
 

@@ -9,19 +9,13 @@ import threading
 
 import keras
 
-from tunecore.errors import FailedTrialError, FatalError
+from tunecore.errors import FailedTrialError, FatalError, NoSavedModelError
+from tunecore.signatures import accepts_keyword
 from tunecore.trial import TrialStatus
 from tunecore.tuners import BaseTuner
-from tunecore.tuners.base_tuner import accepts_keyword
 from tunecore_keras import results as results_module
 from tunecore_keras import tensorboard_logs, weights
-from tunecore_keras.callbacks import (
-    BatchTrialCallback,
-    OversizedModelError,
-    SaveBestEpoch,
-    TrialCallback,
-    check_model_size,
-)
+from tunecore_keras.callbacks import BatchTrialCallback, SaveBestEpoch, TrialCallback, check_model_size
 
 logger = logging.getLogger("tunecore")
 _KERAS_STATE = threading.Lock()
@@ -43,7 +37,8 @@ class Tuner(BaseTuner):
     With ``executions_per_trial > 1`` the executions are not reported live (no
     early stopping): when they are done, the trial reports the mean of each
     epoch over executions, and its score is Keras Tuner's, the mean of the
-    executions' best epochs.
+    executions' best epochs. A model larger than ``max_model_size`` raises
+    :class:`~tunecore.errors.OversizedModelError`, which makes its trial INVALID.
 
     Args:
         oracle: A :class:`~tunecore.oracles.Oracle` instance.
@@ -163,8 +158,8 @@ class Tuner(BaseTuner):
         """Build and fit the trial's model ``executions_per_trial`` times.
 
         Returns:
-            A :class:`~tunecore_keras.results.TrialHistories`: what
-            ``hypermodel.fit`` returned, one entry per execution.
+            What ``hypermodel.fit`` returned, one entry per execution (Keras
+            Tuner's list of ``History`` objects).
         """
         # Each trial starts from a clean Keras state, so memory stays flat. Python's
         # own collector frees the old models: a forced gc.collect() takes ~0.8 s
@@ -175,29 +170,25 @@ class Tuner(BaseTuner):
         user_callbacks = kwargs.pop("callbacks", None) or []
         checkpoint = SaveBestEpoch(self.oracle.objective, self._checkpoint_path(trial.trial_id))
         live = self.executions_per_trial == 1
-        histories = results_module.TrialHistories()
-        watchers = []
+        histories, watchers = [], []
         for execution in range(self.executions_per_trial):
             callbacks = copy.deepcopy(user_callbacks)
             tensorboard_logs.configure(callbacks, trial, None if live else execution)
             watcher = self._trial_callback(trial, live)
             watchers.append(watcher)
-            try:
-                result = self._build_and_fit_model(
-                    trial, *args, callbacks=[*callbacks, watcher, checkpoint], **kwargs
-                )
-            except OversizedModelError as exc:
-                trial.status, trial.message = TrialStatus.INVALID, str(exc)
-                return None
+            result = self._build_and_fit_model(
+                trial, *args, callbacks=[*callbacks, watcher, checkpoint], **kwargs
+            )
             if watcher.nan_epoch is not None:
                 raise FailedTrialError(
                     f"Trial {trial.trial_id}: the loss was {watcher.epochs[watcher.nan_epoch]['loss']} "
                     f"at epoch {watcher.nan_epoch}; training stopped (as TerminateOnNaN does)."
                 )
             histories.append(result)
-            if trial.status == TrialStatus.STOPPED:
+            if watcher.stopped:
                 break
-        self._report_executions(trial, histories, watchers)
+        if not live:
+            self._report_executions(trial, histories, watchers)
         return histories
 
     def _trial_callback(self, trial, live):
@@ -266,28 +257,25 @@ class Tuner(BaseTuner):
         return self.distribution_strategy.scope()
 
     def _report_executions(self, trial, histories, watchers):
-        """Mark histories the oracle already has; report several executions' mean curve."""
-        complete = bool(histories) and all(
+        """Report several executions' mean curve, once they all trained every epoch they saw."""
+        complete = all(
             isinstance(h, keras.callbacks.History) and list(h.epoch) == list(w.epochs)
             for h, w in zip(histories, watchers)
         )
         if not complete:
             return
-        if len(watchers) > 1:
-            curve = results_module.executions_curve([w.epochs for w in watchers], self.oracle.objective)
-            for step, metrics in curve:
-                self.oracle.update_trial(trial.trial_id, metrics, step=step)
-        histories.reported = True
+        curve = results_module.executions_curve([w.epochs for w in watchers], self.oracle.objective)
+        for step, metrics in curve:
+            self.oracle.report(trial.trial_id, step, **metrics)
 
-    def _convert_results(self, results):
-        if getattr(results, "reported", False):
-            return None
+    def results_to_metrics(self, results):
+        """Keras ``History`` objects become their best epoch's metrics (see :mod:`.results`)."""
         objective = self.oracle.objective
         if isinstance(results, list):
             results = [results_module.to_metrics(r, objective) for r in results]
         else:
             results = results_module.to_metrics(results, objective)
-        return super()._convert_results(results)
+        return super().results_to_metrics(results)
 
     # Hooks (Keras Tuner's) ---------------------------------------------------
 
@@ -304,7 +292,6 @@ class Tuner(BaseTuner):
         """Called after each training batch (overriding it makes Keras wait for every batch)."""
 
     def on_trial_end(self, trial):
-        super().on_trial_end(trial)
         if self.prune_checkpoints_during_search:
             self._prune_checkpoints()
 
@@ -322,7 +309,7 @@ class Tuner(BaseTuner):
         """The trial's model, rebuilt from its hyperparameters, with its best epoch's weights.
 
         Raises:
-            FileNotFoundError: the trial has no checkpoint (it never finished an
+            NoSavedModelError: the trial has no checkpoint (it never finished an
                 epoch, or ``keep_best_checkpoints`` deleted it).
         """
         with self._scope():
@@ -338,7 +325,7 @@ class Tuner(BaseTuner):
                 if self.keep_best_checkpoints
                 else "the trial never finished an epoch"
             )
-            raise FileNotFoundError(f"Trial {trial_id} has no checkpoint at {path} ({reason}).")
+            raise NoSavedModelError(f"Trial {trial_id} has no checkpoint at {path} ({reason}).")
         build_config = os.path.join(self.get_trial_dir(trial_id), BUILD_CONFIG_FILE)
         if not model.built and os.path.exists(build_config):
             with open(build_config) as f:

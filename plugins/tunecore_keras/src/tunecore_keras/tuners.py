@@ -1,4 +1,11 @@
-"""The ready tuners with Keras Tuner's signatures: random, grid and Bayesian search."""
+"""The ready tuners with Keras Tuner's signatures: random, grid and Bayesian search.
+
+Each builds its oracle from the arguments every oracle shares
+(``hyperparameters``, ``tune_new_entries``, ``allow_new_entries``,
+``max_retries_per_trial``, ``max_consecutive_failed_trials``: see
+:class:`tunecore.oracles.Oracle`) and passes the rest to
+:class:`~tunecore_keras.tuner.Tuner`.
+"""
 
 from tunecore import oracles
 from tunecore_keras.tuner import Tuner
@@ -12,37 +19,14 @@ class RandomSearch(Tuner):
         objective: A metric name (direction inferred), an ``Objective`` or a list of them.
         max_trials: How many trials to run at most.
         seed: Random seed.
-        hyperparameters: Part of the space declared up front (overrides, ``Fixed`` values).
-        tune_new_entries: Whether hyperparameters not in ``hyperparameters`` are tuned.
-        allow_new_entries: Whether the hypermodel may declare hyperparameters not in it.
-        max_retries_per_trial: How often a trial that raised is run again.
-        max_consecutive_failed_trials: Stop after this many failed trials in a row.
-        **kwargs: Arguments of :class:`~tunecore_keras.tuner.Tuner`.
+        **kwargs: The shared oracle arguments (see the module docstring) and
+            those of :class:`~tunecore_keras.tuner.Tuner`.
     """
 
-    def __init__(
-        self,
-        hypermodel=None,
-        objective=None,
-        max_trials=10,
-        seed=None,
-        hyperparameters=None,
-        tune_new_entries=True,
-        allow_new_entries=True,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
-        **kwargs,
-    ):
+    def __init__(self, hypermodel=None, objective=None, max_trials=10, seed=None, **kwargs):
         self.seed = seed
         oracle = oracles.RandomSearch(
-            objective=objective,
-            max_trials=max_trials,
-            seed=seed,
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            objective=objective, max_trials=max_trials, seed=seed, **oracles.pop_oracle_arguments(kwargs)
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
@@ -53,29 +37,10 @@ class GridSearch(Tuner):
     Arguments are those of :class:`RandomSearch`; ``max_trials=None`` runs the whole grid.
     """
 
-    def __init__(
-        self,
-        hypermodel=None,
-        objective=None,
-        max_trials=None,
-        seed=None,
-        hyperparameters=None,
-        tune_new_entries=True,
-        allow_new_entries=True,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
-        **kwargs,
-    ):
+    def __init__(self, hypermodel=None, objective=None, max_trials=None, seed=None, **kwargs):
         self.seed = seed
         oracle = oracles.GridSearch(
-            objective=objective,
-            max_trials=max_trials,
-            seed=seed,
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            objective=objective, max_trials=max_trials, seed=seed, **oracles.pop_oracle_arguments(kwargs)
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
@@ -105,11 +70,6 @@ class BayesianOptimization(Tuner):
         alpha=1e-4,
         beta=2.6,
         seed=None,
-        hyperparameters=None,
-        tune_new_entries=True,
-        allow_new_entries=True,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
         **kwargs,
     ):
         self.seed = seed
@@ -120,10 +80,6 @@ class BayesianOptimization(Tuner):
             alpha=alpha,
             beta=beta,
             seed=seed,
-            hyperparameters=hyperparameters,
-            tune_new_entries=tune_new_entries,
-            allow_new_entries=allow_new_entries,
-            max_retries_per_trial=max_retries_per_trial,
-            max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **oracles.pop_oracle_arguments(kwargs),
         )
         super().__init__(oracle, hypermodel, **kwargs)

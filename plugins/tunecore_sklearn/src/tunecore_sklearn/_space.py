@@ -1,11 +1,8 @@
 """A scikit-learn parameter space as tunecore hyperparameters, and trial values as parameters."""
 
+from tunecore import schedule
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 from tunecore.hyperparameters import Choice, HyperParameter, HyperParameters
-
-# Oracles that schedule budgets (Hyperband) put the budget of a trial here.
-BUDGET = "tuner/epochs"
-_ORACLE_PREFIX = "tuner/"
 
 
 class ParameterSpace:
@@ -68,14 +65,14 @@ class ParameterSpace:
         """
         params = {}
         for name, value in values.items():
-            if name == BUDGET:
+            if name == schedule.EPOCHS:
                 if self.resource is None:
                     raise ValueError(
-                        f"The oracle gives each trial a budget ({BUDGET}={value!r}); name the "
+                        f"The oracle gives each trial a budget ({name}={value!r}); name the "
                         "estimator parameter it sets with resource=..., e.g. "
                         "resource='n_estimators' or resource='max_iter'."
                     )
                 params[self.resource] = value
-            elif not name.startswith(_ORACLE_PREFIX):
+            elif not schedule.is_scheduling(name):
                 params[name] = self._objects[name][value] if name in self._objects else value
         return params

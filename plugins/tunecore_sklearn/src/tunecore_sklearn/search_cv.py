@@ -13,8 +13,8 @@ from tunecore import oracles
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Objective
 from tunecore.oracles import Oracle
+from tunecore.signatures import accepts_keyword
 from tunecore.trial import TrialStatus
-from tunecore.tuners.base_tuner import accepts_keyword
 from tunecore_sklearn._space import ParameterSpace
 
 _TUNER_ID = "search_cv"
@@ -187,7 +187,7 @@ class TunecoreSearchCV(BaseSearchCV):
     def _ask(self, oracle, asked):
         trials = []
         while len(trials) < self.batch_size and asked + len(trials) < self.n_trials:
-            trial = oracle.create_trial(_TUNER_ID)
+            trial = oracle.ask(_TUNER_ID)
             if trial.status != TrialStatus.RUNNING:
                 break
             trials.append(trial)
@@ -196,9 +196,9 @@ class TunecoreSearchCV(BaseSearchCV):
     @staticmethod
     def _tell(oracle, trial, score, message):
         if math.isnan(score):
-            trial.status, trial.retryable = TrialStatus.FAILED, False
-            trial.message = message or "The mean test score is NaN: a fold failed to fit or score."
+            oracle.tell(
+                trial.trial_id, status=TrialStatus.FAILED, retryable=False,
+                message=message or "The mean test score is NaN: a fold failed to fit or score.",
+            )
         else:
-            oracle.update_trial(trial.trial_id, {"score": score})
-            trial.status = TrialStatus.COMPLETED
-        oracle.end_trial(trial)
+            oracle.tell(trial.trial_id, {"score": score})

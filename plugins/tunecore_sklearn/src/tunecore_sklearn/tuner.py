@@ -7,7 +7,7 @@ from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, check_cv
 
-from tunecore.errors import TunecoreError
+from tunecore.errors import NoSavedModelError
 from tunecore.objective import DEFAULT_OBJECTIVE, Objective
 from tunecore.tuners import BaseTuner
 from tunecore_sklearn import _folds
@@ -157,7 +157,7 @@ class Sklearn(BaseTuner):
         saved = joblib.load(path) if os.path.exists(path) else None
         if self._data is None:
             if saved is None:
-                raise TunecoreError(
+                raise NoSavedModelError(
                     f"Trial {trial.trial_id} has no saved model at {path!r}: models are refit "
                     "on the search data, so call search(X, y) in this process first."
                 )

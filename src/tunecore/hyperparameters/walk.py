@@ -4,23 +4,18 @@ import hashlib
 import json
 import math
 
-
-# Keras Tuner's names for what an oracle injects into a trial (Hyperband's
-# ``tuner/epochs``...): they schedule the trial and are not in the search space.
-INJECTED_PREFIX = "tuner/"
-_CONTINUED_TRIAL = "tuner/trial_id"
+from tunecore import schedule
 
 
 def values_hash(values):
     """A fingerprint of a dict of active values, equal for equal configurations.
 
-    Injected ``tuner/`` values are left out but for ``tuner/trial_id``: the same
-    configuration at another budget is not a new configuration, while a trial
-    that continues another one's checkpoint is.
+    Scheduling values are left out but for ``tuner/trial_id`` (see
+    :mod:`tunecore.schedule`).
     """
     kept = {
         name: value for name, value in values.items()
-        if not name.startswith(INJECTED_PREFIX) or name == _CONTINUED_TRIAL
+        if not schedule.is_scheduling(name) or name == schedule.TRIAL_ID
     }
     text = json.dumps(sorted(kept.items()), default=repr)
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()

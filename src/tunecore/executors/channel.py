@@ -1,0 +1,42 @@
+"""Reports from local worker processes to the driver, through a multiprocessing manager."""
+
+import queue
+
+from tunecore.executors.base import ReportChannel
+from tunecore.trial import TrialStatus
+
+
+class ManagerChannel(ReportChannel):
+    """Worker side: reports go into a managed queue, stop requests are read from a managed dict."""
+
+    def __init__(self, reports, stops):
+        self._reports = reports
+        self._stops = stops
+
+    def send(self, trial_id, step, metrics):
+        self._reports.put((trial_id, step, metrics))
+        return TrialStatus.STOPPED if self._stops.get(trial_id) else TrialStatus.RUNNING
+
+
+class ManagerHub:
+    """Driver side of :class:`ManagerChannel`: one manager process per search."""
+
+    def __init__(self, context):
+        self._manager = context.Manager()
+        self._reports = self._manager.Queue()
+        self._stops = self._manager.dict()
+        self.channel = ManagerChannel(self._reports, self._stops)
+
+    def drain(self):
+        received = []
+        while True:
+            try:
+                received.append(self._reports.get_nowait())
+            except queue.Empty:
+                return received
+
+    def stop(self, trial_id):
+        self._stops[trial_id] = True
+
+    def close(self):
+        self._manager.shutdown()

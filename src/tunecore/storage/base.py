@@ -1,0 +1,56 @@
+"""The storage interface: where a project's events are kept.
+
+The ledger (:mod:`tunecore.ledger`) is the only caller. It opens the storage
+once, replays the events an earlier run left, then appends one event per
+change of a trial. Events are JSON-serialisable dicts with an ``event`` kind
+and a ``time`` (seconds since the epoch):
+
+``trial``
+    A trial was created or restarted (``trial``: its state; ``oracle``: the
+    oracle's state after suggesting it).
+``metrics``
+    A running trial reported ``metrics`` at ``step`` (``trial_id``).
+``end``
+    A trial ended (``trial``: its final state; ``retry``: whether it runs again).
+``space``
+    The search space grew (``hyperparameters``: its config).
+
+What may be assumed: one process holds an open storage at a time, and it is
+used from one thread; ``append(..., sync=True)`` returns once the event would
+survive a crash of the machine, a plain ``append`` once it would survive a
+crash of the process.
+"""
+
+import abc
+
+
+class Storage(abc.ABC):
+    """Keeps a project's events (see the module docstring).
+
+    Attributes:
+        project_dir: The folder of a project on disk, or None in memory.
+    """
+
+    project_dir = None
+
+    @abc.abstractmethod
+    def open(self, header, overwrite=False):
+        """Open the project, creating it if needed.
+
+        Args:
+            header: Identifies the search: ``{"oracle": ..., "objective": ...}``.
+            overwrite: Start afresh, discarding what an earlier run recorded.
+
+        Returns:
+            The events recorded by earlier runs (empty for a new project).
+
+        Raises:
+            ProjectError: the project is corrupt or belongs to another search.
+        """
+
+    @abc.abstractmethod
+    def append(self, event, sync=False):
+        """Record one event; ``sync=True`` also makes it durable (see the module docstring)."""
+
+    def close(self):
+        """Release what the storage holds open (a file); a later append opens it again."""
