@@ -7,7 +7,7 @@ one by one, each evaluated and told before the next (observations n, n+1, ...),
 in ``--seeds`` runs (Keras Tuner: one).
 Only the call that returns the next configuration is timed:
 
-* tunecore: ``BayesianOptimization.create_trial`` (in memory), which fits the GP
+* tunecore: ``BayesianOptimization.ask`` (in memory), which fits the GP
   (warm-started from the previous fit after the first) and maximises log EI.
 * Optuna: ``study.ask(distributions)`` with ``GPSampler(n_startup_trials=n)``.
 * Keras Tuner: ``BayesianOptimizationOracle.create_trial`` (project in a temp
@@ -67,16 +67,14 @@ def time_tunecore(n, repeats, seed):
     )
 
     def tell(trial):
-        oracle.update_trial(trial.trial_id, {"loss": FUNCTION.fn(trial.hyperparameters.values)})
-        trial.status = "COMPLETED"
-        oracle.end_trial(trial)
+        oracle.tell(trial.trial_id, FUNCTION.fn(trial.hyperparameters.values))
 
     for _ in range(n):
-        tell(oracle.create_trial("worker"))
+        tell(oracle.ask("worker"))
     seconds = []
     for _ in range(repeats):
         with _Clock(seconds):
-            trial = oracle.create_trial("worker")
+            trial = oracle.ask("worker")
         tell(trial)
     return seconds
 

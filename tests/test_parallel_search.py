@@ -140,3 +140,37 @@ def test_unpicklable_arguments_fail_at_once_naming_the_culprit(tmp_path, paralle
     with pytest.raises(UnpicklableError, match="search argument #0 \\(lock\\)"):
         tuner.search(lock, verbose=0, **parallel())
     assert tuner.oracle.trials == {}
+
+
+class StopAfterTwoSteps(kt.oracles.RandomSearch):
+    """Keras Tuner's way for an oracle to stop a trial: ``update_trial`` returns STOPPED."""
+
+    def update_trial(self, trial_id, metrics, step=0):
+        super().update_trial(trial_id, metrics, step)
+        return TrialStatus.STOPPED if step >= 1 else TrialStatus.RUNNING
+
+
+class LongTuner(kt.BaseTuner):
+    """Reports 100 steps unless the oracle says stop; returns the answer it got."""
+
+    def run_trial(self, trial):
+        x = trial.hyperparameters.Float("x", 0.0, 1.0)
+        for step in range(100):
+            if self.oracle.report(trial.trial_id, step, loss=x + step) == TrialStatus.STOPPED:
+                return {"stopped_at": float(step)}
+            threading.Event().wait(0.02)
+        return {"stopped_at": -1.0}
+
+
+def test_the_oracle_stops_a_trial_running_in_a_worker(tmp_path, parallel):
+    oracle = StopAfterTwoSteps(objective="loss", max_trials=3, seed=0)
+    tuner = LongTuner(oracle, directory=tmp_path)
+    tuner.search(verbose=0, **parallel())
+
+    for trial in tuner.oracle.trials.values():
+        steps = [step for step, _ in trial.metrics.get_history("loss")]
+        assert trial.status == TrialStatus.STOPPED
+        assert steps == list(range(len(steps))) and 2 <= len(steps) < 100  # live, in order, cut short
+        assert trial.score == trial.hyperparameters["x"] and trial.best_step == 0
+        # The objective was reported, so the returned dict is not recorded (Keras Tuner's rule).
+        assert not trial.metrics.exists("stopped_at")

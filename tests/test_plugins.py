@@ -127,3 +127,13 @@ def test_misspelled_hook_fails_loudly(tmp_path, fresh_plugins):
     with pytest.raises(Exception, match="tunecore_register_oracle"):
         kt.oracles.available()
     sys.modules.pop("typo_plugin", None)
+
+
+def test_the_install_hints_match_what_the_first_party_plugins_register(fresh_plugins):
+    manager = plugins.get_plugin_manager()
+    for registry in (manager.oracles, manager.tuners):
+        registered = {
+            name: registry.provider(name) for name in registry.all_names()
+            if registry.provider(name) in ("bayes", "sklearn", "keras")
+        }
+        assert registered == plugins.KNOWN_PROVIDERS[registry.kind], registry.kind

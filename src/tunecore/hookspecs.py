@@ -16,7 +16,10 @@ Keras Tuner's class names); they do not appear in listings.
 
 Lifecycle hooks are called by the search loop in the driver process, in the
 order of events, with the tuner that runs the search. They are observers: their
-return values are ignored and an exception raised by one stops the search.
+return values are ignored and an exception raised by one stops the search. A
+trial has ended in its oracle (and is in the project) before
+``tunecore_trial_end`` is called; ``tunecore_search_end`` is called however the
+search ends, before the project is closed.
 """
 
 import pluggy
@@ -38,8 +41,15 @@ def tunecore_register_tuners(register):
 def tunecore_register_executors(register):
     """Register trial executors by name, e.g. ``register("process", ProcessPoolExecutor)``.
 
-    An executor factory is called with the keyword arguments the user passed in
-    ``executor_options`` and must return a :class:`tunecore.executors.Executor`.
+    ``search(executor="name", max_parallel_trials=n)`` calls the factory with
+    ``max_workers=n`` (when given) and must get a
+    :class:`tunecore.executors.Executor`. A factory may also define a class
+    method ``accepts(obj) -> bool``: ``search(executor=obj)`` with an object
+    that is neither an executor nor a registered name (a Dask client, a
+    scheduler address) calls ``factory(obj, max_workers=n)`` for the first
+    registered factory that accepts it. See :mod:`tunecore.executors.base` for
+    what an executor does, including the channel that brings its trials'
+    reports back while they run.
     """
 
 
@@ -65,4 +75,5 @@ def tunecore_trial_end(tuner, trial):
 
 @hookspec
 def tunecore_metrics_reported(oracle, trial, metrics, step):
-    """Called each time a trial reports ``metrics`` (a dict) at ``step``."""
+    """Called each time a trial reports ``metrics`` (a dict) at ``step``, in the
+    driver, wherever the trial runs (reports from workers arrive while they run)."""

@@ -152,10 +152,16 @@ class TrialLedger:
         raise TrialStateError(f"There is no trial {trial_id!r}; known: {list(self.trials)[-5:]}.")
 
     def record(self, trial_id, step, metrics):
-        """Record the ``metrics`` a running trial reported at ``step``."""
+        """Record the ``metrics`` a running trial reported at ``step``.
+
+        Raises:
+            TrialStateError: the trial is not running.
+            TypeError: a metric is not a number.
+        """
         trial = self.running(trial_id)
+        metrics = {name: _number(trial_id, name, value) for name, value in metrics.items()}
         trial.metrics.update_all(metrics, step)
-        self._append({"event": "metrics", "trial_id": trial_id, "step": step, "metrics": dict(metrics)})
+        self._append({"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": metrics})
         return trial
 
     def request_stop(self, trial_id):
@@ -301,3 +307,12 @@ class TrialLedger:
                 f"reported {sorted(trial.metrics.history) or 'nothing'}. Return it from "
                 "run_trial or name a reported metric as the objective."
             )
+
+
+def _number(trial_id, name, value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"Trial {trial_id} reported {name}={value!r}; a metric must be a number."
+        ) from None

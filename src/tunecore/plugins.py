@@ -18,12 +18,16 @@ hookimpl = pluggy.HookimplMarker("tunecore")
 ENTRY_POINT_GROUP = "tunecore"
 DISABLE_AUTOLOAD_ENV = "TUNECORE_DISABLE_PLUGIN_AUTOLOAD"
 
-#: Names that optional plugins provide, and the extra that installs each.
+#: Names that tunecore's optional plugins register (aliases included), and the
+#: extra that installs each, to name the fix when one is missing. The installed
+#: plugins are the truth: tests/test_plugins.py fails when this table differs
+#: from what they register.
 KNOWN_PROVIDERS = {
     "oracle": {
         "bayesian": "bayes", "BayesianOptimization": "bayes",
         "BayesianOptimizationOracle": "bayes", "hyperband": "bayes",
         "Hyperband": "bayes", "HyperbandOracle": "bayes", "asha": "bayes", "ASHA": "bayes",
+        "AsyncHyperband": "bayes",
     },
     "tuner": {
         "sklearn": "sklearn", "Sklearn": "sklearn", "SklearnTuner": "sklearn",
@@ -54,6 +58,10 @@ class Registry:
     def names(self):
         """Canonical names, sorted."""
         return sorted(set(self._canonical.values()))
+
+    def all_names(self):
+        """Every name that resolves, aliases included, sorted."""
+        return sorted(self._factories)
 
     def provider(self, name):
         return self._providers.get(self._canonical.get(name, name))

@@ -276,7 +276,7 @@ class BaseTuner:
             fit_kwargs.pop("verbose", None)
         return self.hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
 
-    def _trial_scope(self):
+    def trial_scope(self):
         """A context entered around each ``run_trial`` where it runs (driver or worker).
 
         Frameworks with process-wide state (Keras) hold a lock here, so that

@@ -92,7 +92,7 @@ class TrialRunner:
         outcome = TrialOutcome(trial.trial_id, TrialStatus.COMPLETED)
         start = time.perf_counter()
         try:
-            with self.tuner._trial_scope():
+            with self.tuner.trial_scope():
                 results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
             outcome.metrics = self.tuner.results_to_metrics(results)
         except OversizedModelError as exc:

@@ -144,13 +144,13 @@ class Tuner(BaseTuner):
         tensorboard_logs.require(callbacks)
         super().search(*fit_args, **fit_kwargs)
 
-    def _trial_scope(self):
+    def trial_scope(self):
         # Keras keeps global state (clear_session resets it for everyone), so
         # trials that share a process, as on a threaded Dask worker, take turns.
         return _KERAS_STATE
 
-    def _populate_initial_space(self):
-        super()._populate_initial_space()
+    def on_search_begin(self):
+        """Called when the search starts, after the space was discovered by building models."""
         # Discovery builds models; release them before the first trial.
         keras.backend.clear_session(free_memory=False)
 
