@@ -1,3 +1,7 @@
+import importlib
+import sys
+import textwrap
+
 import pytest
 
 from tunecore import plugins
@@ -9,3 +13,32 @@ def fresh_plugins(monkeypatch):
     plugins.reset_plugin_manager()
     yield monkeypatch
     plugins.reset_plugin_manager()
+
+
+@pytest.fixture
+def install_plugin(tmp_path, fresh_plugins):
+    """Install plugins the way pip would: modules and a dist-info with entry points.
+
+    ``install_plugin("acme-oracle", {"acme_oracle": source}, {"acme": "acme_oracle"},
+    version="1.2.3")`` writes ``acme_oracle.py`` and ``acme_oracle-1.2.3.dist-info``
+    into a directory on ``sys.path``; the modules are forgotten after the test.
+    """
+    modules = []
+
+    def install(distribution, sources, entry_points, version="0.1"):
+        for module, source in sources.items():
+            (tmp_path / f"{module}.py").write_text(textwrap.dedent(source))
+            modules.append(module)
+        dist = tmp_path / f"{distribution.replace('-', '_')}-{version}.dist-info"
+        dist.mkdir()
+        (dist / "METADATA").write_text(
+            f"Metadata-Version: 2.1\nName: {distribution}\nVersion: {version}\n"
+        )
+        lines = "".join(f"{name} = {value}\n" for name, value in entry_points.items())
+        (dist / "entry_points.txt").write_text("[tunecore]\n" + lines)
+        importlib.invalidate_caches()
+
+    fresh_plugins.syspath_prepend(str(tmp_path))
+    yield install
+    for module in modules:
+        sys.modules.pop(module, None)

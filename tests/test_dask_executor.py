@@ -229,9 +229,8 @@ def _resume(tmp_path):
     return tuner
 
 
-def _completed(events):
-    return {e["trial"]["trial_id"]: e["trial"]["score"] for e in events
-            if e["event"] == "end" and e["trial"]["status"] == TrialStatus.COMPLETED}
+def _completed(project):
+    return {tid: t.score for tid, t in project.trials.items() if t.status == TrialStatus.COMPLETED}
 
 
 @pytest.mark.slow
@@ -240,7 +239,7 @@ def test_a_killed_driver_resumes_with_every_completed_trial(tmp_path):
     _wait_for_trials(tmp_path, driver, ended=3)
     driver.send_signal(signal.SIGKILL)
     driver.wait(timeout=30)
-    completed_before = _completed(_journal(tmp_path))
+    completed_before = _completed(kt.load(tmp_path / "p"))
 
     tuner = _resume(tmp_path)
 
@@ -262,14 +261,10 @@ def test_ctrl_c_cancels_running_trials_which_run_again_on_resume(tmp_path):
 
     assert driver.returncode != 0 and "KeyboardInterrupt" in stderr
     assert "was interrupted; it will run again on resume" in stderr
-    events = _journal(tmp_path)
-    last = {}
-    for event in events:
-        if event["event"] in ("trial", "end"):
-            last[event["trial"]["trial_id"]] = event["trial"]["status"]
-    interrupted = [tid for tid, status in last.items() if status == TrialStatus.RUNNING]
-    assert interrupted, last
-    completed_before = _completed(events)
+    project = kt.load(tmp_path / "p")
+    interrupted = [tid for tid, t in project.trials.items() if t.status == TrialStatus.RUNNING]
+    assert interrupted, project.trials
+    completed_before = _completed(project)
 
     tuner = _resume(tmp_path)
 

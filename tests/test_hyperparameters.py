@@ -1,11 +1,14 @@
 """The search space, through the public API: what a hypermodel and an oracle see."""
 
 import copy
+import itertools
 import json
 import math
 import pickle
 import random
+from fractions import Fraction
 
+import numpy as np
 import pytest
 
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
@@ -20,6 +23,7 @@ from tunecore.hyperparameters import (
     deserialize,
     serialize,
 )
+from tunecore.hyperparameters.walk import iter_grid, space_size
 
 
 def build(hp):
@@ -419,3 +423,153 @@ def test_grid_values(hp, expected):
 def test_grid_of_a_continuous_range_is_ten_bin_centres():
     assert Float("x", 0, 1).grid_values() == pytest.approx([i / 10 + 0.05 for i in range(10)])
     assert Float("lr", 1e-4, 1, sampling="log").grid_values()[0] == pytest.approx(10**-3.8)
+
+
+# Reserved names --------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "define",
+    [
+        lambda hp: hp.Int("tuner/x", 0, 9),
+        lambda hp: hp.Float("tuner/lr", 1e-4, 1e-1),
+        lambda hp: hp.Choice("tuner/epochs", [1, 2]),
+        lambda hp: hp.Boolean("tuner/flag"),
+        lambda hp: hp.Fixed("tuner/epochs", 3),
+    ],
+    ids=["Int", "Float", "Choice", "Boolean", "Fixed"],
+)
+def test_user_definitions_under_tuner_are_refused(define):
+    hp = HyperParameters()
+    with pytest.raises(InvalidSpaceError) as info:
+        define(hp)
+    message = str(info.value)
+    assert "'tuner/" in message and "reserved" in message and "oracle" in message
+    assert hp.space == []
+
+
+def test_a_tuner_name_scope_is_refused_too():
+    hp = HyperParameters()
+    with hp.name_scope("tuner"), pytest.raises(InvalidSpaceError, match="'tuner/epochs'.*reserved"):
+        hp.Float("epochs", 1, 10)
+    with hp.name_scope("tuner_block"):
+        assert hp.Int("units", 1, 4) == 1  # only the "tuner/" prefix is reserved
+
+
+def test_scheduling_values_injected_by_an_oracle_stay_readable():
+    """What an oracle does (`register(Fixed(...))`) and what Keras Tuner code reads."""
+    hp = HyperParameters()
+    hp.Int("units", 1, 4)
+    hp.register(Fixed("tuner/epochs", 3))
+    hp.register(Fixed("tuner/trial_id", "0007"))
+    assert hp.values["tuner/epochs"] == 3 and hp.get("tuner/epochs") == 3
+    assert hp["tuner/trial_id"] == "0007" and "tuner/epochs" in hp
+
+    loaded = HyperParameters.from_config(json.loads(json.dumps(hp.get_config())))
+    assert loaded.values == {"units": 1, "tuner/epochs": 3, "tuner/trial_id": "0007"}
+    merged = HyperParameters()
+    merged.merge(loaded)
+    assert merged.get("tuner/epochs") == 3
+    with hp.name_scope("tuner"):
+        assert hp.get("epochs") == 3
+
+
+# Exact integer ranges ----------------------------------------------------------
+
+
+def test_an_int_range_of_2_to_the_62_accepts_every_value_exactly():
+    hp = Int("n", 0, 2**62)
+    for value in (2**62 - 1, 2**62, 2**61 + 1, 2**53 + 1):
+        assert hp.validate(value) == value
+    assert hp.cardinality == 2**62 + 1
+    # Bins are narrower than floats here: each value some float maps to maps back.
+    for prob in (0.5, 1 - 2**-53, 0.75 + 2**-50, 1e-300):
+        value = hp.prob_to_value(prob)
+        assert value == math.floor(Fraction(prob) * (2**62 + 1))  # floor(prob * n), exactly
+        assert hp.prob_to_value(hp.value_to_prob(value)) == value
+    with pytest.raises(InvalidSpaceError):
+        hp.validate(2**62 + 1)
+
+
+def test_a_huge_int_grid_is_lazy_and_exact():
+    hp = Int("n", 0, 2**62, step=3)
+    grid = hp.grid_values()
+    assert hp.cardinality == len(grid) == 2**62 // 3 + 1
+    assert grid[-1] == 2**62 - 1 and grid[:3] == [0, 3, 6]
+    assert 2**62 - 4 in grid and 2**62 - 3 not in grid
+    assert grid.index(3 * 10**17) == 10**17
+    assert hp.validate(2**62 - 1) == 2**62 - 1
+    assert hp.prob_to_value(1.0) == 2**62 - 1 and hp.prob_to_value(0.0) == 0
+    with pytest.raises(InvalidSpaceError, match="4611686018427387902"):
+        hp.validate(2**62 - 2)
+
+
+def test_a_grid_search_walks_a_huge_range_without_listing_it():
+    space = [Int("n", 0, 2**62), Choice("act", ["relu", "tanh"])]
+    assert space_size(space) == (2**62 + 1) * 2
+    first = list(itertools.islice(iter_grid(space), 3))
+    assert first == [{"n": 0, "act": "relu"}, {"n": 0, "act": "tanh"}, {"n": 1, "act": "relu"}]
+
+
+@pytest.mark.parametrize("sampling", ["log", "reverse_log"])
+@pytest.mark.parametrize("max_value", [2**62, 2**2000], ids=["2**62", "2**2000"])
+def test_huge_log_int_ranges_sample_valid_values_that_round_trip(sampling, max_value):
+    hp = Int("n", 1, max_value, sampling=sampling)
+    rng = random.Random(0)
+    for prob in [0.0, 1.0, 0.5, 1 - 2**-53] + [rng.random() for _ in range(20)]:
+        value = hp.prob_to_value(prob)
+        assert type(value) is int and 1 <= value <= max_value
+        assert hp.validate(value) == value
+        assert hp.prob_to_value(hp.value_to_prob(value)) == value
+    assert hp.prob_to_value(1.0) == max_value
+    assert hp.cardinality == max_value
+
+
+def test_ints_beyond_the_float_range_are_valid_bounds():
+    hp = Int("n", -(2**2000), 2**2000, step=2**1990)
+    assert hp.cardinality == 2**11 + 1
+    assert hp.validate(2**1999) == 2**1999
+    assert hp.prob_to_value(hp.value_to_prob(-(2**1990))) == -(2**1990)
+
+
+def test_a_reverse_log_grid_defaults_to_its_smallest_value():
+    hp = Int("n", 1, 100, step=3, sampling="reverse_log")
+    assert hp.grid_values() == [20, 74, 92, 98, 100]
+    assert hp.default == 20
+    assert Float("x", 0.5, 7, step=2, sampling="reverse_log").default == 3.5
+
+
+def test_float_ranges_wider_than_float_ratios_do_not_crash():
+    hp = Float("x", 1, 1e20, sampling="reverse_log")
+    assert hp.value_to_prob(1e20) == 1.0
+    wide = Float("lr", 1e-300, 1e300, sampling="log")
+    assert wide.prob_to_value(0.5) == pytest.approx(1.0)
+    assert wide.value_to_prob(1.0) == pytest.approx(0.5)
+
+
+# Numpy scalars -----------------------------------------------------------------
+
+
+def test_numpy_scalars_are_accepted_as_their_python_types():
+    flag = Choice("flag", [np.bool_(True), np.bool_(False)])
+    assert flag.values == [True, False] and all(type(v) is bool for v in flag.values)
+    sizes = Choice("n", [np.int64(8), np.int32(16)], default=np.int64(16))
+    assert sizes.values == [8, 16] and type(sizes.default) is int
+    rates = Choice("lr", [np.float32(0.5), np.float64(0.25)])
+    assert all(type(v) is float for v in rates.values)
+    assert type(Fixed("f", np.bool_(False)).value) is bool
+    assert type(Fixed("f", np.int64(3)).value) is int
+    assert Boolean("b", default=np.bool_(True)).default is True
+    assert Int("n", np.int64(0), np.int64(9), default=np.int64(4)).default == 4
+
+    hp = HyperParameters()
+    assert hp.Choice("flag", [np.bool_(True), np.bool_(False)]) is True
+    assert hp.assign("flag", np.bool_(False)) is False
+    assert json.loads(json.dumps(hp.get_config()))["values"] == {"flag": False}
+
+
+def test_numpy_choices_still_share_one_type():
+    with pytest.raises(InvalidSpaceTypeError, match="'flag'.*one type.*bool, int"):
+        Choice("flag", [np.bool_(True), 1])
+    with pytest.raises(InvalidSpaceTypeError, match="'c'.*complex"):
+        Choice("c", [np.complex128(1)])

@@ -115,3 +115,21 @@ def test_new_entries_follow_allow_and_tune_flags():
     closed = RandomSearch(objective="loss", max_trials=5, allow_new_entries=False)
     with pytest.raises(ValueError, match="allow_new_entries.*units"):
         closed.update_space(declared)
+
+
+@pytest.mark.parametrize("bad", [-1, 0, "10", 2.5, True])
+def test_counts_are_validated_when_the_oracle_is_built(bad):
+    with pytest.raises(ValueError, match=f"max_trials must be an integer >= 1 or None; got {bad!r}"):
+        RandomSearch(objective="loss", max_trials=bad)
+    with pytest.raises(ValueError, match="max_retries_per_trial must be an integer >= 0"):
+        RandomSearch(objective="loss", max_retries_per_trial=-1)
+
+
+def test_every_oracle_spells_the_shared_arguments_once():
+    assert kt.oracles.ORACLE_ARGUMENTS == (
+        "objective", "max_trials", "hyperparameters", "allow_new_entries", "tune_new_entries",
+        "seed", "max_retries_per_trial", "max_consecutive_failed_trials",
+    )
+    kwargs = {"max_retries_per_trial": 2, "tune_new_entries": False, "epochs": 3}
+    assert kt.oracles.pop_oracle_arguments(kwargs) == {"max_retries_per_trial": 2, "tune_new_entries": False}
+    assert kwargs == {"epochs": 3}

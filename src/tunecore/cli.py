@@ -2,17 +2,27 @@
 
 import argparse
 import sys
+import warnings
 
 from tunecore.errors import TunecoreError
-from tunecore.plugins import get_plugin_manager
+from tunecore.plugins import PluginWarning, get_plugin_manager
 from tunecore.project import load
 from tunecore.tuners import summary
 
 
 def _plugins(args):
-    for name, version, provides in get_plugin_manager().list_plugins():
-        what = "; ".join(f"{kind}s: {', '.join(names)}" for kind, names in provides.items())
-        print(f"{name} {version}" + (f" — {what}" if what else ""))
+    with warnings.catch_warnings():  # the listing below says the same, without a traceback
+        warnings.simplefilter("ignore", PluginWarning)
+        manager = get_plugin_manager()
+    for name, version, provides in manager.list_plugins():
+        what = [f"{kind}s: {', '.join(names)}" for kind, names in provides.items()]
+        refused = [f"{r.kind} {r.name!r} (by {r.owner})" for r in manager.refused if r.plugin == name]
+        if refused:
+            what.append(f"refused, already registered: {', '.join(refused)}")
+        print(f"{name} {version}" + (f" — {'; '.join(what)}" if what else ""))
+    for broken in manager.broken:
+        print(f"{broken.name} {broken.version} — BROKEN, skipped: entry point {broken.entry_point!r} "
+              f"of {broken.distribution}: {broken.reason}")
 
 
 def _summary(args):

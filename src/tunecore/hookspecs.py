@@ -12,7 +12,17 @@ Each receives a ``register(name, factory, aliases=())`` callback. ``factory`` is
 a class, or a ``"package.module:Class"`` string imported on first use, so that
 discovering plugins never imports a heavy framework such as TensorFlow.
 ``aliases`` are other names that resolve to the same factory (for instance
-Keras Tuner's class names); they do not appear in listings.
+Keras Tuner's class names); they do not appear in listings. The first
+registration of a name wins and the built-ins register first: a name (or alias)
+that is already taken is refused with a ``tunecore.plugins.PluginWarning``
+naming both plugins. A factory that cannot be used (not callable, or a string
+that does not import) fails when it is used, with a
+``tunecore.errors.PluginNotFoundError`` naming the plugin.
+
+A plugin that fails to import, implements a hook not specified here (a
+misspelling), or whose registration hook raises is skipped whole, with one
+``PluginWarning``: none of its names are registered and none of its hooks are
+called. ``tunecore plugins`` lists it as broken, with the reason.
 
 Lifecycle hooks are called by the search loop in the driver process, in the
 order of events, with the tuner that runs the search. They are observers: their

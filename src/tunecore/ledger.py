@@ -18,18 +18,25 @@ and nothing else writes a trial's status. It keeps:
 * scores: a trial's best objective value over its steps, and the best trials;
 * the storage (:mod:`tunecore.storage`): every change is appended as an event
   with a timestamp, and :meth:`TrialLedger.open` replays what an earlier run
-  recorded, so a killed search resumes with its trials.
+  recorded, so a killed search resumes with its trials. Events are compact: a
+  trial's values (the space is recorded once, in ``space`` events, when it
+  grows), its reports, and how it ended; its score is recomputed on replay,
+  and the oracle's state is recorded only when it changed. Replay checks every
+  event and names the journal line of one it cannot use.
 
 Only the driver uses a ledger, from one thread.
 """
 
+import contextlib
 import logging
 import math
 import time
 
-from tunecore.errors import TooManyFailedTrialsError, TrialStateError
+from tunecore import schedule
+from tunecore.errors import ProjectError, TooManyFailedTrialsError, TrialStateError, TunecoreError
+from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.hyperparameters.walk import values_hash
-from tunecore.storage import InMemoryStorage
+from tunecore.storage import InMemoryStorage, paths, records
 from tunecore.trial import Trial, TrialStatus
 
 logger = logging.getLogger("tunecore")
@@ -66,6 +73,8 @@ class TrialLedger:
         trials: ``{trial_id: Trial}``, in creation order.
         ongoing: ``{trial_id: Trial}`` of the RUNNING trials.
         consecutive_failures: FAILED trials since the last COMPLETED one.
+        space: The search space as the storage recorded it (after :meth:`open`).
+        oracle_state: The oracle's last recorded state (after :meth:`open`), or None.
     """
 
     def __init__(self, objective, storage=None):
@@ -74,30 +83,43 @@ class TrialLedger:
         self.trials = {}
         self.ongoing = {}
         self.consecutive_failures = 0
+        self.space = HyperParameters()
+        self.oracle_state = None
         self._retry_queue = []
         self._stopping = set()
         self._tried = set()
+        self._values = {}  # trial_id -> the values its "trial" event recorded
+        self._space_config = None
+        self._last_tuner_id = None
+        self._final = {}  # trial_id -> its final report, written with its "end" event
+        self._finalising = None
 
     # Storage -----------------------------------------------------------------
 
     def open(self, storage, header, overwrite=False):
         """Keep the trials in ``storage`` from now on, replaying what it holds.
 
-        Returns:
-            The stored events, for the oracle to restore its own state from.
+        Raises:
+            ProjectError: the storage refuses, or an event cannot be replayed
+                (the message names its journal line).
         """
         self.storage = storage
-        events = storage.open(header, overwrite=overwrite)
-        self._replay(events)
-        return events
+        self._replay(storage.open(header, overwrite=overwrite))
 
     def close(self):
         """Release the storage (the journal file); a later event opens it again."""
+        for event in self._final.values():  # trials that never ended: keep their reports
+            self._append(event)
+        self._final.clear()
         self.storage.close()
 
-    def record_space(self, config):
-        """Record that the search space grew to ``config``."""
-        self._append({"event": "space", "hyperparameters": config})
+    def record_space(self, hyperparameters):
+        """Record the search space, if it differs from the one recorded last."""
+        config = hyperparameters.get_config()
+        if config != self._space_config:
+            self._space_config = config
+            self.space = hyperparameters.copy()
+            self._append({"event": "space", "hyperparameters": config})
 
     # The life of a trial -----------------------------------------------------
 
@@ -110,14 +132,20 @@ class TrialLedger:
         return self._retry_queue.pop(0) if self._retry_queue else None
 
     def create(self, trial_id, hyperparameters, tuner_id, oracle_state):
-        """Add a new RUNNING trial with ``hyperparameters``."""
+        """Add a new RUNNING trial with ``hyperparameters``.
+
+        Raises:
+            TrialStateError: ``trial_id`` exists or is not a valid id.
+        """
+        if trial_id in self.trials or not paths.is_trial_id(trial_id):
+            raise TrialStateError(f"Cannot create trial {trial_id!r}: the id exists or is not valid.")
         trial = Trial(hyperparameters, trial_id=trial_id, status=None, tuner_id=tuner_id)
         transition(trial, None, TrialStatus.RUNNING)
         trial.attempts = 1
-        trial.created_at = trial.started_at = time.time()
-        self._tried.add(values_hash(hyperparameters.values))
+        values = hyperparameters.values
+        self._tried.add(values_hash(values))
         self.trials[trial_id] = self.ongoing[trial_id] = trial
-        self._append({"event": "trial", "trial": trial.get_state(), "oracle": oracle_state})
+        trial.created_at = trial.started_at = self._append_start(trial, values, oracle_state)
         return trial
 
     def restart(self, trial_id, tuner_id, oracle_state):
@@ -129,10 +157,10 @@ class TrialLedger:
         trial.metrics.clear()
         trial.score = trial.best_step = trial.message = trial.ended_at = None
         trial.retryable = True
-        trial.started_at = time.time()
         self.ongoing[trial_id] = trial
         self._stopping.discard(trial_id)
-        self._append({"event": "trial", "trial": trial.get_state(), "oracle": oracle_state})
+        self._final.pop(trial_id, None)
+        trial.started_at = self._append_start(trial, trial.hyperparameters.values, oracle_state)
         return trial
 
     def running(self, trial_id):
@@ -151,6 +179,16 @@ class TrialLedger:
             )
         raise TrialStateError(f"There is no trial {trial_id!r}; known: {list(self.trials)[-5:]}.")
 
+    @contextlib.contextmanager
+    def final_result(self, trial_id):
+        """Within the block, what ``trial_id`` reports is its final result: it is
+        written with its ``end`` event, in one record, rather than on its own."""
+        self._finalising = trial_id
+        try:
+            yield
+        finally:
+            self._finalising = None
+
     def record(self, trial_id, step, metrics):
         """Record the ``metrics`` a running trial reported at ``step``.
 
@@ -161,7 +199,14 @@ class TrialLedger:
         trial = self.running(trial_id)
         metrics = {name: _number(trial_id, name, value) for name, value in metrics.items()}
         trial.metrics.update_all(metrics, step)
-        self._append({"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": metrics})
+        event = {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
+        previous = self._final.pop(trial_id, None)
+        if previous is not None:
+            self._append(previous)
+        if trial_id == self._finalising:
+            self._final[trial_id] = event
+        else:
+            self._append(event)
         return trial
 
     def request_stop(self, trial_id):
@@ -207,14 +252,13 @@ class TrialLedger:
             self._score(trial)
         del self.ongoing[trial.trial_id]
         self._stopping.discard(trial.trial_id)
-        trial.ended_at = time.time()
         retry = (
             trial.status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
         )
         if retry:
             self._retry_queue.append(trial.trial_id)
             logger.info("Trial %s failed; retrying (attempt %d).", trial.trial_id, trial.attempts + 1)
-        self._append({"event": "end", "trial": trial.get_state(), "retry": retry}, sync=True)
+        trial.ended_at = self._append_end(trial, retry)
         if retry:
             return True
         if trial.status == TrialStatus.FAILED:
@@ -255,21 +299,54 @@ class TrialLedger:
     # Internals ---------------------------------------------------------------
 
     def _append(self, event, sync=False):
-        event["time"] = time.time()
+        """Stamp ``event`` with the time (to the millisecond), record it and return the time."""
+        now = event["time"] = round(time.time(), 3)
         self.storage.append(event, sync=sync)
+        return now
+
+    def _append_start(self, trial, values, oracle_state):
+        event = {"event": "trial", "trial_id": trial.trial_id, "values": values}
+        if trial.tuner_id != self._last_tuner_id:
+            self._last_tuner_id = event["tuner_id"] = trial.tuner_id
+        if trial.attempts != 1:
+            event["attempt"] = trial.attempts
+        if oracle_state != self.oracle_state:
+            self.oracle_state = event["oracle"] = oracle_state
+        self._values[trial.trial_id] = values
+        return self._append(event)
+
+    def _append_end(self, trial, retry):
+        event = {"event": "end", "trial_id": trial.trial_id, "status": trial.status}
+        final = self._final.pop(trial.trial_id, None)
+        if final is not None:
+            event["step"], event["metrics"] = final["step"], final["metrics"]
+        values = trial.hyperparameters.values
+        if values != self._values.get(trial.trial_id):  # it declared hyperparameters as it ran
+            event["values"] = self._values[trial.trial_id] = values
+        if trial.message is not None:
+            event["message"] = trial.message
+        if not trial.retryable:
+            event["retryable"] = False
+        if retry:
+            event["retry"] = True
+        return self._append(event, sync=True)
 
     def _replay(self, events):
         retry = {}
-        for event in events:
-            kind = event.get("event")
-            if kind in ("trial", "end"):
-                trial = Trial.from_state(event["trial"])
-                self.trials[trial.trial_id] = trial
-                retry[trial.trial_id] = kind == "end" and event.get("retry", False)
-            elif kind == "metrics":
-                self.trials[event["trial_id"]].metrics.update_all(event["metrics"], event["step"])
+        for number, event in enumerate(events, start=2):
+            try:
+                self._replay_one(event, retry)
+            except (KeyError, TypeError, ValueError, AttributeError, TunecoreError) as exc:
+                kind = event.get("event") if isinstance(event, dict) else None
+                raise ProjectError(
+                    f"Line {number} of the project journal is not a valid {kind or 'event'} "
+                    f"record ({type(exc).__name__}: {exc}). The journal was left untouched; "
+                    "move it away or pass overwrite=True to start a new project."
+                ) from None
         for trial in self.trials.values():
-            self._tried.add(values_hash(trial.hyperparameters.values))
+            if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+                trial.score, trial.best_step = self._best(trial) or (None, None)
+            self._tried.add(values_hash(self._values[trial.trial_id]))
             if trial.status == TrialStatus.RUNNING or retry[trial.trial_id]:
                 self._retry_queue.append(trial.trial_id)
             elif trial.status == TrialStatus.FAILED:
@@ -281,22 +358,76 @@ class TrialLedger:
                 "Resumed %d trials (%d to run again).", len(self.trials), len(self._retry_queue)
             )
 
-    def _score(self, trial):
-        """Set ``score`` and ``best_step`` from the metric history, or fail the trial."""
-        best, reported = None, False
+    def _replay_one(self, event, retry):
+        kind = event["event"]
+        if kind == "space":
+            self._space_config = event["hyperparameters"]
+            self.space = HyperParameters.from_config(self._space_config)
+            return
+        trial_id = event["trial_id"]
+        if kind == "trial":
+            if not paths.is_trial_id(trial_id):
+                raise ValueError(f"{trial_id!r} is not a valid trial id")
+            trial = self.trials.get(trial_id)
+            if trial is None:
+                trial = self.trials[trial_id] = Trial(None, trial_id=trial_id)
+                trial.created_at = event["time"]
+            self._values[trial_id] = _configure(trial, self.space, event["values"])
+            trial.status = TrialStatus.RUNNING
+            if "tuner_id" in event:
+                self._last_tuner_id = event["tuner_id"]
+            trial.tuner_id = self._last_tuner_id
+            trial.attempts = int(event.get("attempt", 1))
+            trial.metrics.clear()
+            trial.message = trial.score = trial.best_step = trial.ended_at = None
+            trial.retryable = True
+            trial.started_at = event["time"]
+            if "oracle" in event:
+                self.oracle_state = event["oracle"]
+            retry[trial_id] = False
+            return
+        trial = self.trials[trial_id]
+        if kind == "metrics":
+            metrics = {name: float(value) for name, value in _dict(event["metrics"]).items()}
+            trial.metrics.update_all(metrics, int(event["step"]))
+        elif kind == "end":
+            status = event["status"]
+            if status not in TrialStatus.FINISHED:
+                raise ValueError(f"{status!r} is not a final status")
+            if "metrics" in event:
+                metrics = {name: float(value) for name, value in _dict(event["metrics"]).items()}
+                trial.metrics.update_all(metrics, int(event["step"]))
+            trial.status = status
+            if "values" in event:
+                self._values[trial_id] = _configure(trial, self.space, event["values"])
+            trial.message = event.get("message")
+            trial.retryable = bool(event.get("retryable", True))
+            trial.ended_at = event["time"]
+            retry[trial_id] = bool(event.get("retry", False))
+        else:
+            raise ValueError(f"unknown event kind {kind!r}")
+
+    def _best(self, trial):
+        """``(score, step)``: the objective's best value over the trial's steps, or None."""
+        best = None
         for step in trial.metrics.steps():
             metrics = trial.metrics.at_step(step)
             if not self.objective.has_value(metrics):
                 continue
-            reported = True
             value = self.objective.get_value(metrics)
             if math.isnan(value):
                 continue
             if best is None or self.objective.better_than(value, best[0]):
                 best = (value, step)
+        return best
+
+    def _score(self, trial):
+        """Set ``score`` and ``best_step`` from the metric history, or fail the trial."""
+        best = self._best(trial)
         if best is not None:
             trial.score, trial.best_step = best
             return
+        reported = any(self.objective.has_value(trial.metrics.at_step(s)) for s in trial.metrics.steps())
         transition(trial, TrialStatus.RUNNING, TrialStatus.FAILED)
         trial.retryable = False
         if reported:
@@ -316,3 +447,38 @@ def _number(trial_id, name, value):
         raise TypeError(
             f"Trial {trial_id} reported {name}={value!r}; a metric must be a number."
         ) from None
+
+
+def configuration(space, values):
+    """A copy of ``space`` with ``values`` assigned; scheduling values join it as ``Fixed``.
+
+    Raises:
+        InvalidSpaceError: a value is not valid for its hyperparameter.
+    """
+    hps = space.copy()
+    for name, value in values.items():
+        if schedule.is_scheduling(name) and not hps.is_defined(name):
+            hps.register(Fixed(name, value))
+        else:
+            hps.assign(name, value)
+    hps.ensure_active_values()
+    return hps
+
+
+def _configure(trial, space, values):
+    """Check a recorded trial's ``values`` against ``space`` now; build its hyperparameters when read."""
+    values = _dict(values)
+    for name, value in values.items():
+        if not schedule.is_scheduling(name):
+            space.get_hyperparameter(name).validate(value)
+    trial.defer_hyperparameters(lambda: configuration(space, values))
+    return values
+
+
+def _dict(value):
+    if not isinstance(value, dict):
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    parent = value.get(schedule.TRIAL_ID)
+    if parent is not None and not paths.is_trial_id(parent):
+        raise ValueError(f"{schedule.TRIAL_ID}={parent!r} is not a valid trial id")
+    return value

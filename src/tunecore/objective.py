@@ -5,6 +5,26 @@ import re
 
 from tunecore.errors import InvalidObjectiveError
 
+# Words whose metric is minimised or maximised. A word also matches its plural.
+_MINIMISED_WORDS = frozenset({
+    "loss", "error", "mse", "mae", "mape", "msle", "rmse", "rmsle", "crossentropy", "hinge",
+    "huber", "kld", "divergence", "deviance", "brier", "nll", "regret", "cost", "time",
+    "latency", "perplexity",
+})
+_MAXIMISED_WORDS = frozenset({
+    "accuracy", "acc", "auc", "precision", "recall", "f1", "fbeta", "r2", "iou", "score", "map",
+    "ndcg", "likelihood", "reward", "return", "sharpe",
+})
+# Each of these words negates the metric: scikit-learn's ``neg_mean_squared_error``
+# is maximised, a ``negative_log_likelihood`` minimised.
+_NEGATING_WORDS = frozenset({"neg", "negative"})
+
+# Words: runs of capitals (AUC), capitalised or lower-case runs (camelCase), digits.
+# Anything else (_ - / . space) separates them.
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+# The substring rule for names without a known word, kept for compounds
+# ("logloss", "MeanIoU", "episode_rewards"), as before word matching existed.
 _MINIMISED = re.compile(
     r"(loss|error|mse|mae|mape|msle|rmse|crossentropy|hinge|huber|kld|divergence|"
     r"regret|cost|time|latency|perplexity)"
@@ -15,8 +35,23 @@ _MAXIMISED = re.compile(
 )
 
 
-def infer_direction(name):
-    """Return ``"min"`` or ``"max"`` for a metric name, or None when unknown."""
+def _words(name):
+    """The lower-cased words of a metric name, and each word glued to the digits after it."""
+    matches = list(_WORD.finditer(name))
+    words = [m.group().lower() for m in matches]
+    for before, after in zip(matches, matches[1:]):
+        if before.end() == after.start() and after.group().isdigit() and before.group().isalpha():
+            words.append((before.group() + after.group()).lower())  # f1, r2
+    return words
+
+
+def _matches(word, vocabulary):
+    if word in vocabulary:
+        return True
+    return word.endswith("s") and (word[:-1] in vocabulary or word[:-2] in vocabulary)
+
+
+def _direction_by_substring(name):
     bare = name.lower()
     for prefix in ("val_", "test_", "train_"):
         if bare.startswith(prefix):
@@ -26,6 +61,30 @@ def infer_direction(name):
     if _MAXIMISED.search(bare):
         return "max"
     return None
+
+
+def infer_direction(name):
+    """Return ``"min"`` or ``"max"`` for a metric name, or None when unknown.
+
+    The name is split into words (on ``_ - / .``, spaces, digits and camelCase;
+    ``f1`` and ``r2`` stay words). A minimised word (``loss``, ``error``,
+    ``time``...) decides first, then a maximised one (``accuracy``, ``auc``,
+    ``score``...): ``last_timestep_accuracy`` is an accuracy. Each ``neg`` or
+    ``negative`` word flips the direction, as scikit-learn's ``neg_*`` scorers
+    (``neg_log_loss``: maximised) and ``negative_log_likelihood`` (minimised)
+    mean. A name without a known word falls back to finding one inside its
+    words (``logloss``, ``MeanIoU``).
+    """
+    words = _words(name)
+    if any(_matches(word, _MINIMISED_WORDS) for word in words):
+        direction = "min"
+    elif any(_matches(word, _MAXIMISED_WORDS) for word in words):
+        direction = "max"
+    else:
+        direction = _direction_by_substring(name)
+    if direction is not None and sum(word in _NEGATING_WORDS for word in words) % 2:
+        direction = "max" if direction == "min" else "min"
+    return direction
 
 
 class Objective:
@@ -147,21 +206,23 @@ def objective_from_config(config):
 def to_metrics(results, objective):
     """Keras Tuner's conversion of what a trial returns into a dict of metrics.
 
-    A number is the objective's value; a dict is taken as is; a list (one entry
-    per execution) is averaged over the metrics all entries share. None means
-    the trial reported its metrics itself.
+    A number is the objective's value; a dict is taken as is (its values
+    converted to floats); a list (one entry per execution) is averaged over the
+    metrics all entries share. None, or a list with nothing but None and empty
+    lists, means the trial reported its metrics itself.
 
     Raises:
-        TypeError: ``results`` is none of these.
+        TypeError: ``results`` is none of these, or a metric value is not a number.
     """
     if results is None:
         return None
     if isinstance(results, numbers.Real):
         return {objective.name: float(results)}
     if isinstance(results, dict):
-        return {name: float(value) for name, value in results.items()}
+        return {name: _metric_value(name, value) for name, value in results.items()}
     if isinstance(results, (list, tuple)):
-        converted = [to_metrics(r, objective) for r in results if r is not None]
+        converted = [to_metrics(r, objective) for r in results]
+        converted = [c for c in converted if c is not None]
         if not converted:
             return None
         names = set.intersection(*(set(c) for c in converted))
@@ -169,4 +230,20 @@ def to_metrics(results, objective):
     raise TypeError(
         "A trial must return a number, a dict of metrics, a list of those, or None; "
         f"got {type(results).__name__}: {results!r}."
+    )
+
+
+def _metric_value(name, value):
+    """`value` as a float: a number, or a scalar that converts itself (numpy, tensors)."""
+    if not isinstance(value, (str, bytes)) and (
+        isinstance(value, numbers.Real) or hasattr(value, "__float__")
+    ):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(
+        f"The trial's metric {name!r} has the value {value!r} of type "
+        f"{type(value).__name__}; a metric value must be a number (int, float or a "
+        "numpy or tensor scalar)."
     )

@@ -3,7 +3,6 @@
 import os
 
 from tunecore.errors import TrialStateError
-from tunecore.hyperparameters import HyperParameters
 from tunecore.ledger import TrialLedger
 from tunecore.objective import objective_from_config
 from tunecore.storage import Storage, read_events
@@ -28,11 +27,9 @@ class Project:
         header, events = read_events(self.path)
         self.oracle = header.get("oracle")
         self.objective = objective_from_config(header["objective"])
-        self.hyperparameters = HyperParameters()
         ledger = TrialLedger(self.objective)
-        for event in ledger.open(_Recorded(self.path, events), header):
-            if event.get("event") == "space":
-                self.hyperparameters.merge(HyperParameters.from_config(event["hyperparameters"]))
+        ledger.open(_Recorded(self.path, events), header)
+        self.hyperparameters = ledger.space
         self._ledger = ledger
         self.trials = ledger.trials
 

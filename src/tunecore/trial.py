@@ -100,6 +100,7 @@ class Trial:
     """
 
     def __init__(self, hyperparameters, trial_id=None, status=TrialStatus.RUNNING, tuner_id=None):
+        self._build = None
         self.hyperparameters = hyperparameters
         self.trial_id = trial_id
         self.status = status
@@ -111,6 +112,21 @@ class Trial:
         self.attempts = 0
         self.retryable = True
         self.created_at = self.started_at = self.ended_at = None
+
+    @property
+    def hyperparameters(self):
+        """The trial's :class:`~tunecore.HyperParameters` (its values: ``.values``)."""
+        if self._build is not None:
+            self._hyperparameters, self._build = self._build(), None
+        return self._hyperparameters
+
+    @hyperparameters.setter
+    def hyperparameters(self, hyperparameters):
+        self._hyperparameters, self._build = hyperparameters, None
+
+    def defer_hyperparameters(self, build):
+        """Build :attr:`hyperparameters` with ``build()`` when first read (a resume reads thousands)."""
+        self._build = build
 
     def summary(self):
         """Print the trial's hyperparameters and score, as Keras Tuner does."""

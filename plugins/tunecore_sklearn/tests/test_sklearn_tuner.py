@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 
+import joblib
 import numpy as np
 import pytest
 from sklearn import datasets, ensemble, linear_model, metrics, model_selection, pipeline, preprocessing
@@ -173,6 +174,28 @@ def test_best_model_is_refit_on_all_data_saved_and_reloaded(tmp_path):
     resumed = kt.SklearnTuner(oracle(), logistic, directory=tmp_path, project_name="p")
     reloaded = resumed.get_best_models(1)[0]
     np.testing.assert_array_equal(reloaded.coef_, model.coef_)
+
+
+class _Planted:
+    """What a shared project folder could plant: a pickle that runs code when loaded."""
+
+    def __reduce__(self):
+        return (open, (_Planted.marker, "w"))
+
+
+def test_a_search_in_this_process_refits_and_never_unpickles_a_planted_model(tmp_path):
+    X, y = datasets.load_iris(return_X_y=True)
+    tuner = kt.SklearnTuner(oracle(2), logistic, directory=tmp_path, project_name="p")
+    tuner.search(X, y, verbose=0)
+    best = tuner.oracle.get_best_trials(1)[0]
+    _Planted.marker = str(tmp_path / "pwned")
+    os.makedirs(tuner.get_trial_dir(best.trial_id), exist_ok=True)
+    joblib.dump(_Planted(), os.path.join(tuner.get_trial_dir(best.trial_id), "model.joblib"))
+
+    model = tuner.get_best_models(1)[0]
+    assert not (tmp_path / "pwned").exists()
+    assert model.C == best.hyperparameters["C"] and model.score(X, y) > 0.8
+    assert tuner.get_best_models(1)[0] is model  # refit once
 
 
 def test_a_fresh_project_without_search_has_no_model_to_give(tmp_path):

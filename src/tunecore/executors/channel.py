@@ -1,6 +1,11 @@
-"""Reports from local worker processes to the driver, through a multiprocessing manager."""
+"""Reports from local worker processes to the driver, through a multiprocessing manager.
+
+The manager listens where multiprocessing listens by default: a Unix socket
+(a named pipe on Windows), never a TCP port.
+"""
 
 import queue
+from multiprocessing.managers import SyncManager
 
 from tunecore.executors.base import ReportChannel
 from tunecore.trial import TrialStatus
@@ -19,10 +24,17 @@ class ManagerChannel(ReportChannel):
 
 
 class ManagerHub:
-    """Driver side of :class:`ManagerChannel`: one manager process per search."""
+    """Driver side of :class:`ManagerChannel`: one manager process per search.
 
-    def __init__(self, context):
-        self._manager = context.Manager()
+    Args:
+        context: The multiprocessing context that starts the manager's process.
+        initializer: Called first in the manager's process (``Context.Manager()``
+            takes none).
+    """
+
+    def __init__(self, context, initializer=None):
+        self._manager = SyncManager(ctx=context)
+        self._manager.start(initializer)
         self._reports = self._manager.Queue()
         self._stops = self._manager.dict()
         self.channel = ManagerChannel(self._reports, self._stops)

@@ -1,8 +1,14 @@
-"""Run trials in a pool of local worker processes."""
+"""Run trials in a pool of local worker processes.
+
+Every process started here (the workers and the manager that carries their
+reports) ends as soon as the driver dies, even mid-trial and even when the
+driver is killed with no chance to clean up: see :func:`_exit_with_driver`.
+"""
 
 import concurrent.futures
 import multiprocessing
 import os
+import threading
 
 from tunecore.executors.base import Executor
 from tunecore.executors.channel import ManagerHub
@@ -13,7 +19,32 @@ _runner = None
 
 def _install(payload):
     global _runner
+    _exit_with_driver()
     _runner = load_runner(payload)
+
+
+def _exit_with_driver():
+    """Start a daemon thread that ends this process when the driver process dies.
+
+    Without it, a killed driver leaves its helpers running: a busy worker goes
+    on with its trial, an idle one waits for a task forever, the manager serves
+    a queue nobody reads, and while any of them lives, the fork server and
+    CPython's resource tracker (which hold out for every process that shares
+    them) live too. The driver holds the write end of a pipe that each child
+    it starts reads (``parent_process().sentinel``); the read returns only once
+    the driver is gone, however it died, so the thread sleeps until then at no
+    cost. Polling ``os.getppid()`` would not do: a worker's parent is the fork
+    server.
+    """
+    driver = multiprocessing.parent_process()
+    if driver is not None:
+        threading.Thread(target=_exit_when_gone, args=(driver,),
+                         name="tunecore-driver-watch", daemon=True).start()
+
+
+def _exit_when_gone(driver):
+    driver.join()
+    os._exit(1)  # sys.exit would end this thread only; the trial must not run on
 
 
 def _run(trial):
@@ -58,7 +89,7 @@ class ProcessPoolExecutor(Executor):
         self._hub = None
 
     def start(self, runner):
-        self._hub = ManagerHub(_context())
+        self._hub = ManagerHub(_context(), initializer=_exit_with_driver)
         runner.channel = self._hub.channel
         try:
             self._payload = dump_runner(runner)

@@ -5,7 +5,14 @@ Tuner's API it exposes the unit-interval encoding that the oracles work in:
 ``prob_to_value`` maps a number in [0, 1] onto a value (warped by the sampling,
 and binned onto the grid when the values are discrete, one equal-width bin per
 value) and ``value_to_prob`` maps a value back to the centre of its bin, so that
-``prob_to_value(value_to_prob(v)) == v`` for every valid ``v``.
+``prob_to_value(value_to_prob(v)) == v`` for every valid ``v`` that some float
+maps to. Bins are computed exactly, with integers, so that a range of 2**62
+values (or more) loses none to float rounding; when a bin is narrower than the
+floats around it, ``value_to_prob`` returns a float inside it rather than its
+rounded centre.
+
+Numpy scalars (``np.bool_``, ``np.integer``, ``np.floating``) are accepted
+wherever a value is, and stored as the builtin type.
 
 Definitions are immutable once built: containers share them between copies.
 """
@@ -14,6 +21,9 @@ import abc
 import json
 import numbers
 import random
+import struct
+
+import numpy as np
 
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 
@@ -23,6 +33,13 @@ _INVALID = object()
 
 # class_name -> class, for `deserialize`. Subclasses register themselves.
 _CLASSES = {}
+
+
+def _plain(value):
+    """`value` as a builtin bool, int or float if it is a numpy one; else `value` itself."""
+    if isinstance(value, (np.bool_, np.integer, np.floating)):
+        return value.item()
+    return value
 
 
 def _scalar_kind(value):
@@ -50,22 +67,65 @@ def _to_kind(kind, value):
         return str(value) if isinstance(value, str) else _INVALID
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return _INVALID
+    if isinstance(value, numbers.Integral):
+        if kind == "int":
+            return int(value)
+        try:
+            return float(value)
+        except OverflowError:  # an int beyond the float range
+            return _INVALID
     if kind == "float":
         return float(value)
-    if isinstance(value, numbers.Integral):
-        return int(value)
     return int(value) if float(value).is_integer() else _INVALID
 
 
 def _prob_to_index(prob, n):
-    """The bin of `prob` when [0, 1] is cut into `n` equal bins."""
-    # min/max: optimisers may step a hair outside the unit interval.
-    return min(max(int(prob * n), 0), n - 1)
+    """The bin of `prob` when [0, 1] is cut into `n` equal bins: floor(prob * n), exactly.
+
+    Exact for any int `n` (a float product would round 2**62 bins together).
+    """
+    prob = float(prob)
+    # Optimisers may step a hair outside the unit interval.
+    if prob <= 0:
+        return 0
+    if prob >= 1:
+        return n - 1
+    numerator, denominator = prob.as_integer_ratio()
+    return numerator * n // denominator
 
 
 def _index_to_prob(index, n):
-    """The centre of bin `index` of `n` equal bins of [0, 1]."""
-    return (index + 0.5) / n
+    """A float in bin `index` of `n` equal bins of [0, 1]: its centre, when that rounds into it."""
+    # int / int is correctly rounded in Python, however large the ints.
+    centre = (2 * index + 1) / (2 * n)
+    return _preimage(lambda prob: _prob_to_index(prob, n), index, centre)
+
+
+_ONE_BITS = struct.unpack("<q", struct.pack("<d", 1.0))[0]
+
+
+def _preimage(to_value, value, guess):
+    """A float `prob` in [0, 1] with ``to_value(prob) == value``.
+
+    Returns `guess` if it qualifies (the usual case), else bisects the floats of
+    [0, 1] in order (non-negative floats sort like their bit patterns), which
+    needs `to_value` non-decreasing. Returns `guess` if no float qualifies.
+    """
+    if to_value(guess) == value:
+        return guess
+    low, high = 0, _ONE_BITS
+    while low < high:
+        middle = (low + high) // 2
+        if to_value(_bits_to_float(middle)) < value:
+            low = middle + 1
+        else:
+            high = middle
+    prob = _bits_to_float(low)
+    return prob if to_value(prob) == value else guess
+
+
+def _bits_to_float(bits):
+    return struct.unpack("<d", struct.pack("<q", bits))[0]
 
 
 def _canonical(config):
@@ -124,7 +184,13 @@ class HyperParameter(abc.ABC):
 
     @abc.abstractmethod
     def grid_values(self):
-        """Returns the list of values that grid search visits, in order."""
+        """Returns the values that grid search visits, in order.
+
+        A sequence (it supports ``len``, indexing, ``in`` and iteration, and
+        equals a list of the same values), computed on demand for a numeric
+        range, whose grid may hold 2**62 values or more: ``cardinality``
+        counts them exactly (``len`` fails beyond ``sys.maxsize``).
+        """
 
     @abc.abstractmethod
     def prob_to_value(self, prob):
@@ -159,7 +225,7 @@ class HyperParameter(abc.ABC):
         return self._validated(value, "value")
 
     def _validated(self, value, what):
-        checked = self._check(value)
+        checked = self._check(_plain(value))
         if checked is _INVALID:
             raise InvalidSpaceError(
                 f"{self._label}: invalid {what} {value!r}; expected {self._expected()}."
@@ -216,13 +282,15 @@ class Parent:
     Args:
         name: Name of the parent hyperparameter.
         values: The parent values that activate the condition (a list, or one
-            value). Each is an int, float, str or bool.
+            value). Each is an int, float, str or bool (numpy scalars are
+            converted).
     """
 
     def __init__(self, name, values):
         if not isinstance(name, str):
             raise InvalidSpaceTypeError(f"Parent name must be a str, got {name!r}.")
         values = list(values) if isinstance(values, (list, tuple)) else [values]
+        values = [_plain(value) for value in values]
         if not values:
             raise InvalidSpaceError(f"Parent {name!r}: values must not be empty.")
         for value in values:

@@ -11,6 +11,7 @@ from tunecore.hyperparameters.base import (
     _INVALID,
     HyperParameter,
     _index_to_prob,
+    _plain,
     _prob_to_index,
     _scalar_kind,
     _to_kind,
@@ -25,7 +26,9 @@ class Choice(HyperParameter):
 
     Args:
         name: The name.
-        values: Non-empty list of distinct values, all int, float, str or bool.
+        values: Non-empty list of distinct values, all int, float, str or bool
+            (numpy scalars are converted to these), all of one type but for
+            ints mixed with floats.
         ordered: Whether the order of `values` means something; defaults to True
             for numbers. Must be False for str and bool values.
         default: Defaults to ``values[0]``.
@@ -36,7 +39,7 @@ class Choice(HyperParameter):
         super().__init__(name, conditions)
         if isinstance(values, str) or not isinstance(values, Iterable):
             raise InvalidSpaceTypeError(f"{self._label}: values must be a list, got {values!r}.")
-        values = list(values)
+        values = [_plain(value) for value in values]
         if not values:
             raise InvalidSpaceError(f"{self._label}: values must not be empty.")
         kinds = {_scalar_kind(value) for value in values}
@@ -55,6 +58,12 @@ class Choice(HyperParameter):
             )
         self._kind = kinds.pop()
         self.values = [_to_kind(self._kind, value) for value in values]
+        if _INVALID in self.values:
+            bad = values[self.values.index(_INVALID)]
+            raise InvalidSpaceError(
+                f"{self._label}: value {bad!r} cannot be a float like the other values: it "
+                f"exceeds the float range (about 1.8e308)."
+            )
         seen = []
         for value in self.values:
             if value in seen:
@@ -132,12 +141,13 @@ class Fixed(HyperParameter):
 
     Args:
         name: The name.
-        value: An int, float, str, bool or None.
+        value: An int, float, str, bool or None (a numpy scalar is converted).
         conditions: `Parent` conditions for the hyperparameter to be active.
     """
 
     def __init__(self, name, value, conditions=None):
         super().__init__(name, conditions)
+        value = _plain(value)
         self._kind = _scalar_kind(value)
         if value is not None and self._kind is None:
             raise InvalidSpaceTypeError(

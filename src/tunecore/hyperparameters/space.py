@@ -3,6 +3,7 @@
 import contextlib
 import difflib
 
+from tunecore import schedule
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 from tunecore.hyperparameters import discrete, numerical
 from tunecore.hyperparameters.base import HyperParameter, Parent, deserialize, serialize
@@ -37,6 +38,11 @@ class HyperParameters:
     inactive hyperparameter keeps its definition and its stored value, but is
     left out of `values` and reads as None (where Keras Tuner 1.4 also gives
     None).
+
+    Reserved names: names under ``tuner/`` (:mod:`tunecore.schedule`) hold the
+    values an oracle injects into a trial (``tuner/epochs``...). The definition
+    methods refuse them; `get`, `values`, `register` and `from_config` handle
+    them like any other.
 
     Redefinition: defining a name again with the same definition returns the
     current value. Defining it twice *on this object* with different
@@ -75,7 +81,7 @@ class HyperParameters:
         with self._maybe_conditional_scope(parent_name, parent_values):
             return self.register(
                 numerical.Int(
-                    self._scoped(name),
+                    self._definable(name),
                     min_value,
                     max_value,
                     step=step,
@@ -104,7 +110,7 @@ class HyperParameters:
         with self._maybe_conditional_scope(parent_name, parent_values):
             return self.register(
                 numerical.Float(
-                    self._scoped(name),
+                    self._definable(name),
                     min_value,
                     max_value,
                     step=step,
@@ -125,7 +131,7 @@ class HyperParameters:
         with self._maybe_conditional_scope(parent_name, parent_values):
             return self.register(
                 discrete.Choice(
-                    self._scoped(name),
+                    self._definable(name),
                     values,
                     ordered=ordered,
                     default=default,
@@ -141,7 +147,9 @@ class HyperParameters:
         """
         with self._maybe_conditional_scope(parent_name, parent_values):
             return self.register(
-                discrete.Boolean(self._scoped(name), default=default, conditions=self._conditions)
+                discrete.Boolean(
+                    self._definable(name), default=default, conditions=self._conditions
+                )
             )
 
     def Fixed(self, name, value, parent_name=None, parent_values=None):
@@ -152,7 +160,7 @@ class HyperParameters:
         """
         with self._maybe_conditional_scope(parent_name, parent_values):
             return self.register(
-                discrete.Fixed(self._scoped(name), value, conditions=self._conditions)
+                discrete.Fixed(self._definable(name), value, conditions=self._conditions)
             )
 
     def register(self, hp):
@@ -254,6 +262,25 @@ class HyperParameters:
 
     def _scoped(self, name):
         return "/".join([*self._name_scopes, name]) if self._name_scopes else name
+
+    def _definable(self, name):
+        """The full name of a hyperparameter defined by user code, refusing reserved names.
+
+        Oracles add the scheduling values (:mod:`tunecore.schedule`) with
+        `register`, and `from_config` reloads them: those do not come here.
+        """
+        full_name = self._scoped(name)
+        if isinstance(full_name, str) and schedule.is_scheduling(full_name):
+            scopes = "/".join(self._name_scopes)
+            via_scope = f" (name scope {scopes!r})" if scopes else ""
+            raise InvalidSpaceError(
+                f"Hyperparameter {full_name!r}{via_scope}: names starting with "
+                f"{schedule.PREFIX!r} are reserved for the scheduling values an oracle injects "
+                f"into a trial (such as {schedule.EPOCHS!r}; see tunecore.schedule), so it "
+                f"would never be tuned. Choose a name outside {schedule.PREFIX!r}; read an "
+                f"injected value with hp.get({full_name!r}) or hp.values[{full_name!r}]."
+            )
+        return full_name
 
     @property
     def space(self):

@@ -44,10 +44,10 @@ import numbers
 import numpy as np
 
 from tunecore import plugins, schedule
-from tunecore.errors import InvalidSpaceError
+from tunecore.errors import InvalidSpaceError, ProjectError
 from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
-from tunecore.ledger import TrialLedger
+from tunecore.ledger import TrialLedger, configuration
 from tunecore.objective import create_objective, to_metrics
 from tunecore.trial import Trial, TrialStatus
 
@@ -94,12 +94,13 @@ class Oracle:
         self.ledger = TrialLedger(create_objective(objective))
         self.max_trials = max_trials
         self.hyperparameters = hyperparameters.copy() if hyperparameters else HyperParameters()
+        self._given = {hp.name for hp in self.hyperparameters.space}
         self.allow_new_entries = allow_new_entries
         self.tune_new_entries = tune_new_entries
         self.seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed
         self.max_retries_per_trial = max_retries_per_trial
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
-        self.rng = np.random.default_rng(self.seed)
+        self.rng = np.random.default_rng([self.seed, 0])
 
     # Suggestion: what subclasses implement ------------------------------------
 
@@ -122,13 +123,31 @@ class Oracle:
         raise NotImplementedError
 
     def get_state(self):
-        """Oracle state beyond the trials (JSON-serialisable); subclasses extend it."""
-        return {"rng": self.rng.bit_generator.state}
+        """Oracle state beyond the trials and the space (JSON-serialisable); subclasses extend it.
+
+        It is recorded with each new trial when it changed, and given back to
+        :meth:`set_state` on resume. Keep in it only what the trials cannot
+        tell: a resumed search should suggest what an uninterrupted one would.
+        """
+        return {}
 
     def set_state(self, state):
-        self.rng.bit_generator.state = state["rng"]
+        """Restore what :meth:`get_state` returned."""
 
     # Helpers for subclasses ----------------------------------------------------
+
+    @property
+    def rng(self):
+        """This trial's numpy ``Generator``: seeded from ``seed`` and the trial's number.
+
+        A fresh stream per new trial (as Keras Tuner's ``seed_state`` does), so
+        a resumed search draws exactly what an uninterrupted one would.
+        """
+        return self._rng
+
+    @rng.setter
+    def rng(self, generator):
+        self._rng = generator
 
     def random_values(self):
         """Unseen random values for the whole active space, or None if exhausted."""
@@ -208,7 +227,8 @@ class Oracle:
         trial = self.ledger.running(trial_id)
         metrics = to_metrics(result, self.objective)
         if metrics:
-            self.update_trial(trial_id, metrics, step=max(trial.metrics.steps(), default=0))
+            with self.ledger.final_result(trial_id):
+                self.update_trial(trial_id, metrics, step=max(trial.metrics.steps(), default=0))
         if status == TrialStatus.COMPLETED and self.ledger.stop_requested(trial_id):
             status = TrialStatus.STOPPED
         self.ledger.propose_end(trial_id, status, message, retryable)
@@ -223,6 +243,7 @@ class Oracle:
         if self.max_trials is not None and len(self.trials) >= self.max_trials:
             return Trial(self.hyperparameters.copy(), status=TrialStatus.STOPPED)
         trial_id = self.ledger.new_trial_id(self.max_trials)
+        self.rng = np.random.default_rng([self.seed, len(self.trials)])
         status, hps = self._suggest(trial_id)
         if status != TrialStatus.RUNNING:
             if status == TrialStatus.STOPPED and not self.ongoing_trials:
@@ -299,7 +320,22 @@ class Oracle:
             if not self.tune_new_entries:
                 hp = Fixed(hp.name, hp.default, conditions=hp.conditions)
             self.hyperparameters.register(hp)
-        self.ledger.record_space(self.hyperparameters.get_config())
+        self.ledger.record_space(self.hyperparameters)
+
+    def check_definitions(self, hyperparameters):
+        """Refuse definitions that differ from those the project recorded.
+
+        A hypermodel whose code changed a range between runs would otherwise
+        resume with trials drawn from the old one. Hyperparameters given to
+        the oracle's constructor (overrides) are not checked here.
+
+        Raises:
+            ProjectError: a hyperparameter is defined differently.
+        """
+        recorded = self.ledger.space
+        for hp in hyperparameters.space:
+            if hp.name not in self._given and recorded.is_defined(hp.name):
+                _check_unchanged(recorded.get_hyperparameter(hp.name), hp, self.ledger.storage)
 
     # The project ---------------------------------------------------------------
 
@@ -308,20 +344,29 @@ class Oracle:
 
         Raises:
             ProjectError: the storage holds another search (another oracle
-                class or objective), or is corrupt.
+                class or objective), is corrupt, or defines a hyperparameter
+                of ``hyperparameters`` differently.
         """
         header = {
             "oracle": f"{type(self).__module__}.{type(self).__qualname__}",
             "objective": self.objective.get_config(),
         }
-        state = None
-        for event in self.ledger.open(storage, header, overwrite=overwrite):
-            if event["event"] == "trial":
-                state = event["oracle"]
-            elif event["event"] == "space":
-                self.hyperparameters.merge(HyperParameters.from_config(event["hyperparameters"]))
-        if state is not None:
-            self.set_state(state)
+        self.ledger.open(storage, header, overwrite=overwrite)
+        recorded = self.ledger.space
+        for hp in self.hyperparameters.space:
+            if recorded.is_defined(hp.name):
+                _check_unchanged(recorded.get_hyperparameter(hp.name), hp, storage)
+        self.hyperparameters.merge(recorded, overwrite=False)
+        if self.ledger.oracle_state is not None:
+            try:
+                self.set_state(self.ledger.oracle_state)
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ProjectError(
+                    f"The oracle state recorded in {storage.project_dir!r} cannot be restored "
+                    f"({type(exc).__name__}: {exc})."
+                ) from None
+        if self.hyperparameters.space:
+            self.ledger.record_space(self.hyperparameters)
 
     def close(self):
         """Release the storage (the journal file); the next event opens it again."""
@@ -344,15 +389,7 @@ class Oracle:
         return TrialStatus.RUNNING, self._hyperparameters_for(values)
 
     def _hyperparameters_for(self, values):
-        """The space with ``values`` assigned; scheduling values join it as ``Fixed``."""
-        hps = self.hyperparameters.copy()
-        for name, value in values.items():
-            if schedule.is_scheduling(name) and not hps.is_defined(name):
-                hps.register(Fixed(name, value))
-            else:
-                hps.assign(name, value)
-        hps.ensure_active_values()
-        return hps
+        return configuration(self.hyperparameters, values)
 
     def _random_unseen(self, space):
         if space_size(space) > _MAX_ENUMERATION:
@@ -361,6 +398,15 @@ class Oracle:
         if not unseen:
             return None
         return unseen[self.rng.integers(len(unseen))]
+
+
+def _check_unchanged(recorded, given, storage):
+    if recorded.get_config() != given.get_config():
+        raise ProjectError(
+            f"The hyperparameter {given.name!r} is {given!r} here, but {recorded!r} in the project "
+            f"{storage.project_dir!r}: its trials were drawn from the old definition. Use "
+            "another project_name, or pass overwrite=True to start afresh."
+        )
 
 
 def _check_count(name, value, minimum, optional=False):

@@ -5,15 +5,20 @@ once, replays the events an earlier run left, then appends one event per
 change of a trial. Events are JSON-serialisable dicts with an ``event`` kind
 and a ``time`` (seconds since the epoch):
 
+``space``
+    The search space, when it changed (``hyperparameters``: its config).
 ``trial``
-    A trial was created or restarted (``trial``: its state; ``oracle``: the
-    oracle's state after suggesting it).
+    A trial was created or restarted: ``trial_id``, its active ``values``
+    (in the space recorded last), ``tuner_id`` when it differs from the
+    previous trial's, ``attempt`` when not the first, ``oracle``: the oracle's
+    state when it changed.
 ``metrics``
     A running trial reported ``metrics`` at ``step`` (``trial_id``).
 ``end``
-    A trial ended (``trial``: its final state; ``retry``: whether it runs again).
-``space``
-    The search space grew (``hyperparameters``: its config).
+    A trial ended: ``trial_id``, ``status``; ``values`` if it declared
+    hyperparameters as it ran; ``message``, ``retryable: false`` and
+    ``retry: true`` when they apply; ``step`` and ``metrics`` for a final
+    result reported as it ended. Its score is recomputed on replay.
 
 What may be assumed: one process holds an open storage at a time, and it is
 used from one thread; ``append(..., sync=True)`` returns once the event would

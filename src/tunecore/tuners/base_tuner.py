@@ -10,10 +10,11 @@ import time
 from tunecore import executors, plugins
 from tunecore.errors import FatalError
 from tunecore.hypermodel import as_hypermodel
+from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword
-from tunecore.storage import JournalStorage
+from tunecore.storage import JournalStorage, paths
 from tunecore.trial import TrialStatus
 from tunecore.tuners import summary
 from tunecore.tuners.outcome import TrialOutcome, TrialRunner, WorkerOracle
@@ -76,7 +77,7 @@ class BaseTuner:
         self.oracle = oracle
         self.hypermodel = as_hypermodel(hypermodel)
         self.directory = directory or "."
-        self.project_name = project_name or "untitled_project"
+        self.project_name = paths.check_project_name(project_name or "untitled_project")
         self.logger = logger
         self.tuner_id = tuner_id or "tuner0"
         if max_retries_per_trial is not None:
@@ -218,11 +219,23 @@ class BaseTuner:
     def _populate_initial_space(self):
         if self.hypermodel is None:
             return
+        if self.oracle.trials:
+            self._check_definitions()
         hp = self.oracle.get_space()
         self.hypermodel.declare_hyperparameters(hp)
         self.oracle.update_space(hp)
         if self.discover_space_by_building:
             self._discover_conditional_space()
+
+    def _check_definitions(self):
+        """On resume, build once on a fresh space: the hypermodel's definitions must be the project's."""
+        fresh = HyperParameters()
+        try:
+            self.hypermodel.declare_hyperparameters(fresh)
+            self.hypermodel.build(fresh)
+        except Exception as exc:
+            logger.debug("Checking the definitions stopped: build raised %r", exc)
+        self.oracle.check_definitions(fresh)
 
     def _discover_conditional_space(self):
         """Build with each value of every condition's parent, to meet every branch.
@@ -334,7 +347,8 @@ class BaseTuner:
         print(summary.search_space_summary(self.oracle.hyperparameters, extended))
 
     def get_trial_dir(self, trial_id):
-        return os.path.join(self.project_dir, f"trial_{trial_id}")
+        """``directory/project_name/trial_<trial_id>`` (checked to stay inside the project)."""
+        return paths.trial_dir(self.project_dir, trial_id)
 
     @property
     def remaining_trials(self):

@@ -88,7 +88,7 @@ class Sklearn(BaseTuner):
         self.n_jobs = n_jobs
         self.error_score = error_score
         self._data = None
-        self._data_hash = None
+        self._refit = {}
 
     def search(self, X, y, sample_weight=None, groups=None, *, executor=None,
                max_parallel_trials=None, verbose=1):
@@ -106,7 +106,7 @@ class Sklearn(BaseTuner):
             verbose: 0 silences the progress display.
         """
         self._data = (X, y, sample_weight)
-        self._data_hash = None
+        self._refit = {}
         super().search(X, y, sample_weight=sample_weight, groups=groups, executor=executor,
                        max_parallel_trials=max_parallel_trials, verbose=verbose)
 
@@ -139,12 +139,14 @@ class Sklearn(BaseTuner):
 
         Cross-validation fits one model per fold, each on part of the data; what
         a user wants at the end is the chosen configuration fitted on all of it.
-        Each refit model is saved to ``trial_<id>/model.joblib`` and reused while
-        the search data stay the same. In a new process, a tuner that resumed a
-        project without searching loads the saved models.
+        After a search in this process, each best model is refit on its data
+        (once: kept in memory) and saved to ``trial_<id>/model.joblib``. A tuner
+        that resumed a project in a new process without searching loads the
+        saved models instead.
 
-        Loading a model file runs pickle, which can execute arbitrary code: only
-        load project directories you trust.
+        Loading a model file runs pickle, which can execute arbitrary code: it
+        happens only in that last case, so only resume project directories you
+        trust that way (see the README's "Guarantees").
 
         Returns:
             Fitted estimators, best first.
@@ -152,38 +154,37 @@ class Sklearn(BaseTuner):
         return super().get_best_models(num_models)
 
     def load_model(self, trial):
-        """The model of ``trial``, refit on the search data (see :meth:`get_best_models`)."""
-        path = os.path.join(self.get_trial_dir(trial.trial_id), _MODEL_FILE)
-        saved = joblib.load(path) if os.path.exists(path) else None
+        """The model of ``trial``, refit on the search data (see :meth:`get_best_models`).
+
+        Raises:
+            NoSavedModelError: no search ran in this process and the trial has no saved model.
+        """
         if self._data is None:
-            if saved is None:
+            path = os.path.join(self.get_trial_dir(trial.trial_id), _MODEL_FILE)
+            if not os.path.exists(path):
                 raise NoSavedModelError(
                     f"Trial {trial.trial_id} has no saved model at {path!r}: models are refit "
                     "on the search data, so call search(X, y) in this process first."
                 )
-            return saved["model"]
-        if saved is not None and saved["data"] == self._search_data_hash():
-            return saved["model"]
-        model = self.hypermodel.build(trial.hyperparameters.copy())
-        _folds.fit(model, *self._data)
-        self.save_model(trial.trial_id, model)
-        return model
+            return joblib.load(path)
+        if trial.trial_id not in self._refit:
+            model = self.hypermodel.build(trial.hyperparameters.copy())
+            _folds.fit(model, *self._data)
+            self.save_model(trial.trial_id, model)
+            self._refit[trial.trial_id] = model
+        return self._refit[trial.trial_id]
 
     def save_model(self, trial_id, model, step=0):
-        """Save ``model`` as the model of ``trial_id``, fitted on the current search data."""
+        """Save ``model`` as the model of ``trial_id``."""
         path = os.path.join(self.get_trial_dir(trial_id), _MODEL_FILE)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        joblib.dump({"data": self._search_data_hash(), "model": model}, path)
-
-    def _search_data_hash(self):
-        if self._data_hash is None:
-            self._data_hash = joblib.hash(self._data)
-        return self._data_hash
+        joblib.dump(model, path)
 
     def __getstate__(self):
         # Workers receive the data with the search arguments; do not send it twice.
         state = super().__getstate__()
         state["_data"] = None
+        state["_refit"] = {}
         return state
 
 
