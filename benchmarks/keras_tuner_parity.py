@@ -665,8 +665,8 @@ import pytest
 
 import keras_tuner
 
-_SHIM = os.environ["KT_PARITY_SHIM"]
-assert os.path.realpath(keras_tuner.__file__).startswith(os.path.realpath(_SHIM)), keras_tuner.__file__
+_PACKAGE = os.environ["KT_PARITY_PACKAGE"]
+assert os.path.realpath(keras_tuner.__file__).startswith(os.path.realpath(_PACKAGE)), keras_tuner.__file__
 _RESULTS = os.environ["KT_PARITY_RESULTS"]
 _TIMEOUT = int(os.environ.get("KT_PARITY_TEST_TIMEOUT", "300"))
 
@@ -767,14 +767,17 @@ def write_tests(sources, directory):
     return tests
 
 
-def run_file(relative, tests_dir, shim_dir, results_dir, test_timeout, file_timeout):
-    """Run one test file in its own pytest process; returns its records and wall time."""
+def run_file(relative, tests_dir, package_dir, results_dir, test_timeout, file_timeout):
+    """Run one test file in its own pytest process, ``package_dir`` first on ``sys.path``.
+
+    Returns its records, wall time, whether it timed out, and pytest's exit status.
+    """
     results = Path(results_dir, relative.replace("/", "__") + ".jsonl")
     results.unlink(missing_ok=True)
     env = dict(
         os.environ,
-        PYTHONPATH=os.pathsep.join([str(shim_dir), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
-        KT_PARITY_SHIM=str(shim_dir), KT_PARITY_RESULTS=str(results),
+        PYTHONPATH=os.pathsep.join([str(package_dir), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep),
+        KT_PARITY_PACKAGE=str(package_dir), KT_PARITY_RESULTS=str(results),
         KT_PARITY_TEST_TIMEOUT=str(test_timeout), PYTHONDONTWRITEBYTECODE="1",
         TF_CPP_MIN_LOG_LEVEL="3", KERAS_BACKEND="tensorflow", CUDA_VISIBLE_DEVICES="",
         OMP_NUM_THREADS="1", TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
@@ -840,8 +843,9 @@ def _rate(passed, total):
     return f"{100 * passed / total:.0f}%" if total else "-"
 
 
-def report(per_file, classification, skipped_files, seconds, checkout, out):
-    lines = [f"Keras Tuner {checkout}: its tests on tunecore through the public-API shim", ""]
+def report(per_file, classification, skipped_files, seconds, checkout, against, out):
+    on = "tunecore through the public-API shim" if against == "tunecore" else "Keras Tuner itself (reference run)"
+    lines = [f"Keras Tuner {checkout}: its tests on {on}", ""]
     header = f"{'file':52} {'tests':>5} {'count':>5} {'pass':>5} {'fail':>5} {'skip':>5} {'norun':>5} {'rate':>5} {'secs':>6}"
     lines += [header, "-" * len(header)]
     totals = Counter()
@@ -896,7 +900,7 @@ def report(per_file, classification, skipped_files, seconds, checkout, out):
     for name, n in census.most_common():
         lines.append(f"  {n:4}  {name}" + (f"   (the only reason for {sole[name]})" if sole[name] else ""))
     text = "\n".join(lines)
-    Path(out, "report.txt").write_text(text + "\n")
+    Path(out, f"report-{against}.txt").write_text(text + "\n")
     return text
 
 
@@ -907,17 +911,29 @@ def _order(relative):
     return (2, relative)
 
 
-def _prepare(out):
+_GENERATED = ("shim", "reference", "tests", "results-tunecore", "results-keras-tuner")
+
+
+def _prepare(out, regenerated):
     """Create ``out``, or reuse one this script made: it only ever deletes its own outputs."""
     out = Path(out)
-    generated = ("shim", "tests", "results")
-    if any((out / g).exists() for g in generated) and not (out / _MARKER).exists():
-        raise SystemExit(f"{out} holds shim/, tests/ or results/ that this script did not write; choose another --out")
+    if any((out / g).exists() for g in _GENERATED) and not (out / _MARKER).exists():
+        raise SystemExit(f"{out} holds folders this script did not write ({', '.join(_GENERATED)}); choose another --out")
     out.mkdir(parents=True, exist_ok=True)
     (out / _MARKER).write_text("written by benchmarks/keras_tuner_parity.py\n")
-    for g in generated:
+    for g in regenerated:
+        assert g in _GENERATED
         shutil.rmtree(out / g, ignore_errors=True)
     return out
+
+
+def write_reference(sources, directory):
+    """Keras Tuner's own package (tests left out), for a reference run of the same tests."""
+    for path, text in sources.items():
+        if not path.endswith("_test.py") and PurePosixPath(path).name != "conftest.py":
+            target = Path(directory, path)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text)
 
 
 def main():
@@ -931,14 +947,21 @@ def main():
     parser.add_argument("--file-timeout", type=int, default=1800, help="seconds per file (default 1800)")
     parser.add_argument("--run-uncounted", action="store_true", help="also run files with no counted test")
     parser.add_argument("--dry-run", action="store_true", help="write the shim and tests, classify, run nothing")
+    parser.add_argument("--against", choices=("tunecore", "keras-tuner"), default="tunecore",
+                        help="run on tunecore through the shim (default), or on the checkout's own Keras Tuner "
+                             "(a reference run: the counted tests should pass there)")
     args = parser.parse_args()
 
-    out = _prepare(args.out)
+    package_dir = "shim" if args.against == "tunecore" else "reference"
+    out = _prepare(args.out, (package_dir, "tests", f"results-{args.against}"))
     sources = read_sources(args.keras_tuner_src, args.rev)
     checkout = describe_checkout(args.keras_tuner_src, args.rev)
     api = PublicApi(sources)
-    shim_dir, tests_dir, results_dir = out / "shim", out / "tests", out / "results"
-    write_shim(api, shim_dir)
+    package_dir, tests_dir, results_dir = out / package_dir, out / "tests", out / f"results-{args.against}"
+    if args.against == "tunecore":
+        write_shim(api, package_dir)
+    else:
+        write_reference(sources, package_dir)
     tests = write_tests(sources, tests_dir)
     results_dir.mkdir()
     classification = {relative: classify(text, api) for relative, text in tests.items()}
@@ -957,20 +980,21 @@ def main():
             continue
         print(f"running {relative} ({sum(not u for u in static.values())}/{len(static)} counted)...", flush=True)
         records, elapsed, timed_out, returncode = run_file(
-            relative, tests_dir, shim_dir, results_dir, args.test_timeout, args.file_timeout
+            relative, tests_dir, package_dir, results_dir, args.test_timeout, args.file_timeout
         )
         per_file[relative] = outcomes(relative, static, records, timed_out, returncode)
         seconds[relative] = elapsed
         print(f"    {elapsed:.0f}s{' (file timeout)' if timed_out else ''}", flush=True)
 
-    Path(out, "results.json").write_text(json.dumps({
+    Path(out, f"results-{args.against}.json").write_text(json.dumps({
         "checkout": checkout,
+        "against": args.against,
         "classification": classification,
         "outcomes": {f: {n: list(o) for n, o in r.items()} for f, r in per_file.items()},
         "seconds": seconds,
     }, indent=1))
     print()
-    print(report(per_file, classification, skipped_files, seconds, checkout, out))
+    print(report(per_file, classification, skipped_files, seconds, checkout, args.against, out))
 
 
 if __name__ == "__main__":

@@ -206,17 +206,32 @@ def test_assign_validates_and_coerces():
         hp.assign("x", 0.35)
     with pytest.raises(InvalidSpaceError, match="'n'.*True"):
         hp.assign("n", True)
-    with pytest.raises(KeyError, match="Did you mean 'n'"):
-        hp.assign("nn", 1)
 
 
-def test_values_are_read_only_but_copy_and_pickle_as_dicts():
+def test_a_value_preset_before_its_definition_is_taken_and_validated_by_it():
+    hp = HyperParameters()
+    hp.values["model_type"] = "cnn"  # Keras Tuner users preset values this way
+    hp.assign("units", 64)
+    assert hp.Choice("model_type", ["mlp", "cnn"]) == "cnn"
+    assert hp.Int("units", 32, 128, step=32) == 64
+    assert hp.values == {"model_type": "cnn", "units": 64}
+    hp.values["units"] = 96.0
+    assert hp.get("units") == 96 and type(hp.get("units")) is int
+    bad = HyperParameters()
+    bad.values["units"] = 7
+    with pytest.raises(InvalidSpaceError, match="'units'.*7"):
+        bad.Int("units", 32, 128, step=32)
+
+
+def test_values_are_validated_when_set_and_copy_and_pickle_as_dicts():
     hp = HyperParameters()
     hp.Int("n", 0, 10)
-    with pytest.raises(TypeError, match="assign"):
-        hp.values["n"] = 3
+    with pytest.raises(InvalidSpaceError, match="'n'.*30"):
+        hp.values["n"] = 30
+    hp.values["n"] = 3
+    assert hp.get("n") == 3
     assert type(pickle.loads(pickle.dumps(hp.values))) is dict
-    assert copy.deepcopy(hp.values) == {"n": 0}
+    assert copy.deepcopy(hp.values) == {"n": 3}
 
 
 def test_get_an_unknown_name_raises_key_error():

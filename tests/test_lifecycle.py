@@ -61,9 +61,10 @@ def test_ask_report_tell_keeps_history_score_and_timestamps(storage):
 def test_tell_records_a_result_at_the_last_reported_step(storage):
     oracle = _oracle(storage)
     trial = oracle.ask()
-    oracle.report(trial.trial_id, 4, loss=2.0)
+    oracle.report(trial.trial_id, 4, acc=0.5)
     oracle.tell(trial.trial_id, {"loss": 1.0, "acc": 0.9})
     assert trial.metrics.get_history("loss") == [(4, 1.0)]
+    assert trial.metrics.get_history("acc")[0].value == [0.5, 0.9]  # a step reported again: both kept
     assert (trial.score, trial.best_step) == (1.0, 4)
 
     number = oracle.ask()

@@ -360,3 +360,17 @@ def test_the_journal_stays_small_per_trial(tmp_path):
     kt.tune(fn, max_trials=200, seed=0, verbose=0, directory=tmp_path, project_name="p")
     size = os.path.getsize(tmp_path / "p" / "journal.jsonl")
     assert size / 200 < 300
+
+
+def test_a_large_choice_is_recorded_once_not_per_trial(tmp_path):
+    values = [f"v{i}" for i in range(10_000)]
+
+    def fn(hp):
+        return float(len(hp.Choice("c", values))) + hp.Float("x", 0.0, 1.0)
+
+    sizes = []
+    for max_trials in (5, 15):
+        kt.tune(fn, max_trials=max_trials, seed=0, verbose=0, directory=tmp_path, project_name="p")
+        sizes.append(os.path.getsize(tmp_path / "p" / "journal.jsonl"))
+    assert (sizes[1] - sizes[0]) / 10 < 300
+    assert len(kt.load(tmp_path / "p").trials) == 15

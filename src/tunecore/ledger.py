@@ -198,7 +198,7 @@ class TrialLedger:
         """
         trial = self.running(trial_id)
         metrics = {name: _number(trial_id, name, value) for name, value in metrics.items()}
-        trial.metrics.update_all(metrics, step)
+        self._track(trial, metrics, step)
         event = {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
         previous = self._final.pop(trial_id, None)
         if previous is not None:
@@ -389,14 +389,14 @@ class TrialLedger:
         trial = self.trials[trial_id]
         if kind == "metrics":
             metrics = {name: float(value) for name, value in _dict(event["metrics"]).items()}
-            trial.metrics.update_all(metrics, int(event["step"]))
+            self._track(trial, metrics, int(event["step"]))
         elif kind == "end":
             status = event["status"]
             if status not in TrialStatus.FINISHED:
                 raise ValueError(f"{status!r} is not a final status")
             if "metrics" in event:
                 metrics = {name: float(value) for name, value in _dict(event["metrics"]).items()}
-                trial.metrics.update_all(metrics, int(event["step"]))
+                self._track(trial, metrics, int(event["step"]))
             trial.status = status
             if "values" in event:
                 self._values[trial_id] = _configure(trial, self.space, event["values"])
@@ -406,6 +406,14 @@ class TrialLedger:
             retry[trial_id] = bool(event.get("retry", False))
         else:
             raise ValueError(f"unknown event kind {kind!r}")
+
+    def _track(self, trial, metrics, step):
+        """Add ``metrics`` to the trial's tracker; an objective metric gets the objective's direction."""
+        tracker = trial.metrics
+        for name, value in metrics.items():
+            if not tracker.exists(name):
+                tracker.register(name, direction=self.objective.direction_of(name))
+            tracker.update(name, value, step)
 
     def _best(self, trial):
         """``(score, step)``: the objective's best value over the trial's steps, or None."""
@@ -435,7 +443,7 @@ class TrialLedger:
         else:
             trial.message = (
                 f"The objective {self.objective.names} was never reported; the trial "
-                f"reported {sorted(trial.metrics.history) or 'nothing'}. Return it from "
+                f"reported {sorted(trial.metrics.metrics) or 'nothing'}. Return it from "
                 "run_trial or name a reported metric as the objective."
             )
 

@@ -111,6 +111,13 @@ class Objective:
     def has_value(self, metrics):
         return all(name in metrics for name in self.names)
 
+    def direction_of(self, name):
+        """The direction of metric ``name``: this objective's if it reads it, else None."""
+        for objective in getattr(self, "objectives", [self]):
+            if objective.name == name:
+                return objective.direction
+        return None
+
     def get_value(self, metrics):
         """The objective's value in a dict of metrics."""
         return float(metrics[self.name])

@@ -3,6 +3,7 @@
 import math
 
 from tunecore.hyperparameters import HyperParameters
+from tunecore.objective import infer_direction
 
 
 class TrialStatus:
@@ -18,65 +19,213 @@ class TrialStatus:
     FINISHED = (INVALID, STOPPED, COMPLETED, FAILED)
 
 
-class MetricsTracker:
-    """Every value of every metric, by step.
+class MetricObservation:
+    """A metric's value(s) at one step: one per execution reported at that step.
 
-    ``history[name]`` is a list of ``[step, value]`` pairs in the order reported;
-    reporting the same step again replaces its value.
+    Keras Tuner's class. It also unpacks and compares as ``(step, mean)``,
+    so ``for step, value in trial.metrics.get_history("loss")`` works.
+
+    Args:
+        value: A float or a list of floats.
+        step: The step (an epoch, a rung).
     """
 
-    def __init__(self, history=None):
-        self.history = {name: [list(p) for p in pairs] for name, pairs in (history or {}).items()}
+    def __init__(self, value, step):
+        self.value = list(value) if isinstance(value, (list, tuple)) else [value]
+        self.step = step
+
+    def append(self, value):
+        self.value += list(value) if isinstance(value, (list, tuple)) else [value]
+
+    def mean(self):
+        return sum(self.value) / len(self.value)
+
+    def get_config(self):
+        return {"value": self.value, "step": self.step}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __iter__(self):
+        return iter((self.step, self.mean()))
+
+    def __eq__(self, other):
+        if isinstance(other, MetricObservation):
+            return other.value == self.value and other.step == self.step
+        if isinstance(other, tuple):
+            return tuple(self) == other
+        return NotImplemented
+
+    def __repr__(self):
+        return f"MetricObservation(value={self.value}, step={self.step})"
+
+
+class MetricHistory:
+    """Every observation of one metric, by step, and which way is better.
+
+    Args:
+        direction: ``"min"`` or ``"max"``.
+    """
+
+    def __init__(self, direction="min"):
+        if direction not in ("min", "max"):
+            raise ValueError(f"direction must be 'min' or 'max'; got {direction!r}.")
+        self.direction = direction
+        self._observations = {}
+
+    def update(self, value, step):
+        if step in self._observations:
+            self._observations[step].append(value)
+        else:
+            self._observations[step] = MetricObservation(value, step=step)
+
+    def get_history(self):
+        return sorted(self._observations.values(), key=lambda obs: obs.step)
+
+    def set_history(self, observations):
+        for obs in observations:
+            self.update(obs.value, step=obs.step)
+
+    def get_best_value(self):
+        best = self._best()
+        return None if best is None else best.mean()
+
+    def get_best_step(self):
+        best = self._best()
+        return None if best is None else best.step
+
+    def get_last_value(self):
+        history = self.get_history()
+        return history[-1].mean() if history else None
+
+    def get_statistics(self):
+        values = [v for v in (obs.mean() for obs in self.get_history()) if not math.isnan(v)]
+        if not values:
+            return {}
+        mean = sum(values) / len(values)
+        ordered = sorted(values)
+        middle = len(ordered) // 2
+        median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        var = sum((v - mean) ** 2 for v in values) / len(values)
+        return {"min": min(values), "max": max(values), "mean": mean, "median": median,
+                "var": var, "std": math.sqrt(var)}
+
+    def _best(self):
+        best = None
+        for obs in self._observations.values():
+            value = obs.mean()
+            if math.isnan(value):
+                continue
+            if best is None or (value > best.mean() if self.direction == "max" else value < best.mean()):
+                best = obs
+        return best
+
+    def get_config(self):
+        return {"direction": self.direction, "observations": [o.get_config() for o in self.get_history()]}
+
+    @classmethod
+    def from_config(cls, config):
+        history = cls(config["direction"])
+        history.set_history([MetricObservation.from_config(o) for o in config["observations"]])
+        return history
+
+
+class MetricsTracker:
+    """Every metric a trial reported: Keras Tuner's ``MetricsTracker``.
+
+    ``metrics`` maps names to :class:`MetricHistory`. A metric's direction is
+    the objective's for an objective metric (set by the oracle), else inferred
+    from its name (``"val_accuracy"``: max), else ``"min"``. Reporting a step
+    again adds an observation to it (Keras Tuner's executions); its value is
+    their mean.
+
+    Args:
+        metrics: Names (or objects with a ``name``) to register up front.
+    """
+
+    def __init__(self, metrics=None):
+        self.metrics = {}
+        for metric in metrics or []:
+            self.register(getattr(metric, "name", metric))
+
+    def exists(self, name):
+        return name in self.metrics
+
+    def register(self, name, direction=None):
+        """Add a metric. Raises ValueError if it exists."""
+        if self.exists(name):
+            raise ValueError(f"Metric already exists: {name}")
+        if direction is None:
+            direction = infer_direction(name) or "min"
+        self.metrics[name] = MetricHistory(direction)
 
     def update(self, name, value, step=0):
-        pairs = self.history.setdefault(name, [])
-        value = float(value)
-        if pairs and pairs[-1][0] == step:
-            pairs[-1][1] = value
-        else:
-            pairs.append([int(step), value])
+        """Record ``value`` at ``step``; returns whether the best value changed."""
+        if not self.exists(name):
+            self.register(name)
+        history = self.metrics[name]
+        before = history.get_best_value()
+        history.update(float(value), step=int(step))
+        return history.get_best_value() != before
 
     def update_all(self, metrics, step=0):
         for name, value in metrics.items():
             self.update(name, value, step)
 
     def clear(self):
-        self.history = {}
-
-    def exists(self, name):
-        return name in self.history
+        self.metrics = {}
 
     def get_history(self, name):
-        return [tuple(p) for p in self.history.get(name, [])]
+        return self._history(name).get_history()
+
+    def set_history(self, name, observations):
+        if not self.exists(name):
+            self.register(name)
+        self.metrics[name].set_history(observations)
+
+    def get_best_value(self, name):
+        return self._history(name).get_best_value()
+
+    def get_best_step(self, name):
+        return self._history(name).get_best_step()
+
+    def get_statistics(self, name):
+        return self._history(name).get_statistics()
 
     def get_last_value(self, name):
-        pairs = self.history.get(name)
-        return pairs[-1][1] if pairs else None
+        return self._history(name).get_last_value()
 
-    def get_best_value(self, name, direction="min"):
-        values = [v for _, v in self.history.get(name, []) if not math.isnan(v)]
-        if not values:
-            return None
-        return max(values) if direction == "max" else min(values)
+    def get_direction(self, name):
+        return self._history(name).direction
 
     def at_step(self, step):
-        """All metrics reported at ``step``."""
-        return {
-            name: value
-            for name, pairs in self.history.items()
-            for s, value in pairs
-            if s == step
-        }
+        """Every metric's value (mean of its observations) at ``step``."""
+        found = {}
+        for name, history in self.metrics.items():
+            obs = history._observations.get(step)
+            if obs is not None:
+                found[name] = obs.mean()
+        return found
 
     def steps(self):
-        return sorted({s for pairs in self.history.values() for s, _ in pairs})
+        return sorted({step for history in self.metrics.values() for step in history._observations})
 
     def get_config(self):
-        return {"history": self.history}
+        return {"metrics": {name: history.get_config() for name, history in self.metrics.items()}}
 
     @classmethod
     def from_config(cls, config):
-        return cls(config.get("history"))
+        tracker = cls()
+        tracker.metrics = {
+            name: MetricHistory.from_config(history) for name, history in config["metrics"].items()
+        }
+        return tracker
+
+    def _history(self, name):
+        if name not in self.metrics:
+            raise ValueError(f"Unknown metric: {name}. Reported: {sorted(self.metrics) or 'none'}.")
+        return self.metrics[name]
 
 
 class Trial:

@@ -37,13 +37,21 @@ _CLASSES = {}
 
 def _plain(value):
     """`value` as a builtin bool, int or float if it is a numpy one; else `value` itself."""
+    if type(value) in _BUILTIN_KINDS:
+        return value
     if isinstance(value, (np.bool_, np.integer, np.floating)):
         return value.item()
     return value
 
 
+_BUILTIN_KINDS = {bool: "bool", int: "int", float: "float", str: "str"}
+
+
 def _scalar_kind(value):
     """Returns 'bool', 'int', 'float' or 'str' for a scalar value, else None."""
+    kind = _BUILTIN_KINDS.get(type(value))
+    if kind is not None:  # the common case, without the ABC checks below
+        return kind
     if isinstance(value, bool):
         return "bool"
     if isinstance(value, numbers.Integral):

@@ -64,11 +64,11 @@ class Choice(HyperParameter):
                 f"{self._label}: value {bad!r} cannot be a float like the other values: it "
                 f"exceeds the float range (about 1.8e308)."
             )
-        seen = []
+        seen = set()
         for value in self.values:
             if value in seen:
                 raise InvalidSpaceError(f"{self._label}: duplicate value {value!r} in {values!r}.")
-            seen.append(value)
+            seen.add(value)
         numeric = self._kind in ("int", "float")
         if ordered and not numeric:
             raise InvalidSpaceError(

@@ -10,19 +10,33 @@ from tunecore.hyperparameters.base import HyperParameter, Parent, deserialize, s
 
 
 class _Values(dict):
-    """The active values, read-only so that nothing sets a value without validation."""
+    """The active values; setting one goes through `HyperParameters.assign` (validated).
 
-    def _read_only(self, *args, **kwargs):
-        raise TypeError(
-            "HyperParameters.values is read-only; set a value with hps.assign(name, value)."
-        )
+    As in Keras Tuner, ``hp.values["units"] = 64`` presets a value, even for a
+    hyperparameter that is not defined yet: its definition then takes it.
+    """
 
-    __setitem__ = __delitem__ = __ior__ = _read_only
-    clear = pop = popitem = setdefault = update = _read_only
+    def __init__(self, hps, items):
+        super().__init__(items)
+        self._hps = hps
+
+    def __setitem__(self, name, value):
+        super().__setitem__(name, self._hps.assign(name, value))
+
+    def update(self, *args, **kwargs):
+        for name, value in dict(*args, **kwargs).items():
+            self[name] = value
+
+    def _unsupported(self, *args, **kwargs):
+        raise TypeError("Values cannot be removed from HyperParameters.values; they follow the space.")
+
+    __delitem__ = clear = pop = popitem = _unsupported
 
     def __reduce__(self):
-        # Pickle and deepcopy rebuild dicts item by item, which __setitem__ forbids.
         return (dict, (dict(self),))
+
+
+_NONE = object()
 
 
 class HyperParameters:
@@ -185,7 +199,8 @@ class HyperParameters:
             self._check_parents(hp, self._space)
             self._space.append(hp)
             self._by_name[hp.name] = hp
-            self._values[hp.name] = hp.default
+            preset = self._values.get(hp.name, _NONE)
+            self._values[hp.name] = hp.default if preset is _NONE else hp.validate(preset)
         else:
             declared = self._declared.get(hp.name)
             overridden = isinstance(existing, discrete.Fixed) and not isinstance(hp, discrete.Fixed)
@@ -289,12 +304,15 @@ class HyperParameters:
 
     @property
     def values(self):
-        """Read-only dict of the active hyperparameters' values, in definition order."""
-        return _Values(
+        """Dict of the active hyperparameters' values, in definition order.
+
+        Assigning to it (``hp.values[name] = value``) is :meth:`assign`.
+        """
+        return _Values(self, (
             (hp.name, self._values[hp.name])
             for hp in self.active_space()
             if hp.name in self._values
-        )
+        ))
 
     def active_space(self, values=None):
         """Returns the hyperparameters active under `values`, in definition order.
@@ -378,17 +396,18 @@ class HyperParameters:
     def assign(self, name, value):
         """Sets the value of a hyperparameter, active or not, after validating it.
 
+        A name not defined yet keeps the value for its definition, which
+        validates it then (Keras Tuner's way to preset values, and a custom
+        oracle's to suggest them before the model declares them).
+
         Returns:
             The value as stored (coerced to the hyperparameter's type).
 
         Raises:
-            KeyError: No hyperparameter has this name.
             InvalidSpaceError: The value is not valid for the hyperparameter.
         """
         hp = self._by_name.get(name)
-        if hp is None:
-            raise KeyError(f"Unknown hyperparameter {name!r}.{self._hint(name)}")
-        self._values[name] = hp.validate(value)
+        self._values[name] = value if hp is None else hp.validate(value)
         return self._values[name]
 
     def ensure_active_values(self):
