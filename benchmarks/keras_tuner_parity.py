@@ -18,11 +18,19 @@ part passes on tunecore:
    tests it ran, and names the ones it did not).
 5. It prints per-file and total pass rates over the counted tests, the counted
    tests that fail with the first line of their error, and, for the tests that
-   do not count, which private names excluded them.
+   do not count, which private names excluded them (``report-tunecore.txt``,
+   ``results-tunecore.json`` and per-file logs under ``--out``).
 
     python benchmarks/keras_tuner_parity.py \\
         --keras-tuner-src /path/to/keras-tuner [--out /tmp/kt_parity] \\
         [--files 'engine/*' ...] [--test-timeout 300] [--file-timeout 1800]
+
+``--against keras-tuner`` runs the same tests, classified the same way, on the
+checkout's own Keras Tuner package (copied into ``--out``, tests left out): a
+reference run, in which every counted test should pass, so that a failure on
+tunecore is tunecore's and not the harness's. Keras Tuner's test helpers import
+``portpicker``, and its EfficientNet tests download weights; put extra
+packages on ``PYTHONPATH`` (it is kept, after the package under test).
 
 The public API
 --------------

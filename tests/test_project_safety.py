@@ -156,8 +156,8 @@ def test_overwrite_refuses_a_folder_that_is_not_only_a_tunecore_project(tmp_path
 def test_overwrite_deletes_a_tunecore_project_with_its_trial_folders(tmp_path):
     first = _tuner(tmp_path)
     first.search(verbose=0)
-    trial_dir = first.get_trial_dir("00")
-    os.makedirs(trial_dir)
+    trial_dir = first.get_trial_dir("00")  # created, as Keras Tuner does
+    open(os.path.join(trial_dir, "checkpoint.weights.h5"), "w").close()
     (tmp_path / "proj" / ".." / "sibling.txt").write_text("outside")
 
     fresh = _tuner(tmp_path, overwrite=True)

@@ -13,6 +13,7 @@ from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Objective
 from tunecore.oracles import Oracle
+from tunecore import plugins
 from tunecore.plugins import hookimpl
 from tunecore.project import Project, load
 from tunecore.trial import Trial, TrialStatus
@@ -25,8 +26,14 @@ except PackageNotFoundError:  # running from a source tree
 
 __all__ = [
     "BaseTuner", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Oracle", "Project",
-    "Trial", "TrialStatus", "errors", "executors", "hookimpl", "load", "oracles", "tune", "tuners",
+    "Trial", "TrialStatus", "errors", "executors", "hookimpl", "load", "oracles", "synchronized", "tune", "tuners",
 ]
+
+
+def synchronized(func):
+    """Keras Tuner's decorator for oracle methods in its gRPC mode; here the oracle
+    is only called from the driver's thread, so it returns ``func`` unchanged."""
+    return func
 
 
 class _MissingComponent(PluginNotFoundError, AttributeError):
@@ -40,4 +47,6 @@ def __getattr__(name):
     try:
         return tuners.get(name)
     except PluginNotFoundError as exc:
-        raise _MissingComponent(str(exc)) from None
+        if name[:1].isupper() or name in plugins.KNOWN_PROVIDERS["tuner"]:
+            raise _MissingComponent(str(exc)) from None
+        raise AttributeError(f"module 'tunecore' has no attribute {name!r}") from None

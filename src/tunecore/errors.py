@@ -62,3 +62,15 @@ class FatalError(TunecoreError, RuntimeError):
 
 class TooManyFailedTrialsError(FatalError):
     """``max_consecutive_failed_trials`` trials failed in a row."""
+
+
+class FatalTypeError(FatalError, TypeError):
+    """A programming error (a wrong type) that stops the search: Keras Tuner's name."""
+
+
+class FatalValueError(FatalError, ValueError):
+    """A programming error (a wrong value) that stops the search: Keras Tuner's name."""
+
+
+class FatalRuntimeError(FatalError):
+    """An error that stops the search: Keras Tuner's name (a ``RuntimeError``)."""

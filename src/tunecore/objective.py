@@ -166,6 +166,15 @@ class MultiObjective(Objective):
     def get_config(self):
         return {"objectives": [o.get_config() for o in self.objectives]}
 
+    def __eq__(self, other):
+        if not isinstance(other, MultiObjective):
+            return NotImplemented
+        key = lambda o: (o.name, o.direction)  # noqa: E731
+        return sorted(map(key, self.objectives)) == sorted(map(key, other.objectives))
+
+    def __hash__(self):
+        return hash(frozenset((o.name, o.direction) for o in self.objectives))
+
     def __repr__(self):
         return f"MultiObjective({self.objectives!r})"
 
@@ -254,3 +263,7 @@ def _metric_value(name, value):
         f"{type(value).__name__}; a metric value must be a number (int, float or a "
         "numpy or tensor scalar)."
     )
+
+
+#: Keras Tuner's name for :func:`infer_direction`.
+infer_metric_direction = infer_direction

@@ -1,6 +1,7 @@
 """A trial: one configuration of hyperparameters and what it measured."""
 
 import math
+import uuid
 
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import infer_direction
@@ -248,16 +249,17 @@ class Trial:
     every transition (see :func:`tunecore.ledger.transition`).
     """
 
-    def __init__(self, hyperparameters, trial_id=None, status=TrialStatus.RUNNING, tuner_id=None):
+    def __init__(self, hyperparameters, trial_id=None, status=TrialStatus.RUNNING, tuner_id=None,
+                 message=None):
         self._build = None
         self.hyperparameters = hyperparameters
-        self.trial_id = trial_id
+        self.trial_id = uuid.uuid4().hex if trial_id is None else trial_id
         self.status = status
         self.tuner_id = tuner_id
         self.metrics = MetricsTracker()
         self.score = None
         self.best_step = None
-        self.message = None
+        self.message = message
         self.attempts = 0
         self.retryable = True
         self.created_at = self.started_at = self.ended_at = None

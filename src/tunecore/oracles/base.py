@@ -372,6 +372,22 @@ class Oracle:
         """Release the storage (the journal file); the next event opens it again."""
         self.ledger.close()
 
+    def save(self):
+        """Keras Tuner's; nothing to do: every change is in the storage as it happens."""
+
+    def reload(self):
+        """Forget the trials in memory and replay them from the storage (Keras Tuner's ``reload``).
+
+        Raises:
+            ProjectError: as :meth:`open`.
+        """
+        storage = self.ledger.storage
+        if storage.project_dir is None:  # in memory: what is in memory is all there is
+            return
+        storage.close()
+        self.ledger = TrialLedger(self.objective)
+        self.open(storage)
+
     # Internals -----------------------------------------------------------------
 
     def _suggest(self, trial_id):

@@ -8,7 +8,6 @@ import os
 import time
 
 from tunecore import executors, plugins
-from tunecore.errors import FatalError
 from tunecore.hypermodel import as_hypermodel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import to_metrics
@@ -85,6 +84,7 @@ class BaseTuner:
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
+        self._space_populated = False
 
     @property
     def project_dir(self):
@@ -110,7 +110,8 @@ class BaseTuner:
         pool = executors.create(executor, max_parallel_trials)
         hook = plugins.get_plugin_manager().hook
         try:
-            self._populate_initial_space()
+            if not self._space_populated:
+                self._populate_initial_space()
             self.on_search_begin()
             hook.tunecore_search_begin(tuner=self)
             progress = Progress(self.oracle, verbose)
@@ -166,7 +167,7 @@ class BaseTuner:
                 hook.tunecore_trial_end(tuner=self, trial=trial)
                 progress.update(len(running), finished_trial=trial)
                 if outcome.fatal:
-                    raise FatalError(f"Trial {trial.trial_id} stopped the search:\n{outcome.message}")
+                    raise outcome.fatal(f"Trial {trial.trial_id} stopped the search:\n{outcome.message}")
 
     def _deliver_reports(self, pool, received):
         """Hand the workers' reports to the oracle as they arrive; pass on its STOPPED."""
@@ -217,6 +218,7 @@ class BaseTuner:
         )
 
     def _populate_initial_space(self):
+        self._space_populated = True
         if self.hypermodel is None:
             return
         if self.oracle.trials:
@@ -343,12 +345,24 @@ class BaseTuner:
         print(summary.results_summary(self.oracle, self.oracle.ledger.storage.project_dir, num_trials))
 
     def search_space_summary(self, extended=False):
-        """Print the search space."""
+        """Print the search space (building the hypermodel first, as Keras Tuner does)."""
+        if not self._space_populated:
+            self._populate_initial_space()
         print(summary.search_space_summary(self.oracle.hyperparameters, extended))
 
     def get_trial_dir(self, trial_id):
-        """``directory/project_name/trial_<trial_id>`` (checked to stay inside the project)."""
-        return paths.trial_dir(self.project_dir, trial_id)
+        """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project)."""
+        path = paths.trial_dir(self.project_dir, trial_id)
+        os.makedirs(path, exist_ok=True)
+        return path
+
+    def save(self):
+        """Keras Tuner's; nothing to do: every change is in the project's journal as it happens."""
+        self.oracle.save()
+
+    def reload(self):
+        """Read the project again from its journal (Keras Tuner's ``tuner.reload()``)."""
+        self.oracle.reload()
 
     @property
     def remaining_trials(self):

@@ -12,7 +12,7 @@ import dataclasses
 import time
 import traceback
 
-from tunecore.errors import FailedTrialError, FatalError, OversizedModelError
+from tunecore.errors import FailedTrialError, FatalError, FatalTypeError, OversizedModelError
 from tunecore.trial import TrialStatus
 
 
@@ -28,7 +28,7 @@ class TrialOutcome:
             in a worker (it may declare new ones).
         message: The traceback of a failure.
         retryable: Whether a failure may be retried.
-        fatal: Whether the search must stop.
+        fatal: The :class:`~tunecore.errors.FatalError` class to stop the search with, or None.
         seconds: Wall time of ``run_trial``.
         reports: How many reports it sent through a channel (the driver waits
             for them all before ending the trial).
@@ -40,7 +40,7 @@ class TrialOutcome:
     hyperparameters: object = None
     message: str = None
     retryable: bool = True
-    fatal: bool = False
+    fatal: type = None
     seconds: float = 0.0
     reports: int = 0
 
@@ -94,14 +94,18 @@ class TrialRunner:
         try:
             with self.tuner.trial_scope():
                 results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
-            outcome.metrics = self.tuner.results_to_metrics(results)
+            try:
+                outcome.metrics = self.tuner.results_to_metrics(results)
+            except TypeError as exc:  # a programming error: every trial would fail the same way
+                outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
+                outcome.message = str(exc)
         except OversizedModelError as exc:
             outcome.status, outcome.retryable, outcome.message = TrialStatus.INVALID, False, str(exc)
         except FailedTrialError:
             outcome.status, outcome.retryable = TrialStatus.FAILED, False
             outcome.message = traceback.format_exc()
-        except FatalError:
-            outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, True
+        except FatalError as exc:
+            outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, type(exc)
             outcome.message = traceback.format_exc()
         except Exception:
             outcome.status = TrialStatus.FAILED

@@ -59,6 +59,10 @@ class RandAugment(layers.Layer):
         self._active_layers = [layer for _, layer in active]
         self._seed_generator = keras.random.SeedGenerator(seed)
 
+    def build(self, input_shape):
+        for layer in self._active_layers:
+            layer.build(input_shape)
+
     def call(self, images, training=None):
         if not training or not self._active_layers:
             return images
