@@ -173,14 +173,19 @@ def test_integral_floats_are_accepted_as_int_bounds():
     assert Int("n", 1, 1e3).max_value == 1000
 
 
-def test_redefinition_with_the_same_definition_is_fine_and_a_different_one_raises():
+def test_redefinition_keeps_the_first_definition_and_warns_when_it_differs():
     hp = HyperParameters()
     hp.Int("units", 32, 256, step=32)
     assert hp.Int("units", 32, 256, step=32, default=32) == 32
-    with pytest.raises(InvalidSpaceError) as info:
-        hp.Int("units", 32, 512, step=32)
-    message = str(info.value)
+    with pytest.warns(UserWarning) as info:
+        assert hp.Int("units", 32, 512, step=32) == 32
+    message = str(info[0].message)
     assert "'units'" in message and "max_value=256" in message and "max_value=512" in message
+    assert hp.space == [Int("units", 32, 256, step=32)]
+    pinned = HyperParameters()
+    pinned.Choice("version", ["v1"])  # Keras Tuner's way to pin a model's choice
+    with pytest.warns(UserWarning):
+        assert pinned.Choice("version", ["v1", "v2", "next"]) == "v1"
 
 
 def test_predeclared_and_fixed_definitions_override_the_hypermodel():

@@ -5,10 +5,11 @@ Keras Tuner code runs with ``import tunecore as kt``. The Keras tuners
 Bayesian oracles come from plugins, resolved by name when first used.
 """
 
+import importlib
 from importlib.metadata import PackageNotFoundError, version
 
 from tunecore import errors, executors, oracles, tuners
-from tunecore.errors import PluginNotFoundError
+from tunecore.errors import MissingDependencyError, PluginNotFoundError
 from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Objective
@@ -44,6 +45,11 @@ def __getattr__(name):
     """Plugin-provided tuners by Keras Tuner's names: ``Tuner``, ``RandomSearch``..."""
     if name.startswith("_"):
         raise AttributeError(name)
+    if name == "applications":  # Keras Tuner's module, from tunecore-keras: Keras on first use only
+        try:
+            return importlib.import_module("tunecore.applications")
+        except MissingDependencyError as exc:
+            raise _MissingComponent(str(exc)) from None
     try:
         return tuners.get(name)
     except PluginNotFoundError as exc:

@@ -2,6 +2,7 @@
 
 import contextlib
 import difflib
+import warnings
 
 from tunecore import schedule
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
@@ -58,9 +59,10 @@ class HyperParameters:
     methods refuse them; `get`, `values`, `register` and `from_config` handle
     them like any other.
 
-    Redefinition: defining a name again with the same definition returns the
-    current value. Defining it twice *on this object* with different
-    definitions raises `InvalidSpaceError`. A definition that this object did
+    Redefinition: defining a name again returns the current value, and the
+    first definition stays (Keras Tuner's rule, which lets tests and users
+    pin a value by defining it first); defining it twice *on this object*
+    with different definitions also warns. A definition that this object did
     not make itself (it came with `copy()`, `merge()` or `from_config()`)
     overrides later, different definitions silently, as a `Fixed` always does:
     that is how Keras Tuner lets ``Tuner(hyperparameters=hp)`` restrict or fix
@@ -205,9 +207,12 @@ class HyperParameters:
             declared = self._declared.get(hp.name)
             overridden = isinstance(existing, discrete.Fixed) and not isinstance(hp, discrete.Fixed)
             if declared is not None and declared != hp and not overridden:
-                raise InvalidSpaceError(
-                    f"Hyperparameter {hp.name!r} is already defined as {declared!r} and "
-                    f"cannot be redefined as {hp!r}. Use another name, or the same definition."
+                warnings.warn(
+                    f"Hyperparameter {hp.name!r} is already defined as {declared!r}; the first "
+                    f"definition is kept and {hp!r} is ignored (Keras Tuner's rule). Use another "
+                    "name if both are meant.",
+                    UserWarning,
+                    stacklevel=3,
                 )
         self._declared.setdefault(hp.name, hp)
         return self._current(self._by_name[hp.name])

@@ -50,13 +50,13 @@ class RandAugment(layers.Layer):
             )
         unknown = [name for name in transforms if name not in TRANSFORMS]
         if unknown:
-            raise ValueError(f"Unknown transforms {unknown!r}; known ones: {', '.join(TRANSFORMS)}.")
+            raise ValueError(f"RandAugment got unknown transforms {unknown!r}; known ones: {', '.join(TRANSFORMS)}.")
         self.transforms = list(transforms)
         self.factors = [float(factor) for factor in factors]
         self.seed = seed
-        active = [(i, TRANSFORMS[name](f)) for i, (name, f) in enumerate(zip(transforms, self.factors)) if f]
-        self._active_indices = [index for index, _ in active]
-        self._active_layers = [layer for _, layer in active]
+        # Transforms with a zero factor get no layer: picking them is the identity.
+        self._active_indices = [i for i, factor in enumerate(self.factors) if factor]
+        self._active_layers = [TRANSFORMS[self.transforms[i]](self.factors[i]) for i in self._active_indices]
         self._seed_generator = keras.random.SeedGenerator(seed)
 
     def build(self, input_shape):
@@ -66,8 +66,8 @@ class RandAugment(layers.Layer):
     def call(self, images, training=None):
         if not training or not self._active_layers:
             return images
-        shape = ops.shape(images)
-        picked = keras.random.randint((shape[0],), 0, len(self.transforms), seed=self._seed_generator)
+        batch_size = ops.shape(images)[0]
+        picked = keras.random.randint((batch_size,), 0, len(self.transforms), seed=self._seed_generator)
         picked = ops.reshape(picked, (-1,) + (1,) * (len(images.shape) - 1))
         output = images
         for index, layer in zip(self._active_indices, self._active_layers):
