@@ -109,3 +109,50 @@ def test_a_custom_oracle_may_suggest_values_the_model_declares_later(tmp_path):
     oracle = Suggests(objective="loss", max_trials=3)
     Tuner(oracle, directory=tmp_path).search(verbose=0)
     assert [t.hyperparameters["units"] for t in oracle.trials.values()] == [48, 49, 50]
+
+
+def test_hyperparameter_objects_list_their_values_and_spaces_serialize_whole():
+    from tunecore.hyperparameters import Boolean, Fixed, Float, Int, deserialize, serialize
+
+    assert list(Float("f", 2, 8, 2).values) == [2.0, 4.0, 6.0, 8.0]
+    assert len(list(Float("f", 2, 4).values)) == 10
+    assert list(Int("i", 1, 4).values) == [1, 2, 3, 4]
+    assert set(Boolean("b").values) == {True, False} and Fixed("x", 3).values == [3]
+    hp = kt.HyperParameters()
+    hp.Int("a", 1, 3)
+    hp.Choice("b", ["x", "y"])
+    again = deserialize(serialize(hp))
+    assert again.get_config() == hp.get_config()
+
+
+def test_constructor_mistakes_are_value_errors_and_logger_is_deprecated(tmp_path):
+    oracle = kt.oracles.RandomSearch(objective="loss", max_trials=1)
+    with pytest.raises(ValueError, match=r"Unrecognized arguments \['unrecognized'\]"):
+        kt.BaseTuner(oracle, directory=tmp_path, unrecognized=1)
+    with pytest.raises(ValueError, match="Expected `oracle` argument to be an instance of `Oracle`"):
+        kt.BaseTuner("invalid", directory=tmp_path)
+    with pytest.warns(DeprecationWarning, match="logger"):
+        kt.BaseTuner(oracle, directory=tmp_path, project_name="logged", logger=object())
+
+
+def test_without_an_objective_a_dict_result_is_a_type_error(tmp_path):
+    with pytest.raises(TypeError, match="If the objective is not specified"):
+        kt.tune(lambda hp: {"loss": hp.Float("x", 0, 1)}, max_trials=2, verbose=0)
+
+
+def test_keras_tuners_message_phrases_are_kept():
+    from tunecore.hyperparameters import Boolean, Choice, Int
+
+    with pytest.raises(ValueError, match="must be a Python boolean"):
+        Boolean("b", default=None)
+    with pytest.raises(ValueError, match="default value should be"):
+        Choice("c", [1, 2, 3], default=4)
+    with pytest.raises(TypeError, match="can contain only one type"):
+        Choice("c", ["a", 0])
+    with pytest.raises(ValueError, match="`values` must be provided"):
+        Choice("c", [])
+    with pytest.raises(ValueError, match="sampling must be one of"):
+        Int("i", 1, 10, sampling="invalid")
+    hp = kt.HyperParameters()
+    with pytest.raises(KeyError, match="does not exist"):
+        hp.get("wrong")

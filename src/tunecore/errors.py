@@ -35,6 +35,10 @@ class ProjectError(TunecoreError, RuntimeError):
     """A project directory is corrupt or belongs to a different search."""
 
 
+class InvalidArgumentError(TunecoreError, ValueError, TypeError):
+    """An argument has the wrong type or value (caught as ``ValueError`` or ``TypeError``)."""
+
+
 class TrialStateError(TunecoreError, ValueError):
     """A trial was asked to change status in a way its life does not allow
     (ending it twice, reporting to a trial that is not running...)."""

@@ -341,7 +341,7 @@ class TrialLedger:
                 raise ProjectError(
                     f"Line {number} of the project journal is not a valid {kind or 'event'} "
                     f"record ({type(exc).__name__}: {exc}). The journal was left untouched; "
-                    "move it away or pass overwrite=True to start a new project."
+                    "move it away or pass `overwrite=True` to start a new project."
                 ) from None
         for trial in self.trials.values():
             if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):

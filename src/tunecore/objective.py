@@ -203,7 +203,7 @@ def create_objective(objective):
         direction = infer_direction(objective)
         if direction is None:
             raise InvalidObjectiveError(
-                f"Cannot infer whether objective {objective!r} should be minimised or "
+                f"Could not infer optimization direction: cannot tell whether objective {objective!r} should be minimised or "
                 f"maximised. Pass tunecore.Objective({objective!r}, direction='min') "
                 "or direction='max'."
             )

@@ -235,8 +235,10 @@ class HyperParameter(abc.ABC):
     def _validated(self, value, what):
         checked = self._check(_plain(value))
         if checked is _INVALID:
+            hint = {"default": " (the default value should be one of the choices: it must be"
+                    " a Python boolean for a Boolean)"}.get(what, "")
             raise InvalidSpaceError(
-                f"{self._label}: invalid {what} {value!r}; expected {self._expected()}."
+                f"{self._label}: invalid {what} {value!r}; expected {self._expected()}.{hint}"
             )
         return checked
 
@@ -336,7 +338,8 @@ _CLASSES["Parent"] = Parent
 
 
 def serialize(obj):
-    """Returns ``{"class_name": ..., "config": ...}`` for a hyperparameter or `Parent`."""
+    """Returns ``{"class_name": ..., "config": ...}`` for a hyperparameter, a `Parent` or a
+    whole `HyperParameters`."""
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
 
 
@@ -346,6 +349,10 @@ def deserialize(config):
     Raises:
         InvalidSpaceError: The class name is not a known hyperparameter class.
     """
+    if config.get("class_name") == "HyperParameters":  # Keras Tuner serializes whole spaces too
+        from tunecore.hyperparameters.space import HyperParameters
+
+        return HyperParameters.from_config(config["config"])
     cls = _CLASSES.get(config["class_name"])
     if cls is None:
         raise InvalidSpaceError(

@@ -41,7 +41,7 @@ class Choice(HyperParameter):
             raise InvalidSpaceTypeError(f"{self._label}: values must be a list, got {values!r}.")
         values = [_plain(value) for value in values]
         if not values:
-            raise InvalidSpaceError(f"{self._label}: values must not be empty.")
+            raise InvalidSpaceError(f"{self._label}: `values` must be provided (a non-empty list).")
         kinds = {_scalar_kind(value) for value in values}
         if None in kinds:
             bad = next(value for value in values if _scalar_kind(value) is None)
@@ -53,7 +53,7 @@ class Choice(HyperParameter):
             kinds = {"float"}
         if len(kinds) > 1:
             raise InvalidSpaceTypeError(
-                f"{self._label}: values must all be of one type, got {values!r} "
+                f"{self._label}: a `Choice` can contain only one type of value, got {values!r} "
                 f"(types: {', '.join(sorted(kinds))})."
             )
         self._kind = kinds.pop()
@@ -72,7 +72,8 @@ class Choice(HyperParameter):
         numeric = self._kind in ("int", "float")
         if ordered and not numeric:
             raise InvalidSpaceError(
-                f"{self._label}: ordered=True needs numeric values, got {self._kind} values."
+                f"{self._label}: `ordered` must be `False` for non-numeric values; got ordered=True "
+                f"with {self._kind} values."
             )
         self.ordered = numeric if ordered is None else bool(ordered)
         self.default = self._validated(self.values[0] if default is None else default, "default")
@@ -117,6 +118,11 @@ class Boolean(HyperParameter):
         self.default = self._validated(default, "default")
 
     @property
+    def values(self):
+        """Keras Tuner's name for :meth:`grid_values`: every value a grid search tries."""
+        return self.grid_values()
+
+    @property
     def cardinality(self):
         return 2
 
@@ -156,6 +162,11 @@ class Fixed(HyperParameter):
             )
         self.value = None if value is None else _to_kind(self._kind, value)
         self.default = self.value
+
+    @property
+    def values(self):
+        """Keras Tuner's name for :meth:`grid_values`: every value a grid search tries."""
+        return self.grid_values()
 
     @property
     def cardinality(self):

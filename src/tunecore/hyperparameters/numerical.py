@@ -229,7 +229,7 @@ class _Numerical(HyperParameter):
             sampling = "linear"
         if not isinstance(sampling, str) or sampling.lower() not in _SAMPLINGS:
             raise InvalidSpaceError(
-                f"{self._label}: unknown sampling {sampling!r}; expected one of "
+                f"{self._label}: unknown sampling {sampling!r}; sampling must be one of "
                 f"{', '.join(map(repr, _SAMPLINGS))}."
             )
         self.sampling = sampling.lower()
@@ -292,6 +292,11 @@ class _Numerical(HyperParameter):
         return _preimage(
             self.prob_to_value, value, _index_to_prob(self._grid_index(value), self._n)
         )
+
+    @property
+    def values(self):
+        """Keras Tuner's name for :meth:`grid_values`: every value a grid search tries."""
+        return self.grid_values()
 
     def grid_values(self):
         """Returns the grid in ascending order, as a lazy sequence.

@@ -228,7 +228,8 @@ class HyperParameters:
         for condition in hp.conditions:
             if condition.name == hp.name:
                 raise InvalidSpaceError(
-                    f"Hyperparameter {hp.name!r} cannot be conditioned on itself."
+                    f"Hyperparameter {hp.name!r} cannot be conditioned on itself: a hyperparameter "
+                    "cannot have the same name as its parent condition."
                 )
             if condition.name not in names:
                 raise InvalidSpaceError(
@@ -377,13 +378,13 @@ class HyperParameters:
             return values[full_name]
         hp = self._by_name.get(full_name)
         if hp is None:
-            raise KeyError(f"Unknown hyperparameter {full_name!r}.{self._hint(full_name)}")
+            raise KeyError(f"Unknown hyperparameter {full_name!r}: it does not exist.{self._hint(full_name)}")
         if hp.is_active(values):
             raise ValueError(
                 f"Hyperparameter {full_name!r} has no value; call ensure_active_values()."
             )
         raise ValueError(
-            f"Hyperparameter {full_name!r} is inactive: its conditions {hp.conditions!r} "
+            f"Hyperparameter {full_name!r} is currently inactive: its conditions {hp.conditions!r} "
             f"do not hold for the current values."
         )
 

@@ -169,6 +169,11 @@ class Oracle:
         """``{trial_id: Trial}`` of every trial, in creation order (read it, don't change it)."""
         return self.ledger.trials
 
+    @trials.setter
+    def trials(self, trials):
+        # Keras Tuner's tests and custom oracles assign it; the ledger keeps the dict.
+        self.ledger.trials = trials
+
     @property
     def ongoing_trials(self):
         """``{trial_id: Trial}`` of the RUNNING trials."""
@@ -421,7 +426,7 @@ def _check_unchanged(recorded, given, storage):
         raise ProjectError(
             f"The hyperparameter {given.name!r} is {given!r} here, but {recorded!r} in the project "
             f"{storage.project_dir!r}: its trials were drawn from the old definition. Use "
-            "another project_name, or pass overwrite=True to start afresh."
+            "another project_name, or pass `overwrite=True` to start afresh."
         )
 
 

@@ -159,7 +159,7 @@ class JournalStorage(Storage):
                 raise ProjectError(
                     f"{self.project_dir!r} belongs to a different search: its {key} is "
                     f"{stored.get(key)!r}, this search's is {header.get(key)!r}. Use another "
-                    "project_name, or pass overwrite=True to delete the old project."
+                    "project_name, or pass `overwrite=True` to delete the old project."
                 )
         return events
 
@@ -224,5 +224,5 @@ def _check_format(line, path):
 def _corrupt(path, why):
     return ProjectError(
         f"The project journal {path!r} is corrupt: {why}. It was left untouched; move it away "
-        "or pass overwrite=True to start a new project."
+        "or pass `overwrite=True` to start a new project."
     )

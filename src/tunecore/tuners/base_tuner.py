@@ -6,11 +6,13 @@ import contextlib
 import logging
 import os
 import time
+import warnings
 
 from tunecore import executors, plugins
+from tunecore.errors import InvalidArgumentError
 from tunecore.hypermodel import as_hypermodel
 from tunecore.hyperparameters import HyperParameters
-from tunecore.objective import to_metrics
+from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword
 from tunecore.storage import JournalStorage, paths
@@ -70,9 +72,23 @@ class BaseTuner:
         max_retries_per_trial=None,
         max_consecutive_failed_trials=None,
         storage=None,
+        **kwargs,
     ):
+        if kwargs:
+            raise ValueError(
+                f"Unrecognized arguments {sorted(kwargs)} for {type(self).__name__}. Arguments "
+                "meant for training go to search(...)."
+            )
         if not isinstance(oracle, Oracle):
-            raise TypeError(f"oracle must be a tunecore Oracle instance; got {oracle!r}.")
+            raise InvalidArgumentError(
+                f"Expected `oracle` argument to be an instance of `Oracle` (tunecore.oracles...); "
+                f"got {oracle!r}."
+            )
+        if logger is not None:
+            warnings.warn(
+                "The `logger` argument is deprecated and unused; use the plugin hooks "
+                "(tunecore.hookimpl) to record trials.", DeprecationWarning, stacklevel=2,
+            )
         self.oracle = oracle
         self.hypermodel = as_hypermodel(hypermodel)
         self.directory = directory or "."
@@ -305,7 +321,23 @@ class BaseTuner:
         Numbers, dicts and lists of them are Keras Tuner's forms; a framework's
         tuner extends this for its own results (Keras ``History`` objects).
         """
-        return to_metrics(results, self.oracle.objective)
+        objective = self.oracle.objective
+        source = "HyperModel.fit()" if type(self).run_trial is BaseTuner.run_trial else "Tuner.run_trial()"
+        try:
+            metrics = to_metrics(results, objective)
+        except TypeError as exc:
+            raise TypeError(
+                f"Expected the return value of {source} to be one of float, dict, "
+                f"keras.callbacks.History, or a list of one of these types; received {results!r} "
+                f"of type {type(results).__name__}. ({exc})"
+            ) from None
+        if metrics is not None and objective.name == DEFAULT_OBJECTIVE and objective.name not in metrics:
+            raise TypeError(
+                f"If the objective is not specified, the return value of {source} must be a "
+                f"single float (the value to minimise); received {results!r}. Name the metric to "
+                "optimise with objective=..."
+            )
+        return metrics
 
     def on_search_begin(self):
         """Called when the search starts."""

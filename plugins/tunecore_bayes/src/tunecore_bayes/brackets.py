@@ -33,7 +33,7 @@ def _check(max_epochs, factor, min_epochs=1):
         if isinstance(value, bool) or not isinstance(value, int):
             raise TypeError(f"{name} must be an int; got {value!r}.")
     if factor < 2:
-        raise ValueError(f"factor must be an int of at least 2; got {factor!r}.")
+        raise ValueError(f"factor needs to be an int of at least 2; got {factor!r}.")
     if min_epochs < 1:
         raise ValueError(f"min_epochs must be at least 1; got {min_epochs!r}.")
     if max_epochs < min_epochs:

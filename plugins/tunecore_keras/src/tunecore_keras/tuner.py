@@ -85,10 +85,11 @@ class Tuner(BaseTuner):
         max_retries_per_trial=None,
         max_consecutive_failed_trials=None,
         keep_best_checkpoints=None,
+        **kwargs,
     ):
         if hypermodel is None and type(self).run_trial is Tuner.run_trial:
             raise ValueError(
-                f"{type(self).__name__} got hypermodel=None. Pass a HyperModel or a "
+                f"{type(self).__name__}: Received `hypermodel=None`. Pass a HyperModel or a "
                 "function build(hp), or subclass the tuner and override run_trial()."
             )
         if not isinstance(executions_per_trial, int) or executions_per_trial < 1:
@@ -112,6 +113,7 @@ class Tuner(BaseTuner):
             tuner_id=tuner_id,
             max_retries_per_trial=max_retries_per_trial,
             max_consecutive_failed_trials=max_consecutive_failed_trials,
+            **kwargs,
         )
         self.max_model_size = max_model_size
         self.optimizer = optimizer
