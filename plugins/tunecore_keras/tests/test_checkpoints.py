@@ -72,3 +72,24 @@ def test_hooks_see_every_epoch_and_batch(tmp_path, data, build_model):
     assert calls == [("epoch_begin", 0), ("batch_end", 0), ("batch_end", 1)] * 1 + [
         ("epoch_begin", 1), ("batch_end", 0), ("batch_end", 1)
     ]
+
+
+def test_a_model_that_overrides_save_weights_is_saved_by_its_own_method(tmp_path, data):
+    import keras
+
+    saved = []
+
+    class Recording(keras.Sequential):
+        def save_weights(self, filepath, *args, **kwargs):
+            saved.append(filepath)
+            return super().save_weights(filepath, *args, **kwargs)
+
+    def build(hp):
+        model = Recording([keras.Input((8,)), keras.layers.Dense(hp.Int("units", 1, 2)), keras.layers.Dense(1)])
+        model.compile(loss="mse")
+        return model
+
+    (x, y), _ = data
+    tuner = kt.RandomSearch(build, objective="loss", max_trials=1, directory=tmp_path)
+    tuner.search(x, y.astype("float32"), epochs=2, verbose=0)
+    assert saved and all(path.endswith("checkpoint.weights.h5") for path in saved)

@@ -9,7 +9,7 @@ import threading
 
 import keras
 
-from tunecore.errors import FailedTrialError, FatalError, NoSavedModelError
+from tunecore.errors import FailedTrialError, FatalTypeError, FatalValueError, NoSavedModelError
 from tunecore.signatures import accepts_keyword
 from tunecore.trial import TrialStatus
 from tunecore.tuners import BaseTuner
@@ -132,15 +132,16 @@ class Tuner(BaseTuner):
         given, so that Keras's progress bars do not fight the search's line.
 
         Raises:
-            FatalError: a callback cannot be deep-copied (each execution gets copies).
+            FatalValueError: a callback cannot be deep-copied (each execution gets copies).
             MissingDependencyError: a ``TensorBoard`` callback without tensorboard installed.
         """
         callbacks = fit_kwargs.get("callbacks") or []
         try:
             copy.deepcopy(callbacks)
         except Exception as exc:
-            raise FatalError(
-                f"Every callback passed to search() must support copy.deepcopy (each "
+            raise FatalValueError(
+                f"All callbacks used during a search should be deep-copyable: every callback "
+                f"passed to search() must support copy.deepcopy (each "
                 f"execution gets fresh copies); copying {callbacks!r} raised {exc!r}."
             ) from exc
         tensorboard_logs.require(callbacks)
@@ -226,8 +227,9 @@ class Tuner(BaseTuner):
     def _build_model(self, hp):
         model = self.hypermodel.build(hp)
         if not isinstance(model, keras.Model):
-            raise FatalError(
-                f"The hypermodel's build(hp) must return a keras.Model; it returned "
+            raise FatalTypeError(
+                f"Expected the model-building function (the hypermodel's build(hp)) to return a "
+                f"keras.Model; it returned "
                 f"{model!r} of type {type(model).__name__}."
             )
         self._override_compile_args(model)

@@ -15,14 +15,23 @@ except ImportError:  # a Keras without the saving library's layout
     saving_lib = None
 
 
+def _overrides(model, method):
+    import keras
+
+    return getattr(type(model), method, None) is not getattr(keras.Model, method)
+
+
 def _skip(model):
     optimizer = getattr(model, "optimizer", None)
     return [optimizer] if optimizer is not None else []
 
 
 def save(model, path):
-    """Save ``model``'s weights (not its optimizer's) to ``path`` (``.weights.h5``)."""
-    if saving_lib is None:
+    """Save ``model``'s weights (not its optimizer's) to ``path`` (``.weights.h5``).
+
+    A model class that overrides ``save_weights`` is saved by its own method.
+    """
+    if saving_lib is None or _overrides(model, "save_weights"):
         model.save_weights(path)
         return
     saving_lib.save_weights_only(model, path, objects_to_skip=_skip(model))
@@ -30,7 +39,7 @@ def save(model, path):
 
 def load(model, path):
     """Load weights saved by :func:`save` (or by ``model.save_weights``) into ``model``."""
-    if saving_lib is None:
+    if saving_lib is None or _overrides(model, "load_weights"):
         with warnings.catch_warnings():
             # The fresh model's optimizer state cannot match the file's: expected.
             warnings.filterwarnings("ignore", message="Skipping variable loading for optimizer")
