@@ -156,3 +156,26 @@ def test_keras_tuners_message_phrases_are_kept():
     hp = kt.HyperParameters()
     with pytest.raises(KeyError, match="does not exist"):
         hp.get("wrong")
+
+
+def test_the_space_is_known_as_soon_as_the_tuner_is_built(tmp_path):
+    def build(hp):
+        return sum(hp.Int(f"units_{i}", 2, 4, 2) for i in range(hp.Int("layers", 0, 2)))
+
+    class Tuner(kt.BaseTuner):
+        def run_trial(self, trial):
+            return float(self.hypermodel.build(trial.hyperparameters))
+
+    tuner = Tuner(kt.oracles.RandomSearch(objective="loss", max_trials=1), hypermodel=build, directory=tmp_path)
+    assert {hp.name for hp in tuner.oracle.get_space().space} >= {"layers"}
+
+
+def test_a_space_declared_inside_trials_is_exhausted_after_its_combinations(tmp_path):
+    class Declares(kt.BaseTuner):
+        def run_trial(self, trial):
+            hp = trial.hyperparameters
+            return float(hp.Boolean("a")) + float(hp.Boolean("b"))
+
+    tuner = Declares(kt.oracles.RandomSearch(objective="loss", max_trials=15, seed=0), directory=tmp_path)
+    tuner.search(verbose=0)
+    assert len(tuner.oracle.trials) == 4

@@ -15,6 +15,10 @@ class InvalidSpaceError(TunecoreError, ValueError):
     """A hyperparameter definition is invalid (bad range, default, values...)."""
 
 
+class NewEntriesError(InvalidSpaceError, RuntimeError):
+    """A hyperparameter was declared that the space does not allow (``allow_new_entries=False``)."""
+
+
 class InvalidSpaceTypeError(TunecoreError, TypeError):
     """A hyperparameter definition has an argument of the wrong type."""
 

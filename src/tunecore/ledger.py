@@ -250,6 +250,7 @@ class TrialLedger:
             raise TrialStateError(f"Trial {trial_id} has no final status to end with; it is {trial.status}.")
         if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
             self._score(trial)
+        self._tried.add(values_hash(trial.hyperparameters.values))  # with what it declared as it ran
         del self.ongoing[trial.trial_id]
         self._stopping.discard(trial.trial_id)
         retry = (

@@ -57,12 +57,11 @@ def test_new_entries_can_be_forbidden(tmp_path, data):
     (x, y), validation = data
     hp = kt.HyperParameters()
     hp.Float("learning_rate", 1e-3, 1e-1, sampling="log")
-    tuner = kt.RandomSearch(
-        MyHyperModel(), hyperparameters=hp, allow_new_entries=False, objective="val_accuracy",
-        max_trials=1, directory=tmp_path,
-    )
-    with pytest.raises(ValueError, match="allow_new_entries is False"):
-        tuner.search(x, y, epochs=1, validation_data=validation, verbose=0)
+    with pytest.raises(RuntimeError, match="`allow_new_entries` is `False`"):  # when built, as in Keras Tuner
+        kt.RandomSearch(
+            MyHyperModel(), hyperparameters=hp, allow_new_entries=False, objective="val_accuracy",
+            max_trials=1, directory=tmp_path,
+        )
 
 
 def test_override_compilation_arguments(tmp_path, data):

@@ -44,7 +44,7 @@ import numbers
 import numpy as np
 
 from tunecore import plugins, schedule
-from tunecore.errors import InvalidSpaceError, ProjectError
+from tunecore.errors import NewEntriesError, ProjectError
 from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
 from tunecore.ledger import TrialLedger, configuration
@@ -308,7 +308,7 @@ class Oracle:
         """Add the hyperparameters a trial declared that the space lacks.
 
         Raises:
-            InvalidSpaceError: a new one appears while ``allow_new_entries`` is False.
+            NewEntriesError: a new one appears while ``allow_new_entries`` is False.
         """
         new = [
             hp for hp in hyperparameters.space
@@ -317,9 +317,10 @@ class Oracle:
         if not new:
             return
         if not self.allow_new_entries:
-            raise InvalidSpaceError(
-                f"allow_new_entries is False, but the trial declared new hyperparameters "
-                f"{[hp.name for hp in new]}. Declare them in `hyperparameters` up front."
+            raise NewEntriesError(
+                f"`allow_new_entries` is `False`, but the hypermodel or trial declared new "
+                f"hyperparameters {[hp.name for hp in new]}. Declare them in `hyperparameters` "
+                "up front, or allow new entries."
             )
         for hp in new:
             if not self.tune_new_entries:

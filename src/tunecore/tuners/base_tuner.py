@@ -100,7 +100,8 @@ class BaseTuner:
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
-        self._space_populated = False
+        # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
+        self._populate_initial_space()
 
     @property
     def project_dir(self):
@@ -126,8 +127,6 @@ class BaseTuner:
         pool = executors.create(executor, max_parallel_trials)
         hook = plugins.get_plugin_manager().hook
         try:
-            if not self._space_populated:
-                self._populate_initial_space()
             self.on_search_begin()
             hook.tunecore_search_begin(tuner=self)
             progress = Progress(self.oracle, verbose)
@@ -234,7 +233,6 @@ class BaseTuner:
         )
 
     def _populate_initial_space(self):
-        self._space_populated = True
         if self.hypermodel is None:
             return
         if self.oracle.trials:
@@ -377,9 +375,7 @@ class BaseTuner:
         print(summary.results_summary(self.oracle, self.oracle.ledger.storage.project_dir, num_trials))
 
     def search_space_summary(self, extended=False):
-        """Print the search space (building the hypermodel first, as Keras Tuner does)."""
-        if not self._space_populated:
-            self._populate_initial_space()
+        """Print the search space (known from the constructor on, as in Keras Tuner)."""
         print(summary.search_space_summary(self.oracle.hyperparameters, extended))
 
     def get_trial_dir(self, trial_id):
