@@ -23,7 +23,7 @@ class TrialStatus:
 class MetricObservation:
     """A metric's value(s) at one step: one per execution reported at that step.
 
-    Keras Tuner's class. It also unpacks and compares as ``(step, mean)``,
+    Keras Tuner's class. It also unpacks, indexes and compares as ``(step, mean)``,
     so ``for step, value in trial.metrics.get_history("loss")`` works.
 
     Args:
@@ -50,6 +50,9 @@ class MetricObservation:
 
     def __iter__(self):
         return iter((self.step, self.mean()))
+
+    def __getitem__(self, index):
+        return (self.step, self.mean())[index]
 
     def __eq__(self, other):
         if isinstance(other, MetricObservation):
