@@ -179,3 +179,17 @@ def test_a_space_declared_inside_trials_is_exhausted_after_its_combinations(tmp_
     tuner = Declares(kt.oracles.RandomSearch(objective="loss", max_trials=15, seed=0), directory=tmp_path)
     tuner.search(verbose=0)
     assert len(tuner.oracle.trials) == 4
+
+
+def test_more_of_keras_tuners_spelling(tmp_path):
+    from tunecore.hyperparameters import Boolean
+
+    assert Boolean("b").values == [True, False]
+    assert repr(kt.Objective("loss", "min")) == 'Objective(name="loss", direction="min")'
+
+    def mean_absolute_error(y_true, y_pred):
+        return 0.0
+
+    assert kt.objective.infer_metric_direction(mean_absolute_error) == "min"
+    with pytest.raises(ValueError, match="`hypermodel` argument should be either"):
+        kt.BaseTuner(kt.oracles.RandomSearch(objective="loss"), hypermodel="build_model", directory=tmp_path)

@@ -1,5 +1,7 @@
 """HyperModel: builds a model from hyperparameters, and fits it."""
 
+from tunecore.errors import InvalidArgumentError
+
 
 class HyperModel:
     """Keras Tuner's hypermodel: subclass it and override :meth:`build`.
@@ -46,6 +48,7 @@ def as_hypermodel(hypermodel):
         return hypermodel
     if callable(hypermodel):
         return FunctionHyperModel(hypermodel)
-    raise TypeError(
-        f"hypermodel must be a HyperModel or a function build(hp); got {hypermodel!r}."
+    raise InvalidArgumentError(
+        f"The `hypermodel` argument should be either a callable build(hp) or a HyperModel "
+        f"instance; got {hypermodel!r}."
     )

@@ -75,6 +75,8 @@ def infer_direction(name):
     mean. A name without a known word falls back to finding one inside its
     words (``logloss``, ``MeanIoU``).
     """
+    if not isinstance(name, str):  # a metric function or object, as Keras Tuner accepts
+        name = getattr(name, "__name__", None) or getattr(name, "name", None) or type(name).__name__
     words = _words(name)
     if any(_matches(word, _MINIMISED_WORDS) for word in words):
         direction = "min"
@@ -140,7 +142,7 @@ class Objective:
         return hash(str(self.get_config()))
 
     def __repr__(self):
-        return f"Objective(name={self.name!r}, direction={self.direction!r})"
+        return f'Objective(name="{self.name}", direction="{self.direction}")'
 
 
 class MultiObjective(Objective):

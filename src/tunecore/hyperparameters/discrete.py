@@ -46,7 +46,7 @@ class Choice(HyperParameter):
         if None in kinds:
             bad = next(value for value in values if _scalar_kind(value) is None)
             raise InvalidSpaceTypeError(
-                f"{self._label}: values must be int, float, str or bool, got {bad!r} of type "
+                f"{self._label}: a `Choice` can contain only `int`, `float`, `str`, or `bool` values; got {bad!r} of type "
                 f"{type(bad).__name__}."
             )
         if kinds == {"int", "float"}:
@@ -120,7 +120,7 @@ class Boolean(HyperParameter):
     @property
     def values(self):
         """Keras Tuner's name for :meth:`grid_values`: every value a grid search tries."""
-        return self.grid_values()
+        return [True, False]  # Keras Tuner's order
 
     @property
     def cardinality(self):

@@ -237,8 +237,8 @@ class _Numerical(HyperParameter):
         self.max_value = self._number(max_value, "max_value")
         if self.min_value > self.max_value:
             raise InvalidSpaceError(
-                f"{self._label}: min_value={self.min_value!r} is greater than "
-                f"max_value={self.max_value!r}."
+                f"{self._label}: the min_value {self.min_value!r} is greater than the max_value "
+                f"{self.max_value!r}."
             )
         if self.sampling != "linear" and self.min_value <= 0:
             raise InvalidSpaceError(

@@ -320,7 +320,8 @@ class BaseTuner:
         tuner extends this for its own results (Keras ``History`` objects).
         """
         objective = self.oracle.objective
-        source = "HyperModel.fit()" if type(self).run_trial is BaseTuner.run_trial else "Tuner.run_trial()"
+        own = type(self).run_trial.__module__.split(".")[0] in ("tunecore", "tunecore_keras", "tunecore_sklearn")
+        source = "HyperModel.fit()" if own else "Tuner.run_trial()"
         try:
             metrics = to_metrics(results, objective)
         except TypeError as exc:
@@ -331,8 +332,8 @@ class BaseTuner:
             ) from None
         if metrics is not None and objective.name == DEFAULT_OBJECTIVE and objective.name not in metrics:
             raise TypeError(
-                f"If the objective is not specified, the return value of {source} must be a "
-                f"single float (the value to minimise); received {results!r}. Name the metric to "
+                f"If the objective is not specified, expected the return value of {source} to be "
+                f"a single float (the value to minimise); received {results!r}. Name the metric to "
                 "optimise with objective=..."
             )
         return metrics
