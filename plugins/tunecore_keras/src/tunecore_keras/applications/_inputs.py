@@ -4,6 +4,8 @@ import numbers
 
 import keras
 
+from tunecore import HyperModel
+
 
 def check_input(owner, input_shape, input_tensor):
     """Raise unless ``owner`` (a class name, for the message) was given an image input."""
@@ -40,3 +42,17 @@ def image_input(input_shape, input_tensor):
 def channel_axis():
     """The axis of the channels in an image batch, per Keras's image data format."""
     return -1 if keras.config.image_data_format() == "channels_last" else 1
+
+
+class ImageClassifier(HyperModel):
+    """The arguments HyperResNet and HyperXception share, checked once (see their docstrings)."""
+
+    def __init__(self, include_top=True, input_shape=None, input_tensor=None, classes=None, **kwargs):
+        super().__init__(**kwargs)
+        if include_top:
+            check_classes(type(self).__name__, classes, when=" when include_top=True")
+        check_input(type(self).__name__, input_shape, input_tensor)
+        self.include_top = include_top
+        self.input_shape = input_shape
+        self.input_tensor = input_tensor
+        self.classes = classes

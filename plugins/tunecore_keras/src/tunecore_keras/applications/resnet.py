@@ -13,7 +13,6 @@ its results carry over. Stages are named ``conv2`` to ``conv5``; the depths of
 import keras
 from keras import layers
 
-from tunecore import HyperModel
 from tunecore_keras.applications import _inputs
 
 _EPSILON = 1.001e-5
@@ -34,7 +33,7 @@ _OPTIMIZERS = {
 }
 
 
-class HyperResNet(HyperModel):
+class HyperResNet(_inputs.ImageClassifier):
     """A ResNet hypermodel (Keras Tuner's ``applications.HyperResNet``).
 
     Models take images of shape ``input_shape`` and, with the top, output
@@ -60,16 +59,6 @@ class HyperResNet(HyperModel):
         ValueError: ``classes`` is missing with ``include_top=True``, or
             neither ``input_shape`` nor ``input_tensor`` is given.
     """
-
-    def __init__(self, include_top=True, input_shape=None, input_tensor=None, classes=None, **kwargs):
-        super().__init__(**kwargs)
-        if include_top:
-            _inputs.check_classes(type(self).__name__, classes, when=" when include_top=True")
-        _inputs.check_input(type(self).__name__, input_shape, input_tensor)
-        self.include_top = include_top
-        self.input_shape = input_shape
-        self.input_tensor = input_tensor
-        self.classes = classes
 
     def build(self, hp):
         version = hp.Choice("version", ["v1", "v2", "next"], default="v2")

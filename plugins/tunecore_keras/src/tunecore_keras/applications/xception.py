@@ -14,11 +14,10 @@ convolution, batch normalisation, ReLU; ``"selu"`` layers are self-normalising
 import keras
 from keras import layers
 
-from tunecore import HyperModel
 from tunecore_keras.applications import _inputs
 
 
-class HyperXception(HyperModel):
+class HyperXception(_inputs.ImageClassifier):
     """An Xception hypermodel (Keras Tuner's ``applications.HyperXception``).
 
     Models take images of shape ``input_shape`` and, with the top, output
@@ -47,16 +46,6 @@ class HyperXception(HyperModel):
         ValueError: ``classes`` is missing with ``include_top=True``, or
             neither ``input_shape`` nor ``input_tensor`` is given.
     """
-
-    def __init__(self, include_top=True, input_shape=None, input_tensor=None, classes=None, **kwargs):
-        super().__init__(**kwargs)
-        if include_top:
-            _inputs.check_classes(type(self).__name__, classes, when=" when include_top=True")
-        _inputs.check_input(type(self).__name__, input_shape, input_tensor)
-        self.include_top = include_top
-        self.input_shape = input_shape
-        self.input_tensor = input_tensor
-        self.classes = classes
 
     def build(self, hp):
         activation = hp.Choice("activation", ["relu", "selu"])
