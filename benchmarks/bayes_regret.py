@@ -1,14 +1,22 @@
 """Simple regret of tunecore's Bayesian optimization against Keras Tuner and Optuna.
 
-Every method minimises the same test functions (``_testfunctions.py``: Branin
+Every method minimises the same test functions (``_testfunctions.py``) with
+its default settings, one seed per run. The original six (issue 3): Branin
 2-D, Hartmann 6-D, Rosenbrock 4-D, Ackley 5-D, Levy 4-D and a mixed space of a
-log-scaled float, an int and a 3-way unordered choice) with its default
-settings, one seed per run:
+log-scaled float, an int and a 3-way unordered choice. Four more (issue 12),
+one per weakness found: ``ellipsoid4`` (noise-free rotated quadratic: final
+precision), ``shekel4`` (ten narrow wells), ``svc_digits`` (a real 3-fold CV
+search of an SVC on 180 digits, kernel choice x log C x log gamma: the CV error
+is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
+100 trials).
 
 * ``tunecore_bo``: ``tunecore.oracles.BayesianOptimization`` driven in memory by
   ``tunecore.testing.run_trials``.
-* ``tunecore_bo_alpha1e-6``: the same with a noise floor of 1e-6 (Optuna's)
-  instead of Keras Tuner's default ``alpha=1e-4``.
+* ``tunecore_bo_pending8``: the same, asynchronously with 8 trials always
+  running: 8 are asked, then each tell (oldest first) is followed by an ask;
+  f values in the order they are told.
+* ``tunecore_bo_alpha1e-4``: tunecore_bo with the noise floor of v1 (Keras
+  Tuner's ``alpha=1e-4``) instead of 1e-6.
 * ``tunecore_random``: ``tunecore.oracles.RandomSearch``, the same way.
 * ``kt_bo``: ``keras_tuner.oracles.BayesianOptimizationOracle`` driven through its
   oracle API (create_trial / update_trial / end_trial), project in a temp dir.
@@ -17,10 +25,12 @@ settings, one seed per run:
 
 Simple regret after t trials is min(f over the first t trials) - f*; the tables
 give the median and interquartile range over seeds of log10 of it (floored at
-1e-12). Budgets by default: 10 seeds x 100 trials; Optuna's GPSampler (several
+1e-12); for ``svc_digits`` the regret itself (CV error above the best known).
+Budgets by default: 10 seeds x 100 trials; Optuna's GPSampler (several
 seconds per run of 50 trials) 10 seeds x 50 trials (``--gp-trials``); Keras
 Tuner's BO (seconds per suggestion) 3 seeds x 50 trials (``--kt-seeds``,
-``--kt-trials``). Each cell says how many seeds it has. Every worker is
+``--kt-trials``); on a function read at 100 trials (``levy10``) both run 100.
+Each cell says how many seeds it has. Every worker is
 single-threaded (BLAS and torch); ``--workers`` processes run at once.
 ``--json`` saves the raw values and ``--load`` tables earlier runs' methods
 beside this run's (e.g. rerun only ``tunecore_bo`` against stored baselines).
@@ -52,7 +62,10 @@ import _testfunctions
 
 _common.silence_frameworks()
 
-METHODS = ("tunecore_bo", "tunecore_bo_alpha1e-6", "tunecore_random", "kt_bo", "optuna_tpe", "optuna_gp")
+METHODS = (
+    "tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "kt_bo", "optuna_tpe",
+    "optuna_gp",
+)
 CHECKPOINTS = (10, 25, 50, 100)
 _FLOOR = 1e-12
 
@@ -65,6 +78,29 @@ def _run_tunecore(function, seed, n_trials, oracle_name, **kwargs):
     oracle_cls = kt.oracles.BayesianOptimization if oracle_name == "bo" else kt.oracles.RandomSearch
     oracle = oracle_cls(objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed, **kwargs)
     return [t.score for t in run_trials(oracle, function.fn)]
+
+
+def _run_tunecore_pending(function, seed, n_trials, pending):
+    """BO with ``pending`` trials always running; f values in the order they are told."""
+    import collections
+
+    import tunecore as kt
+
+    hp = _testfunctions.keras_hyperparameters(function.space, kt)
+    oracle = kt.oracles.BayesianOptimization(objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed)
+    running, values = collections.deque(), []
+    while len(values) < n_trials:
+        while len(running) < pending and len(values) + len(running) < n_trials:
+            trial = oracle.ask(f"worker{len(running)}")
+            if trial.status != "RUNNING":
+                break
+            running.append(trial)
+        if not running:
+            break
+        trial = running.popleft()
+        values.append(function.fn(trial.hyperparameters.values))
+        oracle.tell(trial.trial_id, values[-1])
+    return values
 
 
 def _run_keras_tuner(function, seed, n_trials):
@@ -111,7 +147,8 @@ def _run_optuna(function, seed, n_trials, sampler_name):
 
 RUNNERS = {
     "tunecore_bo": lambda f, s, n: _run_tunecore(f, s, n, "bo"),
-    "tunecore_bo_alpha1e-6": lambda f, s, n: _run_tunecore(f, s, n, "bo", alpha=1e-6),
+    "tunecore_bo_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8),
+    "tunecore_bo_alpha1e-4": lambda f, s, n: _run_tunecore(f, s, n, "bo", alpha=1e-4),
     "tunecore_random": lambda f, s, n: _run_tunecore(f, s, n, "random"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
@@ -127,21 +164,24 @@ def run_job(job):
     return job, values, time.perf_counter() - start
 
 
-def log_regret(values, minimum, t):
-    """log10 of the simple regret after the first ``t`` values, None if fewer were run."""
+def log_regret(values, minimum, t, log=True):
+    """log10 of the simple regret after the first ``t`` values (the regret itself if
+    not ``log``), None if fewer were run."""
     if len(values) < t:
         return None
-    return float(np.log10(max(min(values[:t]) - minimum, _FLOOR)))
+    regret = max(min(values[:t]) - minimum, 0.0)
+    return float(np.log10(max(regret, _FLOOR))) if log else regret
 
 
 def summarise(results, checkpoints):
     """``{function: {method: {t: (median, q25, q75, n_seeds)}}}`` from the raw runs."""
     table = {}
     for (method, function_name), runs in results.items():
-        minimum = _testfunctions.FUNCTIONS[function_name].minimum
+        function = _testfunctions.FUNCTIONS[function_name]
         cells = table.setdefault(function_name, {}).setdefault(method, {})
         for t in checkpoints:
-            regrets = [r for r in (log_regret(v, minimum, t) for v in runs) if r is not None]
+            regrets = [r for r in (log_regret(v, function.minimum, t, function.log_regret) for v in runs)
+                       if r is not None]
             if regrets:
                 q25, median, q75 = np.percentile(regrets, [25, 50, 75])
                 cells[t] = (float(median), float(q25), float(q75), len(regrets))
@@ -151,12 +191,15 @@ def summarise(results, checkpoints):
 def markdown(table, methods, checkpoints):
     out = []
     for function_name, by_method in table.items():
-        out.append(f"\n**{function_name}** (log10 simple regret: median [IQR], seeds)\n")
+        log = _testfunctions.FUNCTIONS[function_name].log_regret
+        what = "log10 simple regret" if log else "simple regret (CV error above the best known)"
+        out.append(f"\n**{function_name}** ({what}: median [IQR], seeds)\n")
+        fmt = ".2f" if log else ".4f"
         rows = []
         for method in methods:
             cells = by_method.get(method, {})
             rows.append([method] + [
-                f"{cells[t][0]:.2f} [{cells[t][1]:.2f}, {cells[t][2]:.2f}] ({cells[t][3]})" if t in cells else "-"
+                f"{cells[t][0]:{fmt}} [{cells[t][1]:{fmt}}, {cells[t][2]:{fmt}}] ({cells[t][3]})" if t in cells else "-"
                 for t in checkpoints
             ])
         out.append(_common.markdown_table(["method"] + [f"t={t}" for t in checkpoints], rows))
@@ -195,7 +238,11 @@ def main(argv=None):
         seeds, trials = {
             "kt_bo": (args.kt_seeds, args.kt_trials), "optuna_gp": (args.seeds, args.gp_trials),
         }.get(method, (args.seeds, args.trials))
-        jobs += [(method, f, seed, trials) for f in args.functions for seed in range(seeds)]
+        jobs += [
+            (method, f, seed, trials if args.quick or method not in ("kt_bo", "optuna_gp")
+             else max(trials, _testfunctions.FUNCTIONS[f].trials))
+            for f in args.functions for seed in range(seeds)
+        ]
     # Slowest first, so that the two workers finish together.
     jobs.sort(key=lambda job: {"kt_bo": 0, "optuna_gp": 1}.get(job[0], 2))
 

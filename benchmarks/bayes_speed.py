@@ -5,6 +5,8 @@ tunecore) trials, its initial design set to ``n``, so that the model is first
 used with ``n`` observations; then the next ``--repeats`` suggestions are timed
 one by one, each evaluated and told before the next (observations n, n+1, ...),
 in ``--seeds`` runs (Keras Tuner: one).
+At n = 1000 only tunecore runs (``--reference-max-n``, default 200: Optuna's
+exact GP refits on every observation, seconds per suggestion there).
 Only the call that returns the next configuration is timed:
 
 * tunecore: ``BayesianOptimization.ask`` (in memory), which fits the GP
@@ -41,7 +43,7 @@ import _testfunctions
 _common.silence_frameworks()
 
 METHODS = ("tunecore_bo", "optuna_gp", "kt_bo")
-SIZES = (10, 50, 100, 200)
+SIZES = (10, 50, 100, 200, 1000)
 FUNCTION = _testfunctions.FUNCTIONS["hartmann6"]
 
 
@@ -125,6 +127,8 @@ def main(argv=None):
     parser.add_argument("--kt-repeats", type=int, default=3, help="timed suggestions per size for kt_bo")
     parser.add_argument("--quick", action="store_true", help="sizes 10 and 50, 3 repeats (kt_bo: 1), 1 seed")
     parser.add_argument("--seeds", type=int, default=3, help="runs per size (kt_bo: 1), seeds 0, 1, ...")
+    parser.add_argument("--reference-max-n", type=int, default=200,
+                        help="largest n timed for optuna_gp and kt_bo")
     args = parser.parse_args(argv)
     if args.quick:
         args.sizes, args.repeats, args.kt_repeats, args.seeds = [10, 50], 3, 1, 1
@@ -135,6 +139,8 @@ def main(argv=None):
         repeats = args.kt_repeats if method == "kt_bo" else args.repeats
         TIMERS[method](3, 1, 0)  # Imports and first-call set-up are not per-suggestion costs.
         for n in args.sizes:
+            if method != "tunecore_bo" and n > args.reference_max_n:
+                continue
             seeds = 1 if method == "kt_bo" else args.seeds
             seconds = [t for seed in range(seeds) for t in TIMERS[method](n, repeats, seed)]
             wall[method, n] = 1000 * _common.median([w for w, _ in seconds])
@@ -144,11 +150,13 @@ def main(argv=None):
 
     for label, table in (("CPU", cpu), ("wall", wall)):
         header = ["method"] + [f"n={n}" for n in args.sizes]
-        rows = [[m] + [f"{table[m, n]:.1f}" for n in args.sizes] for m in args.methods]
+        rows = [[m] + [f"{table[m, n]:.1f}" if (m, n) in table else "-" for n in args.sizes]
+                for m in args.methods]
         for reference in ("optuna_gp", "kt_bo"):
             if "tunecore_bo" in args.methods and reference in args.methods:
                 rows.append([f"tunecore_bo / {reference}"] + [
-                    f"{table['tunecore_bo', n] / table[reference, n]:.3f}" for n in args.sizes
+                    f"{table['tunecore_bo', n] / table[reference, n]:.3f}" if (reference, n) in table else "-"
+                    for n in args.sizes
                 ])
         print(f"\nMedian {label} ms per suggestion on hartmann6 (6-D), by observations n\n")
         print(_common.markdown_table(header, rows))

@@ -1,4 +1,5 @@
 import importlib
+import importlib.util
 import sys
 import textwrap
 
@@ -42,3 +43,23 @@ def install_plugin(tmp_path, fresh_plugins):
     yield install
     for module in modules:
         sys.modules.pop(module, None)
+
+
+def _process_pool():
+    return {"executor": "process", "max_parallel_trials": 2}
+
+
+def _dask_threads():
+    from tunecore.executors.dask import DaskExecutor
+
+    return {"executor": DaskExecutor(max_workers=2, processes=False)}
+
+
+@pytest.fixture(params=[
+    pytest.param(_process_pool, id="process"),
+    pytest.param(_dask_threads, id="dask", marks=pytest.mark.skipif(
+        importlib.util.find_spec("distributed") is None, reason="needs tunecore[dask]")),
+])
+def parallel(request):
+    """A function that gives ``search()`` keyword arguments running two trials at a time."""
+    return request.param

@@ -1,5 +1,10 @@
+import importlib.util
+import io
+import json
 import subprocess
 import sys
+
+import pytest
 
 import tunecore as kt
 from tunecore.cli import main
@@ -33,3 +38,112 @@ def test_tunecore_summary_of_a_non_project_says_so(tmp_path):
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert "is not a tunecore project" in result.stderr
+
+
+# list, export, --version, help ---------------------------------------------------
+
+
+def _project(directory, name, trials, fail_at=None):
+    """A finished project of ``trials`` trials under ``directory/name``; trial ``fail_at`` fails."""
+    def fn(hp):
+        x = hp.Int("x", 0, 100)
+        if fail_at is not None and len(tuner.oracle.trials) == fail_at + 1:
+            raise ValueError("this one fails")
+        return {"val_loss": x / 100}
+
+    tuner = kt.FunctionTuner(fn, objective="val_loss", max_trials=trials, seed=0,
+                             directory=directory, project_name=name)
+    tuner.search(verbose=0)
+    return tuner
+
+
+def test_tunecore_version(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    assert exit_.value.code == 0
+    assert capsys.readouterr().out.strip() == f"tunecore {kt.__version__}"
+
+
+@pytest.mark.parametrize("command", [[], ["plugins"], ["summary"], ["list"], ["export"]])
+def test_help_is_plain_text(command, capsys):
+    with pytest.raises(SystemExit):
+        main([*command, "--help"])
+    out = capsys.readouterr().out
+    assert "usage: tunecore" in out
+    assert "`" not in out and ":class:" not in out and ":func:" not in out
+
+
+def test_tunecore_list_finds_the_projects_under_a_folder(tmp_path, capsys):
+    _project(tmp_path / "runs" / "a", "first", trials=3)
+    _project(tmp_path / "runs" / "b" / "deeper", "second", trials=4, fail_at=1)
+    (tmp_path / "runs" / "not_a_project").mkdir()
+
+    assert main(["list", str(tmp_path / "runs")]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["PROJECT", "ORACLE", "TRIALS", "COMPLETED", "FAILED", "RUNNING",
+                                "OBJECTIVE", "BEST"]
+    first, second = (line.split() for line in lines[1:])
+    assert first[:6] == ["a/first", "RandomSearch", "3", "3", "0", "0"]
+    assert second[:6] == ["b/deeper/second", "RandomSearch", "4", "3", "1", "0"]
+    assert first[6:8] == ["val_loss", "(min)"]
+    best = kt.load(tmp_path / "runs" / "a" / "first").get_best_trials(1)[0].score
+    assert float(first[8]) == pytest.approx(best)
+    assert len(lines) == 3
+
+
+def test_tunecore_list_depth_and_empty_folder(tmp_path, capsys):
+    _project(tmp_path / "a" / "b" / "c", "p", trials=1)
+    assert main(["list", str(tmp_path), "--depth", "2"]) == 1
+    assert "No tunecore project" in capsys.readouterr().err
+    assert main(["list", str(tmp_path), "--depth", "4"]) == 0
+    assert "a/b/c/p" in capsys.readouterr().out
+
+
+def test_tunecore_summary_of_a_parent_folder_lists_its_projects(tmp_path, capsys):
+    _project(tmp_path, "one", trials=2)
+    _project(tmp_path, "two", trials=2)
+    assert main(["summary", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "is not a project; it holds 2" in out
+    assert "\none " in out and "\ntwo " in out
+
+
+def test_tunecore_export_csv_json_parquet(tmp_path, capsys):
+    pd = pytest.importorskip("pandas", reason="export needs pandas")
+    _project(tmp_path, "p", trials=3, fail_at=2)
+    project = str(tmp_path / "p")
+    expected = kt.load(project).trials_dataframe()
+
+    assert main(["export", project]) == 0  # CSV on standard output
+    csv = capsys.readouterr().out
+    assert csv.splitlines()[0].startswith("trial_id,status,score,best_step,params_x,val_loss_best")
+    back = pd.read_csv(io.StringIO(csv), dtype={"trial_id": str})
+    assert list(back.trial_id) == list(expected.trial_id)
+    assert "this one fails" in back.message[2]  # a traceback over several lines, quoted
+
+    assert main(["export", project, "-o", str(tmp_path / "t.json")]) == 0
+    rows = json.loads((tmp_path / "t.json").read_text())
+    assert [row["trial_id"] for row in rows] == list(expected.trial_id)
+    assert rows[2]["status"] == "FAILED" and rows[2]["score"] is None
+    assert "this one fails" in rows[2]["message"]
+
+    if importlib.util.find_spec("pyarrow") is None:
+        pytest.skip("Parquet needs pyarrow: pip install 'tunecore[parquet]'")
+    assert main(["export", project, "--format", "parquet", "-o", str(tmp_path / "t.pq")]) == 0
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "t.pq"), expected)
+
+
+def test_tunecore_export_parquet_needs_a_file(tmp_path, capsys):
+    _project(tmp_path, "p", trials=1)
+    assert main(["export", str(tmp_path / "p"), "-f", "parquet"]) == 1
+    assert "-o FILE" in capsys.readouterr().err
+
+
+def test_tunecore_list_shows_an_unreadable_project_and_goes_on(tmp_path, capsys):
+    _project(tmp_path, "good", trials=1)
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / "journal.jsonl").write_text("not json\n")
+    assert main(["list", str(tmp_path)]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert rows["broken"].split()[1] == "unreadable:"
+    assert rows["good"].split()[2:4] == ["1", "1"]

@@ -417,6 +417,17 @@ def test_reverse_log_sampling_is_log_sampling_mirrored():
     assert all(800 < d < 1200 for d in decades), decades
 
 
+def test_a_stepped_reverse_log_grid_is_positioned_from_the_top_as_in_keras_tuner():
+    """An oracle's positions (random draws, GP points) mean the same value as in Keras Tuner."""
+    hp = Float("rg", 0.01, 100, step=10, sampling="reverse_log")
+    assert hp.grid_values() == pytest.approx([0.01, 90.01, 99.01, 99.91, 100.0])
+    assert [hp.prob_to_value(p) for p in (0.1, 0.3, 0.5, 0.7, 0.9)] == pytest.approx(
+        [100.0, 99.91, 99.01, 90.01, 0.01]
+    )
+    assert hp.value_to_prob(99.91) == pytest.approx(0.3)
+    assert all(hp.prob_to_value(hp.value_to_prob(v)) == v for v in hp.grid_values())
+
+
 def test_random_sample_is_reproducible_with_a_seed():
     hp = Float("x", 0, 1)
     assert hp.random_sample(7) == hp.random_sample(7)

@@ -128,7 +128,8 @@ def test_counts_are_validated_when_the_oracle_is_built(bad):
 def test_every_oracle_spells_the_shared_arguments_once():
     assert kt.oracles.ORACLE_ARGUMENTS == (
         "objective", "max_trials", "hyperparameters", "allow_new_entries", "tune_new_entries",
-        "seed", "max_retries_per_trial", "max_consecutive_failed_trials",
+        "seed", "max_retries_per_trial", "max_consecutive_failed_trials", "pruner", "constraints",
+        "warm_start_from",
     )
     kwargs = {"max_retries_per_trial": 2, "tune_new_entries": False, "epochs": 3}
     assert kt.oracles.pop_oracle_arguments(kwargs) == {"max_retries_per_trial": 2, "tune_new_entries": False}

@@ -1,10 +1,10 @@
 """The same parallel-search scenarios on the local process pool and on Dask.
 
-Dask runs here as a threaded local cluster, for speed; tests/test_dask_executor.py
-covers worker processes, existing clusters and faults specific to Dask.
+Dask runs here as a threaded local cluster, for speed (the ``parallel`` fixture
+of conftest.py); tests/test_dask_executor.py covers worker processes, existing
+clusters and faults specific to Dask.
 """
 
-import importlib.util
 import os
 import threading
 
@@ -13,29 +13,7 @@ import pytest
 import tunecore as kt
 from tunecore.errors import FailedTrialError
 from tunecore.executors import UnpicklableError
-from tunecore.executors.dask import DaskExecutor
 from tunecore.trial import TrialStatus
-
-_no_dask = pytest.mark.skipif(
-    importlib.util.find_spec("distributed") is None, reason="needs tunecore[dask]"
-)
-
-
-def _process_pool():
-    return {"executor": "process", "max_parallel_trials": 2}
-
-
-def _dask_threads():
-    return {"executor": DaskExecutor(max_workers=2, processes=False)}
-
-
-@pytest.fixture(params=[
-    pytest.param(_process_pool, id="process"),
-    pytest.param(_dask_threads, id="dask", marks=_no_dask),
-])
-def parallel(request):
-    """``search()`` keyword arguments that run two trials at a time."""
-    return request.param
 
 
 def _quadratic(hp):

@@ -128,6 +128,6 @@ def test_the_install_hints_match_what_the_first_party_plugins_register(fresh_plu
     for registry in (manager.oracles, manager.tuners):
         registered = {
             name: registry.provider(name) for name in registry.all_names()
-            if registry.provider(name) in ("bayes", "sklearn", "keras")
+            if registry.provider(name) in ("bayes", "sklearn", "keras", "optuna")
         }
         assert registered == plugins.KNOWN_PROVIDERS[registry.kind], registry.kind

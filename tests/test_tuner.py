@@ -184,3 +184,14 @@ def test_verbose_zero_is_silent_and_verbose_reports_failures(tmp_path, capsys):
     captured = capsys.readouterr()
     assert "Search finished" in captured.out + captured.err
     assert "ValueError: x too large" in captured.out + captured.err
+
+
+def test_a_trial_that_returns_nothing_and_reports_nothing_stops_the_search_at_once():
+    def forgot(hp):
+        hp.Float("x", 0.0, 1.0)
+
+    tuner = kt.FunctionTuner(forgot, max_trials=5)
+    with pytest.raises(kt.errors.FatalTypeError, match="Did you forget to return the metrics"):
+        tuner.search(verbose=0)
+    (trial,) = tuner.oracle.trials.values()  # recorded, then the search stopped
+    assert trial.status == kt.TrialStatus.FAILED and "forgot" in trial.message

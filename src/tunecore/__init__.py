@@ -8,17 +8,18 @@ Bayesian oracles come from plugins, resolved by name when first used.
 import importlib
 from importlib.metadata import PackageNotFoundError, version
 
-from tunecore import errors, executors, oracles, tuners
-from tunecore.errors import MissingDependencyError, PluginNotFoundError
+from tunecore import callbacks, errors, executors, integrations, oracles, pruners, results, tuners
+from tunecore.errors import MissingDependencyError, PluginNotFoundError, TrialStopped
 from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
-from tunecore.objective import Objective
+from tunecore.objective import Constraint, Objective, Pareto
 from tunecore.oracles import Oracle
 from tunecore import plugins
 from tunecore.plugins import hookimpl
 from tunecore.project import Project, load
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner, FunctionTuner, tune
+from tunecore.tuners.outcome import RunningTrial
 
 try:
     __version__ = version("tunecore")
@@ -26,8 +27,9 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
-    "BaseTuner", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Oracle", "Project",
-    "Trial", "TrialStatus", "errors", "executors", "hookimpl", "load", "oracles", "synchronized", "tune", "tuners",
+    "BaseTuner", "Constraint", "FunctionTuner", "HyperModel", "HyperParameters", "Objective", "Oracle", "Pareto", "Project",
+    "RunningTrial", "Trial", "TrialStatus", "TrialStopped", "callbacks", "errors", "executors", "hookimpl",
+    "integrations", "load", "oracles", "pruners", "results", "synchronized", "tune", "tuners",
 ]
 
 

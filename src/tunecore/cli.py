@@ -1,16 +1,23 @@
-"""The ``tunecore`` command: ``tunecore plugins`` and ``tunecore summary DIR``."""
+"""tunecore: look at the installed plugins and at the projects that searches left on disk.
+
+Reading a project never changes it."""
 
 import argparse
+import os
 import sys
 import warnings
+from collections.abc import Sequence
 
-from tunecore.errors import TunecoreError
+from tunecore import __version__
+from tunecore.errors import InvalidArgumentError, ProjectError, TunecoreError
+from tunecore.optional import optional_import
 from tunecore.plugins import PluginWarning, get_plugin_manager
-from tunecore.project import load
+from tunecore.project import find_projects, load
+from tunecore.storage.journal import JOURNAL
 from tunecore.tuners import summary
 
 
-def _plugins(args):
+def _plugins(args: argparse.Namespace) -> None:
     with warnings.catch_warnings():  # the listing below says the same, without a traceback
         warnings.simplefilter("ignore", PluginWarning)
         manager = get_plugin_manager()
@@ -25,18 +32,160 @@ def _plugins(args):
               f"of {broken.distribution}: {broken.reason}")
 
 
-def _summary(args):
+def _summary(args: argparse.Namespace) -> None:
+    if not os.path.isfile(os.path.join(args.project_dir, JOURNAL)):
+        projects = find_projects(args.project_dir, _LIST_DEPTH)
+        if projects:  # a parent folder: say what is inside rather than fail
+            print(f"{args.project_dir} is not a project; it holds {len(projects)}:")
+            print(_projects_table(args.project_dir, projects))
+            print("Show one with: tunecore summary PROJECT")
+            return
     print(summary.results_summary(load(args.project_dir), args.project_dir, args.num_trials))
 
 
-def main(argv=None):
+# tunecore list ---------------------------------------------------------------
+
+_LIST_DEPTH = 3
+
+
+def _list(args: argparse.Namespace) -> None:
+    projects = find_projects(args.directory, args.depth)
+    if not projects:
+        raise ProjectError(
+            f"No tunecore project in {args.directory!r} or {args.depth} levels below it "
+            f"(a project is a folder with a {JOURNAL})."
+        )
+    print(_projects_table(args.directory, projects))
+
+
+def _projects_table(root: str, projects: list[str]) -> str:
+    header = ("PROJECT", "ORACLE", "TRIALS", "COMPLETED", "FAILED", "RUNNING", "OBJECTIVE", "BEST")
+    rows = [_project_row(root, path) for path in projects]
+    widths = [max(len(row[i]) for row in [header, *rows] if i < len(row)) for i in range(len(header))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+        for row in [header, *rows]
+    )
+
+
+def _project_row(root: str, path: str) -> tuple[str, ...]:
+    name = os.path.relpath(path, root)
+    try:
+        project = load(path)
+    except TunecoreError as exc:
+        return (name, f"unreadable: {str(exc).splitlines()[0]}")
+    counts: dict[str, int] = {}
+    for trial in project.trials.values():
+        counts[trial.status] = counts.get(trial.status, 0) + 1
+    best = project.get_best_trials(1)
+    objective = project.objective
+    return (
+        name,
+        (project.oracle or "?").rsplit(".", 1)[-1],
+        str(len(project.trials)),
+        *(str(counts.get(status, 0)) for status in ("COMPLETED", "FAILED", "RUNNING")),
+        f"{objective.name} ({objective.direction})",
+        f"{best[0].score:.6g}" if best else "-",
+    )
+
+
+# tunecore export -------------------------------------------------------------
+
+_FORMATS = ("csv", "json", "parquet")
+
+
+def _export(args: argparse.Namespace) -> None:
+    fmt = args.format or _format_of(args.output)
+    frame = load(args.project_dir).trials_dataframe()
+    if fmt == "parquet":
+        if not args.output:
+            raise InvalidArgumentError("Parquet is a binary format: name the file with -o FILE.parquet.")
+        optional_import("pyarrow", "parquet")
+        frame.to_parquet(args.output, index=False)
+    elif fmt == "json":
+        text = frame.to_json(orient="records", date_format="iso", indent=1)
+        _write_text(text + "\n", args.output)
+    else:
+        _write_text(frame.to_csv(index=False), args.output)
+    if args.output:
+        print(f"Wrote {len(frame)} trials to {args.output}", file=sys.stderr)
+
+
+def _format_of(output: str | None) -> str:
+    """The format an output file's suffix names; CSV by default."""
+    suffix = os.path.splitext(output or "")[1].lower().lstrip(".")
+    if suffix in _FORMATS:
+        return suffix
+    if suffix in ("pq", "parq"):
+        return "parquet"
+    return "csv"
+
+
+def _write_text(text: str, output: str | None) -> None:
+    if output:
+        with open(output, "w", encoding="utf-8", newline="") as file:
+            file.write(text)
+    else:
+        sys.stdout.write(text)
+
+
+# tunecore dashboard ----------------------------------------------------------
+
+
+def _dashboard(args: argparse.Namespace) -> None:
+    dashboard = optional_import("tunecore_optuna.dashboard", "optuna")
+    dashboard.serve(args.project_dir, host=args.host, port=args.port)
+
+
+def _add_dashboard(commands: "argparse._SubParsersAction[argparse.ArgumentParser]") -> None:
+    board = commands.add_parser(
+        "dashboard", help="serve optuna-dashboard on a project, live while its search runs",
+        description="Serve optuna-dashboard on a project, read-only: trials appear as the search "
+                    "records them, without taking the project's lock. Needs tunecore-optuna "
+                    "(pip install 'tunecore[optuna]').",
+    )
+    board.add_argument("project_dir", help="a project folder (directory/project_name)")
+    board.add_argument("--port", type=int, default=8080, help="default: 8080 (0: any free port)")
+    board.add_argument("--host", default="127.0.0.1",
+                       help="address to listen on (default: 127.0.0.1, this machine only)")
+    board.set_defaults(run=_dashboard)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tunecore", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"tunecore {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("plugins", help="list installed plugins and what they register").set_defaults(run=_plugins)
-    show = commands.add_parser("summary", help="show the best trials of a project directory (read-only)")
-    show.add_argument("project_dir")
-    show.add_argument("-n", "--num-trials", type=int, default=10)
+    show = commands.add_parser(
+        "summary", help="show the best trials of a project (on a parent folder: the projects in it)",
+        description="Show the best trials of a project, as Keras Tuner's results_summary does. "
+                    "On a folder that holds projects, list them.",
+    )
+    show.add_argument("project_dir", help="a project folder (directory/project_name)")
+    show.add_argument("-n", "--num-trials", type=int, default=10, help="how many trials (default: 10)")
     show.set_defaults(run=_summary)
+    listing = commands.add_parser(
+        "list", help="list the projects under a folder",
+        description="List the projects under a folder: oracle, trial counts, objective and best score.",
+    )
+    listing.add_argument("directory", nargs="?", default=".", help="where to look (default: here)")
+    listing.add_argument("--depth", type=int, default=_LIST_DEPTH,
+                         help=f"how many folder levels to search (default: {_LIST_DEPTH})")
+    listing.set_defaults(run=_list)
+    export = commands.add_parser(
+        "export", help="write a project's trials as a table (CSV, JSON or Parquet)",
+        description="Write a project's trials as a table, one row per trial: id, status, score, "
+                    "params_<name> for each hyperparameter, <metric>_best and <metric>_last for "
+                    "each metric, start and end times, duration_s, attempts, tuner_id, message. "
+                    "Needs pandas (pip install 'tunecore[pandas]'); Parquet also needs pyarrow "
+                    "(pip install 'tunecore[parquet]').",
+    )
+    export.add_argument("project_dir", help="a project folder (directory/project_name)")
+    export.add_argument("-f", "--format", choices=_FORMATS,
+                        help="default: the output file's suffix, else csv")
+    export.add_argument("-o", "--output", help="the file to write (default: standard output)")
+    export.set_defaults(run=_export)
+    _add_dashboard(commands)
     args = parser.parse_args(argv)
     try:
         args.run(args)

@@ -82,3 +82,9 @@ class FatalValueError(FatalError, ValueError):
 
 class FatalRuntimeError(FatalError):
     """An error that stops the search: Keras Tuner's name (a ``RuntimeError``)."""
+
+
+class TrialStopped(TunecoreError, RuntimeError):
+    """Raised by a running trial's ``report`` when the search wants it stopped (a
+    pruner, the oracle, ``trial_timeout``, or a cancelled search). Let it propagate:
+    the trial ends with the metrics it reported. A trial may raise it itself to stop."""

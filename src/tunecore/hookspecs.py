@@ -2,7 +2,7 @@
 
 A plugin is a module of functions decorated with ``@tunecore.hookimpl`` whose
 names match the specifications below, published under the ``tunecore``
-entry-point group::
+entry-point group:
 
     [project.entry-points.tunecore]
     my_oracle = "my_package.plugin"
@@ -32,23 +32,47 @@ trial has ended in its oracle (and is in the project) before
 search ends, before the project is closed.
 """
 
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
 import pluggy
+
+if TYPE_CHECKING:
+    from tunecore.oracles.base import Oracle
+    from tunecore.trial import Trial
+    from tunecore.tuners.base_tuner import BaseTuner
 
 hookspec = pluggy.HookspecMarker("tunecore")
 
+#: What a registration hook registers: a class (or any callable that makes the
+#: component), or a ``"package.module:Class"`` string imported on first use.
+Factory = Callable[..., Any] | str
+
+
+class Register(Protocol):
+    """The ``register`` callback that registration hooks receive."""
+
+    def __call__(self, name: str, factory: Factory, aliases: Sequence[str] = ()) -> None:
+        """Register ``factory`` as ``name`` (and ``aliases``, which resolve but are not listed).
+
+        Raises:
+            TypeError: ``name`` is not a non-empty str, or ``aliases`` not a
+                tuple or list of them. The plugin is then skipped whole.
+        """
+
 
 @hookspec
-def tunecore_register_oracles(register):
+def tunecore_register_oracles(register: Register) -> None:
     """Register oracles by name, e.g. ``register("random", RandomSearch)``."""
 
 
 @hookspec
-def tunecore_register_tuners(register):
+def tunecore_register_tuners(register: Register) -> None:
     """Register tuners by name, e.g. ``register("sklearn", "pkg.tuner:Sklearn")``."""
 
 
 @hookspec
-def tunecore_register_executors(register):
+def tunecore_register_executors(register: Register) -> None:
     """Register trial executors by name, e.g. ``register("process", ProcessPoolExecutor)``.
 
     ``search(executor="name", max_parallel_trials=n)`` calls the factory with
@@ -64,26 +88,28 @@ def tunecore_register_executors(register):
 
 
 @hookspec
-def tunecore_search_begin(tuner):
+def tunecore_search_begin(tuner: "BaseTuner") -> None:
     """Called when ``tuner.search`` starts, after a resumed project is loaded."""
 
 
 @hookspec
-def tunecore_search_end(tuner):
+def tunecore_search_end(tuner: "BaseTuner") -> None:
     """Called when ``tuner.search`` returns, including after an interruption."""
 
 
 @hookspec
-def tunecore_trial_begin(tuner, trial):
+def tunecore_trial_begin(tuner: "BaseTuner", trial: "Trial") -> None:
     """Called when ``trial`` has been created and is about to run."""
 
 
 @hookspec
-def tunecore_trial_end(tuner, trial):
+def tunecore_trial_end(tuner: "BaseTuner", trial: "Trial") -> None:
     """Called when ``trial`` has ended; ``trial.status`` says how."""
 
 
 @hookspec
-def tunecore_metrics_reported(oracle, trial, metrics, step):
+def tunecore_metrics_reported(
+    oracle: "Oracle", trial: "Trial", metrics: dict[str, float], step: int
+) -> None:
     """Called each time a trial reports ``metrics`` (a dict) at ``step``, in the
     driver, wherever the trial runs (reports from workers arrive while they run)."""

@@ -1,6 +1,12 @@
 """HyperModel: builds a model from hyperparameters, and fits it."""
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 from tunecore.errors import InvalidArgumentError
+
+if TYPE_CHECKING:
+    from tunecore.hyperparameters import HyperParameters
 
 
 class HyperModel:
@@ -11,18 +17,18 @@ class HyperModel:
         tunable: Whether the hyperparameters it declares are tuned.
     """
 
-    def __init__(self, name=None, tunable=True):
+    def __init__(self, name: str | None = None, tunable: bool = True) -> None:
         self.name = name
         self.tunable = tunable
 
-    def build(self, hp):
+    def build(self, hp: "HyperParameters") -> Any:
         """Return a model built with the values in ``hp`` (a :class:`HyperParameters`)."""
         raise NotImplementedError(f"{type(self).__name__} must implement build(hp).")
 
-    def declare_hyperparameters(self, hp):
+    def declare_hyperparameters(self, hp: "HyperParameters") -> None:
         """Declare hyperparameters up front, before any trial (optional)."""
 
-    def fit(self, hp, model, *args, **kwargs):
+    def fit(self, hp: "HyperParameters", model: Any, *args: Any, **kwargs: Any) -> Any:
         """Train ``model``; override to tune training itself (batch size, shuffling...).
 
         Returns:
@@ -32,18 +38,28 @@ class HyperModel:
 
 
 class FunctionHyperModel(HyperModel):
-    """Wraps a ``build(hp)`` function."""
+    """Wraps a ``build(hp)`` function.
 
-    def __init__(self, build):
+    Args:
+        build: Returns a model built with the values in ``hp``.
+    """
+
+    def __init__(self, build: Callable[["HyperParameters"], Any]) -> None:
         super().__init__(name=getattr(build, "__name__", None))
         self._build = build
 
-    def build(self, hp):
+    def build(self, hp: "HyperParameters") -> Any:
         return self._build(hp)
 
 
-def as_hypermodel(hypermodel):
-    """A :class:`HyperModel` from a HyperModel, a ``build(hp)`` callable, or None."""
+def as_hypermodel(
+    hypermodel: HyperModel | Callable[["HyperParameters"], Any] | None,
+) -> HyperModel | None:
+    """A :class:`HyperModel` from a HyperModel, a ``build(hp)`` callable, or None.
+
+    Raises:
+        InvalidArgumentError: ``hypermodel`` is none of these.
+    """
     if hypermodel is None or isinstance(hypermodel, HyperModel):
         return hypermodel
     if callable(hypermodel):

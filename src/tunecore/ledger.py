@@ -15,7 +15,11 @@ and nothing else writes a trial's status. It keeps:
 
 * retries of failed trials and the count of consecutive failures;
 * the fingerprints of every configuration suggested (duplicate detection);
-* scores: a trial's best objective value over its steps, and the best trials;
+* scores: a trial's best objective value over its steps, and the best trials
+  (for a :class:`~tunecore.objective.Pareto` objective, the feasible Pareto
+  front; with constraints, only feasible trials: see :meth:`TrialLedger.best`);
+* the queue of configurations enqueued to run first (``enqueue`` events, so
+  that they survive a resume; one that was tried since is skipped);
 * the storage (:mod:`tunecore.storage`): every change is appended as an event
   with a timestamp, and :meth:`TrialLedger.open` replays what an earlier run
   recorded, so a killed search resumes with its trials. Events are compact: a
@@ -32,10 +36,11 @@ import logging
 import math
 import time
 
-from tunecore import schedule
+from tunecore import pareto, schedule
 from tunecore.errors import ProjectError, TooManyFailedTrialsError, TrialStateError, TunecoreError
 from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.hyperparameters.walk import values_hash
+from tunecore.objective import is_pareto
 from tunecore.storage import InMemoryStorage, paths, records
 from tunecore.trial import Trial, TrialStatus
 
@@ -68,6 +73,8 @@ class TrialLedger:
     Args:
         objective: The :class:`~tunecore.Objective` that scores trials.
         storage: A :class:`~tunecore.storage.Storage`; in memory by default.
+        constraints: :class:`~tunecore.objective.Constraint` objects; best
+            trials are feasible ones. Recorded in the storage's header.
 
     Attributes:
         trials: ``{trial_id: Trial}``, in creation order.
@@ -75,10 +82,13 @@ class TrialLedger:
         consecutive_failures: FAILED trials since the last COMPLETED one.
         space: The search space as the storage recorded it (after :meth:`open`).
         oracle_state: The oracle's last recorded state (after :meth:`open`), or None.
+        queued: Values enqueued to run before new suggestions (see :meth:`enqueue`).
     """
 
-    def __init__(self, objective, storage=None):
+    def __init__(self, objective, storage=None, constraints=()):
         self.objective = objective
+        self.constraints = list(constraints)
+        self.queued = []
         self.storage = storage if storage is not None else InMemoryStorage()
         self.trials = {}
         self.ongoing = {}
@@ -86,13 +96,15 @@ class TrialLedger:
         self.space = HyperParameters()
         self.oracle_state = None
         self._retry_queue = []
-        self._stopping = set()
+        self._stopping = {}  # trial_id -> (status, reason) of a requested stop
+        self._deadlines = {}  # trial_id -> (monotonic deadline, limit in seconds)
         self._tried = set()
         self._values = {}  # trial_id -> the values its "trial" event recorded
         self._space_config = None
         self._last_tuner_id = None
         self._final = {}  # trial_id -> its final report, written with its "end" event
         self._finalising = None
+        self._said_infeasible = False
 
     # Storage -----------------------------------------------------------------
 
@@ -104,6 +116,8 @@ class TrialLedger:
                 (the message names its journal line).
         """
         self.storage = storage
+        if self.constraints:
+            header = {**header, "constraints": [c.get_config() for c in self.constraints]}
         self._replay(storage.open(header, overwrite=overwrite))
 
     def close(self):
@@ -126,6 +140,15 @@ class TrialLedger:
     def new_trial_id(self, max_trials=None):
         width = max(2, len(str((max_trials or 100) - 1)))
         return str(len(self.trials)).zfill(width)
+
+    def enqueue(self, values):
+        """Queue ``values`` (already checked) to run before new suggestions; recorded for resume."""
+        self.queued.append(dict(values))
+        self._append({"event": "enqueue", "values": dict(values)})
+
+    def next_enqueued(self):
+        """The first queued configuration's values (removed from the queue), or None."""
+        return self.queued.pop(0) if self.queued else None
 
     def next_retry(self):
         """The id of a trial waiting to run again, or None."""
@@ -158,7 +181,8 @@ class TrialLedger:
         trial.score = trial.best_step = trial.message = trial.ended_at = None
         trial.retryable = True
         self.ongoing[trial_id] = trial
-        self._stopping.discard(trial_id)
+        self._stopping.pop(trial_id, None)
+        self._deadlines.pop(trial_id, None)
         self._final.pop(trial_id, None)
         trial.started_at = self._append_start(trial, trial.hyperparameters.values, oracle_state)
         return trial
@@ -209,12 +233,32 @@ class TrialLedger:
             self._append(event)
         return trial
 
-    def request_stop(self, trial_id):
-        """Note that the oracle asked a running trial to stop: it ends STOPPED."""
-        self._stopping.add(self.running(trial_id).trial_id)
+    def request_stop(self, trial_id, reason=None, status=TrialStatus.STOPPED):
+        """Ask a running trial to stop: its reports answer STOPPED from now on.
+
+        Args:
+            reason: Why, kept as the trial's message when it ends.
+            status: How it ends if it then ends normally: STOPPED (a pruner,
+                the oracle) or FAILED (over ``trial_timeout``; retryable). The
+                first request wins.
+        """
+        self._stopping.setdefault(self.running(trial_id).trial_id, (status, reason))
 
     def stop_requested(self, trial_id):
         return trial_id in self._stopping
+
+    def stop_request(self, trial_id):
+        """``(status, reason)`` of the stop requested for ``trial_id``, or None."""
+        return self._stopping.get(trial_id)
+
+    def set_deadline(self, trial_id, seconds):
+        """Stop ``trial_id`` (FAILED, retryable) at its first report ``seconds`` from now."""
+        self._deadlines[trial_id] = (time.monotonic() + seconds, seconds)
+
+    def overdue(self, trial_id):
+        """The limit in seconds that the running ``trial_id`` exceeded, or None."""
+        deadline = self._deadlines.get(trial_id)
+        return deadline[1] if deadline is not None and time.monotonic() > deadline[0] else None
 
     def propose_end(self, trial_id, status, message=None, retryable=True):
         """Set the status a running trial will end with (what Keras Tuner's ``end_trial`` reads).
@@ -252,7 +296,8 @@ class TrialLedger:
             self._score(trial)
         self._tried.add(values_hash(trial.hyperparameters.values))  # with what it declared as it ran
         del self.ongoing[trial.trial_id]
-        self._stopping.discard(trial.trial_id)
+        self._stopping.pop(trial.trial_id, None)
+        self._deadlines.pop(trial.trial_id, None)
         retry = (
             trial.status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
         )
@@ -272,7 +317,23 @@ class TrialLedger:
                 )
         elif trial.status == TrialStatus.COMPLETED:
             self.consecutive_failures = 0
+            self._say_feasibility(trial)
         return False
+
+    def _say_feasibility(self, trial):
+        if not self.constraints:
+            return
+        if self.is_feasible(trial):
+            if self._said_infeasible:
+                logger.info("Trial %s is the first feasible trial.", trial.trial_id)
+                self._said_infeasible = False
+            return
+        if not self._said_infeasible and not any(self.is_feasible(t) for t in self.scored()):
+            self._said_infeasible = True
+            logger.warning(
+                "No feasible trial yet: trial %s breaks %s. Infeasible trials are never best trials.",
+                trial.trial_id, self.describe_violation(trial),
+            )
 
     def requeue_running(self):
         """Queue the trials an interrupted search left RUNNING to run again, as a resume does."""
@@ -281,6 +342,7 @@ class TrialLedger:
                 self._retry_queue.append(trial_id)
         self.ongoing.clear()
         self._stopping.clear()
+        self._deadlines.clear()
 
     # Questions ---------------------------------------------------------------
 
@@ -288,14 +350,113 @@ class TrialLedger:
         """Whether a configuration with these active values was suggested already."""
         return values_hash(values) in self._tried
 
-    def best(self, num_trials=1):
-        """The best COMPLETED trials, best first."""
-        scored = [
+    def scored(self):
+        """The COMPLETED trials with a score, feasible or not, in creation order."""
+        return [
             t for t in self.trials.values()
             if t.status == TrialStatus.COMPLETED and t.score is not None and not math.isnan(t.score)
         ]
-        scored.sort(key=lambda t: self.objective.sort_key(t.score))
-        return scored[:num_trials]
+
+    def best(self, num_trials=1):
+        """The best feasible COMPLETED trials (``num_trials`` at most; None: no limit).
+
+        With one objective (or Keras Tuner's weighted sum): the best scores
+        first. With a :class:`~tunecore.objective.Pareto` objective: the
+        Pareto front, i.e. the trials no other feasible trial dominates
+        (trials with equal values are all on it), sorted by the first
+        objective, best first. When the front has more than ``num_trials``
+        trials, those that keep its spread are kept (NSGA-II's crowding
+        truncation: the extremes of each objective always stay); with
+        ``num_trials=1`` (Keras Tuner's default), the front's best trial in
+        the first objective.
+
+        Trials that break a constraint are never best. An empty list while
+        trials completed means none is feasible (see :meth:`closest_infeasible`).
+        """
+        feasible = [t for t in self.scored() if self.is_feasible(t)]
+        if is_pareto(self.objective):
+            return self._front(feasible, num_trials)
+        feasible.sort(key=lambda t: self.objective.sort_key(t.score))
+        return feasible if num_trials is None else feasible[:num_trials]
+
+    def _front(self, trials, num_trials):
+        if not trials:
+            return []
+        losses = [self.objective.losses(self.objective_values(t)) for t in trials]
+        mask = pareto.non_dominated(losses)
+        front = [t for t, on in zip(trials, mask) if on]
+        if num_trials == 1 and len(front) > 1:  # Keras Tuner's "the best": the first objective's
+            front = [min(front, key=lambda t: self.objective.sort_key(t.score))]
+        elif num_trials is not None and len(front) > num_trials:
+            Y = [losses[i] for i, on in enumerate(mask) if on]
+            front = [front[i] for i in sorted(pareto.select_spread(Y, num_trials))]
+        front.sort(key=lambda t: self.objective.sort_key(t.score))
+        return front
+
+    def step_of(self, trial):
+        """The step whose metrics a trial is judged by: its ``best_step`` if it was
+        scored by this ledger, else computed with this ledger's objective (a
+        trial of another project, as a warm start reads). None if it has none."""
+        if trial.trial_id in self.trials and self.trials[trial.trial_id] is trial:
+            return trial.best_step
+        best = self._best(trial)
+        return None if best is None else best[1]
+
+    def objective_values(self, trial):
+        """The trial's value of each objective (a 1-tuple for a single objective), or None.
+
+        Values are in each objective's own direction, at :meth:`step_of`.
+        """
+        step = self.step_of(trial)
+        if step is None:
+            return None
+        metrics = trial.metrics.at_step(step)
+        if not self.objective.has_value(metrics):
+            return None
+        if is_pareto(self.objective):
+            return self.objective.get_values(metrics)
+        return (self.objective.get_value(metrics),)
+
+    def constraint_values(self, trial):
+        """The trial's value of each constraint's metric (None where never reported).
+
+        Read at :meth:`step_of`, or at its last report if not reported there.
+        """
+        step = self.step_of(trial)
+        at_step = trial.metrics.at_step(step) if step is not None else {}
+        values = []
+        for constraint in self.constraints:
+            if constraint.name in at_step:
+                values.append(float(at_step[constraint.name]))
+            elif trial.metrics.exists(constraint.name):
+                values.append(float(trial.metrics.get_last_value(constraint.name)))
+            else:
+                values.append(None)
+        return tuple(values)
+
+    def violation(self, trial):
+        """The sum of how far the trial is outside each constraint (0: feasible)."""
+        if not self.constraints:
+            return 0.0
+        return sum(c.violation(v) for c, v in zip(self.constraints, self.constraint_values(trial)))
+
+    def is_feasible(self, trial):
+        """Whether the trial meets every constraint (always, without constraints)."""
+        return self.violation(trial) == 0.0
+
+    def closest_infeasible(self):
+        """The scored trial with the smallest violation, or None (for "nothing feasible" messages)."""
+        scored = self.scored()
+        return min(scored, key=self.violation) if scored else None
+
+    def describe_violation(self, trial):
+        """Which constraints ``trial`` breaks, as text: ``latency_ms=73.2 (latency_ms <= 50)``."""
+        parts = []
+        for constraint, value in zip(self.constraints, self.constraint_values(trial)):
+            if constraint.violation(value) > 0:
+                shown = "never reported" if value is None else f"{constraint.name}={value:.6g}"
+                parts.append(f"{shown} ({constraint})")
+        return ", ".join(parts)
 
     # Internals ---------------------------------------------------------------
 
@@ -365,6 +526,9 @@ class TrialLedger:
             self._space_config = event["hyperparameters"]
             self.space = HyperParameters.from_config(self._space_config)
             return
+        if kind == "enqueue":
+            self.queued.append(dict(_dict(event["values"])))
+            return
         trial_id = event["trial_id"]
         if kind == "trial":
             if not paths.is_trial_id(trial_id):
@@ -417,11 +581,18 @@ class TrialLedger:
             tracker.update(name, value, step)
 
     def _best(self, trial):
-        """``(score, step)``: the objective's best value over the trial's steps, or None."""
+        """``(score, step)``: the objective's best value over the trial's steps, or None.
+
+        A Pareto objective takes the last step where every objective is finite.
+        """
         best = None
         for step in trial.metrics.steps():
             metrics = trial.metrics.at_step(step)
             if not self.objective.has_value(metrics):
+                continue
+            if is_pareto(self.objective):
+                if all(math.isfinite(v) for v in self.objective.get_values(metrics)):
+                    best = (self.objective.get_value(metrics), step)
                 continue
             value = self.objective.get_value(metrics)
             if math.isnan(value):
@@ -479,7 +650,7 @@ def _configure(trial, space, values):
     values = _dict(values)
     for name, value in values.items():
         if not schedule.is_scheduling(name):
-            space.get_hyperparameter(name).validate(value)
+            space.validate(name, value)
     trial.defer_hyperparameters(lambda: configuration(space, values))
     return values
 

@@ -1,5 +1,6 @@
 """What a search optimises: a metric name and a direction."""
 
+import math
 import numbers
 import re
 
@@ -9,7 +10,7 @@ from tunecore.errors import InvalidObjectiveError
 _MINIMISED_WORDS = frozenset({
     "loss", "error", "mse", "mae", "mape", "msle", "rmse", "rmsle", "crossentropy", "hinge",
     "huber", "kld", "divergence", "deviance", "brier", "nll", "regret", "cost", "time",
-    "latency", "perplexity",
+    "latency", "perplexity", "ce", "false",  # ce: Keras's crossentropy alias; false_positives
 })
 _MAXIMISED_WORDS = frozenset({
     "accuracy", "acc", "auc", "precision", "recall", "f1", "fbeta", "r2", "iou", "score", "map",
@@ -181,6 +182,166 @@ class MultiObjective(Objective):
         return f"MultiObjective({self.objectives!r})"
 
 
+class Pareto(Objective):
+    """Several objectives optimised together: the search looks for their Pareto front.
+
+    A plain list of objectives keeps Keras Tuner's meaning (a weighted sum,
+    :class:`MultiObjective`); ``Pareto`` is the explicit opt-in to
+    multi-objective search::
+
+        tunecore.tune(fn, objective=tunecore.Pareto([
+            tunecore.Objective("val_loss", "min"), tunecore.Objective("params", "min"),
+        ]))
+
+    A trial's values are those of its last step at which every objective was
+    reported and finite (its final values, as Optuna's multi-objective studies
+    keep). Its ``score`` is the first objective's value there, so that the
+    progress display and code written for one objective keep working; the
+    per-objective values are :meth:`get_values` of the metrics at
+    ``trial.best_step``, or :meth:`tunecore.oracles.Oracle.objective_values`.
+
+    ``get_best_trials(num_trials)`` returns the non-dominated (Pareto-optimal)
+    feasible trials: see :meth:`tunecore.oracles.Oracle.get_best_trials`.
+
+    Args:
+        objectives: Two or more metric names or :class:`Objective` (a name's
+            direction is inferred as for a single objective).
+
+    Raises:
+        InvalidObjectiveError: fewer than two objectives, or a name repeated.
+    """
+
+    def __init__(self, objectives):
+        parts = [create_objective(o) for o in objectives]
+        if len(parts) < 2 or any(isinstance(o, MultiObjective) for o in parts):
+            raise InvalidObjectiveError(
+                f"Pareto takes two or more single objectives; got {objectives!r}."
+            )
+        names = [o.name for o in parts]
+        if len(set(names)) != len(names):
+            raise InvalidObjectiveError(f"Pareto objectives must have distinct names; got {names}.")
+        self.objectives = parts
+        super().__init__("pareto", parts[0].direction)
+
+    @property
+    def names(self):
+        return [o.name for o in self.objectives]
+
+    def get_value(self, metrics):
+        """The first objective's value: a trial's ``score`` (see the class docstring)."""
+        return float(metrics[self.objectives[0].name])
+
+    def get_values(self, metrics):
+        """Each objective's value, in the objectives' order and own directions."""
+        return tuple(float(metrics[o.name]) for o in self.objectives)
+
+    def losses(self, values):
+        """``values`` as losses: maximised objectives negated, so lower is better in each."""
+        return tuple(-v if o.direction == "max" else v for o, v in zip(self.objectives, values))
+
+    def get_config(self):
+        return {"pareto": [o.get_config() for o in self.objectives]}
+
+    def __eq__(self, other):
+        return isinstance(other, Pareto) and self.get_config() == other.get_config()
+
+    def __hash__(self):
+        return hash(str(self.get_config()))
+
+    def __repr__(self):
+        return f"Pareto({self.objectives!r})"
+
+
+def is_pareto(objective):
+    """Whether ``objective`` asks for a Pareto front (a :class:`Pareto`)."""
+    return isinstance(objective, Pareto)
+
+
+class Constraint:
+    """A bound on a reported metric; a trial that breaks one is infeasible.
+
+    Pass constraints to the oracle (``constraints=[...]``, an argument every
+    oracle and tuner takes). A trial reports the metric like any other (return
+    it in the dict of metrics); it is read at the trial's ``best_step``, or
+    at its last report if it was not reported there. A trial that never
+    reported it is infeasible. Infeasible trials are never best trials nor
+    on a Pareto front; model-based oracles model the probability that a
+    configuration is feasible.
+
+    Args:
+        name: The metric, e.g. ``"latency_ms"``.
+        max: The largest feasible value (inclusive), or None.
+        min: The smallest feasible value (inclusive), or None.
+
+    Raises:
+        InvalidObjectiveError: neither bound is given, or ``min > max``.
+    """
+
+    def __init__(self, name, max=None, min=None):  # noqa: A002 - the natural spelling
+        if not isinstance(name, str) or not name:
+            raise InvalidObjectiveError(f"A Constraint needs a metric name; got {name!r}.")
+        if max is None and min is None:
+            raise InvalidObjectiveError(f"Constraint {name!r} needs max=..., min=... or both.")
+        if max is not None and min is not None and min > max:
+            raise InvalidObjectiveError(f"Constraint {name!r} has min={min!r} > max={max!r}.")
+        self.name = name
+        self.max = None if max is None else float(max)
+        self.min = None if min is None else float(min)
+
+    def violation(self, value):
+        """How far ``value`` is outside the bounds: 0 when feasible, inf for NaN or missing."""
+        if value is None or math.isnan(value):
+            return math.inf
+        over = 0.0 if self.max is None else max(value - self.max, 0.0)
+        under = 0.0 if self.min is None else max(self.min - value, 0.0)
+        return over + under
+
+    def get_config(self):
+        return {"name": self.name, "max": self.max, "min": self.min}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __eq__(self, other):
+        return isinstance(other, Constraint) and self.get_config() == other.get_config()
+
+    def __hash__(self):
+        return hash(str(self.get_config()))
+
+    def __str__(self):
+        parts = [f"{self.min:g} <=" if self.min is not None else "", self.name,
+                 f"<= {self.max:g}" if self.max is not None else ""]
+        return " ".join(p for p in parts if p)
+
+    def __repr__(self):
+        bounds = ", ".join(f"{k}={v!r}" for k, v in (("max", self.max), ("min", self.min)) if v is not None)
+        return f"Constraint({self.name!r}, {bounds})"
+
+
+def create_constraints(constraints):
+    """A list of :class:`Constraint` from what a user passed (None, one, or a list).
+
+    Raises:
+        InvalidObjectiveError: an entry is not a Constraint, or a metric is bounded twice.
+    """
+    if constraints is None:
+        return []
+    if isinstance(constraints, Constraint):
+        constraints = [constraints]
+    constraints = list(constraints)
+    for c in constraints:
+        if not isinstance(c, Constraint):
+            raise InvalidObjectiveError(
+                f"constraints must be tunecore.Constraint objects, e.g. "
+                f"Constraint('latency_ms', max=50); got {c!r}."
+            )
+    names = [c.name for c in constraints]
+    if len(set(names)) != len(names):
+        raise InvalidObjectiveError(f"Each metric may be constrained once; got {names}.")
+    return constraints
+
+
 DEFAULT_OBJECTIVE = "default_objective"
 
 
@@ -216,6 +377,9 @@ def create_objective(objective):
 
 
 def objective_from_config(config):
+    """The objective :meth:`Objective.get_config` described (what a journal header records)."""
+    if "pareto" in config:
+        return Pareto([Objective(**c) for c in config["pareto"]])
     if "objectives" in config:
         return MultiObjective([Objective(**c) for c in config["objectives"]])
     return Objective(**config)

@@ -22,11 +22,13 @@ import importlib.metadata
 import os
 import sys
 import warnings
-from typing import NamedTuple
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import pluggy
 
 from tunecore import hookspecs
+from tunecore.hookspecs import Factory
 from tunecore.errors import MissingDependencyError, PluginNotFoundError
 
 hookimpl = pluggy.HookimplMarker("tunecore")
@@ -38,12 +40,16 @@ DISABLE_AUTOLOAD_ENV = "TUNECORE_DISABLE_PLUGIN_AUTOLOAD"
 #: extra that installs each, to name the fix when one is missing. The installed
 #: plugins are the truth: tests/test_plugins.py fails when this table differs
 #: from what they register.
-KNOWN_PROVIDERS = {
+KNOWN_PROVIDERS: dict[str, dict[str, str]] = {
     "oracle": {
         "bayesian": "bayes", "BayesianOptimization": "bayes",
         "BayesianOptimizationOracle": "bayes", "hyperband": "bayes",
         "Hyperband": "bayes", "HyperbandOracle": "bayes", "asha": "bayes", "ASHA": "bayes",
         "AsyncHyperband": "bayes",
+        "optuna": "optuna", "OptunaSampler": "optuna", "optuna:tpe": "optuna", "optuna:cmaes": "optuna",
+        "optuna:qmc": "optuna", "optuna:nsga2": "optuna", "optuna:gp": "optuna", "optuna:random": "optuna",
+        "OptunaTPE": "optuna", "OptunaCmaEs": "optuna", "OptunaQMC": "optuna", "OptunaNSGAII": "optuna",
+        "OptunaGP": "optuna", "OptunaRandom": "optuna",
     },
     "tuner": {
         "sklearn": "sklearn", "Sklearn": "sklearn", "SklearnTuner": "sklearn",
@@ -107,14 +113,16 @@ class Registry:
         describe: turns a provider (a plugin name) into words for messages.
     """
 
-    def __init__(self, kind, describe=None):
+    def __init__(self, kind: str, describe: Callable[[str], str] | None = None) -> None:
         self.kind = kind
         self._describe = describe or (lambda provider: f"plugin {provider!r}")
-        self._factories = {}  # canonical name -> class, or "module:attr" until first use
-        self._canonical = {}  # every name that resolves, aliases included -> canonical name
-        self._providers = {}  # canonical name -> the plugin that registered it
+        self._factories: dict[str, Factory] = {}  # canonical name -> class, or "module:attr" until first use
+        self._canonical: dict[str, str] = {}  # every name that resolves, aliases included -> canonical name
+        self._providers: dict[str, str | None] = {}  # canonical name -> the plugin that registered it
 
-    def register(self, name, factory, aliases=(), provider=None):
+    def register(
+        self, name: str, factory: Factory, aliases: Sequence[str] = (), provider: str | None = None
+    ) -> list[tuple[str, str | None]]:
         """Register ``factory`` as ``name`` and ``aliases``, leaving taken names alone.
 
         The first registration of a name wins. When ``name`` itself is taken,
@@ -132,21 +140,22 @@ class Registry:
             self._canonical.setdefault(key, name)
         return refused
 
-    def names(self):
+    def names(self) -> list[str]:
         """Canonical names, sorted."""
         return sorted(self._factories)
 
-    def all_names(self):
+    def all_names(self) -> list[str]:
         """Every name that resolves, aliases included, sorted."""
         return sorted(self._canonical)
 
-    def provider(self, name):
+    def provider(self, name: str) -> str | None:
+        """The plugin that registered ``name`` (an alias resolves), or None."""
         return self._providers.get(self._canonical.get(name, name))
 
-    def __contains__(self, name):
+    def __contains__(self, name: object) -> bool:
         return name in self._canonical
 
-    def get(self, name):
+    def get(self, name: str) -> Callable[..., Any]:
         """The class registered as ``name``, imported if it was given as a string.
 
         Raises:
@@ -219,12 +228,12 @@ class PluginManager:
         refused: a :class:`RefusedName` for each name refused because taken.
     """
 
-    def __init__(self, autoload=None):
+    def __init__(self, autoload: bool | None = None) -> None:
         if autoload is None:
             autoload = not os.environ.get(DISABLE_AUTOLOAD_ENV)
-        self.broken = []
-        self.refused = []
-        self._origins = {}
+        self.broken: list[BrokenPlugin] = []
+        self.refused: list[RefusedName] = []
+        self._origins: dict[str, _Origin] = {}
         self.pm = pluggy.PluginManager("tunecore")
         self.pm.add_hookspecs(hookspecs)
         for module_name in _BUILTINS:
@@ -235,10 +244,11 @@ class PluginManager:
         self.oracles, self.tuners, self.executors = self._collect()
 
     @property
-    def hook(self):
+    def hook(self) -> pluggy.HookRelay:
+        """pluggy's hook relay: ``manager.hook.tunecore_trial_end(tuner=..., trial=...)``."""
         return self.pm.hook
 
-    def describe(self, plugin_name):
+    def describe(self, plugin_name: str) -> str:
         """``plugin_name`` and where it comes from, for messages."""
         if plugin_name in _BUILTINS:
             return f"built-in plugin {plugin_name!r}"
@@ -341,7 +351,7 @@ class PluginManager:
             "wins. The plugin should register it under another name."
         )
 
-    def list_plugins(self):
+    def list_plugins(self) -> list[tuple[str, str, dict[str, list[str]]]]:
         """``(name, version, registered names)`` for each loaded plugin, built-ins first.
 
         Skipped plugins are not loaded: they are in :attr:`broken`.
@@ -394,10 +404,10 @@ def _describe_error(exc):
     return f"{type(exc).__name__}: {exc}"
 
 
-_manager = None
+_manager: PluginManager | None = None
 
 
-def get_plugin_manager():
+def get_plugin_manager() -> PluginManager:
     """The process-wide plugin manager, built on first use."""
     global _manager
     if _manager is None:
@@ -405,7 +415,7 @@ def get_plugin_manager():
     return _manager
 
 
-def reset_plugin_manager():
+def reset_plugin_manager() -> None:
     """Forget the plugin manager so the next use rediscovers plugins (for tests)."""
     global _manager
     _manager = None

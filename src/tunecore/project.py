@@ -1,11 +1,19 @@
 """``tunecore.load(path)``: a read-only view of any project on disk."""
 
 import os
+from typing import TYPE_CHECKING, Any
 
+from tunecore import results
 from tunecore.errors import TrialStateError
 from tunecore.ledger import TrialLedger
-from tunecore.objective import objective_from_config
+from tunecore.objective import Constraint, objective_from_config
 from tunecore.storage import Storage, read_events
+from tunecore.storage.base import Event
+from tunecore.storage.journal import JOURNAL
+from tunecore.trial import Trial
+
+if TYPE_CHECKING:
+    import pandas
 
 
 class Project:
@@ -18,33 +26,50 @@ class Project:
         path: The project folder.
         oracle: The import path of the oracle class that wrote it.
         objective: Its :class:`~tunecore.Objective`.
+        constraints: Its :class:`~tunecore.Constraint` objects (from the journal header).
         hyperparameters: The search space as the search last knew it.
         trials: ``{trial_id: Trial}`` with their metric histories and timestamps.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.fspath(path)
         header, events = read_events(self.path)
         self.oracle = header.get("oracle")
         self.objective = objective_from_config(header["objective"])
-        ledger = TrialLedger(self.objective)
+        self.constraints = [Constraint.from_config(c) for c in header.get("constraints", [])]
+        ledger = TrialLedger(self.objective, constraints=self.constraints)
         ledger.open(_Recorded(self.path, events), header)
         self.hyperparameters = ledger.space
         self._ledger = ledger
         self.trials = ledger.trials
 
-    def get_best_trials(self, num_trials=1):
-        """The best COMPLETED trials, best first."""
+    def get_best_trials(self, num_trials: int | None = 1) -> list[Trial]:
+        """The best feasible COMPLETED trials, best first; a Pareto project's front
+        (see :meth:`tunecore.oracles.Oracle.get_best_trials`)."""
         return self._ledger.best(num_trials)
 
-    def get_trial(self, trial_id):
+    @property
+    def ledger(self) -> TrialLedger:
+        """The project's :class:`~tunecore.ledger.TrialLedger` (read it, don't change it):
+        per-objective values, constraint values and feasibility of its trials."""
+        return self._ledger
+
+    def get_trial(self, trial_id: str) -> Trial:
         return self.trials[trial_id]
 
-    def __repr__(self):
+    def trials_dataframe(self) -> "pandas.DataFrame":
+        """The trials as a ``pandas.DataFrame``, one row each (see :mod:`tunecore.results`).
+
+        Raises:
+            MissingDependencyError: pandas is not installed; ``pip install 'tunecore[pandas]'``.
+        """
+        return results.trials_dataframe(self)
+
+    def __repr__(self) -> str:
         return f"Project({self.path!r}, oracle={self.oracle!r}, trials={len(self.trials)})"
 
 
-def load(path):
+def load(path: str | os.PathLike[str]) -> Project:
     """A read-only :class:`Project` of the search kept in ``path`` (``directory/project_name``).
 
     Raises:
@@ -53,15 +78,41 @@ def load(path):
     return Project(path)
 
 
+def find_projects(directory: str | os.PathLike[str], max_depth: int = 3) -> list[str]:
+    """The project folders under ``directory`` (itself included), sorted, to ``max_depth`` levels down.
+
+    A project folder is one with a journal; its own subfolders (the trials')
+    are not searched. Hidden folders and symbolic links are skipped.
+    """
+    found: list[str] = []
+
+    def walk(path: str, depth: int) -> None:
+        if os.path.isfile(os.path.join(path, JOURNAL)):
+            found.append(path)
+            return
+        if depth >= max_depth:
+            return
+        try:
+            entries = sorted(os.scandir(path), key=lambda e: e.name)
+        except OSError:
+            return
+        for entry in entries:
+            if not entry.name.startswith(".") and entry.is_dir(follow_symlinks=False):
+                walk(entry.path, depth + 1)
+
+    walk(os.fspath(directory), 0)
+    return found
+
+
 class _Recorded(Storage):
     """Events already read, replayed once; nothing can be added."""
 
-    def __init__(self, project_dir, events):
+    def __init__(self, project_dir: str, events: list[Event]) -> None:
         self.project_dir = project_dir
         self._events = events
 
-    def open(self, header, overwrite=False):
+    def open(self, header: dict[str, Any], overwrite: bool = False) -> list[Event]:
         return self._events
 
-    def append(self, event, sync=False):
+    def append(self, event: Event, sync: bool = False) -> None:
         raise TrialStateError(f"{self.project_dir!r} was loaded read-only; it cannot record trials.")

@@ -9,6 +9,9 @@ do not tell two configurations apart (the same configuration at another
 budget is not a new configuration; one that continues another trial is).
 """
 
+from collections.abc import Mapping
+from typing import Any
+
 PREFIX = "tuner/"
 EPOCHS = "tuner/epochs"
 INITIAL_EPOCH = "tuner/initial_epoch"
@@ -17,17 +20,24 @@ ROUND = "tuner/round"
 TRIAL_ID = "tuner/trial_id"
 
 
-def is_scheduling(name):
+def is_scheduling(name: str) -> bool:
     """Whether ``name`` is a scheduling value rather than a hyperparameter."""
     return name.startswith(PREFIX)
 
 
-def user_values(values):
+def user_values(values: Mapping[str, Any]) -> dict[str, Any]:
     """``values`` without the scheduling ones: the configuration itself."""
     return {name: value for name, value in values.items() if not name.startswith(PREFIX)}
 
 
-def scheduled(values, epochs, initial_epoch, bracket, round, parent=None):
+def scheduled(
+    values: Mapping[str, Any],
+    epochs: int,
+    initial_epoch: int,
+    bracket: int,
+    round: int,
+    parent: str | None = None,
+) -> dict[str, Any]:
     """``values`` plus the scheduling values Keras Tuner's Hyperband gives a trial.
 
     Args:
@@ -37,6 +47,9 @@ def scheduled(values, epochs, initial_epoch, bracket, round, parent=None):
         bracket: The Hyperband bracket.
         round: The rung within the bracket.
         parent: The trial whose checkpoint this one continues, if any.
+
+    Returns:
+        A new dict; ``values`` is left unchanged.
     """
     values = dict(values)
     if parent is not None:

@@ -2,6 +2,8 @@
 
 import math
 import uuid
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import infer_direction
@@ -31,37 +33,37 @@ class MetricObservation:
         step: The step (an epoch, a rung).
     """
 
-    def __init__(self, value, step):
-        self.value = list(value) if isinstance(value, (list, tuple)) else [value]
+    def __init__(self, value: float | list[float] | tuple[float, ...], step: int) -> None:
+        self.value: list[float] = list(value) if isinstance(value, (list, tuple)) else [value]
         self.step = step
 
-    def append(self, value):
+    def append(self, value: float | list[float] | tuple[float, ...]) -> None:
         self.value += list(value) if isinstance(value, (list, tuple)) else [value]
 
-    def mean(self):
+    def mean(self) -> float:
         return sum(self.value) / len(self.value)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"value": self.value, "step": self.step}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "MetricObservation":
         return cls(**config)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[float]:
         return iter((self.step, self.mean()))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: int) -> float:
         return (self.step, self.mean())[index]
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if isinstance(other, MetricObservation):
             return other.value == self.value and other.step == self.step
         if isinstance(other, tuple):
             return tuple(self) == other
         return NotImplemented
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"MetricObservation(value={self.value}, step={self.step})"
 
 
@@ -72,38 +74,38 @@ class MetricHistory:
         direction: ``"min"`` or ``"max"``.
     """
 
-    def __init__(self, direction="min"):
+    def __init__(self, direction: str = "min") -> None:
         if direction not in ("min", "max"):
             raise ValueError(f"direction must be 'min' or 'max'; got {direction!r}.")
         self.direction = direction
-        self._observations = {}
+        self._observations: dict[int, MetricObservation] = {}
 
-    def update(self, value, step):
+    def update(self, value: float | list[float] | tuple[float, ...], step: int) -> None:
         if step in self._observations:
             self._observations[step].append(value)
         else:
             self._observations[step] = MetricObservation(value, step=step)
 
-    def get_history(self):
+    def get_history(self) -> list[MetricObservation]:
         return sorted(self._observations.values(), key=lambda obs: obs.step)
 
-    def set_history(self, observations):
+    def set_history(self, observations: Iterable[MetricObservation]) -> None:
         for obs in observations:
             self.update(obs.value, step=obs.step)
 
-    def get_best_value(self):
+    def get_best_value(self) -> float | None:
         best = self._best()
         return None if best is None else best.mean()
 
-    def get_best_step(self):
+    def get_best_step(self) -> int | None:
         best = self._best()
         return None if best is None else best.step
 
-    def get_last_value(self):
+    def get_last_value(self) -> float | None:
         history = self.get_history()
         return history[-1].mean() if history else None
 
-    def get_statistics(self):
+    def get_statistics(self) -> dict[str, float]:
         values = [v for v in (obs.mean() for obs in self.get_history()) if not math.isnan(v)]
         if not values:
             return {}
@@ -115,7 +117,7 @@ class MetricHistory:
         return {"min": min(values), "max": max(values), "mean": mean, "median": median,
                 "var": var, "std": math.sqrt(var)}
 
-    def _best(self):
+    def _best(self) -> MetricObservation | None:
         best = None
         for obs in self._observations.values():
             value = obs.mean()
@@ -125,11 +127,11 @@ class MetricHistory:
                 best = obs
         return best
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"direction": self.direction, "observations": [o.get_config() for o in self.get_history()]}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "MetricHistory":
         history = cls(config["direction"])
         history.set_history([MetricObservation.from_config(o) for o in config["observations"]])
         return history
@@ -148,15 +150,15 @@ class MetricsTracker:
         metrics: Names (or objects with a ``name``) to register up front.
     """
 
-    def __init__(self, metrics=None):
-        self.metrics = {}
+    def __init__(self, metrics: Iterable[Any] | None = None) -> None:
+        self.metrics: dict[str, MetricHistory] = {}
         for metric in metrics or []:
             self.register(getattr(metric, "name", metric))
 
-    def exists(self, name):
+    def exists(self, name: str) -> bool:
         return name in self.metrics
 
-    def register(self, name, direction=None):
+    def register(self, name: str, direction: str | None = None) -> None:
         """Add a metric. Raises ValueError if it exists."""
         if self.exists(name):
             raise ValueError(f"Metric already exists: {name}")
@@ -164,7 +166,7 @@ class MetricsTracker:
             direction = infer_direction(name) or "min"
         self.metrics[name] = MetricHistory(direction)
 
-    def update(self, name, value, step=0):
+    def update(self, name: str, value: float, step: int = 0) -> bool:
         """Record ``value`` at ``step``; returns whether the best value changed."""
         if not self.exists(name):
             self.register(name)
@@ -173,60 +175,60 @@ class MetricsTracker:
         history.update(float(value), step=int(step))
         return history.get_best_value() != before
 
-    def update_all(self, metrics, step=0):
+    def update_all(self, metrics: dict[str, float], step: int = 0) -> None:
         for name, value in metrics.items():
             self.update(name, value, step)
 
-    def clear(self):
+    def clear(self) -> None:
         self.metrics = {}
 
-    def get_history(self, name):
+    def get_history(self, name: str) -> list[MetricObservation]:
         return self._history(name).get_history()
 
-    def set_history(self, name, observations):
+    def set_history(self, name: str, observations: Iterable[MetricObservation]) -> None:
         if not self.exists(name):
             self.register(name)
         self.metrics[name].set_history(observations)
 
-    def get_best_value(self, name):
+    def get_best_value(self, name: str) -> float | None:
         return self._history(name).get_best_value()
 
-    def get_best_step(self, name):
+    def get_best_step(self, name: str) -> int | None:
         return self._history(name).get_best_step()
 
-    def get_statistics(self, name):
+    def get_statistics(self, name: str) -> dict[str, float]:
         return self._history(name).get_statistics()
 
-    def get_last_value(self, name):
+    def get_last_value(self, name: str) -> float | None:
         return self._history(name).get_last_value()
 
-    def get_direction(self, name):
+    def get_direction(self, name: str) -> str:
         return self._history(name).direction
 
-    def at_step(self, step):
+    def at_step(self, step: int) -> dict[str, float]:
         """Every metric's value (mean of its observations) at ``step``."""
-        found = {}
+        found: dict[str, float] = {}
         for name, history in self.metrics.items():
             obs = history._observations.get(step)
             if obs is not None:
                 found[name] = obs.mean()
         return found
 
-    def steps(self):
+    def steps(self) -> list[int]:
         return sorted({step for history in self.metrics.values() for step in history._observations})
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"metrics": {name: history.get_config() for name, history in self.metrics.items()}}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: dict[str, Any]) -> "MetricsTracker":
         tracker = cls()
         tracker.metrics = {
             name: MetricHistory.from_config(history) for name, history in config["metrics"].items()
         }
         return tracker
 
-    def _history(self, name):
+    def _history(self, name: str) -> MetricHistory:
         if name not in self.metrics:
             raise ValueError(f"Unknown metric: {name}. Reported: {sorted(self.metrics) or 'none'}.")
         return self.metrics[name]
@@ -252,37 +254,40 @@ class Trial:
     every transition (see :func:`tunecore.ledger.transition`).
     """
 
-    def __init__(self, hyperparameters, trial_id=None, status=TrialStatus.RUNNING, tuner_id=None,
-                 message=None):
-        self._build = None
+    def __init__(self, hyperparameters: HyperParameters, trial_id: str | None = None,
+                 status: str = TrialStatus.RUNNING, tuner_id: str | None = None,
+                 message: str | None = None) -> None:
+        self._build: Callable[[], HyperParameters] | None = None
         self.hyperparameters = hyperparameters
         self.trial_id = uuid.uuid4().hex if trial_id is None else trial_id
         self.status = status
         self.tuner_id = tuner_id
         self.metrics = MetricsTracker()
-        self.score = None
-        self.best_step = None
+        self.score: float | None = None
+        self.best_step: int | None = None
         self.message = message
         self.attempts = 0
         self.retryable = True
-        self.created_at = self.started_at = self.ended_at = None
+        self.created_at: float | None = None
+        self.started_at: float | None = None
+        self.ended_at: float | None = None
 
     @property
-    def hyperparameters(self):
+    def hyperparameters(self) -> HyperParameters:
         """The trial's :class:`~tunecore.HyperParameters` (its values: ``.values``)."""
         if self._build is not None:
             self._hyperparameters, self._build = self._build(), None
         return self._hyperparameters
 
     @hyperparameters.setter
-    def hyperparameters(self, hyperparameters):
+    def hyperparameters(self, hyperparameters: HyperParameters) -> None:
         self._hyperparameters, self._build = hyperparameters, None
 
-    def defer_hyperparameters(self, build):
+    def defer_hyperparameters(self, build: Callable[[], HyperParameters]) -> None:
         """Build :attr:`hyperparameters` with ``build()`` when first read (a resume reads thousands)."""
         self._build = build
 
-    def summary(self):
+    def summary(self) -> None:
         """Print the trial's hyperparameters and score, as Keras Tuner does."""
         print(f"Trial {self.trial_id} summary")
         print("Hyperparameters:")
@@ -293,7 +298,7 @@ class Trial:
         if self.message:
             print(self.message)
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {
             "trial_id": self.trial_id,
             "hyperparameters": self.hyperparameters.get_config(),
@@ -310,7 +315,7 @@ class Trial:
             "ended_at": self.ended_at,
         }
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         self.trial_id = state["trial_id"]
         self.hyperparameters = HyperParameters.from_config(state["hyperparameters"])
         self.status = state["status"]
@@ -326,12 +331,12 @@ class Trial:
         self.ended_at = state.get("ended_at")
 
     @classmethod
-    def from_state(cls, state):
+    def from_state(cls, state: dict[str, Any]) -> "Trial":
         trial = cls(HyperParameters())
         trial.set_state(state)
         return trial
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (
             f"Trial(trial_id={self.trial_id!r}, status={self.status!r}, "
             f"score={self.score!r}, values={self.hyperparameters.values!r})"

@@ -127,3 +127,72 @@ def test_resume_refits_and_takes_new_settings(tmp_path):
     second.search(verbose=0)
     assert len(second.oracle.trials) == 9
     assert all(t.status == TrialStatus.COMPLETED for t in second.oracle.trials.values())
+
+
+def _plateau_space(options):
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Float("y", 0.0, 1.0)
+    hp.Choice("kind", options, ordered=False)
+    return hp
+
+
+def test_initial_design_tries_every_option_of_a_choice():
+    options = [f"k{i}" for i in range(7)]
+    oracle = _bo(objective="loss", max_trials=30, hyperparameters=_plateau_space(options), seed=4)
+    # Every option but "k6" ties: without k6 in the design nothing points at it.
+    ended = run_trials(oracle, lambda v: 0.0 if v["kind"] == "k6" else 0.5, n=7)
+    assert sorted(t.hyperparameters["kind"] for t in ended) == options
+
+
+def _cv_like(values):
+    """A CV error on a 1/50 grid: kernel "a" is a plateau of tied scores, "b" hides a better basin."""
+    if values["kind"] == "a":
+        return 0.3
+    r2 = (values["x"] - 0.7) ** 2 + (values["y"] - 0.2) ** 2
+    return math.ceil(50 * min(1.0, 4.0 * r2)) / 50
+
+
+@pytest.mark.slow
+def test_tied_scores_on_a_plateau_make_the_search_explore():
+    for seed in (1, 2):
+        oracle = _bo(objective="loss", max_trials=25, hyperparameters=_plateau_space(["a", "b"]), seed=seed)
+        scores = [t.score for t in run_trials(oracle, _cv_like)]
+        ties_with_incumbent = sum(scores[i] == min(scores[:i]) for i in range(1, len(scores)))
+        assert min(scores) < 0.3
+        assert ties_with_incumbent <= 5
+
+
+@pytest.mark.slow
+def test_noise_free_quadratic_is_solved_to_high_precision():
+    oracle = _bo(objective="loss", max_trials=30, hyperparameters=_branin_space(), seed=1)
+    ended = run_trials(oracle, lambda v: (v["x"] - 1.234) ** 2 + 2 * (v["y"] - 5.678) ** 2)
+    assert min(t.score for t in ended) < 1e-6
+
+
+def test_a_thousand_observations_still_give_a_new_suggestion():
+    from tunecore_bayes.bayesian import GPProposer
+
+    space = _plateau_space(["a", "b", "c"])
+    rng = np.random.default_rng(0)
+    points = rng.random((1000, 2))
+    observations = [
+        ({"x": x, "y": y, "kind": "abc"[i % 3]}, (x - 0.3) ** 2 + (y - 0.6) ** 2 + i % 3)
+        for i, (x, y) in enumerate(points)
+    ]
+    proposer = GPProposer(max_points=128)
+    tried = [values for values, _ in observations]
+    values = proposer.propose(space.space, observations, tried[-8:], tried, rng)
+    assert values is not None and values not in tried
+    assert values["kind"] == "a"
+    assert abs(values["x"] - 0.3) < 0.1 and abs(values["y"] - 0.6) < 0.1
+
+
+@pytest.mark.slow
+def test_alpha_is_the_floor_of_the_learned_noise():
+    noisy = np.random.default_rng(1)
+    oracle = _bo(objective="loss", max_trials=30, hyperparameters=_branin_space(), seed=1, alpha=1e-3)
+    run_trials(oracle, lambda v: _branin(v) + noisy.normal(0.0, 20.0))
+    noise = math.exp(oracle._proposer.params.log_noise)
+    assert noise >= 1e-3 * (1 - 1e-9)
+    assert noise > 1e-2  # learned, well above the floor, for a noisy objective

@@ -187,3 +187,19 @@ def test_power_transform_leaves_gaussian_outputs_about_standardised():
 
 def test_power_transform_of_constant_outputs_is_zero():
     np.testing.assert_array_equal(power_transform(np.full(4, 7.0)), np.zeros(4))
+
+
+def test_pessimistic_prior_mean_reverts_to_the_worst_observation_far_from_data():
+    rng = np.random.default_rng(0)
+    X = 0.2 * rng.random((12, 2))
+    y = np.sin(6 * X[:, 0]) + X[:, 1]
+    far = np.array([[5.0, 5.0]])  # many length scales away
+    mean_max = GaussianProcess(prior_mean="max", seed=0).fit(X, y).predict(far)[0][0]
+    mean_avg = GaussianProcess(seed=0).fit(X, y).predict(far)[0][0]
+    assert mean_max == pytest.approx(y.max(), abs=1e-3 * np.ptp(y))
+    assert mean_avg == pytest.approx(y.mean(), abs=1e-3 * np.ptp(y))
+
+
+def test_unknown_prior_mean_is_rejected():
+    with pytest.raises(ValueError, match="prior_mean"):
+        GaussianProcess(prior_mean="median")

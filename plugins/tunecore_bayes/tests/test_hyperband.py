@@ -363,3 +363,12 @@ def test_model_based_hyperband_keeps_the_schedule_and_beats_random_configuration
 def test_model_based_and_a_proposer_are_exclusive():
     with pytest.raises(ValueError, match="proposer"):
         Hyperband(objective="loss", model_based=True, proposer=lambda oracle: None)
+
+
+def test_model_based_hyperband_starts_with_the_shared_initial_design():
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Choice("kind", ["a", "b", "c", "d", "e", "f"], ordered=False)
+    oracle = Hyperband(objective="loss", max_epochs=9, hyperparameters=hp, seed=3, model_based=True)
+    trials = run_trials(oracle, lambda v: v["x"] + (v["kind"] != "f"), n=6)
+    assert sorted(t.hyperparameters["kind"] for t in trials) == ["a", "b", "c", "d", "e", "f"]

@@ -70,3 +70,25 @@ def test_custom_training_loop(tmp_path, data):
         for i in range(0, len(x_val), size)
     ]
     assert np.isclose(np.mean(batch_losses), best.score, rtol=1e-4)  # the weights of the best epoch
+
+
+def test_a_hand_built_history_is_scored_from_its_lists(tmp_path):
+    """Keras Tuner's tests return a History whose ``history`` dict was filled by hand."""
+
+    class HandBuilt(kt.HyperModel):
+        def build(self, hp):
+            hp.Choice("mode", [0, 1])
+            return keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+
+        def fit(self, hp, model, *args, **kwargs):
+            history = keras.callbacks.History()
+            history.history = {"loss": [5.0, 3.0 + hp["mode"], 4.0]}
+            return history
+
+    tuner = kt.Tuner(
+        kt.oracles.RandomSearch(objective="loss", max_trials=2, seed=1),
+        hypermodel=HandBuilt(), directory=tmp_path,
+    )
+    tuner.search()
+    scores = sorted(t.score for t in tuner.oracle.trials.values())
+    assert scores == [3.0, 4.0]

@@ -81,6 +81,26 @@ def test_models_over_max_model_size_are_invalid(tmp_path, data, declare_input):
     assert tuner.get_best_models()[0].count_params() == 21  # an unbuilt model is rebuilt to load
 
 
+def test_a_space_whose_models_are_all_oversized_stops_the_search(tmp_path, data):
+    """Keras Tuner's test_tuner_errors: the search ends with a RuntimeError naming the cause."""
+    (x, y), _ = data
+
+    def build(hp):
+        model = keras.Sequential([keras.Input((8,)), keras.layers.Dense(hp.Int("units", 8, 64)), keras.layers.Dense(1)])
+        model.compile(loss="mse")
+        return model
+
+    tuner = kt.RandomSearch(
+        build, objective="loss", max_trials=5, directory=tmp_path, max_model_size=4,
+        max_consecutive_failed_trials=2,
+    )
+    with pytest.raises(RuntimeError, match="Oversized model") as raised:
+        tuner.search(x, y.astype("float32"), epochs=1, verbose=0)
+    assert isinstance(raised.value, kt.errors.FatalError)
+    assert "2 trials in a row" in str(raised.value)
+    assert len(tuner.oracle.trials) == 2
+
+
 def test_the_oracle_may_stop_a_trial_early(tmp_path, data, build_model):
     (x, y), validation = data
 

@@ -311,3 +311,33 @@ def test_folds_run_in_parallel_with_n_jobs(tmp_path):
     tuner.search(X, y, verbose=0)
     best = tuner.oracle.get_best_trials(1)[0]
     assert best.score > 0.8 and best.metrics.exists("split4_score")
+
+
+def _sgd_or_forest(hp):
+    if hp.Choice("model", ["sgd", "forest"]) == "forest":
+        with hp.conditional_scope("model", "forest"):
+            return ensemble.RandomForestClassifier(n_estimators=5, random_state=0)
+    with hp.conditional_scope("model", "sgd"):
+        return linear_model.SGDClassifier(alpha=hp.Float("alpha", 1e-6, 10.0, sampling="log"), random_state=0)
+
+
+def test_partial_fit_models_report_each_step_and_can_be_pruned(tmp_path):
+    X, y = datasets.load_digits(return_X_y=True)
+    X, y = X[:400], y[:400]
+    oracle = kt.oracles.RandomSearch(objective=kt.Objective("score", "max"), max_trials=14, seed=0,
+                                     pruner=kt.pruners.MedianPruner(warmup_steps=1, min_trials=2))
+    tuner = kt.tuners.Sklearn(oracle=oracle, hypermodel=_sgd_or_forest, cv=3, partial_fit_steps=6,
+                              directory=tmp_path, project_name="p")
+    tuner.search(X, y, verbose=0)
+
+    trials = list(tuner.oracle.trials.values())
+    for trial in trials:
+        steps = [obs.step for obs in trial.metrics.get_history("score")]
+        if trial.hyperparameters["model"] == "forest":  # no partial_fit: one cross-validation
+            assert len(steps) == 1
+        elif trial.status == TrialStatus.COMPLETED:
+            assert steps == list(range(6))
+    stopped = [t for t in trials if t.status == TrialStatus.STOPPED]
+    assert stopped and all(t.hyperparameters["model"] == "sgd" for t in stopped)
+    assert all(len(t.metrics.get_history("score")) < 6 for t in stopped)
+    assert tuner.get_best_models()[0].predict(X[:5]).shape == (5,)

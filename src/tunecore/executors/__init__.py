@@ -1,5 +1,7 @@
 """Executors: where trials run (in process, in a local process pool, on Dask)."""
 
+from typing import Any
+
 from tunecore.errors import UnpicklableError
 from tunecore.executors.base import Executor, ReportChannel
 from tunecore.executors.inprocess import InProcessExecutor
@@ -12,12 +14,12 @@ __all__ = [
 ]
 
 
-def available():
+def available() -> list[str]:
     """Names of the installed executors."""
     return get_plugin_manager().executors.names()
 
 
-def create(executor=None, max_parallel_trials=None, **options):
+def create(executor: Any = None, max_parallel_trials: int | None = None, **options: Any) -> Executor:
     """An executor from an instance, a registered name, or None (in process).
 
     With a name, ``max_parallel_trials`` and ``options`` go to its factory; a
@@ -39,7 +41,7 @@ def create(executor=None, max_parallel_trials=None, **options):
     return _from_object(executor, max_parallel_trials, options)
 
 
-def _from_object(obj, max_parallel_trials, options):
+def _from_object(obj: object, max_parallel_trials: int | None, options: dict[str, Any]) -> Executor:
     registry = get_plugin_manager().executors
     for name in registry.names():
         factory = registry.get(name)

@@ -5,15 +5,17 @@ Imported by :mod:`tunecore.executors.dask` when a search starts, never by
 """
 
 import threading
+from typing import Any
 
 from distributed import WorkerPlugin, get_worker
 
 from tunecore.executors.payload import load_runner
+from tunecore.trial import Trial
 
 # (plugin name, thread id) -> runner. Each worker thread keeps its own runner so
 # that trials running side by side in one process never share the tuner's
 # reporting oracle.
-_runners = {}
+_runners: dict[tuple[str, int], Any] = {}
 
 
 class RunnerPlugin(WorkerPlugin):
@@ -24,16 +26,16 @@ class RunnerPlugin(WorkerPlugin):
     instead of sending them where the data is.
     """
 
-    def __init__(self, name, payload):
+    def __init__(self, name: str, payload: bytes) -> None:
         self.name = name
         self.payload = payload
 
-    def teardown(self, worker):
+    def teardown(self, worker: Any) -> None:
         for key in [key for key in _runners if key[0] == self.name]:
             _runners.pop(key, None)
 
 
-def run_trial(plugin_name, trial):
+def run_trial(plugin_name: str, trial: Trial) -> Any:
     """Run ``trial`` with the runner of the search that registered ``plugin_name``."""
     key = (plugin_name, threading.get_ident())
     runner = _runners.get(key)

@@ -14,12 +14,15 @@ and collects their outcomes as they complete:
    :class:`~tunecore.tuners.outcome.TrialOutcome`. At most :attr:`capacity`
    trials are in flight.
 3. :meth:`Executor.wait` blocks until at least one submitted future is done
-   (or ``timeout`` passes: a remote executor is polled for reports meanwhile).
+   (or ``timeout`` passes: a remote executor is polled for reports meanwhile);
+   :meth:`Executor.result` gives a done future's outcome.
 4. :meth:`Executor.reports` returns the ``(trial_id, step, metrics)`` reports
    that arrived since the last call; the driver gives each to the oracle and,
    when the oracle answers STOPPED, calls :meth:`Executor.stop` so that the
    trial's next report returns STOPPED in the worker.
-5. :meth:`Executor.shutdown` ends the workers; ``cancel=True`` abandons the
+5. :meth:`Executor.kill` ends one trial at once (its ``trial_timeout`` passed)
+   and replaces its worker, where the executor can.
+6. :meth:`Executor.shutdown` ends the workers; ``cancel=True`` abandons the
    trials in flight (Ctrl-C, a fatal error).
 
 A future that raises instead of returning an outcome (a worker died, the
@@ -35,42 +38,61 @@ registered executor whose ``accepts`` claims it.
 
 import abc
 import concurrent.futures
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
+
+from tunecore.trial import Trial
+
+if TYPE_CHECKING:
+    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
 
 
 class ReportChannel(abc.ABC):
     """A worker's end of the way back to the driver (picklable)."""
 
     @abc.abstractmethod
-    def send(self, trial_id, step, metrics):
+    def send(self, trial_id: str, step: int, metrics: dict[str, float]) -> str:
         """Send one report; returns the driver's latest answer for the trial (RUNNING or STOPPED)."""
 
 
 class Executor(abc.ABC):
     """Runs trials for the search loop (see the module docstring)."""
 
-    capacity = 1
-    remote = False
+    capacity: int = 1
+    remote: bool = False
 
     @abc.abstractmethod
-    def start(self, runner):
+    def start(self, runner: "TrialRunner") -> None:
         """Prepare to run trials with ``runner``."""
 
     @abc.abstractmethod
-    def submit(self, trial):
+    def submit(self, trial: Trial) -> Any:
         """Start a trial; returns a future of its outcome."""
 
-    def wait(self, futures, timeout=None):
+    def wait(self, futures: Collection[Any], timeout: float | None = None) -> tuple[set[Any], set[Any]]:
         """Block until one of ``futures`` is done; returns ``(done, not_done)``."""
         return concurrent.futures.wait(
             futures, timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
         )
 
-    def reports(self):
+    def result(self, future: Any) -> "TrialOutcome":
+        """The :class:`~tunecore.tuners.outcome.TrialOutcome` of a done future (raises what it raised)."""
+        return future.result()
+
+    def reports(self) -> list[tuple[str, int, dict[str, float]]]:
         """The ``(trial_id, step, metrics)`` reports received since the last call, in order."""
         return []
 
-    def stop(self, trial_id):
+    def stop(self, trial_id: str) -> None:
         """Ask the worker running ``trial_id`` to stop: its next report returns STOPPED."""
 
-    def shutdown(self, cancel=False):
+    def kill(self, future: Any) -> bool:
+        """End the trial of ``future`` now, whatever it is doing (``trial_timeout``).
+
+        Its worker is ended and replaced, so that it is usable again. Returns
+        False if this executor cannot: the trial then stops at its next report.
+        """
+        return False
+
+    def shutdown(self, cancel: bool = False) -> None:
         """Release the workers."""

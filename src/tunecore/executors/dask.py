@@ -12,23 +12,37 @@ worker that restarts or joins later gets it too).
 
 import copy
 import importlib
+import logging
 import os
 import uuid
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from tunecore.executors.base import Executor, ReportChannel
 from tunecore.executors.payload import dump_runner
 from tunecore.optional import optional_import
-from tunecore.trial import TrialStatus
+from tunecore.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
+
+logger = logging.getLogger("tunecore")
+
+
+def _worker_running(key: str, dask_scheduler: Any = None) -> str | None:
+    task = dask_scheduler.tasks.get(key)
+    return task.processing_on.address if task is not None and task.processing_on is not None else None
+
 
 
 class DaskChannel(ReportChannel):
     """Reports travel through a Dask queue; a stop request is a Dask event per trial."""
 
-    def __init__(self, name):
+    def __init__(self, name: str) -> None:
         self.name = name
-        self._queue = None
+        self._queue: Any = None
 
-    def send(self, trial_id, step, metrics):
+    def send(self, trial_id: str, step: int, metrics: dict[str, float]) -> str:
         distributed = optional_import("distributed", "dask")
         if self._queue is None:
             self._queue = distributed.Queue(self.name)
@@ -36,7 +50,7 @@ class DaskChannel(ReportChannel):
         stopped = distributed.Event(f"{self.name}-stop-{trial_id}").is_set()
         return TrialStatus.STOPPED if stopped else TrialStatus.RUNNING
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         return {"name": self.name, "_queue": None}
 
 
@@ -72,8 +86,9 @@ class DaskExecutor(Executor):
 
     remote = True
 
-    def __init__(self, client=None, address=None, max_workers=None, resources=None,
-                 processes=True, **cluster_kwargs):
+    def __init__(self, client: Any = None, address: str | None = None, max_workers: int | None = None,
+                 resources: dict[str, float] | None = None, processes: bool = True,
+                 **cluster_kwargs: Any) -> None:
         self._distributed = optional_import("distributed", "dask")
         if isinstance(client, str):
             client, address = None, client
@@ -91,16 +106,18 @@ class DaskExecutor(Executor):
         self.processes = processes
         self.cluster_kwargs = cluster_kwargs
         self.capacity = max_workers or 1
-        self._client = None
-        self._owned = []
+        self._client: Any = None
+        self._owned: list[Any] = []
         self._started_cluster = False
-        self._plugin = None
-        self._run_trial = None
-        self._futures = set()
-        self._reports = None
+        self._plugin: str | None = None
+        self._run_trial: Any = None
+        self._futures: set[Any] = set()
+        self._trial_ids: dict[str, str] = {}  # task key -> trial id
+        self._results: dict[str, TrialOutcome] = {}  # task key -> outcome gathered with others
+        self._reports: Any = None
 
     @classmethod
-    def accepts(cls, obj):
+    def accepts(cls, obj: object) -> bool:
         """Claims Dask clients, Dask clusters and scheduler addresses (``"tcp://..."``)."""
         if isinstance(obj, str):
             return "://" in obj
@@ -110,11 +127,11 @@ class DaskExecutor(Executor):
         )
 
     @property
-    def client(self):
+    def client(self) -> Any:
         """The ``distributed.Client`` trials are submitted to (None before :meth:`start`)."""
         return self._client
 
-    def start(self, runner):
+    def start(self, runner: "TrialRunner") -> None:
         name = f"tunecore-reports-{uuid.uuid4().hex}"
         runner.channel = DaskChannel(name)
         try:
@@ -130,7 +147,7 @@ class DaskExecutor(Executor):
         self._plugin = f"tunecore-runner-{uuid.uuid4().hex}"
         self._client.register_plugin(worker.RunnerPlugin(self._plugin, payload), name=self._plugin)
 
-    def submit(self, trial):
+    def submit(self, trial: Trial) -> Any:
         # A copy, as a worker in another process would get: a worker thread of
         # this process must not change the oracle's trial while it runs.
         future = self._client.submit(
@@ -138,9 +155,10 @@ class DaskExecutor(Executor):
             pure=False, resources=self.resources, retries=0,
         )
         self._futures.add(future)
+        self._trial_ids[future.key] = trial.trial_id
         return future
 
-    def wait(self, futures, timeout=None):
+    def wait(self, futures: Collection[Any], timeout: float | None = None) -> tuple[set[Any], set[Any]]:
         try:
             done, not_done = self._distributed.wait(
                 futures, timeout=timeout, return_when="FIRST_COMPLETED"
@@ -148,24 +166,61 @@ class DaskExecutor(Executor):
         except TimeoutError:
             return set(), set(futures)
         self._futures.difference_update(done)
+        for future in done:
+            self._trial_ids.pop(future.key, None)
+        finished = [f for f in done if f.status == "finished"]
+        if len(finished) > 1:  # one round trip for all, not one per trial
+            self._results.update(zip((f.key for f in finished), self._client.gather(finished)))
         return done, not_done
 
-    def reports(self):
+    def result(self, future: Any) -> "TrialOutcome":
+        if future.key in self._results:
+            return self._results.pop(future.key)
+        return future.result()
+
+    def reports(self) -> list[tuple[str, int, dict[str, float]]]:
         if self._reports is None:
             return []
         return [tuple(report) for report in self._reports.get(batch=True)]
 
-    def stop(self, trial_id):
+    def stop(self, trial_id: str) -> None:
         if self._reports is not None:
             self._distributed.Event(f"{self._reports.name}-stop-{trial_id}", client=self._client).set()
 
-    def shutdown(self, cancel=False):
+    def kill(self, future: Any) -> bool:
+        """Cancel the trial's task and restart the worker that runs it (``trial_timeout``).
+
+        A worker with a nanny (a process of a local cluster, or of most
+        deployed clusters) is restarted, which ends the trial at once; a
+        worker thread cannot be ended, so its trial is only asked to stop at
+        its next report, and that worker stays busy until then.
+        """
+        client = self._client
+        address = client.run_on_scheduler(_worker_running, key=future.key)
+        trial_id = self._trial_ids.pop(future.key, None)
+        if trial_id is not None:
+            self.stop(trial_id)
+        client.cancel([future], force=True)
+        self._futures.discard(future)
+        if address is not None and self._has_nanny(address):
+            try:  # waits until the worker is back, so the next trial finds it fresh
+                client.restart_workers([address])
+            except Exception as exc:  # the search goes on with the workers that are left
+                logger.warning("Could not restart the Dask worker %s after a trial timeout: %s", address, exc)
+        return True
+
+    def _has_nanny(self, address: str) -> bool:
+        workers = self._client.scheduler_info().get("workers", {})
+        return bool(workers.get(address, {}).get("nanny"))
+
+    def shutdown(self, cancel: bool = False) -> None:
         if self._client is None:
             return
         self._reports = None
         if cancel and self._futures:
             self._client.cancel(list(self._futures))
         self._futures.clear()
+        self._results.clear()
         if not self._started_cluster:
             self._client.unregister_worker_plugin(self._plugin)  # frees the workers' copies
         for resource in reversed(self._owned):
@@ -174,7 +229,7 @@ class DaskExecutor(Executor):
         self._client = self._plugin = None
         self._started_cluster = False
 
-    def _connect(self):
+    def _connect(self) -> Any:
         distributed = self._distributed
         user = self._user_client
         if isinstance(user, distributed.Client):
@@ -192,9 +247,9 @@ class DaskExecutor(Executor):
         self._started_cluster = True
         return self._own(distributed.Client(cluster))
 
-    def _local_cluster_kwargs(self):
+    def _local_cluster_kwargs(self) -> dict[str, Any]:
         n = self.max_workers or os.cpu_count() or 1
-        kwargs = {
+        kwargs: dict[str, Any] = {
             "n_workers": n,
             "threads_per_worker": 1,
             "processes": self.processes,
@@ -205,6 +260,6 @@ class DaskExecutor(Executor):
         kwargs.update(self.cluster_kwargs)
         return kwargs
 
-    def _own(self, resource):
+    def _own(self, resource: Any) -> Any:
         self._owned.append(resource)
         return resource

@@ -1,8 +1,13 @@
 """Run each trial in the driver process, one at a time."""
 
 import concurrent.futures
+from typing import TYPE_CHECKING
 
 from tunecore.executors.base import Executor
+from tunecore.trial import Trial
+
+if TYPE_CHECKING:
+    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
 
 
 class InProcessExecutor(Executor):
@@ -11,11 +16,11 @@ class InProcessExecutor(Executor):
     Reports reach the oracle live and directly, so it can stop a trial early.
     """
 
-    def start(self, runner):
+    def start(self, runner: "TrialRunner") -> None:
         self._runner = runner
 
-    def submit(self, trial):
-        future = concurrent.futures.Future()
+    def submit(self, trial: Trial) -> "concurrent.futures.Future[TrialOutcome]":
+        future: concurrent.futures.Future[TrialOutcome] = concurrent.futures.Future()
         try:
             future.set_result(self._runner(trial))
         except BaseException as exc:

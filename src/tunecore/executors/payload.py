@@ -1,11 +1,13 @@
 """Pickling what travels to a worker, with errors that name the culprit."""
 
+from typing import Any
+
 import cloudpickle
 
 from tunecore.errors import UnpicklableError
 
 
-def dump_runner(runner):
+def dump_runner(runner: Any) -> bytes:
     """Pickle a trial runner, or say which of its parts cannot be pickled."""
     try:
         return cloudpickle.dumps(runner)
@@ -19,12 +21,12 @@ def dump_runner(runner):
         ) from exc
 
 
-def load_runner(payload):
+def load_runner(payload: bytes) -> Any:
     return cloudpickle.loads(payload)
 
 
-def _find_unpicklable(runner):
-    parts = {}
+def _find_unpicklable(runner: Any) -> str:
+    parts: dict[str, Any] = {}
     for i, arg in enumerate(getattr(runner, "fit_args", ())):
         parts[f"search argument #{i}"] = arg
     for key, arg in getattr(runner, "fit_kwargs", {}).items():

@@ -12,7 +12,9 @@ With a step the values form a grid, as in Keras Tuner 1.4: ``lo, lo + step,
 ...`` for linear; ``lo, lo * step, lo * step**2, ...`` for log (``step > 1`` is
 a factor); and the mirror image ``hi, hi + lo - lo * step, ...`` for
 reverse_log. The unit interval is then cut into ``n`` equal bins, one per grid
-value in ascending order, so that a uniform ``p`` picks every value equally often.
+value, so that a uniform ``p`` picks every value equally often: in ascending
+order, but for reverse_log, whose bins run from ``hi`` down as in Keras Tuner
+(``p`` near 0 gives ``hi``), so that positions mean what they meant there.
 
 An `Int` always has a grid under linear sampling (``step`` defaults to 1).
 Under log sampling without a step it warps onto ``[lo, hi + 1)`` and rounds
@@ -242,16 +244,17 @@ class _Numerical(HyperParameter):
             )
         if self.sampling != "linear" and self.min_value <= 0:
             raise InvalidSpaceError(
-                f"{self._label}: sampling={self.sampling!r} needs min_value > 0, "
-                f"got min_value={self.min_value!r}."
+                f"{self._label}: sampling={self.sampling!r} does not support negative values "
+                f"or zero; it needs min_value > 0, got min_value={self.min_value!r}."
             )
         self.step = None if step is None else self._number(step, "step")
         if self.step is not None and self.step <= 0:
             raise InvalidSpaceError(f"{self._label}: step must be > 0, got step={step!r}.")
         if self.step is not None and self.sampling != "linear" and self.step <= 1:
             raise InvalidSpaceError(
-                f"{self._label}: with sampling={self.sampling!r} the step is a factor and "
-                f"must be > 1, got step={step!r} (leave step out for a continuous range)."
+                f"For HyperParameters.{type(self).__name__}(name={self.name!r}), expected step > 1 "
+                f"with sampling={self.sampling!r} (the step is a factor), got step={step!r}. "
+                "Leave step out for a continuous range."
             )
         self._n = None if self.step is None else self._count()
         if default is None:
@@ -281,7 +284,7 @@ class _Numerical(HyperParameter):
     def prob_to_value(self, prob):
         if self.step is None:
             return self._unstepped_value(prob)
-        return self._grid_value(_prob_to_index(prob, self._n))
+        return self._grid_value(self._bin_to_index(_prob_to_index(prob, self._n)))
 
     def value_to_prob(self, value):
         value = self.validate(value)
@@ -289,9 +292,17 @@ class _Numerical(HyperParameter):
             return self._unstepped_prob(value)
         # On a Float grid finer than floats several indices share a value; any
         # float that gives the value back will do.
-        return _preimage(
-            self.prob_to_value, value, _index_to_prob(self._grid_index(value), self._n)
-        )
+        bin_ = self._bin_to_index(self._grid_index(value))
+        return _preimage(self.prob_to_value, value, _index_to_prob(bin_, self._n))
+
+    def _bin_to_index(self, i):
+        """The grid index of the i-th bin of the unit interval, and back (an involution).
+
+        Keras Tuner 1.4 numbers a stepped reverse_log grid from max_value down
+        (``hi, hi + lo - lo * step, ...``), so its first bin is max_value; the
+        same positions give the same values here.
+        """
+        return self._n - 1 - i if self.sampling == "reverse_log" else i
 
     @property
     def values(self):

@@ -38,6 +38,11 @@ class _Values(dict):
 
 
 _NONE = object()
+_ANY = object()
+
+
+def _key(name, conditions):
+    return (name, tuple(conditions))
 
 
 class HyperParameters:
@@ -53,6 +58,16 @@ class HyperParameters:
     inactive hyperparameter keeps its definition and its stored value, but is
     left out of `values` and reads as None (where Keras Tuner 1.4 also gives
     None).
+
+    One name, several branches: as in Keras Tuner, a definition is identified
+    by its name *and* its conditions, so each branch of a model choice may
+    define its own ``"units"`` (``with hp.conditional_scope("model", "mlp"):
+    hp.Int("units", 8, 64)`` and, under ``"cnn"``, ``hp.Int("units", 16,
+    256)``). They share one value, that of the active definition: it is
+    sampled, validated and returned by the definition whose conditions hold.
+    An unconditional definition stands for every branch: a later conditional
+    definition of its name finds it (so ``Fixed("units", 32)`` passed to a
+    tuner fixes the name in every branch).
 
     Reserved names: names under ``tuner/`` (:mod:`tunecore.schedule`) hold the
     values an oracle injects into a trial (``tuner/epochs``...). The definition
@@ -71,6 +86,7 @@ class HyperParameters:
 
     def __init__(self):
         self._space = []
+        # name -> its definitions (one per set of conditions), in definition order.
         self._by_name = {}
         self._values = {}
         # Definitions made by calls on this object, to catch conflicting redefinitions.
@@ -196,15 +212,24 @@ class HyperParameters:
         """
         if not isinstance(hp, HyperParameter):
             raise InvalidSpaceTypeError(f"register() takes a HyperParameter, got {hp!r}.")
-        existing = self._by_name.get(hp.name)
+        self._check_not_own_parent(hp)
+        siblings = self._by_name.get(hp.name, [])
+        existing = self._find(hp.name, hp.conditions)
+        if existing is None:
+            existing = next((other for other in siblings if not other.conditions), None)
         if existing is None:
             self._check_parents(hp, self._space)
+            if not siblings:
+                preset = self._values.get(hp.name, _NONE)
+                self._values[hp.name] = hp.default if preset is _NONE else hp.validate(preset)
+            elif self.is_active(hp) and not any(self.is_active(other) for other in siblings):
+                # The stored value is an inactive branch's: the new active branch starts at its default.
+                self._values[hp.name] = hp.default
             self._space.append(hp)
-            self._by_name[hp.name] = hp
-            preset = self._values.get(hp.name, _NONE)
-            self._values[hp.name] = hp.default if preset is _NONE else hp.validate(preset)
+            self._by_name.setdefault(hp.name, []).append(hp)
+            existing = hp
         else:
-            declared = self._declared.get(hp.name)
+            declared = self._declared.get(_key(existing.name, existing.conditions))
             overridden = isinstance(existing, discrete.Fixed) and not isinstance(hp, discrete.Fixed)
             if declared is not None and declared != hp and not overridden:
                 warnings.warn(
@@ -214,8 +239,17 @@ class HyperParameters:
                     UserWarning,
                     stacklevel=3,
                 )
-        self._declared.setdefault(hp.name, hp)
-        return self._current(self._by_name[hp.name])
+        self._declared.setdefault(_key(existing.name, existing.conditions), hp)
+        if existing is not hp and not self.is_active(hp):
+            return None  # found an unconditional definition, but this branch is off
+        return self._current(existing)
+
+    def _find(self, name, conditions):
+        """The definition of `name` under exactly `conditions`, or None."""
+        for hp in self._by_name.get(name, ()):
+            if hp.conditions == list(conditions):
+                return hp
+        return None
 
     def _current(self, hp):
         if not self.is_active(hp):
@@ -223,14 +257,19 @@ class HyperParameters:
         # A space loaded from a config may lack values; the definition call supplies one.
         return self._values.setdefault(hp.name, hp.default)
 
-    def _check_parents(self, hp, earlier):
-        names = {other.name for other in earlier}
+    @staticmethod
+    def _check_not_own_parent(hp):
         for condition in hp.conditions:
             if condition.name == hp.name:
                 raise InvalidSpaceError(
                     f"Hyperparameter {hp.name!r} cannot be conditioned on itself: a hyperparameter "
                     "cannot have the same name as its parent condition."
                 )
+
+    def _check_parents(self, hp, earlier):
+        self._check_not_own_parent(hp)
+        names = {other.name for other in earlier}
+        for condition in hp.conditions:
             if condition.name not in names:
                 raise InvalidSpaceError(
                     f"Hyperparameter {hp.name!r} has a condition on {condition.name!r}, which "
@@ -264,8 +303,8 @@ class HyperParameters:
         full_name = self._scoped(parent_name)
         if full_name not in self._by_name:
             raise InvalidSpaceError(
-                f"Cannot open a conditional scope on {full_name!r}: no hyperparameter of "
-                f"that name is defined yet.{self._hint(full_name)} Define the parent first."
+                f"Cannot open a conditional scope on {full_name!r}: it is not defined (no "
+                f"hyperparameter of that name yet).{self._hint(full_name)} Define the parent first."
             )
         self._conditions.append(Parent(full_name, parent_values))
         try:
@@ -336,30 +375,53 @@ class HyperParameters:
                     active_values[hp.name] = values[hp.name]
         return active
 
-    def get_hyperparameter(self, name):
-        """Returns the definition registered as `name`, active or not.
+    def get_hyperparameter(self, name, conditions=_ANY):
+        """Returns a definition registered as `name`, active or not.
+
+        Args:
+            name: The hyperparameter's full name.
+            conditions: A list of `Parent`: the definition under exactly these
+                conditions. By default, the active definition of `name` (the
+                first one if none is active), for a name defined in several
+                conditional branches.
 
         Raises:
-            KeyError: No hyperparameter has this name.
+            KeyError: No hyperparameter has this name (and these conditions).
         """
-        try:
-            return self._by_name[name]
-        except KeyError:
-            raise KeyError(f"Unknown hyperparameter {name!r}.{self._hint(name)}") from None
+        definitions = self._by_name.get(name)
+        if definitions is None:
+            raise KeyError(f"Unknown hyperparameter {name!r}.{self._hint(name)}")
+        if conditions is not _ANY:
+            hp = self._find(name, conditions)
+            if hp is None:
+                raise KeyError(
+                    f"Hyperparameter {name!r} has no definition with conditions {list(conditions)!r}; "
+                    f"its definitions: {definitions!r}."
+                )
+            return hp
+        if len(definitions) == 1:
+            return definitions[0]
+        return next((hp for hp in definitions if self.is_active(hp)), definitions[0])
 
-    def is_defined(self, name):
-        """Whether a hyperparameter named `name` is defined, active or not."""
-        return name in self._by_name
+    def is_defined(self, name, conditions=_ANY):
+        """Whether a hyperparameter named `name` is defined, active or not.
+
+        Args:
+            name: The hyperparameter's full name.
+            conditions: A list of `Parent`: whether `name` is defined under
+                exactly these conditions. By default, under any.
+        """
+        if conditions is _ANY:
+            return name in self._by_name
+        return self._find(name, conditions) is not None
 
     def is_active(self, hp):
         """Whether a hyperparameter (object or name) is active under the current values.
 
-        An unknown name is not active.
+        A name is active when one of its definitions is; an unknown name is not.
         """
         if not isinstance(hp, HyperParameter):
-            hp = self._by_name.get(hp)
-            if hp is None:
-                return False
+            return any(self.is_active(other) for other in self._by_name.get(hp, ()))
         if not hp.conditions:  # spares building `values` on every definition call
             return True
         return hp.is_active(self.values)
@@ -376,15 +438,16 @@ class HyperParameters:
         values = self.values
         if full_name in values:
             return values[full_name]
-        hp = self._by_name.get(full_name)
-        if hp is None:
+        definitions = self._by_name.get(full_name)
+        if definitions is None:
             raise KeyError(f"Unknown hyperparameter {full_name!r}: it does not exist.{self._hint(full_name)}")
-        if hp.is_active(values):
+        if any(hp.is_active(values) for hp in definitions):
             raise ValueError(
                 f"Hyperparameter {full_name!r} has no value; call ensure_active_values()."
             )
+        conditions = " or ".join(repr(hp.conditions) for hp in definitions)
         raise ValueError(
-            f"Hyperparameter {full_name!r} is currently inactive: its conditions {hp.conditions!r} "
+            f"Hyperparameter {full_name!r} is currently inactive: its conditions {conditions} "
             f"do not hold for the current values."
         )
 
@@ -412,9 +475,33 @@ class HyperParameters:
         Raises:
             InvalidSpaceError: The value is not valid for the hyperparameter.
         """
-        hp = self._by_name.get(name)
-        self._values[name] = value if hp is None else hp.validate(value)
+        self._values[name] = self.validate(name, value) if name in self._by_name else value
         return self._values[name]
+
+    def validate(self, name, value):
+        """Checks a value of the hyperparameter `name` and returns it coerced to its type.
+
+        For a name defined in several conditional branches, a value valid for
+        one of the definitions is valid (the active one is tried first): the
+        branch it belongs to depends on the parents' values.
+
+        Raises:
+            KeyError: No hyperparameter has this name.
+            InvalidSpaceError: The value is valid for no definition of `name`.
+        """
+        definitions = self._by_name.get(name)
+        if definitions is None:
+            raise KeyError(f"Unknown hyperparameter {name!r}.{self._hint(name)}")
+        if len(definitions) == 1:
+            return definitions[0].validate(value)
+        preferred = self.get_hyperparameter(name)
+        error = None
+        for hp in [preferred, *(other for other in definitions if other is not preferred)]:
+            try:
+                return hp.validate(value)
+            except InvalidSpaceError as exc:
+                error = error or exc
+        raise error
 
     def ensure_active_values(self):
         """Gives every active hyperparameter lacking a value its default.
@@ -439,7 +526,7 @@ class HyperParameters:
         """
         new = type(self)()
         new._space = list(self._space)
-        new._by_name = dict(self._by_name)
+        new._by_name = {name: list(definitions) for name, definitions in self._by_name.items()}
         new._values = dict(self._values)
         return new
 
@@ -449,8 +536,9 @@ class HyperParameters:
         Args:
             hps: A `HyperParameters` (its definitions and stored values) or a list
                 of `HyperParameter` (their definitions and defaults).
-            overwrite: For a name defined in both, whether the incoming definition
-                and value replace this object's (in place, keeping the order).
+            overwrite: For a name defined in both (under the same conditions),
+                whether the incoming definition and value replace this object's
+                (in place, keeping the order).
 
         Raises:
             InvalidSpaceError: An incoming condition names a parent that is not
@@ -461,17 +549,22 @@ class HyperParameters:
         else:
             incoming = [(hp, hp.default) for hp in hps]
         for hp, value in incoming:
-            if hp.name not in self._by_name:
+            existing = self._find(hp.name, hp.conditions)
+            if existing is None:
                 self._check_parents(hp, self._space)
                 self._space.append(hp)
+                self._by_name.setdefault(hp.name, []).append(hp)
             elif overwrite:
-                position = [other.name for other in self._space].index(hp.name)
+                position = next(i for i, other in enumerate(self._space) if other is existing)
                 self._check_parents(hp, self._space[:position])
                 self._space[position] = hp
+                siblings = self._by_name[hp.name]
+                siblings[siblings.index(existing)] = hp
             else:
                 continue
-            self._by_name[hp.name] = hp
-            self._values[hp.name] = value
+            # A name's value is its active branch's: an inactive branch does not overwrite it.
+            if len(self._by_name[hp.name]) == 1 or self.is_active(hp):
+                self._values[hp.name] = value
 
     def get_config(self):
         """Returns the space and all stored values, JSON-serialisable."""
@@ -492,16 +585,25 @@ class HyperParameters:
         hps = cls()
         for item in config["space"]:
             hp = deserialize(item)
-            if hp.name in hps._by_name:
+            if hps._find(hp.name, hp.conditions) is not None:
                 raise InvalidSpaceError(
-                    f"Hyperparameter {hp.name!r} is defined twice in the config."
+                    f"Hyperparameter {hp.name!r} is defined twice in the config with the "
+                    f"same conditions {hp.conditions!r}."
                 )
             hps._check_parents(hp, hps._space)
             hps._space.append(hp)
-            hps._by_name[hp.name] = hp
+            hps._by_name.setdefault(hp.name, []).append(hp)
         for name, value in config["values"].items():
             hps.assign(name, value)
         return hps
+
+    def __eq__(self, other):
+        """Equal when both define the same space (in the same order) and hold the same values."""
+        if not isinstance(other, HyperParameters):
+            return NotImplemented
+        return self.get_config() == other.get_config()
+
+    __hash__ = None  # mutable
 
     def __repr__(self):
         inactive = len(self._space) - len(self.active_space())

@@ -6,6 +6,8 @@ import math
 
 from tunecore import schedule
 
+_UNSET = object()
+
 
 def values_hash(values):
     """A fingerprint of a dict of active values, equal for equal configurations.
@@ -44,11 +46,15 @@ def space_size(space):
     return size
 
 
-def iter_grid(space):
+def iter_grid(space, values_of=None):
     """Every configuration in Keras Tuner's grid order: the last hyperparameter varies fastest.
 
+    ``values_of(hp)`` gives the values of each hyperparameter in the order to
+    try them; by default ``hp.grid_values()``.
+
     An inactive hyperparameter is left out, so each conditional branch is
-    enumerated once.
+    enumerated once. A name defined in several branches takes the values of
+    its active definition.
     """
     values = {}
 
@@ -60,9 +66,13 @@ def iter_grid(space):
         if not hp.is_active(values):
             yield from walk(i + 1)
             return
-        for value in hp.grid_values():
+        previous = values.get(hp.name, _UNSET)
+        for value in hp.grid_values() if values_of is None else values_of(hp):
             values[hp.name] = value
             yield from walk(i + 1)
-        del values[hp.name]
+        if previous is _UNSET:
+            del values[hp.name]
+        else:
+            values[hp.name] = previous
 
     return walk(0)

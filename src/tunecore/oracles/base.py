@@ -6,7 +6,16 @@ Three roles, three homes:
   proposes the values of a new trial, exactly as Keras Tuner's contract says.
   Subclasses get the helpers every oracle needs as public API:
   :attr:`Oracle.rng`, :meth:`Oracle.random_values`, :meth:`Oracle.is_tried`,
-  :attr:`Oracle.hyperparameters` (the space), :attr:`Oracle.trials`.
+  :attr:`Oracle.hyperparameters` (the space), :attr:`Oracle.trials`; and for
+  model-based oracles, what a trial scored: :meth:`Oracle.objective_values`
+  (one value per objective of a :class:`~tunecore.objective.Pareto`),
+  :meth:`Oracle.constraint_values`, :meth:`Oracle.is_feasible` with
+  :attr:`Oracle.constraints`, and :meth:`Oracle.warm_start_trials` (the
+  finished trials of ``warm_start_from``, extra observations that are not
+  trials of this search).
+* **Configurations to try first**: :meth:`Oracle.enqueue` queues values that
+  :meth:`ask` hands out before asking :meth:`populate_space` (after retries);
+  the queue is in the journal, so it survives a resume.
 * **The ledger** (:mod:`tunecore.ledger`): owns the trials and their status,
   retries, failure counts, duplicates, scores, best trials and resume.
 * **Storage** (:mod:`tunecore.storage`): a journal on disk or memory; only the
@@ -40,15 +49,16 @@ the space never does.
 
 import logging
 import numbers
+import os
 
 import numpy as np
 
-from tunecore import plugins, schedule
-from tunecore.errors import NewEntriesError, ProjectError
+from tunecore import plugins, pruners, schedule, warm_start
+from tunecore.errors import InvalidArgumentError, InvalidSpaceError, NewEntriesError, ProjectError
 from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
 from tunecore.ledger import TrialLedger, configuration
-from tunecore.objective import create_objective, to_metrics
+from tunecore.objective import Pareto, create_constraints, create_objective, to_metrics
 from tunecore.trial import Trial, TrialStatus
 
 logger = logging.getLogger("tunecore")
@@ -72,10 +82,22 @@ class Oracle:
         seed: Random seed.
         max_retries_per_trial: How often a trial that raised is run again.
         max_consecutive_failed_trials: Stop the search after this many failures in a row.
+        constraints: :class:`~tunecore.Constraint` objects (or one): bounds on
+            reported metrics. Only feasible trials are best trials (or on the
+            Pareto front); model-based oracles model feasibility.
+        warm_start_from: The path of a finished project (``directory/project_name``)
+            over a compatible space, read-only: its COMPLETED trials inform
+            model-based oracles (:meth:`warm_start_trials`) but are not trials
+            of this search and do not count towards ``max_trials``.
+        pruner: Stops running trials that are not worth finishing: a
+            :class:`~tunecore.pruners.Pruner` or a name (``"median"``,
+            ``"asha"``); see :mod:`tunecore.pruners`.
 
     Raises:
         ValueError: a count is negative or not an integer.
     """
+
+    pruner = None
 
     def __init__(
         self,
@@ -87,11 +109,14 @@ class Oracle:
         seed=None,
         max_retries_per_trial=0,
         max_consecutive_failed_trials=3,
+        pruner=None,
+        constraints=None,
+        warm_start_from=None,
     ):
         _check_count("max_trials", max_trials, minimum=1, optional=True)
         _check_count("max_retries_per_trial", max_retries_per_trial, minimum=0)
         _check_count("max_consecutive_failed_trials", max_consecutive_failed_trials, minimum=1, optional=True)
-        self.ledger = TrialLedger(create_objective(objective))
+        self.ledger = TrialLedger(create_objective(objective), constraints=create_constraints(constraints))
         self.max_trials = max_trials
         self.hyperparameters = hyperparameters.copy() if hyperparameters else HyperParameters()
         self._given = {hp.name for hp in self.hyperparameters.space}
@@ -101,6 +126,14 @@ class Oracle:
         self.max_retries_per_trial = max_retries_per_trial
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.rng = np.random.default_rng([self.seed, 0])
+        self.pruner = pruners.create(pruner)
+        if self.pruner is not None and isinstance(self.objective, Pareto):
+            raise ValueError(
+                f"A pruner compares trials on one objective; {self.objective!r} has several. "
+                "Prune on one of them by searching it alone, or drop pruner=."
+            )
+        self.warm_start_from = None if warm_start_from is None else os.fspath(warm_start_from)
+        self._warm_start = None if warm_start_from is None else warm_start.WarmStart(self.warm_start_from)
 
     # Suggestion: what subclasses implement ------------------------------------
 
@@ -180,12 +213,96 @@ class Oracle:
         return self.ledger.ongoing
 
     @property
+    def start_order(self):
+        """Keras Tuner's attribute: the ids of the trials in the order they were created."""
+        return list(self.trials)
+
+    @property
     def objective(self):
         return self.ledger.objective
 
     @objective.setter
     def objective(self, objective):
         self.ledger.objective = create_objective(objective)
+
+    @property
+    def constraints(self):
+        """The :class:`~tunecore.Constraint` objects a trial must meet to be feasible."""
+        return self.ledger.constraints
+
+    def objective_values(self, trial):
+        """A trial's value of each objective, or None if it has none.
+
+        A tuple with one value per objective of a :class:`~tunecore.Pareto`
+        (a 1-tuple otherwise), each in its objective's own direction
+        (``objective.objectives[i].direction``), at the step the trial is
+        judged by. Works for :meth:`warm_start_trials` too. This is the API
+        multi-objective oracles (NSGA-II, ParEGO...) read.
+        """
+        return self.ledger.objective_values(trial)
+
+    def constraint_values(self, trial):
+        """A trial's value of each constraint's metric, in :attr:`constraints` order (None: never reported)."""
+        return self.ledger.constraint_values(trial)
+
+    def is_feasible(self, trial):
+        """Whether a trial meets every constraint (always true without constraints)."""
+        return self.ledger.is_feasible(trial)
+
+    def warm_start_trials(self):
+        """The COMPLETED trials of ``warm_start_from`` whose values fit the space, or [].
+
+        Extra observations for model-based oracles: they are not in
+        :attr:`trials`, are never run or counted, and their
+        :meth:`objective_values` are read with this search's objective
+        (trials that lack one of its metrics are left out).
+
+        Raises:
+            InvalidSpaceError: the project defines its hyperparameters
+                differently from this search's space (the message names them).
+        """
+        if self._warm_start is None:
+            return []
+        return self._warm_start.trials(self.hyperparameters, self.ledger)
+
+    def enqueue(self, values):
+        """Run a trial with ``values`` before any new suggestion (after retries).
+
+        Keras Tuner users know this from Optuna's ``enqueue_trial``: evaluate
+        known-good configurations first. Hyperparameters left out take their
+        default values. The values are checked against the space as known
+        now: a name it does not define, or a value out of range, is an error
+        (while the space is still empty, as before a function tuner's first
+        trial, a value is checked when the trial declares its
+        hyperparameter). A configuration already tried or queued is skipped.
+        The queue is recorded in the project, so it survives a resume. An
+        enqueued trial does not go through :meth:`populate_space`.
+
+        Args:
+            values: ``{name: value}``.
+
+        Returns:
+            Whether the configuration was queued (False: a duplicate).
+
+        Raises:
+            InvalidSpaceError: a name is unknown or a value invalid.
+        """
+        if not isinstance(values, dict):
+            raise InvalidArgumentError(f"enqueue takes a dict of hyperparameter values; got {values!r}.")
+        values = dict(values)
+        key = self._enqueued_key(values)
+        if self.ledger.is_tried(key):
+            logger.info("Enqueued values %r were tried already; skipped.", values)
+            return False
+        for queued in self.ledger.queued:
+            try:
+                if self._enqueued_key(queued) == key:
+                    logger.info("Values %r are queued already; skipped.", values)
+                    return False
+            except InvalidSpaceError:
+                continue
+        self.ledger.enqueue(values)
+        return True
 
     # The lifecycle -------------------------------------------------------------
 
@@ -205,6 +322,20 @@ class Oracle:
         status = self.update_trial(trial_id, metrics, step=step)
         if status == TrialStatus.STOPPED:
             self.ledger.request_stop(trial_id)
+        limit = self.ledger.overdue(trial_id)
+        if limit is not None:
+            self.ledger.request_stop(
+                trial_id, f"The trial ran longer than trial_timeout={limit:g}s and was stopped.",
+                status=TrialStatus.FAILED,
+            )
+        if self.pruner is not None and not self.ledger.stop_requested(trial_id) and not isinstance(
+            self.objective, Pareto
+        ):
+            trial = self.trials[trial_id]
+            if self.objective.has_value(metrics):
+                reason = self.pruner.prune(trial, step, self.trials, self.objective)
+                if reason:
+                    self.ledger.request_stop(trial_id, f"Stopped by {self.pruner!r} at step {step}: {reason}.")
         return TrialStatus.STOPPED if self.ledger.stop_requested(trial_id) else TrialStatus.RUNNING
 
     def tell(self, trial_id, result=None, status=TrialStatus.COMPLETED, message=None, *, retryable=True):
@@ -215,9 +346,10 @@ class Oracle:
             result: Its final result: a number (the objective), a dict of
                 metrics, a list of those (averaged), or None if it reported
                 everything already. Recorded at its last reported step.
-            status: COMPLETED, FAILED, INVALID or STOPPED. A COMPLETED trial
-                the oracle asked to stop ends STOPPED; one whose objective was
-                never reported ends FAILED.
+            status: COMPLETED, FAILED, INVALID or STOPPED. A trial asked to
+                stop (by the oracle or its pruner) ends STOPPED, one stopped
+                for its ``trial_timeout`` FAILED, whichever it says; one whose
+                objective was never reported ends FAILED.
             message: Why it failed (a traceback).
             retryable: Whether a FAILED trial may run again
                 (``max_retries_per_trial``).
@@ -234,8 +366,9 @@ class Oracle:
         if metrics:
             with self.ledger.final_result(trial_id):
                 self.update_trial(trial_id, metrics, step=max(trial.metrics.steps(), default=0))
-        if status == TrialStatus.COMPLETED and self.ledger.stop_requested(trial_id):
-            status = TrialStatus.STOPPED
+        requested = self.ledger.stop_request(trial_id)
+        if requested is not None and status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+            status, message = requested[0], requested[1] or message
         self.ledger.propose_end(trial_id, status, message, retryable)
         self.end_trial(trial)
         return trial
@@ -249,7 +382,12 @@ class Oracle:
             return Trial(self.hyperparameters.copy(), status=TrialStatus.STOPPED)
         trial_id = self.ledger.new_trial_id(self.max_trials)
         self.rng = np.random.default_rng([self.seed, len(self.trials)])
-        status, hps = self._suggest(trial_id)
+        if self._warm_start is not None and self.hyperparameters.space:
+            self.warm_start_trials()  # a mismatched project fails at the first trial, not later
+        hps = self._next_enqueued()
+        status = TrialStatus.RUNNING
+        if hps is None:
+            status, hps = self._suggest(trial_id)
         if status != TrialStatus.RUNNING:
             if status == TrialStatus.STOPPED and not self.ongoing_trials:
                 logger.info("The oracle has no new configuration left after %d trials.", len(self.trials))
@@ -288,7 +426,12 @@ class Oracle:
     # Results -------------------------------------------------------------------
 
     def get_best_trials(self, num_trials=1):
-        """The best COMPLETED trials, best first."""
+        """The best feasible COMPLETED trials, best first (``num_trials=None``: all of them).
+
+        For a :class:`~tunecore.Pareto` objective, the Pareto front sorted by
+        the first objective; capped at ``num_trials`` by keeping its spread
+        (see :meth:`tunecore.ledger.TrialLedger.best`).
+        """
         return self.ledger.best(num_trials)
 
     def get_trial(self, trial_id):
@@ -312,7 +455,8 @@ class Oracle:
         """
         new = [
             hp for hp in hyperparameters.space
-            if not self.hyperparameters.is_defined(hp.name) and not schedule.is_scheduling(hp.name)
+            if not self.hyperparameters.is_defined(hp.name, hp.conditions)
+            and not schedule.is_scheduling(hp.name)
         ]
         if not new:
             return
@@ -340,8 +484,10 @@ class Oracle:
         """
         recorded = self.ledger.space
         for hp in hyperparameters.space:
-            if hp.name not in self._given and recorded.is_defined(hp.name):
-                _check_unchanged(recorded.get_hyperparameter(hp.name), hp, self.ledger.storage)
+            if hp.name not in self._given and recorded.is_defined(hp.name, hp.conditions):
+                _check_unchanged(
+                    recorded.get_hyperparameter(hp.name, hp.conditions), hp, self.ledger.storage
+                )
 
     # The project ---------------------------------------------------------------
 
@@ -360,8 +506,8 @@ class Oracle:
         self.ledger.open(storage, header, overwrite=overwrite)
         recorded = self.ledger.space
         for hp in self.hyperparameters.space:
-            if recorded.is_defined(hp.name):
-                _check_unchanged(recorded.get_hyperparameter(hp.name), hp, storage)
+            if recorded.is_defined(hp.name, hp.conditions):
+                _check_unchanged(recorded.get_hyperparameter(hp.name, hp.conditions), hp, storage)
         self.hyperparameters.merge(recorded, overwrite=False)
         if self.ledger.oracle_state is not None:
             try:
@@ -391,7 +537,7 @@ class Oracle:
         if storage.project_dir is None:  # in memory: what is in memory is all there is
             return
         storage.close()
-        self.ledger = TrialLedger(self.objective)
+        self.ledger = TrialLedger(self.objective, constraints=self.constraints)
         self.open(storage)
 
     # Internals -----------------------------------------------------------------
@@ -412,6 +558,41 @@ class Oracle:
 
     def _hyperparameters_for(self, values):
         return configuration(self.hyperparameters, values)
+
+    def _enqueued_configuration(self, values):
+        space = self.hyperparameters
+        unknown = [
+            name for name in values
+            if schedule.is_scheduling(name) or (space.space and not space.is_defined(name))
+        ]
+        if unknown:
+            known = [hp.name for hp in space.space]
+            raise InvalidSpaceError(
+                f"Cannot enqueue {values!r}: {unknown} not in the search space, which defines "
+                f"{known}. Enqueue values of defined hyperparameters ('tuner/...' names are the "
+                "oracle's)."
+            )
+        try:
+            return self._hyperparameters_for(values)
+        except InvalidSpaceError as exc:
+            raise InvalidSpaceError(f"Cannot enqueue {values!r}: {exc}") from None
+
+    def _enqueued_key(self, values):
+        # Values of hyperparameters not defined yet are kept as given.
+        return {**values, **self._enqueued_configuration(values).values}
+
+    def _next_enqueued(self):
+        """The hyperparameters of the first queued configuration not tried yet, or None."""
+        while self.ledger.queued:
+            values = self.ledger.next_enqueued()
+            try:
+                hps = self._enqueued_configuration(values)
+            except InvalidSpaceError as exc:
+                logger.warning("Skipping an enqueued configuration: %s", exc)
+                continue
+            if not self.ledger.is_tried(hps.values):
+                return hps
+        return None
 
     def _random_unseen(self, space):
         if space_size(space) > _MAX_ENUMERATION:

@@ -27,6 +27,10 @@ crash of the process.
 """
 
 import abc
+from typing import Any
+
+#: One event of a project: a JSON-serialisable dict with an ``event`` kind and a ``time``.
+Event = dict[str, Any]
 
 
 class Storage(abc.ABC):
@@ -36,10 +40,10 @@ class Storage(abc.ABC):
         project_dir: The folder of a project on disk, or None in memory.
     """
 
-    project_dir = None
+    project_dir: str | None = None
 
     @abc.abstractmethod
-    def open(self, header, overwrite=False):
+    def open(self, header: dict[str, Any], overwrite: bool = False) -> list[Event]:
         """Open the project, creating it if needed.
 
         Args:
@@ -54,8 +58,8 @@ class Storage(abc.ABC):
         """
 
     @abc.abstractmethod
-    def append(self, event, sync=False):
+    def append(self, event: Event, sync: bool = False) -> None:
         """Record one event; ``sync=True`` also makes it durable (see the module docstring)."""
 
-    def close(self):
+    def close(self) -> None:
         """Release what the storage holds open (a file); a later append opens it again."""

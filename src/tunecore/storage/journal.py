@@ -1,6 +1,6 @@
 """The project directory: an append-only journal of checksummed events, one JSON line each.
 
-Layout of ``directory/project_name/``::
+Layout of ``directory/project_name/``:
 
     journal.jsonl     header line, then one record per event (see records.py)
     lock              held by the search that writes (see lock.py)
@@ -29,10 +29,11 @@ import json
 import logging
 import os
 import shutil
+from typing import Any, BinaryIO
 
 from tunecore.errors import ProjectError
 from tunecore.storage import paths, records
-from tunecore.storage.base import Storage
+from tunecore.storage.base import Event, Storage
 from tunecore.storage.lock import LOCK_FILE, ProjectLock
 
 logger = logging.getLogger("tunecore")
@@ -50,14 +51,16 @@ class JournalStorage(Storage):
         project_dir: ``directory/project_name``.
     """
 
-    def __init__(self, project_dir):
+    project_dir: str
+
+    def __init__(self, project_dir: str | os.PathLike[str]) -> None:
         self.project_dir = os.fspath(project_dir)
         self.path = os.path.join(self.project_dir, JOURNAL)
-        self._file = None
-        self._lock = None
-        self._size = None
+        self._file: BinaryIO | None = None
+        self._lock: ProjectLock | None = None
+        self._size = 0  # of the journal as this process last knew it (set by open)
 
-    def open(self, header, overwrite=False):
+    def open(self, header: dict[str, Any], overwrite: bool = False) -> list[Event]:
         """Open the project (see :meth:`Storage.open`).
 
         ``overwrite`` deletes what tunecore wrote in the folder (the journal and
@@ -65,8 +68,8 @@ class JournalStorage(Storage):
         else: a folder with other files is refused, never emptied.
         """
         os.makedirs(self.project_dir, exist_ok=True)
-        self._lock = ProjectLock(self.project_dir)
-        self._lock.acquire()
+        self._lock = lock = ProjectLock(self.project_dir)
+        lock.acquire()
         try:
             if overwrite:
                 self._delete_project()
@@ -82,33 +85,35 @@ class JournalStorage(Storage):
                     os.fsync(f.fileno())
             self._size = os.path.getsize(self.path)
         finally:
-            self._lock.release()
+            lock.release()
         return events
 
-    def append(self, event, sync=False):
+    def append(self, event: Event, sync: bool = False) -> None:
         """Append one event and flush it; ``sync=True`` also fsyncs it.
 
         Raises:
             ProjectError: another search holds the project, or appended to it
                 since this one read it.
         """
-        if self._file is None:
-            self._reopen()
+        file = self._file if self._file is not None else self._reopen()
         data = records.encode(event)
-        self._file.write(data)
-        self._file.flush()
+        file.write(data)
+        file.flush()
         self._size += len(data)
         if sync:
-            os.fsync(self._file.fileno())
+            os.fsync(file.fileno())
 
-    def close(self):
+    def close(self) -> None:
+        """Close the journal file and release the lock; a later append takes both again."""
         if self._file is not None:
             self._file.close()
             self._file = None
         if self._lock is not None:
             self._lock.release()
 
-    def _reopen(self):
+    def _reopen(self) -> BinaryIO:
+        if self._lock is None:
+            raise ProjectError(f"The project {self.project_dir!r} was not opened: call open() first.")
         self._lock.acquire()
         if os.path.getsize(self.path) != self._size:
             self._lock.release()
@@ -117,6 +122,7 @@ class JournalStorage(Storage):
                 "create the tuner (or oracle) again to resume with every trial in it."
             )
         self._file = open(self.path, "ab")
+        return self._file
 
     def _delete_project(self):
         entries = set(os.listdir(self.project_dir)) - {LOCK_FILE}
@@ -164,7 +170,7 @@ class JournalStorage(Storage):
         return events
 
 
-def read_events(project_dir):
+def read_events(project_dir: str | os.PathLike[str]) -> tuple[dict[str, Any], list[Event]]:
     """Read a project without changing it or waiting for its lock: ``(header, events)``.
 
     A torn last line is ignored rather than repaired.

@@ -10,13 +10,14 @@ import datetime
 import json
 import os
 import socket
+from typing import TextIO
 
 from tunecore.errors import ProjectError
 
 try:
     import fcntl
 except ImportError:  # Windows: no flock; projects are not locked there
-    fcntl = None
+    fcntl = None  # type: ignore[assignment]
 
 LOCK_FILE = "lock"
 
@@ -28,16 +29,17 @@ class ProjectLock:
         project_dir: The project folder (it must exist).
     """
 
-    def __init__(self, project_dir):
+    def __init__(self, project_dir: str) -> None:
         self.project_dir = project_dir
         self.path = os.path.join(project_dir, LOCK_FILE)
-        self._file = None
+        self._file: TextIO | None = None
 
     @property
-    def held(self):
+    def held(self) -> bool:
+        """Whether this object holds the lock."""
         return self._file is not None
 
-    def acquire(self):
+    def acquire(self) -> None:
         """Take the lock, or raise naming its holder.
 
         Raises:
@@ -68,13 +70,14 @@ class ProjectLock:
         file.flush()
         self._file = file
 
-    def release(self):
+    def release(self) -> None:
+        """Release the lock if held (closing the file releases the flock)."""
         if self._file is not None:
             self._file.close()  # closing the file releases the flock
             self._file = None
 
 
-def _describe(holder):
+def _describe(holder: str) -> str:
     try:
         info = json.loads(holder)
         return f"pid {info['pid']} on {info['host']}, since {info['since']}"

@@ -1,6 +1,8 @@
 """A project that lives in memory only: the function tuner's default."""
 
-from tunecore.storage.base import Storage
+from typing import Any
+
+from tunecore.storage.base import Event, Storage
 
 
 class InMemoryStorage(Storage):
@@ -10,12 +12,12 @@ class InMemoryStorage(Storage):
         events: Every event appended, in order.
     """
 
-    def __init__(self):
-        self.events = []
+    def __init__(self) -> None:
+        self.events: list[Event] = []
 
-    def open(self, header, overwrite=False):
+    def open(self, header: dict[str, Any], overwrite: bool = False) -> list[Event]:
         self.events = []
         return []
 
-    def append(self, event, sync=False):
+    def append(self, event: Event, sync: bool = False) -> None:
         self.events.append(event)

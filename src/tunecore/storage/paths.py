@@ -13,7 +13,7 @@ from tunecore.errors import ProjectError
 _TRIAL_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
 
-def check_project_name(name):
+def check_project_name(name: str | os.PathLike[str]) -> str:
     """Return ``name`` if it is one plain path component, else raise.
 
     Raises:
@@ -29,12 +29,12 @@ def check_project_name(name):
     return text
 
 
-def is_trial_id(trial_id):
+def is_trial_id(trial_id: object) -> bool:
     """Whether ``trial_id`` is safe as part of a file name (letters, digits, ``_ . -``)."""
     return isinstance(trial_id, str) and _TRIAL_ID.fullmatch(trial_id) is not None and ".." not in trial_id
 
 
-def trial_dir(project_dir, trial_id):
+def trial_dir(project_dir: str, trial_id: str) -> str:
     """``project_dir/trial_<trial_id>``, after checking that it stays inside ``project_dir``.
 
     Raises:

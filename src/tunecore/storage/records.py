@@ -1,7 +1,7 @@
 """One journal line: a JSON object with a checksum, standard enough for ``jq``.
 
 A record is the event's compact JSON with ``"crc"`` (the CRC-32 of the
-JSON text without it, as 8 hex digits) as its last key::
+JSON text without it, as 8 hex digits) as its last key:
 
     {"event":"end","trial_id":"03","status":"COMPLETED","time":1795845667.378,"crc":"5d2c0f1e"}
 
@@ -14,11 +14,13 @@ import json
 import math
 import re
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 _SUFFIX = re.compile(rb',"crc":"([0-9a-f]{8})"\}$')
 
 
-def encode(event):
+def encode(event: Mapping[str, Any]) -> bytes:
     """The bytes of one record (with its newline)."""
     try:
         body = json.dumps(event, separators=(",", ":"), allow_nan=False)
@@ -28,8 +30,12 @@ def encode(event):
     return data[:-1] + b',"crc":"%08x"}\n' % zlib.crc32(data)
 
 
-def decode(line):
-    """The event in ``line`` (bytes, no newline), or the reason it is not a valid record."""
+def decode(line: bytes) -> tuple[dict[str, Any], None] | tuple[None, str]:
+    """The event in ``line`` (bytes, no newline), or the reason it is not a valid record.
+
+    Returns:
+        ``(event, None)``, or ``(None, why)`` for a line that is not a valid record.
+    """
     match = _SUFFIX.search(line)
     if match is None:
         return None, "it has no checksum"
@@ -45,16 +51,16 @@ def decode(line):
     return event, None
 
 
-def finite(metrics):
+def finite(metrics: Mapping[str, float]) -> dict[str, float | str]:
     """``metrics`` with non-finite values spelled as strings JSON can hold."""
     return {name: value if math.isfinite(value) else _word(value) for name, value in metrics.items()}
 
 
-def _word(value):
+def _word(value: float) -> str:
     return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
 
 
-def _spelled(obj):
+def _spelled(obj: Any) -> Any:
     if isinstance(obj, float) and not math.isfinite(obj):
         return _word(obj)
     if isinstance(obj, dict):

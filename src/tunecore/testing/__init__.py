@@ -1,7 +1,7 @@
 """Test suites that oracles (ours, plugins', third parties') reuse.
 
 Subclass :class:`OracleConformance` in a test module and provide the
-``make_oracle`` fixture::
+``make_oracle`` fixture:
 
     from tunecore.testing import OracleConformance
 

@@ -1,25 +1,34 @@
 """BaseTuner: the search loop, framework-agnostic."""
 
 import collections
-import concurrent.futures.process
 import contextlib
+import difflib
+import inspect
 import logging
+import math
 import os
 import time
 import warnings
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
-from tunecore import executors, plugins
-from tunecore.errors import InvalidArgumentError
-from tunecore.hypermodel import as_hypermodel
+from tunecore import callbacks as callbacks_module
+from tunecore import executors, plugins, results
+from tunecore.executors import Executor
+from tunecore.errors import FatalTypeError, InvalidArgumentError
+from tunecore.hypermodel import HyperModel, as_hypermodel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
-from tunecore.signatures import accepts_keyword
-from tunecore.storage import JournalStorage, paths
-from tunecore.trial import TrialStatus
+from tunecore.signatures import accepts_keyword, check_keywords
+from tunecore.storage import JournalStorage, Storage, paths
+from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import summary
 from tunecore.tuners.outcome import TrialOutcome, TrialRunner, WorkerOracle
 from tunecore.tuners.progress import Progress
+
+if TYPE_CHECKING:
+    import pandas
 
 logger = logging.getLogger("tunecore")
 
@@ -62,18 +71,18 @@ class BaseTuner:
 
     def __init__(
         self,
-        oracle,
-        hypermodel=None,
-        directory=None,
-        project_name=None,
-        logger=None,
-        overwrite=False,
-        tuner_id=None,
-        max_retries_per_trial=None,
-        max_consecutive_failed_trials=None,
-        storage=None,
-        **kwargs,
-    ):
+        oracle: Oracle,
+        hypermodel: HyperModel | Callable[[HyperParameters], Any] | None = None,
+        directory: str | os.PathLike[str] | None = None,
+        project_name: str | None = None,
+        logger: Any = None,
+        overwrite: bool = False,
+        tuner_id: str | None = None,
+        max_retries_per_trial: int | None = None,
+        max_consecutive_failed_trials: int | None = None,
+        storage: Storage | None = None,
+        **kwargs: Any,
+    ) -> None:
         if kwargs:
             raise ValueError(
                 f"Unrecognized arguments {sorted(kwargs)} for {type(self).__name__}. Arguments "
@@ -90,7 +99,8 @@ class BaseTuner:
                 "(tunecore.hookimpl) to record trials.", DeprecationWarning, stacklevel=2,
             )
         self.oracle = oracle
-        self.hypermodel = as_hypermodel(hypermodel)
+        # A HyperModel or None; Any until the subclasses that build with it check for None.
+        self.hypermodel: Any = as_hypermodel(hypermodel)
         self.directory = directory or "."
         self.project_name = paths.check_project_name(project_name or "untitled_project")
         self.logger = logger
@@ -99,18 +109,23 @@ class BaseTuner:
             oracle.max_retries_per_trial = max_retries_per_trial
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
+        self._stop_reason: str | None = None
+        self._limits = _Limits(None, None, False)
         self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
         # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
         self._populate_initial_space()
 
     @property
-    def project_dir(self):
+    def project_dir(self) -> str:
         return os.path.join(self.directory, self.project_name)
 
     # The search --------------------------------------------------------------
 
-    def search(self, *fit_args, executor=None, max_parallel_trials=None, **fit_kwargs):
-        """Run trials until the oracle stops; arguments go to :meth:`run_trial`.
+    def search(self, *fit_args: Any, executor: Any = None, max_parallel_trials: int | None = None,
+               timeout: float | None = None, trial_timeout: float | None = None,
+               callbacks: callbacks_module.Callback | Sequence[Any] | None = None,
+               cancel_running: bool = False, **fit_kwargs: Any) -> None:
+        """Run trials until the oracle stops (or a stop condition); other arguments go to :meth:`run_trial`.
 
         Args:
             *fit_args: Passed to ``run_trial`` (and on to ``hypermodel.fit``).
@@ -118,17 +133,47 @@ class BaseTuner:
                 local process pool), a registered name such as ``"dask"``, or an
                 :class:`~tunecore.executors.Executor`.
             max_parallel_trials: Trials in flight at once.
+            timeout: Seconds after which no new trial starts; the search then
+                ends as ``cancel_running`` says.
+            trial_timeout: Seconds a trial may run. A trial over its limit is
+                stopped and FAILED with a message saying so (and retried per
+                ``max_retries_per_trial``). In a process pool or on Dask it is
+                ended at once and its worker replaced; in this process, where
+                nothing can be interrupted safely, at its first report past the
+                limit.
+            callbacks: :class:`tunecore.callbacks.Callback` objects for this
+                search; other callbacks in the list (Keras ones) go to ``fit``.
+            cancel_running: What a stopped search (``timeout``, ``tuner.stop()``)
+                does with the trials still running in workers: let them finish
+                (False) or abandon them (True): they run again when the search
+                resumes, like trials interrupted by Ctrl-C. A trial running in
+                the driver's own process always finishes.
             **fit_kwargs: Passed to ``run_trial``; ``verbose=0`` silences progress
                 (and reaches ``run_trial`` only if it accepts ``verbose``).
+
+        Raises:
+            InvalidArgumentError: ``run_trial`` (or the function tuned, or the
+                hypermodel's ``fit``) does not accept one of ``fit_kwargs``;
+                checked before the first trial.
         """
+        _check_seconds("timeout", timeout)
+        _check_seconds("trial_timeout", trial_timeout)
+        search_callbacks, others = callbacks_module.split(callbacks)
+        if others is not None and (others or not search_callbacks):
+            fit_kwargs["callbacks"] = others
         verbose = fit_kwargs.get("verbose", 1)
         if not accepts_keyword(self.run_trial, "verbose"):
             fit_kwargs.pop("verbose", None)
+        self._check_fit_kwargs(fit_kwargs)
         pool = executors.create(executor, max_parallel_trials)
-        hook = plugins.get_plugin_manager().hook
+        manager = plugins.get_plugin_manager()
+        dispatcher = callbacks_module.Dispatcher(self, search_callbacks)
+        manager.pm.register(dispatcher)
+        self._stop_reason = None
+        self._limits = _Limits(timeout, trial_timeout, cancel_running)
         try:
             self.on_search_begin()
-            hook.tunecore_search_begin(tuner=self)
+            manager.hook.tunecore_search_begin(tuner=self)
             progress = Progress(self.oracle, verbose)
             try:
                 self._run(pool, TrialRunner(self, fit_args, fit_kwargs), progress)
@@ -137,28 +182,46 @@ class BaseTuner:
                 try:
                     self.on_search_end()
                 finally:
-                    hook.tunecore_search_end(tuner=self)
+                    manager.hook.tunecore_search_end(tuner=self)
         finally:
+            manager.pm.unregister(dispatcher)
             self.oracle.close()
 
-    def _run(self, pool, runner, progress):
-        running = {}
+    def stop(self, reason: str | None = None) -> None:
+        """End the search: no new trial starts (safe from a callback or another thread).
+
+        The trials still running finish, or are abandoned with
+        ``search(cancel_running=True)``.
+        """
+        self._stop_reason = reason or "tuner.stop() was called"
+
+    def _run(self, pool: Executor, runner: TrialRunner, progress: Progress) -> None:
+        running: dict[Any, Trial] = {}
         try:
             pool.start(runner)
             self._loop(pool, running, progress)
+            if running:  # stopped with cancel_running: as an interruption
+                self._abandon(pool, running)
+                return
         except BaseException:
-            pool.shutdown(cancel=True)
-            for trial in running.values():
-                logger.warning("Trial %s was interrupted; it will run again on resume.", trial.trial_id)
-            self.oracle.ledger.requeue_running()
+            self._abandon(pool, running)
             raise
         pool.shutdown()
 
-    def _loop(self, pool, running, progress):
+    def _abandon(self, pool: Executor, running: dict[Any, Trial]) -> None:
+        pool.shutdown(cancel=True)
+        for trial in running.values():
+            logger.warning("Trial %s was interrupted; it will run again on resume.", trial.trial_id)
+        self.oracle.ledger.requeue_running()
+
+    def _loop(self, pool: Executor, running: dict[Any, Trial], progress: Progress) -> None:
         hook = plugins.get_plugin_manager().hook
-        received = collections.Counter()
+        received: collections.Counter[str] = collections.Counter()
+        limits = self._limits
+        started: dict[Any, float] = {}
         while True:
-            while len(running) < pool.capacity:
+            self._check_stop(limits)
+            while len(running) < pool.capacity and self._stop_reason is None:
                 trial = self.oracle.ask(self.tuner_id)
                 if trial.status == TrialStatus.IDLE and not running:
                     logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
@@ -167,16 +230,24 @@ class BaseTuner:
                 self.on_trial_begin(trial)
                 hook.tunecore_trial_begin(tuner=self, trial=trial)
                 received[trial.trial_id] = 0
-                running[pool.submit(trial)] = trial
+                if limits.trial_timeout is not None:
+                    self.oracle.ledger.set_deadline(trial.trial_id, limits.trial_timeout)
+                future = pool.submit(trial)
+                running[future], started[future] = trial, time.monotonic()
                 progress.update(len(running))
-            if not running:
+                self._check_stop(limits)
+            if not running or (self._stop_reason is not None and limits.cancel_running):
                 return
-            done, _ = pool.wait(list(running), timeout=_REPORT_POLL_S if pool.remote else None)
+            poll = pool.remote or limits.timeout is not None or limits.trial_timeout is not None
+            done, _ = pool.wait(list(running), timeout=_REPORT_POLL_S if poll else None)
             self._deliver_reports(pool, received)
-            for future in done:
+            ended = [(future, self._collect(pool, future, running[future])) for future in done]
+            ended += self._overdue(pool, running, started, done)
+            for future, outcome in ended:
                 trial = running.pop(future)
-                outcome = self._collect(future, trial)
-                self._await_reports(pool, received, outcome)
+                started.pop(future, None)
+                if not outcome.killed:
+                    self._await_reports(pool, received, outcome)
                 self._finish(trial, outcome)
                 self.on_trial_end(trial)
                 hook.tunecore_trial_end(tuner=self, trial=trial)
@@ -184,7 +255,68 @@ class BaseTuner:
                 if outcome.fatal:
                     raise outcome.fatal(f"Trial {trial.trial_id} stopped the search:\n{outcome.message}")
 
-    def _deliver_reports(self, pool, received):
+    def _check_stop(self, limits: "_Limits") -> None:
+        if self._stop_reason is None and limits.expired():
+            self._stop_reason = f"timeout={limits.timeout:g}s reached"
+        if self._stop_reason is not None and not limits.announced:
+            limits.announced = True
+            what = "abandoning" if limits.cancel_running else "letting finish"
+            logger.info("The search stops (%s); %s the running trials.", self._stop_reason, what)
+
+    def _overdue(self, pool: Executor, running: dict[Any, Trial], started: dict[Any, float],
+                 done: set[Any]) -> list[tuple[Any, TrialOutcome]]:
+        """End the trials over ``trial_timeout`` that the executor can end at once."""
+        limit = self._limits.trial_timeout
+        if limit is None:
+            return []
+        ended = []
+        now = time.monotonic()
+        for future, trial in running.items():
+            if future in done or now - started[future] <= limit:
+                continue
+            if pool.kill(future):
+                message = f"The trial ran longer than trial_timeout={limit:g}s and was stopped; its worker was replaced."
+                outcome = TrialOutcome(trial.trial_id, TrialStatus.FAILED, message=message)
+                outcome.killed = True
+                ended.append((future, outcome))
+            else:
+                started[future] = math.inf  # this executor cannot: the trial stops at its next report
+        return ended
+
+    def fit_target(self) -> Callable[..., Any] | None:
+        """The callable that finally receives ``search()``'s keyword arguments, or None if unknown.
+
+        ``search`` checks the arguments against its signature before the first
+        trial, so a misspelt option fails once, by name, instead of failing
+        every trial. Tuners whose ``run_trial`` hands them on (to a model's
+        ``fit``, to a function) return that callable.
+        """
+        if type(self).run_trial is not BaseTuner.run_trial:
+            return self.run_trial
+        if self.hypermodel is not None:
+            return self.hypermodel.fit
+        return None
+
+    def _check_fit_kwargs(self, fit_kwargs):
+        target = self.fit_target()
+        names = [name for name in fit_kwargs if name != "verbose"]  # dropped where not accepted
+        unknown = check_keywords(target, names) if target is not None else []
+        if not unknown:
+            return
+        name = unknown[0]
+        options = [p for p in inspect.signature(BaseTuner.search).parameters if p not in ("self", "fit_args", "fit_kwargs")]
+        close = difflib.get_close_matches(name, options, n=1)
+        hint = f" Did you mean the search option {close[0]!r}?" if close else ""
+        if not close:
+            close = difflib.get_close_matches(name, list(inspect.signature(target).parameters), n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise InvalidArgumentError(
+            f"search() got the argument {name!r}, which is not one of tunecore's search options "
+            f"({', '.join(options)}) and which {getattr(target, '__qualname__', target)!r} does not "
+            f"accept.{hint}"
+        )
+
+    def _deliver_reports(self, pool: Executor, received: collections.Counter[str]) -> None:
         """Hand the workers' reports to the oracle as they arrive; pass on its STOPPED."""
         for trial_id, step, metrics in pool.reports():
             if trial_id not in self.oracle.ongoing_trials:
@@ -193,7 +325,7 @@ class BaseTuner:
             if self.oracle.report(trial_id, step, **metrics) == TrialStatus.STOPPED:
                 pool.stop(trial_id)
 
-    def _await_reports(self, pool, received, outcome):
+    def _await_reports(self, pool: Executor, received: collections.Counter[str], outcome: TrialOutcome) -> None:
         """Deliver every report a finished trial sent before ending it (a channel may lag its result)."""
         deadline = time.monotonic() + _LATE_REPORTS_S
         while received[outcome.trial_id] < outcome.reports and time.monotonic() < deadline:
@@ -205,25 +337,27 @@ class BaseTuner:
                 received[outcome.trial_id],
             )
 
-    def _collect(self, future, trial):
+    def _collect(self, pool: Executor, future: Any, trial: Trial) -> TrialOutcome:
         try:
-            return future.result()
+            return pool.result(future)
         except Exception as exc:
             message = f"The trial's worker failed: {type(exc).__name__}: {exc}"
-            if isinstance(exc, concurrent.futures.process.BrokenProcessPool):
-                message += (
-                    " If the worker could not start, check that the script guards its "
-                    "entry point with `if __name__ == \"__main__\":`."
-                )
             return TrialOutcome(trial.trial_id, TrialStatus.FAILED, message=message)
 
-    def _finish(self, trial, outcome):
+    def _finish(self, trial: Trial, outcome: TrialOutcome) -> None:
         """End the trial in the oracle: always, whatever the hooks do."""
         if outcome.hyperparameters is not None:
             trial.hyperparameters = outcome.hyperparameters
         self.oracle.update_space(trial.hyperparameters)
         objective = self.oracle.objective
         reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())
+        if outcome.status == TrialStatus.COMPLETED and outcome.metrics is None and not reported:
+            # A programming error that every trial would repeat: stop at once, as Keras Tuner does.
+            outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
+            outcome.message = (
+                f"The return value of {self._trial_source()} is None and the trial reported no "
+                f"{objective.names}. Did you forget to return the metrics?"
+            )
         self.oracle.tell(
             trial.trial_id,
             None if reported else outcome.metrics,
@@ -232,7 +366,11 @@ class BaseTuner:
             retryable=outcome.retryable,
         )
 
-    def _populate_initial_space(self):
+    def _trial_source(self) -> str:
+        own = type(self).run_trial.__module__.split(".")[0] in ("tunecore", "tunecore_keras", "tunecore_sklearn")
+        return "HyperModel.fit()" if own else "Tuner.run_trial()"
+
+    def _populate_initial_space(self) -> None:
         if self.hypermodel is None:
             return
         if self.oracle.trials:
@@ -243,7 +381,7 @@ class BaseTuner:
         if self.discover_space_by_building:
             self._discover_conditional_space()
 
-    def _check_definitions(self):
+    def _check_definitions(self) -> None:
         """On resume, build once on a fresh space: the hypermodel's definitions must be the project's."""
         fresh = HyperParameters()
         try:
@@ -253,14 +391,14 @@ class BaseTuner:
             logger.debug("Checking the definitions stopped: build raised %r", exc)
         self.oracle.check_definitions(fresh)
 
-    def _discover_conditional_space(self):
+    def _discover_conditional_space(self) -> None:
         """Build with each value of every condition's parent, to meet every branch.
 
         Keras Tuner does the same before a search, so that a model-based oracle
         sees the whole space up front. A build that raises ends the discovery;
         the trials will report the error.
         """
-        explored = set()
+        explored: set[tuple[str, Any]] = set()
         hp = self.oracle.get_space()
         for _ in range(_MAX_DISCOVERY_BUILDS):
             try:
@@ -277,7 +415,7 @@ class BaseTuner:
             hp.assign(*branch)
             hp.ensure_active_values()
 
-    def _unexplored_branch(self, explored):
+    def _unexplored_branch(self, explored: set[tuple[str, Any]]) -> tuple[str, Any] | None:
         space = self.oracle.hyperparameters
         parents = []
         for hp in space.space:
@@ -293,7 +431,7 @@ class BaseTuner:
 
     # Overridable steps (Keras Tuner's) --------------------------------------
 
-    def run_trial(self, trial, *fit_args, **fit_kwargs):
+    def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
         """Evaluate one trial: by default build the hypermodel and call its ``fit``."""
         if self.hypermodel is None:
             raise NotImplementedError(
@@ -305,7 +443,7 @@ class BaseTuner:
             fit_kwargs.pop("verbose", None)
         return self.hypermodel.fit(hp, model, *fit_args, **fit_kwargs)
 
-    def trial_scope(self):
+    def trial_scope(self) -> contextlib.AbstractContextManager[Any]:
         """A context entered around each ``run_trial`` where it runs (driver or worker).
 
         Frameworks with process-wide state (Keras) hold a lock here, so that
@@ -313,15 +451,14 @@ class BaseTuner:
         """
         return contextlib.nullcontext()
 
-    def results_to_metrics(self, results):
+    def results_to_metrics(self, results: Any) -> dict[str, float] | None:
         """What ``run_trial`` returned, as a dict of metrics (None: nothing to add).
 
         Numbers, dicts and lists of them are Keras Tuner's forms; a framework's
         tuner extends this for its own results (Keras ``History`` objects).
         """
         objective = self.oracle.objective
-        own = type(self).run_trial.__module__.split(".")[0] in ("tunecore", "tunecore_keras", "tunecore_sklearn")
-        source = "HyperModel.fit()" if own else "Tuner.run_trial()"
+        source = self._trial_source()
         try:
             metrics = to_metrics(results, objective)
         except TypeError as exc:
@@ -338,23 +475,23 @@ class BaseTuner:
             )
         return metrics
 
-    def on_search_begin(self):
+    def on_search_begin(self) -> None:
         """Called when the search starts."""
 
-    def on_search_end(self):
+    def on_search_end(self) -> None:
         """Called when the search ends."""
 
-    def on_trial_begin(self, trial):
+    def on_trial_begin(self, trial: Trial) -> None:
         """Called before a trial runs."""
 
-    def on_trial_end(self, trial):
+    def on_trial_end(self, trial: Trial) -> None:
         """Called when a trial has ended in the oracle (``trial.status`` says how)."""
 
-    def save_model(self, trial_id, model, step=0):
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
         """Save the model of a trial; subclasses that keep models implement it."""
         raise NotImplementedError(f"{type(self).__name__} does not save models.")
 
-    def load_model(self, trial):
+    def load_model(self, trial: Trial) -> Any:
         """Load the model of a trial; subclasses that keep models implement it."""
         raise NotImplementedError(
             f"{type(self).__name__} does not keep models: use get_best_hyperparameters() "
@@ -363,47 +500,72 @@ class BaseTuner:
 
     # Results -----------------------------------------------------------------
 
-    def get_best_models(self, num_models=1):
+    def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The models of the best trials, best first."""
         return [self.load_model(trial) for trial in self.oracle.get_best_trials(num_models)]
 
-    def get_best_hyperparameters(self, num_trials=1):
+    def results_dataframe(self) -> "pandas.DataFrame":
+        """Every trial as a row of a pandas DataFrame (see :func:`tunecore.results.trials_dataframe`)."""
+        return results.trials_dataframe(self.oracle)
+
+    def get_best_hyperparameters(self, num_trials: int = 1) -> list[HyperParameters]:
         """The :class:`HyperParameters` of the best trials, best first."""
         return [trial.hyperparameters for trial in self.oracle.get_best_trials(num_trials)]
 
-    def results_summary(self, num_trials=10):
+    def results_summary(self, num_trials: int = 10) -> None:
         """Print the best trials."""
         print(summary.results_summary(self.oracle, self.oracle.ledger.storage.project_dir, num_trials))
 
-    def search_space_summary(self, extended=False):
+    def search_space_summary(self, extended: bool = False) -> None:
         """Print the search space (known from the constructor on, as in Keras Tuner)."""
         print(summary.search_space_summary(self.oracle.hyperparameters, extended))
 
-    def get_trial_dir(self, trial_id):
+    def get_trial_dir(self, trial_id: str) -> str:
         """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project)."""
         path = paths.trial_dir(self.project_dir, trial_id)
         os.makedirs(path, exist_ok=True)
         return path
 
-    def save(self):
+    def save(self) -> None:
         """Keras Tuner's; nothing to do: every change is in the project's journal as it happens."""
         self.oracle.save()
 
-    def reload(self):
+    def reload(self) -> None:
         """Read the project again from its journal (Keras Tuner's ``tuner.reload()``)."""
         self.oracle.reload()
 
     @property
-    def remaining_trials(self):
+    def remaining_trials(self) -> int | None:
         return self.oracle.remaining_trials
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {"tuner_id": self.tuner_id}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         self.tuner_id = state["tuner_id"]
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["oracle"] = WorkerOracle(self.oracle)
         return state
+
+
+class _Limits:
+    """A search's stop conditions."""
+
+    def __init__(self, timeout: float | None, trial_timeout: float | None, cancel_running: bool) -> None:
+        self.timeout = timeout
+        self.trial_timeout = trial_timeout
+        self.cancel_running = bool(cancel_running)
+        self.deadline = None if timeout is None else time.monotonic() + timeout
+        self.announced = False
+
+    def expired(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+
+def _check_seconds(name: str, value: object) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise InvalidArgumentError(f"{name} must be a positive number of seconds or None; got {value!r}.")

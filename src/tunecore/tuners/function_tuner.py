@@ -1,13 +1,34 @@
 """Tune a plain function ``fn(hp) -> float | dict``, no subclass needed."""
 
+import difflib
+import inspect
+import os
+import re
+from collections.abc import Callable, Sequence
+from typing import Any
+
 from tunecore import oracles
-from tunecore.signatures import accepts_keyword
+from tunecore.callbacks import Callback
+from tunecore.errors import InvalidArgumentError
+from tunecore.objective import Objective
+from tunecore.signatures import accepts_keyword, names_parameter
 from tunecore.storage import InMemoryStorage
+from tunecore.trial import Trial
 from tunecore.tuners.base_tuner import BaseTuner
+from tunecore.tuners.outcome import RunningTrial
+
+
+_SEARCH_OPTIONS = ["executor", "max_parallel_trials", "timeout", "trial_timeout", "callbacks", "cancel_running"]
 
 
 class FunctionTuner(BaseTuner):
     """Tunes ``fn(hp, *args, **kwargs)``, which returns the objective or a dict of metrics.
+
+    A function with a parameter named ``trial`` (second, ``fn(hp, trial, *args)``,
+    or keyword) gets a :class:`~tunecore.tuners.outcome.RunningTrial`: ``trial.report(step, **metrics)``
+    records intermediate values (so the trial can be pruned, and has a
+    learning curve) and raises :class:`~tunecore.errors.TrialStopped` when the
+    search wants it stopped.
 
     Args:
         fn: The function to tune. It declares its hyperparameters as it runs.
@@ -24,41 +45,87 @@ class FunctionTuner(BaseTuner):
 
     def __init__(
         self,
-        fn,
-        objective=None,
-        max_trials=None,
-        oracle="random",
-        directory=None,
-        project_name=None,
-        overwrite=False,
-        **oracle_kwargs,
-    ):
+        fn: Callable[..., Any],
+        objective: str | Objective | Sequence[str | Objective] | None = None,
+        max_trials: int | None = None,
+        oracle: str | oracles.Oracle = "random",
+        directory: str | os.PathLike[str] | None = None,
+        project_name: str | None = None,
+        overwrite: bool = False,
+        **oracle_kwargs: Any,
+    ) -> None:
         self.fn = fn
-        oracle = oracles.create(oracle, objective=objective, max_trials=max_trials, **oracle_kwargs)
+        try:
+            instance = oracles.create(oracle, objective=objective, max_trials=max_trials, **oracle_kwargs)
+        except TypeError as exc:
+            unexpected = re.search(r"unexpected keyword argument '(\w+)'", str(exc))
+            if unexpected is None:
+                raise
+            name = unexpected.group(1)
+            known = list(oracles.ORACLE_ARGUMENTS) + _SEARCH_OPTIONS + ["directory", "project_name", "overwrite"]
+            close = difflib.get_close_matches(name, known, n=1)
+            raise InvalidArgumentError(
+                f"Unknown argument {name!r}: it is neither a search option ({', '.join(_SEARCH_OPTIONS)}) "
+                f"nor an argument of the oracle {oracle!r}."
+                + (f" Did you mean {close[0]!r}?" if close else "")
+            ) from None
         super().__init__(
-            oracle, directory=directory, project_name=project_name, overwrite=overwrite,
+            instance, directory=directory, project_name=project_name, overwrite=overwrite,
             storage=InMemoryStorage() if directory is None else None,
         )
 
-    def run_trial(self, trial, *args, **kwargs):
+    def _trial_source(self) -> str:
+        return f"the tuned function {getattr(self.fn, '__qualname__', self.fn)!r}"
+
+    def fit_target(self) -> Callable[..., Any]:
+        return self.fn
+
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
         if not accepts_keyword(self.fn, "verbose"):
             kwargs.pop("verbose", None)
+        if names_parameter(self.fn, "trial"):
+            handle = RunningTrial(self.oracle, trial)
+            if _second_parameter(self.fn) == "trial":  # fn(hp, trial, *args)
+                return self.fn(trial.hyperparameters, handle, *args, **kwargs)
+            kwargs["trial"] = handle
         return self.fn(trial.hyperparameters, *args, **kwargs)
 
 
-def tune(fn, *args, objective=None, max_trials=None, oracle="random", executor=None,
-         max_parallel_trials=None, verbose=1, **kwargs):
+def _second_parameter(fn: Callable[..., Any]) -> str | None:
+    positional = [
+        p.name for p in inspect.signature(fn).parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    return positional[1] if len(positional) > 1 else None
+
+
+def tune(fn: Callable[..., Any], *args: Any,
+         objective: str | Objective | Sequence[str | Objective] | None = None,
+         max_trials: int | None = None, oracle: str | oracles.Oracle = "random", executor: Any = None,
+         max_parallel_trials: int | None = None, verbose: int = 1, timeout: float | None = None,
+         trial_timeout: float | None = None, callbacks: Callback | Sequence[Any] | None = None,
+         cancel_running: bool = False, **kwargs: Any) -> FunctionTuner:
     """Tune ``fn(hp, *args)`` and return the :class:`FunctionTuner` after its search.
+
+    ``executor``, ``max_parallel_trials``, ``timeout``, ``trial_timeout``,
+    ``callbacks`` and ``cancel_running`` are :meth:`BaseTuner.search`'s; the
+    other keyword arguments go to :class:`FunctionTuner` and its oracle
+    (``seed``, ``pruner``, ``directory``...).
 
     Example::
 
-        def loss(hp):
+        def loss(hp, trial):
             x = hp.Float("x", -5, 5)
+            for step in range(10):
+                trial.report(step, loss=(x - 1) ** 2 + 1 / (step + 1))
             return (x - 1) ** 2
 
-        tuner = tunecore.tune(loss, max_trials=30)
+        tuner = tunecore.tune(loss, objective="loss", max_trials=30, pruner="median")
         tuner.get_best_hyperparameters()[0].values
     """
     tuner = FunctionTuner(fn, objective=objective, max_trials=max_trials, oracle=oracle, **kwargs)
-    tuner.search(*args, executor=executor, max_parallel_trials=max_parallel_trials, verbose=verbose)
+    tuner.search(
+        *args, executor=executor, max_parallel_trials=max_parallel_trials, verbose=verbose,
+        timeout=timeout, trial_timeout=trial_timeout, callbacks=callbacks, cancel_running=cancel_running,
+    )
     return tuner

@@ -11,9 +11,16 @@ the oracle as it arrives and answers with the oracle's decision (STOPPED).
 import dataclasses
 import time
 import traceback
+from typing import TYPE_CHECKING, Any
 
-from tunecore.errors import FailedTrialError, FatalError, FatalTypeError, OversizedModelError
-from tunecore.trial import TrialStatus
+from tunecore.errors import FailedTrialError, FatalError, FatalTypeError, OversizedModelError, TrialStopped
+from tunecore.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunecore.executors.base import ReportChannel
+    from tunecore.hyperparameters import HyperParameters
+    from tunecore.oracles.base import Oracle
+    from tunecore.tuners.base_tuner import BaseTuner
 
 
 @dataclasses.dataclass
@@ -32,17 +39,19 @@ class TrialOutcome:
         seconds: Wall time of ``run_trial``.
         reports: How many reports it sent through a channel (the driver waits
             for them all before ending the trial).
+        killed: The driver ended it (``trial_timeout``): no report is awaited.
     """
 
     trial_id: str
     status: str
-    metrics: dict = None
-    hyperparameters: object = None
-    message: str = None
+    metrics: dict[str, float] | None = None
+    hyperparameters: "HyperParameters | None" = None
+    message: str | None = None
     retryable: bool = True
-    fatal: type = None
+    fatal: type[FatalError] | None = None
     seconds: float = 0.0
     reports: int = 0
+    killed: bool = False
 
 
 class WorkerOracle:
@@ -53,22 +62,61 @@ class WorkerOracle:
     return the driver's latest answer for the trial (RUNNING or STOPPED).
     """
 
-    def __init__(self, oracle):
+    def __init__(self, oracle: "Oracle") -> None:
         self.objective = oracle.objective
         self.hyperparameters = oracle.hyperparameters.copy()
         self.max_trials = oracle.max_trials
-        self.channel = None
+        self.channel: ReportChannel | None = None
         self.sent = 0
 
-    def report(self, trial_id, step=0, **metrics):
+    def report(self, trial_id: str, step: int = 0, **metrics: float) -> str:
         self.sent += 1
+        assert self.channel is not None, "a remote executor sets the channel before trials run"
         return self.channel.send(trial_id, step, {name: float(v) for name, v in metrics.items()})
 
-    def update_trial(self, trial_id, metrics, step=0):
+    def update_trial(self, trial_id: str, metrics: dict[str, float], step: int = 0) -> str:
         return self.report(trial_id, step, **metrics)
 
-    def get_space(self):
+    def get_space(self) -> "HyperParameters":
         return self.hyperparameters.copy()
+
+
+class RunningTrial:
+    """The handle a function objective gets as its ``trial`` argument.
+
+    Example::
+
+        def objective(hp, trial):
+            model = make_model(hp)
+            for epoch in range(20):
+                loss = train_one_epoch(model)
+                trial.report(epoch, loss=loss)  # raises TrialStopped when pruned
+            return loss
+
+    Attributes:
+        trial_id: The trial's id.
+        hyperparameters: Its :class:`~tunecore.HyperParameters`.
+    """
+
+    def __init__(self, oracle: "Oracle | WorkerOracle", trial: Trial) -> None:
+        self._oracle = oracle
+        self.trial_id = trial.trial_id
+        self.hyperparameters = trial.hyperparameters
+
+    def report(self, step: int, **metrics: float) -> None:
+        """Record ``metrics`` at ``step`` (live, wherever the trial runs).
+
+        Raises:
+            TrialStopped: the search wants this trial stopped (its pruner, the
+                oracle, ``trial_timeout``, or a cancelled search). Let it
+                propagate (clean up in ``finally``); the trial ends with what
+                it reported.
+        """
+        if self._oracle.report(self.trial_id, step, **metrics) == TrialStatus.STOPPED:
+            raise TrialStopped(f"Trial {self.trial_id} was asked to stop at step {step}.")
+
+    def __repr__(self) -> str:
+        return f"RunningTrial({self.trial_id!r})"
 
 
 class TrialRunner:
@@ -78,14 +126,14 @@ class TrialRunner:
         channel: Where a worker's reports go; set by a remote executor.
     """
 
-    def __init__(self, tuner, fit_args, fit_kwargs):
+    def __init__(self, tuner: "BaseTuner", fit_args: tuple[Any, ...], fit_kwargs: dict[str, Any]) -> None:
         self.tuner = tuner
         self.fit_args = fit_args
         self.fit_kwargs = fit_kwargs
-        self.channel = None
+        self.channel: ReportChannel | None = None
 
-    def __call__(self, trial):
-        oracle = self.tuner.oracle
+    def __call__(self, trial: Trial) -> TrialOutcome:
+        oracle: Any = self.tuner.oracle  # a WorkerOracle in a worker (see BaseTuner.__getstate__)
         remote = isinstance(oracle, WorkerOracle)
         if remote:
             oracle.channel, oracle.sent = self.channel, 0
@@ -99,6 +147,8 @@ class TrialRunner:
             except TypeError as exc:  # a programming error: every trial would fail the same way
                 outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
                 outcome.message = str(exc)
+        except TrialStopped as exc:
+            outcome.status, outcome.retryable, outcome.message = TrialStatus.STOPPED, False, str(exc) or None
         except OversizedModelError as exc:
             outcome.status, outcome.retryable, outcome.message = TrialStatus.INVALID, False, str(exc)
         except FailedTrialError:

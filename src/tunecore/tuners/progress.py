@@ -1,70 +1,120 @@
-"""The search's progress line and its closing report."""
+"""The search's progress line and its closing report.
+
+In a terminal (or a notebook) it is a tqdm bar. Elsewhere (CI, a log file,
+a pipe) a bar is one ever-growing line of carriage returns, so the search
+prints a short plain line every few trials instead.
+"""
 
 import logging
 import math
+import sys
 import time
+from typing import IO, TYPE_CHECKING, Any
 
 from tqdm.auto import tqdm
 
-from tunecore.trial import TrialStatus
+from tunecore.objective import DEFAULT_OBJECTIVE
+from tunecore.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunecore.objective import Objective
+    from tunecore.oracles.base import Oracle
 
 logger = logging.getLogger("tunecore")
 
+#: Outside a terminal, a line at least this often (seconds) while trials end.
+PLAIN_INTERVAL_S = 30.0
+
 
 class Progress:
-    """A tqdm line: trials done / max, running, best so far, elapsed and ETA.
+    """Trials done / max, running, best so far, elapsed and ETA.
 
     ``verbose=0`` silences it; the closing report then goes to the log only.
+
+    Args:
+        oracle: The search's oracle.
+        verbose: 0 for silence.
+        file: Where to write (default: ``sys.stderr`` when the search starts).
     """
 
-    def __init__(self, oracle, verbose=1):
+    def __init__(self, oracle: "Oracle", verbose: int = 1, file: IO[str] | None = None) -> None:
         self.oracle = oracle
         self.verbose = verbose
+        self.file = sys.stderr if file is None else file
         self.start = time.perf_counter()
-        done = sum(t.status in TrialStatus.FINISHED for t in oracle.trials.values())
+        self.done = sum(t.status in TrialStatus.FINISHED for t in oracle.trials.values())
         # A running best: re-ranking every trial after each one is O(n^2) over a search.
         best = oracle.get_best_trials(1)
         self.best_score = best[0].score if best else None
+        self.label = best_label(oracle.objective)
+        self.plain = bool(verbose) and not _interactive(self.file)
+        total = oracle.max_trials
+        self.every = max(1, total // 10) if total else 10
+        self._last_line = (self.done, self.start)
         self.bar = tqdm(
-            total=oracle.max_trials,
-            initial=done,
+            total=total,
+            initial=self.done,
             unit="trial",
             desc="Search",
-            disable=not verbose,
+            disable=not verbose or self.plain,
             dynamic_ncols=True,
             leave=True,
+            file=self.file,
         )
 
-    def update(self, running, finished_trial=None):
+    def update(self, running: int, finished_trial: Trial | None = None) -> None:
         if finished_trial is not None:
+            self.done += 1
             self.bar.update(1)
             logger.info(
                 "Trial %s %s, score=%s", finished_trial.trial_id, finished_trial.status,
                 finished_trial.score,
             )
             self._track_best(finished_trial)
-        postfix = {"running": running}
+            if self.plain:
+                self._plain_line(running)
+        if self.bar.disable:
+            return
+        postfix: dict[str, Any] = {"running": running}
         if self.best_score is not None:
-            postfix[f"best {self.oracle.objective.name}"] = f"{self.best_score:.6g}"
+            postfix[self.label] = f"{self.best_score:.6g}"
         self.bar.set_postfix(postfix, refresh=True)
 
-    def _track_best(self, trial):
+    def _plain_line(self, running: int) -> None:
+        done_before, time_before = self._last_line
+        now = time.perf_counter()
+        total = self.oracle.max_trials
+        due = (
+            self.done - done_before >= self.every
+            or now - time_before >= PLAIN_INTERVAL_S
+            or (total is not None and self.done >= total)
+        )
+        if not due:
+            return
+        self._last_line = (self.done, now)
+        parts = [f"{self.done}/{total} trials" if total else f"{self.done} trials", f"{running} running"]
+        if self.best_score is not None:
+            parts.append(f"{self.label}={self.best_score:.6g}")
+        parts.append(f"{now - self.start:.0f}s")
+        print("Search: " + ", ".join(parts), file=self.file, flush=True)
+
+    def _track_best(self, trial: Trial) -> None:
         score = trial.score
         if trial.status != TrialStatus.COMPLETED or score is None or math.isnan(score):
             return
         if self.best_score is None or self.oracle.objective.better_than(score, self.best_score):
             self.best_score = score
 
-    def close(self):
+    def close(self) -> None:
         self.bar.close()
         report = self.report()
         if self.verbose:
             tqdm.write(report)
         logger.info(report)
 
-    def report(self):
+    def report(self) -> str:
         trials = self.oracle.trials.values()
-        counts = {}
+        counts: dict[str, int] = {}
         for trial in trials:
             counts[trial.status] = counts.get(trial.status, 0) + 1
         parts = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
@@ -72,7 +122,8 @@ class Progress:
         best = self.oracle.get_best_trials(1)
         if best:
             lines.append(
-                f"Best {self.oracle.objective.name} so far: {best[0].score:.6g} (trial {best[0].trial_id})."
+                f"Best {_objective_words(self.oracle.objective)} so far: {best[0].score:.6g} "
+                f"(trial {best[0].trial_id})."
             )
         failed = [t for t in trials if t.status == TrialStatus.FAILED and t.message]
         for trial in failed[-3:]:
@@ -81,3 +132,23 @@ class Progress:
         if len(failed) > 3:
             lines.append(f"... and {len(failed) - 3} more failed trials (see trial.message).")
         return "\n".join(lines)
+
+
+def best_label(objective: "Objective") -> str:
+    """``"best val_accuracy"``; just ``"best"`` for the default objective (a returned number)."""
+    return "best" if objective.name == DEFAULT_OBJECTIVE else f"best {objective.name}"
+
+
+def _objective_words(objective: "Objective") -> str:
+    return "score" if objective.name == DEFAULT_OBJECTIVE else objective.name
+
+
+def _interactive(file: IO[str]) -> bool:
+    """A terminal, or a notebook (tqdm.auto chose its widget)."""
+    if any(cls.__module__ == "tqdm.notebook" for cls in tqdm.__mro__):
+        return True
+    isatty = getattr(file, "isatty", None)
+    try:
+        return bool(isatty and isatty())
+    except ValueError:  # a closed stream
+        return False

@@ -20,9 +20,17 @@ epsilon); we put it at -(3/ε)^¼ ≈ -1.1e4, where the middle branch's cancella
 nearer -1/√ε the middle branch loses every digit. The derivative is
 d log h / dz = Φ(z) / h(z), evaluated on the same branches.
 
+EI's target y* may be lowered below the best observation (``best``): with tied
+scores on a plateau, improvement means beating the best by at least the scores'
+resolution, and the plateau itself then offers almost none (see
+:class:`~tunecore_bayes.bayesian.GPProposer`).
+
 The optimiser minimises a score, -log EI or LCB, over a box: Sobol candidates and
-perturbations of the incumbent are scored in one batch, then L-BFGS-B refines the
-best few jointly, using ∂score/∂x = ∂score/∂μ ∂μ/∂x + ∂score/∂σ ∂σ/∂x.
+perturbations of the best observations are scored in one batch, then L-BFGS-B
+refines the best few jointly, using ∂score/∂x = ∂score/∂μ ∂μ/∂x + ∂score/∂σ ∂σ/∂x.
+Perturbations have scales spread log-uniformly from 0.2 to 1e-4 of the box (a
+smooth basin is refined to high precision without a dedicated local search) and
+are reflected, not clipped, at the bounds, so that they do not pile up on them.
 """
 
 from __future__ import annotations
@@ -36,8 +44,8 @@ import scipy.stats.qmc
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
 _TAIL_START = -((3.0 / np.finfo(float).eps) ** 0.25)
-_INCUMBENT_FRACTION = 8
-_INCUMBENT_SCALE = 0.05
+_INCUMBENT_FRACTION = 4
+_PERTURBATION_SCALES = (1e-4, 0.2)  # log-uniform, as a fraction of the box
 _LOCAL_OPTIONS = {"maxiter": 50}
 _SAME_POINT = 1e-9
 
@@ -89,6 +97,9 @@ def optimize_acquisition(
     round_fn=None,
     exclude=None,
     bounds=None,
+    best=None,
+    centres=None,
+    avoid=None,
 ):
     """Finds the point that maximises log EI (or minimises the LCB) under a fitted GP.
 
@@ -105,6 +116,11 @@ def optimize_acquisition(
         exclude: Encoded points already evaluated or pending, shape (k, d); the
             result differs from each by more than 1e-9 in some coordinate.
         bounds: ``(low, high)`` per column, shape (d, 2); defaults to [0, 1]^d.
+        best: EI's target y*; defaults to ``gp.y_best``.
+        centres: Points whose perturbations are candidates too, shape (c, d);
+            defaults to ``gp.X_best``.
+        avoid: A function of candidates, shape (k, d), that returns a boolean
+            mask, shape (k,), of those not to choose, unless no candidate is left.
 
     Returns:
         The chosen point, shape (d,), or None when every candidate is excluded.
@@ -118,36 +134,46 @@ def optimize_acquisition(
     box = np.array([(0.0, 1.0)] * d if bounds is None else bounds, dtype=float)
     lower, upper = box[:, 0], box[:, 1]
     round_fn = round_fn or (lambda X: X)
+    best = gp.y_best if best is None else best
+    centres = np.atleast_2d(gp.X_best if centres is None else centres)
 
     def score(X, return_grad=False):
         if not return_grad:
             mean, std = gp.predict(X)
             if kind == "ei":
-                return -log_expected_improvement(mean, std, gp.y_best)
+                return -log_expected_improvement(mean, std, best)
             return upper_confidence_bound(mean, std, beta)
         mean, std, dmean, dstd = gp.predict(X, return_grad=True)
         if kind == "ei":
-            value, dvalue_dmean, dvalue_dstd = log_expected_improvement(mean, std, gp.y_best, True)
+            value, dvalue_dmean, dvalue_dstd = log_expected_improvement(mean, std, best, True)
             return -value, -(dvalue_dmean[:, None] * dmean + dvalue_dstd[:, None] * dstd)
         return upper_confidence_bound(mean, std, beta), dmean - beta * dstd
 
     sobol = scipy.stats.qmc.Sobol(d, scramble=True, seed=rng)
     spread = sobol.random_base2(int(np.ceil(np.log2(n_candidates))))[:n_candidates]
-    noise = rng.standard_normal((max(n_candidates // _INCUMBENT_FRACTION, 1), d))
-    near = gp.X_best + _INCUMBENT_SCALE * (upper - lower) * noise
-    candidates = np.vstack([lower + (upper - lower) * spread, near])
+    n_near = max(n_candidates // _INCUMBENT_FRACTION, 1)
+    low_scale, high_scale = np.log(_PERTURBATION_SCALES)
+    scales = np.exp(rng.uniform(low_scale, high_scale, (n_near, 1)))
+    near = centres[np.arange(n_near) % len(centres)] + scales * (upper - lower) * rng.standard_normal((n_near, d))
+    candidates = np.vstack([lower + (upper - lower) * spread, _reflect(near, lower, upper)])
     candidates = round_fn(np.clip(candidates, lower, upper))
-    scores = score(candidates)
+    lengthscales = np.exp(gp.params.log_lengthscales)
+
+    def taboo(X):
+        return np.zeros(len(X)) if avoid is None else np.where(avoid(X), np.inf, 0.0)
+
+    scores = score(candidates) + taboo(candidates)
+    if np.isinf(scores).all():  # nowhere left to go: the taboo is lifted
+        avoid = None
+        scores = score(candidates)
 
     starts = np.argsort(scores)[:n_local]
     if np.all(starts < n_candidates):
         starts[-1] = n_candidates + np.argmin(scores[n_candidates:])
-    local = _minimize_jointly(
-        score, candidates[starts], lower, upper, np.exp(gp.params.log_lengthscales)
-    )
+    local = _minimize_jointly(score, candidates[starts], lower, upper, lengthscales)
     local = round_fn(local)
     candidates = np.vstack([candidates, local])
-    scores = np.concatenate([scores, score(local)])
+    scores = np.concatenate([scores, score(local) + taboo(local)])
 
     order = np.argsort(scores)
     if exclude is not None and len(exclude):
@@ -179,6 +205,13 @@ def _minimize_jointly(score, starts, lower, upper, scale):
         options=_LOCAL_OPTIONS,
     )
     return np.clip(result.x.reshape(k, d) * scale, lower, upper)
+
+
+def _reflect(X, lower, upper):
+    """Folds points back into the box, as a mirror at each bound would."""
+    width = np.where(upper > lower, upper - lower, 1.0)
+    t = (X - lower) / width
+    return lower + width * (1.0 - np.abs(np.mod(t, 2.0) - 1.0))
 
 
 def _log_h(z):

@@ -3,13 +3,20 @@
 import math
 
 import numpy as np
-import scipy.stats.qmc
+import scipy.spatial.distance
 
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
+from tunecore_bayes import design, multi_objective
 from tunecore_bayes.acquisition import optimize_acquisition
 from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
+
+
+_OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
+
+
+_TABOO_RADIUS = 0.25
 
 
 class GPProposer:
@@ -18,18 +25,57 @@ class GPProposer:
     Shared by :class:`BayesianOptimization` and model-based Hyperband. The GP's
     hyperparameters are kept between calls to warm-start the next fit.
 
+    Four mechanisms beyond a plain GP-EI loop (issue 12):
+
+    * **A pessimistic prior mean.** The GP reverts to the worst observation,
+      not to their mean, far from the data: the corners of the box are tried
+      for their uncertainty alone, and a basin is refined instead of left for
+      the corners (measured in ``benchmarks/bayes_regret.py``: on Hartmann 6
+      it stops the search settling in the second basin).
+    * **Learned noise over a low floor.** The noise variance is fitted (MAP,
+      with Optuna's gamma prior, which favours small noise but lets a noisy
+      objective claim it) and only bounded below by ``alpha``, 1e-9 by default
+      on the standardised outputs: a noise-free objective is modelled to full
+      precision, a noisy one is not interpolated.
+    * **Tied scores.** Observations that share a loss exactly (CV errors are
+      multiples of 1/n, whole regions of a search tie) mark a plateau, where
+      another evaluation would most likely tie again. Two rules follow. When
+      the best loss is tied, EI's target is lowered by the scores'
+      resolution, the smallest gap between distinct observed losses: only a
+      strictly better score counts as an improvement. And no suggestion falls
+      within ``taboo_radius`` of a tied observation with the same categories
+      (root-mean-square distance over the numeric columns of the unit cube),
+      unless no candidate is left: the plateau is left for unexplored
+      regions and other options of a choice.
+    * **Large searches.** Above ``max_points`` observations the GP is fitted
+      and conditioned on a subset: the ``max_points // 2`` observations
+      nearest to the incumbent (in length-scale units) and a random sample of
+      the rest, so a suggestion costs the same at n = 1000 as at n =
+      ``max_points``; no suggestion repeats any observation.
+
     Args:
-        alpha: Noise floor of the GP (on standardised outputs).
+        alpha: Lower bound of the GP's noise variance, on standardised outputs
+            (Keras Tuner's ``alpha`` is a fixed noise; here the noise is
+            learned and ``alpha`` is its floor).
         beta: Exploration weight of ``acquisition="ucb"``.
         acquisition: ``"ei"`` (log expected improvement) or ``"ucb"``.
+        max_points: The most observations the GP is fitted to (see above).
+        taboo_radius: Radius of the neighbourhood of a tied observation that
+            suggestions avoid (see above; 0 turns the taboo off).
+        prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
     """
 
-    def __init__(self, alpha=1e-4, beta=2.6, acquisition="ei"):
+    def __init__(
+        self, alpha=1e-9, beta=2.6, acquisition="ei", max_points=256, taboo_radius=_TABOO_RADIUS, prior_mean="max"
+    ):
         if acquisition not in ("ei", "ucb"):
             raise ValueError(f"acquisition must be 'ei' or 'ucb'; got {acquisition!r}.")
         self.alpha = alpha
         self.beta = beta
         self.acquisition = acquisition
+        self.max_points = max_points
+        self.taboo_radius = taboo_radius
+        self.prior_mean = prior_mean
         self.params = None
         self._encoder = None
 
@@ -45,7 +91,8 @@ class GPProposer:
             space: The hyperparameters, in definition order.
             observations: ``(values, loss)`` pairs; lower loss is better.
             pending: Values of running trials (their outcome is imputed with the
-                posterior mean, the "kriging believer", so parallel workers spread out).
+                posterior mean, the "kriging believer", or the incumbent's loss if
+                that is higher, so parallel workers spread out).
             exclude: Values never to propose again (every trial so far).
             rng: A numpy Generator.
         """
@@ -53,17 +100,31 @@ class GPProposer:
         if encoder.d == 0 or len(observations) < 2:
             return None
         X = encoder.encode_many([values for values, _ in observations])
+        losses = np.array([loss for _, loss in observations], dtype=float)
+        target_gap = _resolution(losses) if np.sum(losses == losses.min()) >= 2 else 0.0
+        _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
+        tied_points = X[counts[inverse] >= 2] if (counts >= 2).any() else None
+        if len(losses) > self.max_points:
+            keep = _subset(X, losses, self.max_points, self.params, rng)
+            X, losses = X[keep], losses[keep]
         # Losses that span orders of magnitude (Rosenbrock, a diverging learning
         # rate) would make a stationary GP model the outliers and nothing else.
-        y = power_transform(np.array([loss for _, loss in observations], dtype=float))
+        y = power_transform(losses)
         warm = self.params if self.params is not None and len(self.params.log_lengthscales) == encoder.d else None
-        gp = GaussianProcess(noise_floor=self.alpha, seed=rng.integers(2**31)).fit(X, y, warm_start=warm)
+        gp = GaussianProcess(noise_floor=self.alpha, seed=rng.integers(2**31), prior_mean=self.prior_mean)
+        gp = gp.fit(X, y, warm_start=warm)
         self.params = gp.params
+        best = gp.y_best - _transformed_gap(losses, y, target_gap)
         if pending:
             X_pending = encoder.encode_many(pending)
-            gp = gp.posterior_condition(X_pending, gp.predict(X_pending)[0])
+            # The believer's imputation, but never better than the incumbent: a
+            # running trial predicted to improve would otherwise pull the next
+            # suggestions next to it, where the mean keeps descending.
+            gp = gp.posterior_condition(X_pending, np.maximum(gp.predict(X_pending)[0], gp.y_best))
         x = optimize_acquisition(
-            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng,
+            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=best,
+            avoid=None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius),
+            centres=X[np.argsort(losses, kind="stable")[:_N_CENTRES]],
             round_fn=encoder.round, exclude=encoder.round(encoder.encode_many(exclude)),
         )
         return None if x is None else encoder.decode(x, space)
@@ -82,15 +143,21 @@ class BayesianOptimization(Oracle):
     fitted by maximum a posteriori from warm starts; categories one-hot encoded;
     log expected improvement maximised over quasi-random candidates and L-BFGS-B,
     at rounded (existing) values only; running trials imputed so that parallel
-    workers spread out; never a configuration already tried or running.
+    workers spread out; never a configuration already tried or running. Tied
+    best scores, the noise model and large searches are handled as
+    :class:`GPProposer` describes; the initial design as
+    :mod:`tunecore_bayes.design` does (every option of every unordered choice
+    is tried in it).
 
     Args:
         objective: The metric to optimise (see :class:`~tunecore.oracles.Oracle`).
         max_trials: How many trials to run.
         num_initial_points: Quasi-random (Sobol) trials before the model is used;
-            default ``min(d + 1, 10)`` with at least 3, d the number of tunable
-            hyperparameters.
-        alpha: Noise floor of the GP, on standardised outputs.
+            default ``max(d + 1, k, 5)`` capped at 20, d the number of tunable
+            hyperparameters and k the options of the largest unordered choice.
+        alpha: Lower bound of the learned noise variance of the GP, on
+            standardised outputs (default 1e-9: noise-free objectives are
+            modelled to full precision; the noise of a noisy one is learned).
         beta: Exploration weight of ``acquisition="ucb"`` (``mean - beta * std``).
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
@@ -104,7 +171,7 @@ class BayesianOptimization(Oracle):
         objective=None,
         max_trials=10,
         num_initial_points=None,
-        alpha=1e-4,
+        alpha=1e-9,
         beta=2.6,
         seed=None,
         acquisition="ei",
@@ -118,13 +185,16 @@ class BayesianOptimization(Oracle):
 
     def populate_space(self, trial_id):
         space = self.hyperparameters.space
+        if multi_objective.handles(self):  # a Pareto objective, constraints or a warm start
+            return multi_objective.populate_space(self, space)
         observations, pending, tried = [], [], []
         for trial in self.trials.values():
             values = trial.hyperparameters.values
             tried.append(values)
             if trial.status == TrialStatus.RUNNING:
                 pending.append(values)
-            elif trial.status == TrialStatus.COMPLETED and trial.score is not None and math.isfinite(trial.score):
+            elif trial.status in _OBSERVED and trial.score is not None and math.isfinite(trial.score):
+                # A pruned (STOPPED) trial counts with the best value it reached: pessimistic, and honest.
                 observations.append((values, self._loss(trial.score)))
         values = None
         if len(self.trials) >= self._initial_points(space) and len(observations) >= 2:
@@ -141,18 +211,13 @@ class BayesianOptimization(Oracle):
     def _initial_points(self, space):
         if self.num_initial_points is not None:
             return self.num_initial_points
-        d = len(self._proposer.encoder(space).columns)
-        return min(max(d + 1, 3), 10)
+        return design.initial_design_size(self._proposer.encoder(space))
 
     def _initial_values(self, space, index):
-        """The ``index``-th point of a scrambled Sobol sequence, or random if already tried."""
-        encoder = self._proposer.encoder(space)
-        if encoder.d:
-            m = max(1, math.ceil(math.log2(index + 1)))
-            points = scipy.stats.qmc.Sobol(encoder.d, scramble=True, seed=self.seed).random_base2(m)
-            values = encoder.decode(encoder.round(points[index:index + 1])[0], space)
-            if not self.is_tried(values):
-                return values
+        """The ``index``-th point of the initial design, or random if already tried."""
+        values = design.initial_point(self._proposer.encoder(space), space, index, self.seed)
+        if values is not None and not self.is_tried(values):
+            return values
         return self.random_values()
 
     def get_state(self):
@@ -161,3 +226,59 @@ class BayesianOptimization(Oracle):
     def set_state(self, state):
         super().set_state(state)
         self._proposer.set_state(state.get("gp"))
+
+
+_N_CENTRES = 3
+
+
+class _Taboo:
+    """Marks candidates near tied observations: with the same categories as one
+    and within ``radius`` of it in root-mean-square distance over the numeric
+    columns of the unit cube."""
+
+    def __init__(self, encoder, tied, radius):
+        categorical = design.categorical_columns(encoder)
+        self.categorical = np.zeros(encoder.d, dtype=bool)
+        for column in categorical:
+            self.categorical[column.start:column.start + column.width] = True
+        self.scale = np.sqrt(max(np.sum(~self.categorical), 1))
+        self.tied, self.radius = tied, radius
+
+    def __call__(self, X):
+        numeric = ~self.categorical
+        distance = scipy.spatial.distance.cdist(X[:, numeric], self.tied[:, numeric]) / self.scale
+        if self.categorical.any():
+            same = scipy.spatial.distance.cdist(X[:, self.categorical], self.tied[:, self.categorical], "cityblock")
+            distance = np.where(same < 0.5, distance, np.inf)
+        return distance.min(axis=1) < self.radius
+
+
+def _resolution(losses):
+    """The smallest gap between distinct losses: the scores' resolution (0 if all tie)."""
+    distinct = np.unique(losses)
+    return float(np.diff(distinct).min()) if len(distinct) > 1 else 0.0
+
+
+def _transformed_gap(losses, y, gap):
+    """``gap`` in loss units, carried into the units of ``y = power_transform(losses)``
+    by the transform's slope between the best and the next distinct loss."""
+    if gap <= 0.0:
+        return 0.0
+    order = np.argsort(losses, kind="stable")
+    above = order[losses[order] > losses[order[0]]]
+    if not len(above):
+        return 0.0
+    i, j = order[0], above[0]
+    return gap * (y[j] - y[i]) / (losses[j] - losses[i])
+
+
+def _subset(X, losses, size, params, rng):
+    """Indices of ``size`` observations: the ``size // 2`` nearest to the incumbent,
+    in length-scale units when a fit is known, and a random sample of the others."""
+    scale = np.ones(X.shape[1]) if params is None or len(params.log_lengthscales) != X.shape[1] \
+        else np.exp(params.log_lengthscales)
+    incumbent = X[np.argmin(losses)]
+    distance = np.sum(((X - incumbent) / scale) ** 2, axis=1)
+    near = np.argsort(distance, kind="stable")[:size // 2]
+    rest = np.setdiff1d(np.arange(len(X)), near)
+    return np.sort(np.concatenate([near, rng.choice(rest, size - len(near), replace=False)]))

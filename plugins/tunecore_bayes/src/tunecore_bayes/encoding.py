@@ -101,6 +101,8 @@ class SpaceEncoder:
     def __init__(self, space):
         self.columns = []
         self._by_name = {}
+        # A name defined in several conditional branches has a column per branch.
+        self._by_definition = {}
         start = 0
         for hp in space:
             if isinstance(hp, Fixed) or schedule.is_scheduling(hp.name):
@@ -111,6 +113,7 @@ class SpaceEncoder:
                 column = _Column(hp, start)
             self.columns.append(column)
             self._by_name[hp.name] = column
+            self._by_definition[(hp.name, tuple(hp.conditions))] = column
             start += column.width
         self.d = start
         self.key = space_key(space)
@@ -121,12 +124,15 @@ class SpaceEncoder:
         row = np.zeros(self.d)
         inactive = np.zeros(1, dtype=bool)
         for column in self.columns:
-            if column.hp.name in values:
-                column.encode(values[column.hp.name], row)
-            else:
-                inactive[0] = True
-                column.deactivate(row[None, :], inactive)
-                inactive[0] = False
+            if column.hp.name in values and column.hp.is_active(values):
+                try:
+                    column.encode(values[column.hp.name], row)
+                    continue
+                except ValueError:  # a value of the name's other branch (its parent just changed)
+                    pass
+            inactive[0] = True
+            column.deactivate(row[None, :], inactive)
+            inactive[0] = False
         return row
 
     def encode_many(self, configurations):
@@ -156,7 +162,7 @@ class SpaceEncoder:
         for hp in space:
             if not hp.is_active(values):
                 continue
-            column = self._by_name.get(hp.name)
+            column = self._by_definition.get((hp.name, tuple(hp.conditions)))
             values[hp.name] = hp.default if column is None else column.decode(row)
         return values
 
@@ -173,7 +179,8 @@ class SpaceEncoder:
                     i for i, v in enumerate(parent.values) if v in condition.values
                 ])
                 mask &= allowed[parent.index(X)]
-            active[column.hp.name] = mask
+            name = column.hp.name
+            active[name] = active[name] | mask if name in active else mask
             column.deactivate(X, ~mask)
 
 

@@ -5,8 +5,9 @@ Algorithm 2.1 and eq. 5.9; the hyperparameter priors are Optuna's ``GPSampler``.
 
 Notation:
     X  (n, d)   observed inputs, already encoded into [0, 1]^d.
-    y  (n,)     observed outputs; modelled as ỹ = (y - m) / s, m and s their
-                mean and standard deviation.
+    y  (n,)     observed outputs; modelled as ỹ = (y - m) / s, s their standard
+                deviation and m, the prior mean, their mean or (``prior_mean="max"``)
+                their maximum.
     Xq (m, d)   query inputs.
     ℓ  (d,)     ARD length scales;  a  signal variance;  σ²  noise variance.
     θ           (log ℓ, log a, log σ²), what L-BFGS-B optimises, σ² ≥ noise floor.
@@ -37,6 +38,7 @@ standardised outputs z, with λ chosen by maximum likelihood,
 from __future__ import annotations
 
 import dataclasses
+import functools
 
 import numpy as np
 import scipy.linalg
@@ -50,7 +52,7 @@ _LOG_LENGTHSCALE_BOUNDS = (np.log(1e-3), np.log(1e3))
 _LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
 _MAX_LOG_NOISE = np.log(2.0)
 _MIN_VARIANCE = 1e-12
-_FIT_OPTIONS = {"maxiter": 200}
+_FIT_OPTIONS = {"maxiter": 200, "ftol": 1e-7}
 # Candidate λ, a grid that avoids the removable singularities at 0 and 2; the
 # grid step changes the transform far less than the next observation does.
 _YEO_JOHNSON_LAMBDAS = np.linspace(-2.975, 2.975, 120)
@@ -88,14 +90,22 @@ class GaussianProcess:
         noise_floor: Smallest noise variance (in standardised units) the fit may
             choose; keeps K well conditioned for deterministic objectives.
         seed: Seed or generator for the random restart of a cold fit.
+        prior_mean: ``"mean"`` or ``"max"``: the constant the posterior reverts
+            to far from the data. With ``"max"`` (pessimistic, for minimisation)
+            unexplored regions, the corners of the box first, are worth trying
+            for their uncertainty only, not because the mean of the observations
+            looks good next to the values near a basin.
 
     Attributes:
         params: The fitted ``GPParams``; set by ``fit``.
     """
 
-    def __init__(self, noise_floor=1e-6, seed=None):
+    def __init__(self, noise_floor=1e-6, seed=None, prior_mean="mean"):
+        if prior_mean not in ("mean", "max"):
+            raise ValueError(f"prior_mean must be 'mean' or 'max'; got {prior_mean!r}.")
         self.noise_floor = noise_floor
         self.seed = seed
+        self.prior_mean = prior_mean
 
     def fit(self, X, y, warm_start: GPParams | None = None) -> GaussianProcess:
         """Fits hyperparameters by maximising the log posterior, then conditions on the data.
@@ -122,7 +132,7 @@ class GaussianProcess:
                 f"{X.shape} and y of shape {y.shape}."
             )
         d = X.shape[1]
-        self._y_mean = float(y.mean())
+        self._y_mean = float(y.max() if self.prior_mean == "max" else y.mean())
         std = float(y.std())
         self._y_std = std if std > 0 else 1.0
         self._X = X
@@ -221,7 +231,7 @@ class GaussianProcess:
         Returns:
             A new, conditioned ``GaussianProcess``; ``self`` is unchanged.
         """
-        other = GaussianProcess(self.noise_floor, self.seed)
+        other = GaussianProcess(self.noise_floor, self.seed, self.prior_mean)
         other.params = self.params
         other._y_mean, other._y_std = self._y_mean, self._y_std
         other._X = np.vstack([self._X, np.atleast_2d(np.asarray(X_extra, dtype=float))])
@@ -341,7 +351,13 @@ def _inverse(chol):
     inverse, info = scipy.linalg.lapack.dpotri(chol[0], lower=1)
     if info != 0:
         raise np.linalg.LinAlgError(f"potri failed with info={info} on a {len(inverse)}-point kernel matrix.")
-    return np.tril(inverse) + np.tril(inverse, -1).T
+    return np.where(_lower_mask(len(inverse)), inverse, inverse.T)
+
+
+@functools.lru_cache(maxsize=8)
+def _lower_mask(n):
+    """The boolean mask of the lower triangle, diagonal included (cached: np.tril rebuilds it)."""
+    return np.tri(n, dtype=bool)
 
 
 def _cholesky(K, noise):

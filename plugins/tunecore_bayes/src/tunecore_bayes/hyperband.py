@@ -26,10 +26,15 @@ class ModelProposer:
     """BOHB's proposals (Falkner et al., "BOHB: Robust and Efficient Hyperparameter
     Optimization at Scale", ICML 2018), with tunecore's Gaussian process.
 
-    A model is fitted to the results at the largest budget (``tuner/epochs``) with
-    at least ``d + 3`` completed trials, ``d`` the number of tuned
-    hyperparameters; running trials at that budget count as pending. Until then,
-    and for a ``random_fraction`` of the proposals, it returns None (random).
+    The first configurations are :mod:`tunecore_bayes.design`'s initial design
+    (every option of every unordered choice among them), as in
+    :class:`~tunecore_bayes.BayesianOptimization`. Then a model is fitted to the
+    results at the largest budget (``tuner/epochs``) with at least ``d + 3``
+    completed trials, ``d`` the number of tuned hyperparameters; running trials
+    at that budget count as pending. Until then, and for a ``random_fraction``
+    of the proposals, it returns None (random). The model is the shared
+    :class:`~tunecore_bayes.bayesian.GPProposer`: the same noise model, tie
+    handling and subset for large searches as the plain BO.
 
     Args:
         random_fraction: The share of new configurations left random.
@@ -43,9 +48,15 @@ class ModelProposer:
         self._gp = GPProposer(**gp_kwargs)
 
     def __call__(self, oracle):
+        from tunecore_bayes import design
+
+        space = oracle.hyperparameters.space
+        encoder = self._gp.encoder(space)
+        configurations = {tuple(user_values(trial).items()) for trial in oracle.trials.values()}
+        if len(configurations) < design.initial_design_size(encoder):
+            return design.initial_point(encoder, space, len(configurations), oracle.seed)
         if oracle.rng.random() < self.random_fraction:
             return None
-        space = oracle.hyperparameters.space
         observations, pending, tried = collections.defaultdict(list), collections.defaultdict(list), []
         for trial in oracle.trials.values():
             values = user_values(trial)

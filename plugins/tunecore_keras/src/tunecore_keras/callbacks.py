@@ -1,7 +1,7 @@
 """The callbacks a trial adds to ``model.fit``: reporting and best-epoch checkpoints.
 
-Both tolerate a custom training loop that only calls ``set_model`` and
-``on_epoch_end`` (as the keras.io custom-training-loop guide does).
+Both tolerate a custom training loop that only gives them the model and
+calls ``on_epoch_end`` (as the keras.io custom-training-loop guide does).
 """
 
 import math
@@ -25,7 +25,7 @@ def check_model_size(model, max_model_size):
     size = model.count_params()
     if size > max_model_size:
         raise OversizedModelError(
-            f"The model has {size} parameters, more than max_model_size={max_model_size}."
+            f"Oversized model: {size} parameters, more than max_model_size={max_model_size}."
         )
 
 
@@ -39,7 +39,24 @@ def _floats(logs):
     return metrics
 
 
-class TrialCallback(keras.callbacks.Callback):
+class _Callback(keras.callbacks.Callback):
+    """A callback whose model may be assigned, not only set.
+
+    The keras.io guide "Tune hyperparameters in your custom training loop"
+    writes ``callback.model = model``, which Keras 2 allowed; Keras 3's
+    ``Callback.model`` is read-only (``set_model`` sets it).
+    """
+
+    @property
+    def model(self):
+        return keras.callbacks.Callback.model.fget(self)
+
+    @model.setter
+    def model(self, model):
+        self.set_model(model)
+
+
+class TrialCallback(_Callback):
     """Runs the tuner's epoch hooks, reports each epoch and stops on a NaN loss.
 
     Args:
@@ -101,7 +118,7 @@ class BatchTrialCallback(TrialCallback):
         self.tuner.on_batch_end(self.trial, self.model, batch, logs)
 
 
-class SaveBestEpoch(keras.callbacks.Callback):
+class SaveBestEpoch(_Callback):
     """Saves the model's weights at each epoch that improves the objective.
 
     Shared by all executions of a trial, so the file holds the best epoch of

@@ -11,10 +11,17 @@ import keras
 
 
 def epoch_metrics(history):
-    """``{epoch: {metric: value}}`` of a ``History``, epochs numbered as ``fit`` did."""
+    """``{epoch: {metric: value}}`` of a ``History``, epochs numbered as ``fit`` did.
+
+    A ``History`` built by hand (a custom ``fit`` that sets only its
+    ``history`` dict, as Keras Tuner's tests do) numbers its epochs from 0.
+    """
+    epochs = getattr(history, "epoch", None) or range(
+        max((len(values) for values in history.history.values()), default=0)
+    )
     return {
         epoch: {name: float(values[i]) for name, values in history.history.items() if i < len(values)}
-        for i, epoch in enumerate(history.epoch)
+        for i, epoch in enumerate(epochs)
     }
 
 

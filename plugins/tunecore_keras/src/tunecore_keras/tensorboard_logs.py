@@ -1,5 +1,12 @@
 """TensorBoard: a log folder per trial, and each trial's hyperparameters for HParams.
 
+A ``keras.callbacks.TensorBoard(log_dir)`` given to ``search`` logs each trial's
+epochs to ``<log_dir>/<trial_id>`` (``/execution<i>`` with several executions).
+The search-wide part of HParams (each hyperparameter's declared domain, the
+trial's score, how it ended) is the core's
+:class:`tunecore.integrations.TensorBoardHParams`, the same for every tuner:
+:func:`hparams_callbacks` makes one per log folder.
+
 TensorFlow no longer ships ``tensorboard``; it is the extra ``tunecore[tensorboard]``.
 """
 
@@ -8,9 +15,10 @@ import os
 
 import keras
 
-from tunecore.optional import optional_import
 from tunecore.errors import MissingDependencyError
-from tunecore.hyperparameters import Float, Int
+from tunecore.integrations import TensorBoardHParams
+from tunecore.integrations.tensorboard import hparams_domain
+from tunecore.optional import optional_import
 
 
 def _boards(callbacks):
@@ -58,18 +66,23 @@ def configure(callbacks, trial, execution=None):
         callbacks.append(hparams_api.KerasCallback(board.log_dir, hparams, trial_id=trial.trial_id))
 
 
+def hparams_callbacks(callbacks):
+    """A core :class:`~tunecore.integrations.TensorBoardHParams` search callback per TensorBoard log folder.
+
+    It declares the search space and records each trial's score in the same
+    folders as the per-epoch logs (``<log_dir>`` and ``<log_dir>/<trial_id>``).
+    """
+    folders = dict.fromkeys(str(board.log_dir) for board in _boards(callbacks))
+    return [TensorBoardHParams(folder) for folder in folders]
+
+
 def to_hparams(hyperparameters, hparams_api):
-    """``{HParam: value}`` for the active hyperparameters, with their domains."""
+    """``{HParam: value}`` for the active hyperparameters, with their declared domains."""
     hparams = {}
     values = hyperparameters.values
     for hp in hyperparameters.space:
-        if hp.name not in values:
+        if hp.name not in values or any(h.name == hp.name for h in hparams):
             continue
-        if isinstance(hp, Float) and hp.step is None:
-            domain = hparams_api.RealInterval(float(hp.min_value), float(hp.max_value))
-        elif isinstance(hp, Int) and hp.step in (None, 1):
-            domain = hparams_api.IntInterval(int(hp.min_value), int(hp.max_value))
-        else:
-            domain = hparams_api.Discrete(list(hp.grid_values()))
-        hparams[hparams_api.HParam(hp.name, domain)] = values[hp.name]
+        domain, description = hparams_domain(hp, hparams_api)
+        hparams[hparams_api.HParam(hp.name, domain, description=description)] = values[hp.name]
     return hparams

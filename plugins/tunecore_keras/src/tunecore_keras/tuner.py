@@ -9,7 +9,17 @@ import threading
 
 import keras
 
-from tunecore.errors import FailedTrialError, FatalTypeError, FatalValueError, NoSavedModelError
+from tunecore import callbacks as callbacks_module
+from tunecore.errors import (
+    FailedTrialError,
+    FatalError,
+    FatalTypeError,
+    FatalValueError,
+    InvalidArgumentError,
+    NoSavedModelError,
+    OversizedModelError,
+)
+from tunecore.hypermodel import HyperModel
 from tunecore.signatures import accepts_keyword
 from tunecore.trial import TrialStatus
 from tunecore.tuners import BaseTuner
@@ -22,6 +32,37 @@ _KERAS_STATE = threading.Lock()
 
 CHECKPOINT_FILE = "checkpoint.weights.h5"
 BUILD_CONFIG_FILE = "build_config.json"
+
+
+_KERAS_TUNER_DISTRIBUTION = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
+
+
+def _refuse_keras_tuner_distribution():
+    """Keras Tuner's chief/worker mode (gRPC, configured by environment variables) is not implemented.
+
+    Ignoring the variables would make every worker run a whole search of its
+    own into the shared directory, so they are refused, with the replacement.
+    """
+    found = {name: os.environ[name] for name in _KERAS_TUNER_DISTRIBUTION if os.environ.get(name)}
+    if found:
+        raise InvalidArgumentError(
+            f"Keras Tuner's distributed mode ({', '.join(f'{k}={v!r}' for k, v in found.items())}) "
+            "is not supported: tunecore has no chief/worker gRPC service. Run one process and "
+            "pass executor='dask' (a Dask cluster's workers run the trials) or executor='process' "
+            "to tuner.search(...), and unset these variables. See docs/coming-from-keras-tuner.md."
+        )
+
+
+def _any_batch_size(build_config):
+    """A model's build config with its batch dimension left open.
+
+    A model built by ``fit`` records the shape of its first batch; loaded from
+    that, it would only take batches of that size.
+    """
+    shape = (build_config or {}).get("input_shape")
+    if isinstance(shape, (list, tuple)) and shape and all(d is None or isinstance(d, int) for d in shape):
+        return {**build_config, "input_shape": [None, *shape[1:]]}
+    return build_config
 
 
 class Tuner(BaseTuner):
@@ -38,7 +79,10 @@ class Tuner(BaseTuner):
     early stopping): when they are done, the trial reports the mean of each
     epoch over executions, and its score is Keras Tuner's, the mean of the
     executions' best epochs. A model larger than ``max_model_size`` raises
-    :class:`~tunecore.errors.OversizedModelError`, which makes its trial INVALID.
+    :class:`~tunecore.errors.OversizedModelError`, which makes its trial INVALID;
+    when ``max_consecutive_failed_trials`` trials in a row are oversized, the
+    space cannot fit the limit and the search stops with a
+    :class:`~tunecore.errors.FatalError` (a ``RuntimeError``, as Keras Tuner's).
 
     Args:
         oracle: A :class:`~tunecore.oracles.Oracle` instance.
@@ -87,6 +131,7 @@ class Tuner(BaseTuner):
         keep_best_checkpoints=None,
         **kwargs,
     ):
+        _refuse_keras_tuner_distribution()
         if hypermodel is None and type(self).run_trial is Tuner.run_trial:
             raise ValueError(
                 f"{type(self).__name__}: Received `hypermodel=None`. Pass a HyperModel or a "
@@ -122,6 +167,7 @@ class Tuner(BaseTuner):
         self.distribution_strategy = distribution_strategy
         self.executions_per_trial = executions_per_trial
         self.keep_best_checkpoints = keep_best_checkpoints
+        self._oversized_in_a_row = 0
 
     # The search --------------------------------------------------------------
 
@@ -135,7 +181,7 @@ class Tuner(BaseTuner):
             FatalValueError: a callback cannot be deep-copied (each execution gets copies).
             MissingDependencyError: a ``TensorBoard`` callback without tensorboard installed.
         """
-        callbacks = fit_kwargs.get("callbacks") or []
+        callbacks = callbacks_module.split(fit_kwargs.get("callbacks"))[1] or []  # Keras's, for fit
         try:
             copy.deepcopy(callbacks)
         except Exception as exc:
@@ -145,7 +191,19 @@ class Tuner(BaseTuner):
                 f"execution gets fresh copies); copying {callbacks!r} raised {exc!r}."
             ) from exc
         tensorboard_logs.require(callbacks)
+        extra = tensorboard_logs.hparams_callbacks(callbacks)
+        if extra:
+            ours, others = callbacks_module.split(fit_kwargs.get("callbacks"))
+            fit_kwargs["callbacks"] = [*ours, *(others or []), *extra]
         super().search(*fit_args, **fit_kwargs)
+
+    def fit_target(self):
+        """``keras.Model.fit`` unless ``run_trial`` or the hypermodel's ``fit`` is overridden."""
+        if type(self).run_trial is not Tuner.run_trial:
+            return self.run_trial
+        if self.hypermodel is not None and type(self.hypermodel).fit is HyperModel.fit:
+            return keras.Model.fit
+        return super().fit_target()
 
     def trial_scope(self):
         # Keras keeps global state (clear_session resets it for everyone), so
@@ -170,6 +228,21 @@ class Tuner(BaseTuner):
         keras.backend.clear_session(free_memory=False)
         os.makedirs(self.get_trial_dir(trial.trial_id), exist_ok=True)
         kwargs.setdefault("verbose", 0)
+        try:
+            histories = self._run_executions(trial, *args, **kwargs)
+        except OversizedModelError as exc:
+            self._oversized_in_a_row += 1
+            limit = getattr(self.oracle, "max_consecutive_failed_trials", 3)  # a worker's oracle lacks it
+            if limit is not None and self._oversized_in_a_row >= limit:
+                raise FatalError(
+                    f"{exc} {self._oversized_in_a_row} trials in a row built models over "
+                    f"max_model_size={self.max_model_size}: raise the limit or shrink the search space."
+                ) from exc
+            raise
+        self._oversized_in_a_row = 0
+        return histories
+
+    def _run_executions(self, trial, *args, **kwargs):
         user_callbacks = kwargs.pop("callbacks", None) or []
         checkpoint = SaveBestEpoch(self.oracle.objective, self._checkpoint_path(trial.trial_id))
         live = self.executions_per_trial == 1
@@ -210,12 +283,13 @@ class Tuner(BaseTuner):
             kwargs.pop("verbose", None)
         with self._scope():
             model = self._try_build(hp)
-            unbuilt = not model.built
             result = self.hypermodel.fit(hp, model, *args, **kwargs)
-        if unbuilt and model.built:
-            # load_model must build it before loading weights.
+        build_config = _any_batch_size(model.get_build_config() if model.built else None)
+        if build_config is not None:
+            # load_model must build a model that build(hp) leaves unbuilt before loading
+            # weights; a Hyperband trial's model was built by loading its parent's weights.
             with open(os.path.join(self.get_trial_dir(trial.trial_id), BUILD_CONFIG_FILE), "w") as f:
-                json.dump(model.get_build_config(), f)
+                json.dump(build_config, f)
         return result
 
     def _try_build(self, hp):

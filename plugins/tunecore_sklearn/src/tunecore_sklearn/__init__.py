@@ -7,6 +7,7 @@ import scikit-learn.
 """
 
 import importlib
+from typing import Any
 
 _EXPORTS = {
     "Sklearn": "tunecore_sklearn.tuner",
@@ -17,7 +18,7 @@ _EXPORTS = {
 __all__ = list(_EXPORTS)
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'tunecore_sklearn' has no attribute {name!r}")
     module = importlib.import_module(_EXPORTS[name])

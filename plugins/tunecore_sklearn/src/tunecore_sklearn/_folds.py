@@ -6,7 +6,7 @@ import traceback
 
 import joblib
 import numpy as np
-from sklearn.base import clone
+from sklearn.base import clone, is_classifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import has_fit_parameter
@@ -80,6 +80,49 @@ def cross_validate(estimator, X, y, splits, scorer, metrics=(), sample_weight=No
             kind, message = fold["error"]
             raise (FatalError if kind == "raise" else FailedTrialError)(message)
     return _summarise(folds)
+
+
+def cross_validate_steps(estimator, X, y, splits, scorer, steps, report, sample_weight=None):
+    """Train a clone of ``estimator`` per fold with ``partial_fit``, one pass over its training part per step.
+
+    After each step the folds are scored and ``report(step, metrics)`` is
+    called with ``score`` (the mean over folds) and ``score_std``; it raises
+    :class:`~tunecore.errors.TrialStopped` to stop (a pruner), which ends the
+    trial with what it reported.
+
+    Returns:
+        The last step's metrics, as :func:`cross_validate`'s (without times).
+
+    Raises:
+        FailedTrialError: a fold's ``partial_fit`` or scoring raised.
+    """
+    classes = np.unique(y) if is_classifier(estimator) else None
+    folds = []
+    for train, test in splits:
+        w_train = w_test = None
+        if sample_weight is not None:
+            w_train, w_test = _take(sample_weight, train), _take(sample_weight, test)
+        folds.append((clone(estimator, safe=False), _take(X, train), _take(y, train), w_train,
+                      _take(X, test), _take(y, test), w_test))
+    metrics = None
+    for step in range(steps):
+        scores = []
+        for model, X_train, y_train, w_train, X_test, y_test, w_test in folds:
+            fit_kwargs = {} if classes is None else {"classes": classes}
+            if w_train is not None and has_fit_parameter(model, "sample_weight"):
+                fit_kwargs["sample_weight"] = w_train
+            try:
+                model.partial_fit(X_train, y_train, **fit_kwargs)
+                weights = {} if w_test is None else {"sample_weight": w_test}
+                scores.append(float(scorer(model, X_test, y_test, **weights)))
+            except Exception:
+                raise FailedTrialError(
+                    f"A fold of {model!r} raised at step {step}:\n{traceback.format_exc()}"
+                ) from None
+        metrics = {"score": float(np.mean(scores)), "score_std": float(np.std(scores))}
+        metrics.update({f"split{k}_score": score for k, score in enumerate(scores)})
+        report(step, metrics)
+    return metrics
 
 
 def _take(data, indices):

@@ -1,5 +1,8 @@
 """A scikit-learn parameter space as tunecore hyperparameters, and trial values as parameters."""
 
+from collections.abc import Mapping
+from typing import Any
+
 from tunecore import schedule
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 from tunecore.hyperparameters import Choice, HyperParameter, HyperParameters
@@ -21,9 +24,11 @@ class ParameterSpace:
         InvalidSpaceError: A hyperparameter's name differs from its key.
     """
 
-    def __init__(self, search_space, resource=None):
+    def __init__(
+        self, search_space: Mapping[str, Any] | HyperParameters, resource: str | None = None
+    ) -> None:
         self.resource = resource
-        self._objects = {}
+        self._objects: dict[str, list[Any]] = {}
         if isinstance(search_space, HyperParameters):
             self.hyperparameters = search_space.copy()
             return
@@ -57,13 +62,13 @@ class ParameterSpace:
             f"of values; got {definition!r}."
         )
 
-    def params(self, values):
+    def params(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """Estimator parameters for a trial's active ``values``.
 
         Raises:
             ValueError: The oracle set a budget but no ``resource`` parameter is named.
         """
-        params = {}
+        params: dict[str, Any] = {}
         for name, value in values.items():
             if name == schedule.EPOCHS:
                 if self.resource is None:

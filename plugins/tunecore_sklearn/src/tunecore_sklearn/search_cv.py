@@ -2,7 +2,9 @@
 
 import copy
 import math
+from collections.abc import Mapping
 from numbers import Integral
+from typing import Any
 
 import numpy as np
 from sklearn.model_selection._search import BaseSearchCV
@@ -32,8 +34,8 @@ class TunecoreSearchCV(BaseSearchCV):
     holds each candidate's ``trial_id``; the oracle, with every trial, is
     ``oracle_``. The oracle lives in memory: nothing is written to disk.
 
-    Example::
-
+    Example:
+        ```python
         from tunecore.hyperparameters import Float
         search = TunecoreSearchCV(
             make_pipeline(StandardScaler(), SVC()),
@@ -41,6 +43,7 @@ class TunecoreSearchCV(BaseSearchCV):
              "svc__kernel": ["rbf", "linear"]},
             oracle="bayesian", n_trials=30, cv=5, random_state=0)
         search.fit(X, y).best_params_
+        ```
 
     Args:
         estimator: The estimator (or pipeline) to tune.
@@ -57,9 +60,17 @@ class TunecoreSearchCV(BaseSearchCV):
         n_trials: How many candidates to evaluate at most.
         batch_size: Candidates evaluated together. Larger batches use ``n_jobs``
             better; smaller ones let a model-based oracle learn from each result.
-        scoring, n_jobs, refit, cv, verbose, pre_dispatch, error_score,
-        return_train_score: As in ``RandomizedSearchCV``. With several scorers,
-            ``refit`` names the one the oracle optimises.
+        scoring: As in ``RandomizedSearchCV``: a scorer name, a callable, or
+            several (a list or dict); None for the estimator's ``score``.
+        n_jobs: As in ``RandomizedSearchCV``: candidates and folds fitted in parallel.
+        refit: As in ``RandomizedSearchCV``. With several scorers, ``refit``
+            names the one the oracle optimises.
+        cv: As in ``RandomizedSearchCV``: a splitter or a number of folds.
+        verbose: As in ``RandomizedSearchCV``.
+        pre_dispatch: As in ``RandomizedSearchCV``.
+        error_score: As in ``RandomizedSearchCV``: the score of a fold that
+            fails to fit, or ``"raise"``.
+        return_train_score: As in ``RandomizedSearchCV``.
         random_state: Seeds the oracle.
         resource: The parameter that takes the budget of a budgeting oracle
             such as Hyperband (its ``tuner/epochs``), e.g. ``"n_estimators"``.
@@ -85,24 +96,24 @@ class TunecoreSearchCV(BaseSearchCV):
 
     def __init__(
         self,
-        estimator,
-        search_space,
+        estimator: Any,
+        search_space: Mapping[str, Any] | HyperParameters,
         *,
-        oracle="bayesian",
-        n_trials=50,
-        batch_size=1,
-        scoring=None,
-        n_jobs=None,
-        refit=True,
-        cv=None,
-        verbose=0,
-        pre_dispatch="2*n_jobs",
-        random_state=None,
-        error_score=np.nan,
-        return_train_score=False,
-        resource=None,
-        oracle_kwargs=None,
-    ):
+        oracle: str | Oracle = "bayesian",
+        n_trials: int = 50,
+        batch_size: int = 1,
+        scoring: Any = None,
+        n_jobs: int | None = None,
+        refit: bool | str | Any = True,
+        cv: Any = None,
+        verbose: int = 0,
+        pre_dispatch: int | str = "2*n_jobs",
+        random_state: int | np.random.RandomState | None = None,
+        error_score: float | str = np.nan,
+        return_train_score: bool = False,
+        resource: str | None = None,
+        oracle_kwargs: dict[str, Any] | None = None,
+    ) -> None:
         self.search_space = search_space
         self.oracle = oracle
         self.n_trials = n_trials

@@ -1,14 +1,20 @@
 """The Sklearn tuner: cross-validated search over scikit-learn models."""
 
 import os
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import joblib
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, check_cv
 
-from tunecore.errors import NoSavedModelError
+from tunecore.errors import NoSavedModelError, TrialStopped
+from tunecore.hypermodel import HyperModel
+from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, Objective
+from tunecore.oracles import Oracle
+from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner
 from tunecore_sklearn import _folds
 
@@ -22,8 +28,8 @@ class Sklearn(BaseTuner):
     hyperparameters, fits and scores a clone of it on every split of ``cv``, and
     reports the mean score as ``score``. Also available as ``SklearnTuner``.
 
-    Example::
-
+    Example:
+        ```python
         tuner = tunecore.tuners.Sklearn(
             oracle=tunecore.oracles.RandomSearch(
                 objective=tunecore.Objective("score", "max"), max_trials=10),
@@ -33,6 +39,7 @@ class Sklearn(BaseTuner):
             directory="runs", project_name="iris")
         tuner.search(X_train, y_train)
         best_model = tuner.get_best_models(num_models=1)[0]
+        ```
 
     Each trial records ``score`` (mean over folds), ``score_std``,
     ``split<k>_score`` (one per fold), ``fit_time`` and ``score_time`` (mean
@@ -66,6 +73,11 @@ class Sklearn(BaseTuner):
             number of folds. Defaults to ``KFold(5, shuffle=True, random_state=1)``.
         n_jobs: Folds of a trial fitted in parallel with joblib (-1: all CPUs).
             Trials themselves run in parallel with ``search(executor="process")``.
+        partial_fit_steps: Train models that have ``partial_fit`` (``SGDClassifier``,
+            ``MLPClassifier``...) incrementally: this many passes over each
+            fold's training part, reporting the mean score after each, so that
+            a pruner (``pruner=`` of the oracle) can stop a poor trial early.
+            Models without ``partial_fit`` are cross-validated as usual.
         error_score: What a fold that raises does: None (the default) fails the
             trial with the fold's message; ``"raise"`` stops the search, as in
             scikit-learn; a number (``np.nan``, ``0``...) becomes the fold's score
@@ -74,9 +86,23 @@ class Sklearn(BaseTuner):
             ``project_name``, ``overwrite``...
     """
 
-    def __init__(self, oracle, hypermodel, scoring=None, metrics=None, cv=None, n_jobs=None,
-                 error_score=None, **kwargs):
+    def __init__(
+        self,
+        oracle: Oracle,
+        hypermodel: HyperModel | Callable[[HyperParameters], Any],
+        scoring: str | Callable[..., float] | None = None,
+        metrics: Callable[..., float] | Sequence[Callable[..., float]] | None = None,
+        cv: Any = None,
+        n_jobs: int | None = None,
+        error_score: float | str | None = None,
+        partial_fit_steps: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         _folds.check_error_score(error_score)
+        if partial_fit_steps is not None and (
+            isinstance(partial_fit_steps, bool) or not isinstance(partial_fit_steps, int) or partial_fit_steps < 1
+        ):
+            raise ValueError(f"partial_fit_steps must be an integer >= 1 or None; got {partial_fit_steps!r}.")
         if getattr(oracle, "objective", None) == Objective(DEFAULT_OBJECTIVE, "min"):
             oracle.objective = Objective("score", "max")
         super().__init__(oracle=oracle, hypermodel=hypermodel, **kwargs)
@@ -87,11 +113,22 @@ class Sklearn(BaseTuner):
         self.cv = KFold(5, shuffle=True, random_state=1) if cv is None else cv
         self.n_jobs = n_jobs
         self.error_score = error_score
-        self._data = None
-        self._refit = {}
+        self.partial_fit_steps = partial_fit_steps
+        self._data: tuple[Any, Any, Any] | None = None
+        self._refit: dict[str, Any] = {}
 
-    def search(self, X, y, sample_weight=None, groups=None, *, executor=None,
-               max_parallel_trials=None, verbose=1):
+    def search(  # type: ignore[override]  # X and y are required, unlike BaseTuner's *fit_args
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        groups: Any = None,
+        *,
+        executor: Any = None,
+        max_parallel_trials: int | None = None,
+        verbose: int = 1,
+        **options: Any,
+    ) -> None:
         """Run the search, cross-validating each trial on ``X`` and ``y``.
 
         Args:
@@ -104,20 +141,34 @@ class Sklearn(BaseTuner):
                 (see :meth:`tunecore.BaseTuner.search`).
             max_parallel_trials: Trials in flight at once.
             verbose: 0 silences the progress display.
+            **options: The other options of :meth:`tunecore.BaseTuner.search`
+                (stop conditions, callbacks...).
         """
         self._data = (X, y, sample_weight)
         self._refit = {}
         super().search(X, y, sample_weight=sample_weight, groups=groups, executor=executor,
-                       max_parallel_trials=max_parallel_trials, verbose=verbose)
+                       max_parallel_trials=max_parallel_trials, verbose=verbose, **options)
 
-    def run_trial(self, trial, X, y, sample_weight=None, groups=None):
+    def run_trial(
+        self, trial: Trial, X: Any, y: Any, sample_weight: Any = None, groups: Any = None
+    ) -> dict[str, float]:
         """Cross-validate the model built from ``trial.hyperparameters``; returns its metrics."""
         model = self.hypermodel.build(trial.hyperparameters)
+        splits = list(self._splitter(model, y).split(X, y, groups))
+        if self.partial_fit_steps and hasattr(model, "partial_fit"):
+            def report(step: int, metrics: dict[str, float]) -> None:
+                if self.oracle.report(trial.trial_id, step, **metrics) == TrialStatus.STOPPED:
+                    raise TrialStopped(f"Trial {trial.trial_id} was stopped at step {step}.")
+
+            return _folds.cross_validate_steps(
+                model, X, y, splits, check_scoring(model, scoring=self.scoring), self.partial_fit_steps,
+                report, sample_weight=sample_weight,
+            )
         return _folds.cross_validate(
             model,
             X,
             y,
-            list(self._splitter(model, y).split(X, y, groups)),
+            splits,
             check_scoring(model, scoring=self.scoring),
             metrics=self.metrics,
             sample_weight=sample_weight,
@@ -134,7 +185,7 @@ class Sklearn(BaseTuner):
             classifier = False
         return check_cv(self.cv, y, classifier=classifier)
 
-    def get_best_models(self, num_models=1):
+    def get_best_models(self, num_models: int = 1) -> list[Any]:
         """The best trials' models, refit on all the data given to :meth:`search`.
 
         Cross-validation fits one model per fold, each on part of the data; what
@@ -153,7 +204,7 @@ class Sklearn(BaseTuner):
         """
         return super().get_best_models(num_models)
 
-    def load_model(self, trial):
+    def load_model(self, trial: Trial) -> Any:
         """The model of ``trial``, refit on the search data (see :meth:`get_best_models`).
 
         Raises:
@@ -174,13 +225,13 @@ class Sklearn(BaseTuner):
             self._refit[trial.trial_id] = model
         return self._refit[trial.trial_id]
 
-    def save_model(self, trial_id, model, step=0):
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
         """Save ``model`` as the model of ``trial_id``."""
         path = os.path.join(self.get_trial_dir(trial_id), _MODEL_FILE)
         os.makedirs(os.path.dirname(path), exist_ok=True)
         joblib.dump(model, path)
 
-    def __getstate__(self):
+    def __getstate__(self) -> dict[str, Any]:
         # Workers receive the data with the search arguments; do not send it twice.
         state = super().__getstate__()
         state["_data"] = None

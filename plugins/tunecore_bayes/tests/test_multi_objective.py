@@ -1,0 +1,88 @@
+"""The Bayesian oracle on Pareto fronts, constraints and warm starts."""
+
+import math
+
+import numpy as np
+
+import tunecore as kt
+from tunecore import pareto
+from tunecore.hyperparameters import HyperParameters
+from tunecore_bayes.bayesian import BayesianOptimization
+from tunecore_bayes.multi_objective import scalarise
+
+
+def _zdt1(hp):
+    x = [hp.Float(f"x{i}", 0, 1) for i in range(3)]
+    g = 1 + 9 * sum(x[1:]) / 2
+    return {"f1": x[0], "f2": g * (1 - math.sqrt(x[0] / g))}
+
+
+ZDT = kt.Pareto([kt.Objective("f1", "min"), kt.Objective("f2", "min")])
+
+
+def _hv(tuner):
+    front = tuner.oracle.get_best_trials(None)
+    return pareto.hypervolume([tuner.oracle.objective_values(t) for t in front], [1.1, 11])
+
+
+def test_bayesian_pareto_search_beats_random_on_zdt1():
+    bayes = kt.tune(_zdt1, objective=ZDT, max_trials=30, oracle="bayesian", seed=0, verbose=0)
+    random = kt.tune(_zdt1, objective=ZDT, max_trials=30, oracle="random", seed=0, verbose=0)
+    assert len(bayes.oracle.get_best_trials(None)) >= 3
+    assert _hv(bayes) > _hv(random)
+
+
+def test_scalarisation_is_minimised_on_the_front():
+    losses = np.array([[0.0, 1.0], [1.0, 0.0], [0.5, 0.5], [0.9, 0.9]])
+    s = scalarise(losses, np.array([0.5, 0.5]))
+    assert np.argmin(s) == 2 and s[3] > s[2]  # a dominated point scalarises worse
+
+
+def _branin(hp):
+    x1, x2 = hp.Float("x1", -5, 10), hp.Float("x2", 0, 15)
+    f = (x2 - 5.1 / (4 * np.pi**2) * x1**2 + 5 / np.pi * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * np.pi)) * np.cos(x1) + 10
+    return {"f": f, "c": (x1 - 2.5) ** 2 + (x2 - 7.5) ** 2}
+
+
+def test_constrained_search_finds_the_feasible_optimum():
+    tuner = kt.tune(_branin, objective=kt.Objective("f", "min"), max_trials=30, oracle="bayesian", seed=0,
+                    verbose=0, constraints=[kt.Constraint("c", max=50)])
+    best = tuner.oracle.get_best_trials()[0]
+    assert tuner.oracle.constraint_values(best)[0] <= 50
+    assert best.score < 1.0  # the feasible minimum is 0.398, at (pi, 2.275)
+    feasible = sum(tuner.oracle.is_feasible(t) for t in tuner.oracle.trials.values())
+    assert feasible >= 15  # the probability of feasibility steers away from the infeasible corners
+
+
+def test_running_trials_are_spread_under_parallel_workers():
+    hp = HyperParameters()
+    for i in range(3):
+        hp.Float(f"x{i}", 0, 1)
+    oracle = BayesianOptimization(objective=ZDT, hyperparameters=hp, max_trials=20, seed=0,
+                                  constraints=[kt.Constraint("f2", max=5)])
+    for _ in range(6):
+        trial = oracle.ask()
+        oracle.tell(trial.trial_id, _zdt1(trial.hyperparameters))
+    running = [oracle.ask() for _ in range(3)]
+    values = [tuple(t.hyperparameters.values.values()) for t in running]
+    assert all(t.status == "RUNNING" for t in running) and len(set(values)) == 3
+
+
+def test_warm_start_uses_the_model_from_the_first_trial(tmp_path):
+    kt.tune(_zdt1, objective=ZDT, max_trials=12, seed=0, verbose=0, directory=str(tmp_path), project_name="old")
+    warm = kt.tune(_zdt1, objective=ZDT, max_trials=5, oracle="bayesian", seed=0, verbose=0,
+                   warm_start_from=str(tmp_path / "old"))
+    cold = kt.tune(_zdt1, objective=ZDT, max_trials=5, oracle="bayesian", seed=0, verbose=0)
+    assert len(warm.oracle.trials) == 5
+    first = [t.hyperparameters.values for t in warm.oracle.trials.values()]
+    assert first != [t.hyperparameters.values for t in cold.oracle.trials.values()]
+
+
+def test_pareto_search_with_constraints_under_a_process_pool():
+    tuner = kt.tune(_zdt1, objective=ZDT, max_trials=10, oracle="bayesian", seed=0, verbose=0,
+                    executor="process", max_parallel_trials=2, constraints=[kt.Constraint("f2", max=4)])
+    trials = list(tuner.oracle.trials.values())
+    assert len(trials) == 10 and all(t.status == "COMPLETED" for t in trials)
+    assert len({tuple(t.hyperparameters.values.values()) for t in trials}) == 10
+    front = tuner.oracle.get_best_trials(None)
+    assert front and all(tuner.oracle.constraint_values(t)[0] <= 4 for t in front)
