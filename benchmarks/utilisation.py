@@ -52,7 +52,7 @@ def make_objective(seconds):
     return objective
 
 
-def run(oracle, workers, rounds, seconds, seed):
+def run(oracle, workers, rounds, seconds, seed, ask_ahead=None):
     cluster = distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=False,
                                        dashboard_address=":0")
     client = distributed.Client(cluster)
@@ -60,7 +60,7 @@ def run(oracle, workers, rounds, seconds, seed):
         tuner = kt.FunctionTuner(make_objective(seconds), objective="loss", max_trials=rounds * workers,
                                  oracle=oracle, hyperparameters=_space(), seed=seed)
         start = time.perf_counter()
-        tuner.search(executor=DaskExecutor(client), verbose=0)
+        tuner.search(executor=DaskExecutor(client), verbose=0, ask_ahead=ask_ahead)
         wall = time.perf_counter() - start
     finally:
         client.close()
@@ -78,12 +78,13 @@ def main():
     parser.add_argument("--rounds", type=int, default=5, help="trials per worker")
     parser.add_argument("--seconds", type=float, default=1.0, help="each trial's sleep")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--ask-ahead", type=int, default=None, help="search(ask_ahead=); default: tunecore's")
     args = parser.parse_args()
 
     rows = []
     for oracle in args.oracles:
         for workers in args.workers:
-            result = run(oracle, workers, args.rounds, args.seconds, args.seed)
+            result = run(oracle, workers, args.rounds, args.seconds, args.seed, args.ask_ahead)
             ideal = workers / args.seconds
             rows.append([
                 oracle, workers, result["trials"], f"{result['wall']:.1f}",

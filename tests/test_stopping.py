@@ -113,7 +113,8 @@ def test_successive_halving_judges_each_rung_once():
     assert asha.rung_step(0) == 1 and asha.rung_step(2) == 4
     assert _judge(asha, [0.9, 0.9], others)  # rung at step 1: worst of four, keep two
     assert _judge(asha, [0.9, 0.05], others) is None
-    assert _judge(asha, [0.05, 0.05, 0.9], others) is None  # step 2 is no rung
+    assert _judge(asha, [0.05, 0.05, 0.9], others)  # the rung of step 2 takes its value there
+    assert _judge(asha, [0.05, 0.05, 0.05, 0.9], others) is None  # step 3 is no rung (1, 2, 4...)
     assert _judge(SuccessiveHalvingPruner(reduction_factor=5), [0.9, 0.9], others)  # few: only the best goes on
     assert _judge(SuccessiveHalvingPruner(reduction_factor=5), [0.9, 0.01], others) is None
 
@@ -427,3 +428,31 @@ def test_pruners_compose_with_every_oracle(oracle):
 def test_pruning_a_pareto_search_is_refused():
     with pytest.raises(ValueError, match="one objective"):
         kt.oracles.RandomSearch(objective=kt.Pareto(["loss", "latency"]), pruner="median")
+
+
+def _sleep_briefly(hp):
+    time.sleep(0.2)
+    return hp.Float("x", 0.0, 1.0)
+
+
+def test_trials_asked_ahead_and_never_started_run_when_the_search_resumes(tmp_path):
+    class StopAfterTwo(Callback):
+        def on_trial_end(self, tuner, trial):
+            if sum(t.status == TrialStatus.COMPLETED for t in tuner.oracle.trials.values()) >= 2:
+                tuner.stop()
+
+    space = kt.HyperParameters()
+    space.Float("x", 0.0, 1.0)
+    tuner = kt.FunctionTuner(_sleep_briefly, max_trials=12, hyperparameters=space, seed=0,
+                             directory=tmp_path, project_name="p")
+    tuner.search(executor="process", max_parallel_trials=2, ask_ahead=3, callbacks=[StopAfterTwo()], verbose=0)
+    statuses = [t.status for t in kt.load(tmp_path / "p").trials.values()]
+    assert statuses.count(TrialStatus.COMPLETED) >= 2
+    assert TrialStatus.RUNNING in statuses  # asked for ahead: kept to run on resume
+
+    resumed = kt.FunctionTuner(_sleep_briefly, max_trials=12, hyperparameters=space, seed=0,
+                               directory=tmp_path, project_name="p")
+    resumed.search(executor="process", max_parallel_trials=2, ask_ahead=3, verbose=0)
+    trials = list(resumed.oracle.trials.values())
+    assert len(trials) == 12 and all(t.status == TrialStatus.COMPLETED for t in trials)
+    assert len({t.hyperparameters["x"] for t in trials}) == 12

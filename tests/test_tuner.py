@@ -195,3 +195,37 @@ def test_a_trial_that_returns_nothing_and_reports_nothing_stops_the_search_at_on
         tuner.search(verbose=0)
     (trial,) = tuner.oracle.trials.values()  # recorded, then the search stopped
     assert trial.status == kt.TrialStatus.FAILED and "forgot" in trial.message
+
+
+def test_the_constructor_meets_branches_nested_under_non_default_values(tmp_path):
+    class Tuner(kt.BaseTuner):
+        def run_trial(self, trial):
+            return 0.0
+
+    def build(hp):
+        kind = hp.Choice("model_type", ["cnn", "mlp"])
+        with hp.conditional_scope("model_type", "cnn"):
+            if kind == "cnn":
+                hp.Int("filters", 1, 4)
+        with hp.conditional_scope("model_type", "mlp"):
+            if kind == "mlp":
+                sub = hp.Choice("sub_mlp", ["a", "b"])
+                with hp.conditional_scope("sub_mlp", "b"):
+                    if sub == "b":
+                        hp.Int("n_units_b", 1, 4)
+
+    tuner = Tuner(kt.oracles.RandomSearch(max_trials=1), hypermodel=build, directory=tmp_path)
+    names = [hp.name for hp in tuner.oracle.hyperparameters.space]
+    assert names == ["model_type", "filters", "sub_mlp", "n_units_b"]
+
+
+def test_initial_points_run_first_and_are_checked():
+    space = kt.HyperParameters()
+    space.Float("x", 0.0, 1.0)
+    space.Choice("kind", ["a", "b"])
+    first = [{"x": 0.25, "kind": "b"}, {"x": 0.75}]
+    tuner = kt.tune(lambda hp: hp["x"], max_trials=4, hyperparameters=space, verbose=0, initial_points=first)
+    trials = list(tuner.oracle.trials.values())
+    assert [t.hyperparameters.values for t in trials[:2]] == [{"x": 0.25, "kind": "b"}, {"x": 0.75, "kind": "a"}]
+    with pytest.raises(kt.errors.InvalidSpaceError):
+        kt.tune(lambda hp: hp["x"], max_trials=2, hyperparameters=space, verbose=0, initial_points=[{"x": 7.0}])

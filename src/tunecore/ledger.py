@@ -35,13 +35,16 @@ import contextlib
 import logging
 import math
 import time
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
 from tunecore import pareto, schedule
 from tunecore.errors import ProjectError, TooManyFailedTrialsError, TrialStateError, TunecoreError
 from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.hyperparameters.walk import values_hash
-from tunecore.objective import is_pareto
-from tunecore.storage import InMemoryStorage, paths, records
+from tunecore.objective import Constraint, Objective, is_pareto
+from tunecore.storage import InMemoryStorage, Storage, paths, records
+from tunecore.storage.base import Event
 from tunecore.trial import Trial, TrialStatus
 
 logger = logging.getLogger("tunecore")
@@ -53,7 +56,7 @@ _ALLOWED = {
 }
 
 
-def transition(trial, old, new):
+def transition(trial: Trial, old: str | None, new: str) -> None:
     """Move ``trial`` from status ``old`` to ``new``, or raise if its life does not allow it.
 
     Raises:
@@ -85,30 +88,31 @@ class TrialLedger:
         queued: Values enqueued to run before new suggestions (see :meth:`enqueue`).
     """
 
-    def __init__(self, objective, storage=None, constraints=()):
+    def __init__(self, objective: Objective, storage: Storage | None = None,
+                 constraints: Iterable[Constraint] = ()) -> None:
         self.objective = objective
         self.constraints = list(constraints)
-        self.queued = []
+        self.queued: list[dict[str, Any]] = []
         self.storage = storage if storage is not None else InMemoryStorage()
-        self.trials = {}
-        self.ongoing = {}
+        self.trials: dict[str, Trial] = {}
+        self.ongoing: dict[str, Trial] = {}
         self.consecutive_failures = 0
         self.space = HyperParameters()
-        self.oracle_state = None
-        self._retry_queue = []
-        self._stopping = {}  # trial_id -> (status, reason) of a requested stop
-        self._deadlines = {}  # trial_id -> (monotonic deadline, limit in seconds)
-        self._tried = set()
-        self._values = {}  # trial_id -> the values its "trial" event recorded
-        self._space_config = None
-        self._last_tuner_id = None
-        self._final = {}  # trial_id -> its final report, written with its "end" event
-        self._finalising = None
+        self.oracle_state: Any = None
+        self._retry_queue: list[str] = []
+        self._stopping: dict[str, tuple[str, str | None]] = {}  # trial_id -> (status, reason) of a requested stop
+        self._deadlines: dict[str, tuple[float, float]] = {}  # trial_id -> (monotonic deadline, limit in seconds)
+        self._tried: set[str] = set()
+        self._values: dict[str, dict[str, Any]] = {}  # trial_id -> the values its "trial" event recorded
+        self._space_config: dict[str, Any] | None = None
+        self._last_tuner_id: str | None = None
+        self._final: dict[str, Event] = {}  # trial_id -> its final report, written with its "end" event
+        self._finalising: str | None = None
         self._said_infeasible = False
 
     # Storage -----------------------------------------------------------------
 
-    def open(self, storage, header, overwrite=False):
+    def open(self, storage: Storage, header: dict[str, Any], overwrite: bool = False) -> None:
         """Keep the trials in ``storage`` from now on, replaying what it holds.
 
         Raises:
@@ -120,14 +124,14 @@ class TrialLedger:
             header = {**header, "constraints": [c.get_config() for c in self.constraints]}
         self._replay(storage.open(header, overwrite=overwrite))
 
-    def close(self):
+    def close(self) -> None:
         """Release the storage (the journal file); a later event opens it again."""
         for event in self._final.values():  # trials that never ended: keep their reports
             self._append(event)
         self._final.clear()
         self.storage.close()
 
-    def record_space(self, hyperparameters):
+    def record_space(self, hyperparameters: HyperParameters) -> None:
         """Record the search space, if it differs from the one recorded last."""
         config = hyperparameters.get_config()
         if config != self._space_config:
@@ -137,24 +141,25 @@ class TrialLedger:
 
     # The life of a trial -----------------------------------------------------
 
-    def new_trial_id(self, max_trials=None):
+    def new_trial_id(self, max_trials: int | None = None) -> str:
         width = max(2, len(str((max_trials or 100) - 1)))
         return str(len(self.trials)).zfill(width)
 
-    def enqueue(self, values):
+    def enqueue(self, values: Mapping[str, Any]) -> None:
         """Queue ``values`` (already checked) to run before new suggestions; recorded for resume."""
         self.queued.append(dict(values))
         self._append({"event": "enqueue", "values": dict(values)})
 
-    def next_enqueued(self):
+    def next_enqueued(self) -> dict[str, Any] | None:
         """The first queued configuration's values (removed from the queue), or None."""
         return self.queued.pop(0) if self.queued else None
 
-    def next_retry(self):
+    def next_retry(self) -> str | None:
         """The id of a trial waiting to run again, or None."""
         return self._retry_queue.pop(0) if self._retry_queue else None
 
-    def create(self, trial_id, hyperparameters, tuner_id, oracle_state):
+    def create(self, trial_id: str, hyperparameters: HyperParameters, tuner_id: str | None,
+               oracle_state: Any) -> Trial:
         """Add a new RUNNING trial with ``hyperparameters``.
 
         Raises:
@@ -162,7 +167,8 @@ class TrialLedger:
         """
         if trial_id in self.trials or not paths.is_trial_id(trial_id):
             raise TrialStateError(f"Cannot create trial {trial_id!r}: the id exists or is not valid.")
-        trial = Trial(hyperparameters, trial_id=trial_id, status=None, tuner_id=tuner_id)
+        # No status until `transition` (Trial's annotation does not admit None).
+        trial = Trial(hyperparameters, trial_id=trial_id, status=None, tuner_id=tuner_id)  # type: ignore[arg-type]
         transition(trial, None, TrialStatus.RUNNING)
         trial.attempts = 1
         values = hyperparameters.values
@@ -171,7 +177,7 @@ class TrialLedger:
         trial.created_at = trial.started_at = self._append_start(trial, values, oracle_state)
         return trial
 
-    def restart(self, trial_id, tuner_id, oracle_state):
+    def restart(self, trial_id: str, tuner_id: str | None, oracle_state: Any) -> Trial:
         """Run a FAILED (or interrupted) trial again with the same values."""
         trial = self.trials[trial_id]
         transition(trial, trial.status, TrialStatus.RUNNING)
@@ -187,7 +193,7 @@ class TrialLedger:
         trial.started_at = self._append_start(trial, trial.hyperparameters.values, oracle_state)
         return trial
 
-    def running(self, trial_id):
+    def running(self, trial_id: str) -> Trial:
         """The RUNNING trial ``trial_id``.
 
         Raises:
@@ -204,7 +210,7 @@ class TrialLedger:
         raise TrialStateError(f"There is no trial {trial_id!r}; known: {list(self.trials)[-5:]}.")
 
     @contextlib.contextmanager
-    def final_result(self, trial_id):
+    def final_result(self, trial_id: str) -> Iterator[None]:
         """Within the block, what ``trial_id`` reports is its final result: it is
         written with its ``end`` event, in one record, rather than on its own."""
         self._finalising = trial_id
@@ -213,7 +219,7 @@ class TrialLedger:
         finally:
             self._finalising = None
 
-    def record(self, trial_id, step, metrics):
+    def record(self, trial_id: str, step: int, metrics: Mapping[str, Any]) -> Trial:
         """Record the ``metrics`` a running trial reported at ``step``.
 
         Raises:
@@ -233,7 +239,7 @@ class TrialLedger:
             self._append(event)
         return trial
 
-    def request_stop(self, trial_id, reason=None, status=TrialStatus.STOPPED):
+    def request_stop(self, trial_id: str, reason: str | None = None, status: str = TrialStatus.STOPPED) -> None:
         """Ask a running trial to stop: its reports answer STOPPED from now on.
 
         Args:
@@ -244,23 +250,23 @@ class TrialLedger:
         """
         self._stopping.setdefault(self.running(trial_id).trial_id, (status, reason))
 
-    def stop_requested(self, trial_id):
+    def stop_requested(self, trial_id: str) -> bool:
         return trial_id in self._stopping
 
-    def stop_request(self, trial_id):
+    def stop_request(self, trial_id: str) -> tuple[str, str | None] | None:
         """``(status, reason)`` of the stop requested for ``trial_id``, or None."""
         return self._stopping.get(trial_id)
 
-    def set_deadline(self, trial_id, seconds):
+    def set_deadline(self, trial_id: str, seconds: float) -> None:
         """Stop ``trial_id`` (FAILED, retryable) at its first report ``seconds`` from now."""
         self._deadlines[trial_id] = (time.monotonic() + seconds, seconds)
 
-    def overdue(self, trial_id):
+    def overdue(self, trial_id: str) -> float | None:
         """The limit in seconds that the running ``trial_id`` exceeded, or None."""
         deadline = self._deadlines.get(trial_id)
         return deadline[1] if deadline is not None and time.monotonic() > deadline[0] else None
 
-    def propose_end(self, trial_id, status, message=None, retryable=True):
+    def propose_end(self, trial_id: str, status: str, message: str | None = None, retryable: bool = True) -> Trial:
         """Set the status a running trial will end with (what Keras Tuner's ``end_trial`` reads).
 
         Raises:
@@ -276,7 +282,7 @@ class TrialLedger:
         trial.retryable = retryable
         return trial
 
-    def end(self, trial_id, max_retries=0, max_consecutive_failures=None):
+    def end(self, trial_id: str, max_retries: int = 0, max_consecutive_failures: int | None = None) -> bool:
         """End a running trial with the status :meth:`propose_end` gave it; score it; maybe retry it.
 
         A COMPLETED or STOPPED trial whose objective was never reported (or NaN
@@ -335,29 +341,30 @@ class TrialLedger:
                 trial.trial_id, self.describe_violation(trial),
             )
 
-    def requeue_running(self):
-        """Queue the trials an interrupted search left RUNNING to run again, as a resume does."""
-        for trial_id in self.ongoing:
+    def requeue_running(self, trial_ids: Iterable[str] | None = None) -> None:
+        """Queue RUNNING trials to run again, as a resume does: those an interrupted
+        search left running, or only ``trial_ids`` (asked for, never started)."""
+        for trial_id in list(self.ongoing) if trial_ids is None else list(trial_ids):
             if trial_id not in self._retry_queue:
                 self._retry_queue.append(trial_id)
-        self.ongoing.clear()
-        self._stopping.clear()
-        self._deadlines.clear()
+            del self.ongoing[trial_id]
+            self._stopping.pop(trial_id, None)
+            self._deadlines.pop(trial_id, None)
 
     # Questions ---------------------------------------------------------------
 
-    def is_tried(self, values):
+    def is_tried(self, values: Mapping[str, Any]) -> bool:
         """Whether a configuration with these active values was suggested already."""
         return values_hash(values) in self._tried
 
-    def scored(self):
+    def scored(self) -> list[Trial]:
         """The COMPLETED trials with a score, feasible or not, in creation order."""
         return [
             t for t in self.trials.values()
             if t.status == TrialStatus.COMPLETED and t.score is not None and not math.isnan(t.score)
         ]
 
-    def best(self, num_trials=1):
+    def best(self, num_trials: int | None = 1) -> list[Trial]:
         """The best feasible COMPLETED trials (``num_trials`` at most; None: no limit).
 
         With one objective (or Keras Tuner's weighted sum): the best scores
@@ -376,7 +383,7 @@ class TrialLedger:
         feasible = [t for t in self.scored() if self.is_feasible(t)]
         if is_pareto(self.objective):
             return self._front(feasible, num_trials)
-        feasible.sort(key=lambda t: self.objective.sort_key(t.score))
+        feasible.sort(key=lambda t: self.objective.sort_key(t.score))  # type: ignore[arg-type]  # scored
         return feasible if num_trials is None else feasible[:num_trials]
 
     def _front(self, trials, num_trials):
@@ -393,7 +400,7 @@ class TrialLedger:
         front.sort(key=lambda t: self.objective.sort_key(t.score))
         return front
 
-    def step_of(self, trial):
+    def step_of(self, trial: Trial) -> int | None:
         """The step whose metrics a trial is judged by: its ``best_step`` if it was
         scored by this ledger, else computed with this ledger's objective (a
         trial of another project, as a warm start reads). None if it has none."""
@@ -402,7 +409,7 @@ class TrialLedger:
         best = self._best(trial)
         return None if best is None else best[1]
 
-    def objective_values(self, trial):
+    def objective_values(self, trial: Trial) -> Any:  # tuple[float, ...] | None
         """The trial's value of each objective (a 1-tuple for a single objective), or None.
 
         Values are in each objective's own direction, at :meth:`step_of`.
@@ -417,39 +424,39 @@ class TrialLedger:
             return self.objective.get_values(metrics)
         return (self.objective.get_value(metrics),)
 
-    def constraint_values(self, trial):
+    def constraint_values(self, trial: Trial) -> tuple[float | None, ...]:
         """The trial's value of each constraint's metric (None where never reported).
 
         Read at :meth:`step_of`, or at its last report if not reported there.
         """
         step = self.step_of(trial)
         at_step = trial.metrics.at_step(step) if step is not None else {}
-        values = []
+        values: list[float | None] = []
         for constraint in self.constraints:
             if constraint.name in at_step:
                 values.append(float(at_step[constraint.name]))
             elif trial.metrics.exists(constraint.name):
-                values.append(float(trial.metrics.get_last_value(constraint.name)))
+                values.append(float(trial.metrics.get_last_value(constraint.name)))  # type: ignore[arg-type]  # exists
             else:
                 values.append(None)
         return tuple(values)
 
-    def violation(self, trial):
+    def violation(self, trial: Trial) -> float:
         """The sum of how far the trial is outside each constraint (0: feasible)."""
         if not self.constraints:
             return 0.0
         return sum(c.violation(v) for c, v in zip(self.constraints, self.constraint_values(trial)))
 
-    def is_feasible(self, trial):
+    def is_feasible(self, trial: Trial) -> bool:
         """Whether the trial meets every constraint (always, without constraints)."""
         return self.violation(trial) == 0.0
 
-    def closest_infeasible(self):
+    def closest_infeasible(self) -> Trial | None:
         """The scored trial with the smallest violation, or None (for "nothing feasible" messages)."""
         scored = self.scored()
         return min(scored, key=self.violation) if scored else None
 
-    def describe_violation(self, trial):
+    def describe_violation(self, trial: Trial) -> str:
         """Which constraints ``trial`` breaks, as text: ``latency_ms=73.2 (latency_ms <= 50)``."""
         parts = []
         for constraint, value in zip(self.constraints, self.constraint_values(trial)):
@@ -629,7 +636,7 @@ def _number(trial_id, name, value):
         ) from None
 
 
-def configuration(space, values):
+def configuration(space: HyperParameters, values: Mapping[str, Any]) -> HyperParameters:
     """A copy of ``space`` with ``values`` assigned; scheduling values join it as ``Fixed``.
 
     Raises:

@@ -3,6 +3,8 @@
 import math
 import numbers
 import re
+from collections.abc import Iterable, Mapping
+from typing import Any, TypeGuard
 
 from tunecore.errors import InvalidObjectiveError
 
@@ -64,7 +66,7 @@ def _direction_by_substring(name):
     return None
 
 
-def infer_direction(name):
+def infer_direction(name: Any) -> str | None:
     """Return ``"min"`` or ``"max"`` for a metric name, or None when unknown.
 
     The name is split into words (on ``_ - / .``, spaces, digits and camelCase;
@@ -98,7 +100,10 @@ class Objective:
         direction: ``"min"`` or ``"max"``.
     """
 
-    def __init__(self, name, direction):
+    name: str
+    direction: str
+
+    def __init__(self, name: str, direction: str) -> None:
         if direction not in ("min", "max"):
             raise InvalidObjectiveError(
                 f"Objective {name!r} has direction {direction!r}; expected 'min' or 'max'."
@@ -107,42 +112,42 @@ class Objective:
         self.direction = direction
 
     @property
-    def names(self):
+    def names(self) -> list[str]:
         """The metric names this objective reads."""
         return [self.name]
 
-    def has_value(self, metrics):
+    def has_value(self, metrics: Mapping[str, Any]) -> bool:
         return all(name in metrics for name in self.names)
 
-    def direction_of(self, name):
+    def direction_of(self, name: str) -> str | None:
         """The direction of metric ``name``: this objective's if it reads it, else None."""
         for objective in getattr(self, "objectives", [self]):
             if objective.name == name:
                 return objective.direction
         return None
 
-    def get_value(self, metrics):
+    def get_value(self, metrics: Mapping[str, Any]) -> float:
         """The objective's value in a dict of metrics."""
         return float(metrics[self.name])
 
-    def better_than(self, a, b):
+    def better_than(self, a: float, b: float) -> bool:
         """Whether value ``a`` is strictly better than ``b``."""
         return a > b if self.direction == "max" else a < b
 
-    def sort_key(self, value):
+    def sort_key(self, value: float) -> float:
         """A key that sorts better values first."""
         return -value if self.direction == "max" else value
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "direction": self.direction}
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Objective) and self.get_config() == other.get_config()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(str(self.get_config()))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f'Objective(name="{self.name}", direction="{self.direction}")'
 
 
@@ -152,33 +157,35 @@ class MultiObjective(Objective):
     Maximised objectives enter the sum negated, so lower is always better.
     """
 
-    def __init__(self, objectives):
+    objectives: list[Objective]
+
+    def __init__(self, objectives: Iterable[Objective]) -> None:
         self.objectives = list(objectives)
         super().__init__("multi_objective", "min")
 
     @property
-    def names(self):
+    def names(self) -> list[str]:
         return [o.name for o in self.objectives]
 
-    def get_value(self, metrics):
+    def get_value(self, metrics: Mapping[str, Any]) -> float:
         return sum(
             -float(metrics[o.name]) if o.direction == "max" else float(metrics[o.name])
             for o in self.objectives
         )
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"objectives": [o.get_config() for o in self.objectives]}
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, MultiObjective):
             return NotImplemented
         key = lambda o: (o.name, o.direction)  # noqa: E731
         return sorted(map(key, self.objectives)) == sorted(map(key, other.objectives))
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(frozenset((o.name, o.direction) for o in self.objectives))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"MultiObjective({self.objectives!r})"
 
 
@@ -211,7 +218,9 @@ class Pareto(Objective):
         InvalidObjectiveError: fewer than two objectives, or a name repeated.
     """
 
-    def __init__(self, objectives):
+    objectives: list[Objective]
+
+    def __init__(self, objectives: Iterable[Any]) -> None:
         parts = [create_objective(o) for o in objectives]
         if len(parts) < 2 or any(isinstance(o, MultiObjective) for o in parts):
             raise InvalidObjectiveError(
@@ -224,35 +233,35 @@ class Pareto(Objective):
         super().__init__("pareto", parts[0].direction)
 
     @property
-    def names(self):
+    def names(self) -> list[str]:
         return [o.name for o in self.objectives]
 
-    def get_value(self, metrics):
+    def get_value(self, metrics: Mapping[str, Any]) -> float:
         """The first objective's value: a trial's ``score`` (see the class docstring)."""
         return float(metrics[self.objectives[0].name])
 
-    def get_values(self, metrics):
+    def get_values(self, metrics: Mapping[str, Any]) -> tuple[float, ...]:
         """Each objective's value, in the objectives' order and own directions."""
         return tuple(float(metrics[o.name]) for o in self.objectives)
 
-    def losses(self, values):
+    def losses(self, values: Iterable[float]) -> tuple[float, ...]:
         """``values`` as losses: maximised objectives negated, so lower is better in each."""
         return tuple(-v if o.direction == "max" else v for o, v in zip(self.objectives, values))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"pareto": [o.get_config() for o in self.objectives]}
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Pareto) and self.get_config() == other.get_config()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(str(self.get_config()))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Pareto({self.objectives!r})"
 
 
-def is_pareto(objective):
+def is_pareto(objective: object) -> TypeGuard[Pareto]:
     """Whether ``objective`` asks for a Pareto front (a :class:`Pareto`)."""
     return isinstance(objective, Pareto)
 
@@ -277,7 +286,12 @@ class Constraint:
         InvalidObjectiveError: neither bound is given, or ``min > max``.
     """
 
-    def __init__(self, name, max=None, min=None):  # noqa: A002 - the natural spelling
+    name: str
+    max: float | None
+    min: float | None
+
+    def __init__(self, name: str, max: float | None = None,  # noqa: A002 - the natural spelling
+                 min: float | None = None) -> None:  # noqa: A002
         if not isinstance(name, str) or not name:
             raise InvalidObjectiveError(f"A Constraint needs a metric name; got {name!r}.")
         if max is None and min is None:
@@ -288,7 +302,7 @@ class Constraint:
         self.max = None if max is None else float(max)
         self.min = None if min is None else float(min)
 
-    def violation(self, value):
+    def violation(self, value: float | None) -> float:
         """How far ``value`` is outside the bounds: 0 when feasible, inf for NaN or missing."""
         if value is None or math.isnan(value):
             return math.inf
@@ -296,30 +310,30 @@ class Constraint:
         under = 0.0 if self.min is None else max(self.min - value, 0.0)
         return over + under
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "max": self.max, "min": self.min}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> "Constraint":
         return cls(**config)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         return isinstance(other, Constraint) and self.get_config() == other.get_config()
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(str(self.get_config()))
 
-    def __str__(self):
+    def __str__(self) -> str:
         parts = [f"{self.min:g} <=" if self.min is not None else "", self.name,
                  f"<= {self.max:g}" if self.max is not None else ""]
         return " ".join(p for p in parts if p)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         bounds = ", ".join(f"{k}={v!r}" for k, v in (("max", self.max), ("min", self.min)) if v is not None)
         return f"Constraint({self.name!r}, {bounds})"
 
 
-def create_constraints(constraints):
+def create_constraints(constraints: Any) -> list[Constraint]:
     """A list of :class:`Constraint` from what a user passed (None, one, or a list).
 
     Raises:
@@ -345,7 +359,7 @@ def create_constraints(constraints):
 DEFAULT_OBJECTIVE = "default_objective"
 
 
-def create_objective(objective):
+def create_objective(objective: Any) -> Objective:
     """Build an :class:`Objective` from what a user passed.
 
     ``None`` gives Keras Tuner's ``default_objective`` (minimised), used when a
@@ -376,7 +390,7 @@ def create_objective(objective):
     )
 
 
-def objective_from_config(config):
+def objective_from_config(config: Mapping[str, Any]) -> Objective:
     """The objective :meth:`Objective.get_config` described (what a journal header records)."""
     if "pareto" in config:
         return Pareto([Objective(**c) for c in config["pareto"]])
@@ -385,7 +399,7 @@ def objective_from_config(config):
     return Objective(**config)
 
 
-def to_metrics(results, objective):
+def to_metrics(results: Any, objective: Objective) -> dict[str, float] | None:
     """Keras Tuner's conversion of what a trial returns into a dict of metrics.
 
     A number is the objective's value; a dict is taken as is (its values
@@ -403,7 +417,7 @@ def to_metrics(results, objective):
     if isinstance(results, dict):
         return {name: _metric_value(name, value) for name, value in results.items()}
     if isinstance(results, (list, tuple)):
-        converted = [to_metrics(r, objective) for r in results]
+        converted: list[Any] = [to_metrics(r, objective) for r in results]
         converted = [c for c in converted if c is not None]
         if not converted:
             return None

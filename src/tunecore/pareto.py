@@ -20,15 +20,16 @@ Notation:
 """
 
 import numpy as np
+import numpy.typing as npt
 
 
-def dominates(a, b):
+def dominates(a: npt.ArrayLike, b: npt.ArrayLike) -> bool:
     """Whether loss vector ``a`` dominates ``b`` (no worse anywhere, better somewhere)."""
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     return bool(np.all(a <= b) and np.any(a < b))
 
 
-def non_dominated(Y):
+def non_dominated(Y: npt.ArrayLike) -> npt.NDArray[np.bool_]:
     """A boolean mask of the points of ``Y`` (n, m) on the Pareto front (ties kept)."""
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     n = len(Y)
@@ -43,7 +44,7 @@ def non_dominated(Y):
     return mask
 
 
-def crowding_distance(Y):
+def crowding_distance(Y: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """NSGA-II's crowding distance of each point of a front ``Y`` (n, m); extremes get inf."""
     Y = np.atleast_2d(np.asarray(Y, dtype=float))
     n, m = Y.shape
@@ -59,7 +60,7 @@ def crowding_distance(Y):
     return distance
 
 
-def select_spread(Y, k):
+def select_spread(Y: npt.ArrayLike, k: int) -> list[int]:
     """Indices of ``k`` points of the front ``Y`` that keep its spread.
 
     NSGA-II's truncation: repeatedly drop the most crowded point (smallest
@@ -73,7 +74,7 @@ def select_spread(Y, k):
     return kept
 
 
-def hypervolume(Y, reference):
+def hypervolume(Y: npt.ArrayLike, reference: npt.ArrayLike) -> float:
     """The hypervolume that the points ``Y`` (n, m) dominate, bounded by ``reference`` (m,)."""
     r = np.asarray(reference, dtype=float)
     Y = np.atleast_2d(np.asarray(Y, dtype=float)).reshape(-1, len(r))

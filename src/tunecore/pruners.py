@@ -15,8 +15,9 @@ reached when it was stopped, a pessimistic but honest value for its region.
 
 Pruners compare trials at the same step. "Step" is whatever the trial
 reports with (an epoch, an iteration, a fold): report it monotonically. The
-objective's direction is respected; a trial's value at a step is its best
-value up to that step. Trials that FAILED or were INVALID are ignored.
+objective's direction is respected. The percentile rules take a trial's best
+value up to a step; successive halving its value at the rung. Trials that
+FAILED or were INVALID are ignored.
 Successive halving compares every trial that reached a rung (running and
 stopped ones too: it is asynchronous by design); the percentile rules compare
 with COMPLETED trials only.
@@ -149,7 +150,8 @@ class SuccessiveHalvingPruner(Pruner):
 
     Rungs sit at steps ``min_resource * reduction_factor ** (k + min_early_stopping_rate)``.
     When a trial first reports at or past a rung, it goes on only if its
-    value there is among the best ``1 / reduction_factor`` of all trials that
+    value there (its last report up to the rung, as in the ASHA paper) is
+    among the best ``1 / reduction_factor`` of all trials that
     reached the rung so far (itself included); while fewer than
     ``reduction_factor`` have, only the best goes on (as Optuna's pruner
     does). Decisions never wait for other trials.
@@ -182,14 +184,14 @@ class SuccessiveHalvingPruner(Pruner):
             k += 1
         if rung is None:  # no new rung reached by this report
             return None
-        own = best_loss(trial, rung, objective)
+        own = loss_at(trial, rung, objective)
         if own is None:
             return None
         reached = [own] + [
             loss for other in trials.values()
             if other is not trial and other.status not in _IGNORED
             and max(other.metrics.steps(), default=-math.inf) >= rung
-            and (loss := best_loss(other, rung, objective)) is not None
+            and (loss := loss_at(other, rung, objective)) is not None
         ]
         keep = max(len(reached) // self.reduction_factor, 1)
         if sum(loss < own for loss in reached) >= keep:
@@ -204,6 +206,21 @@ class SuccessiveHalvingPruner(Pruner):
             f"SuccessiveHalvingPruner(min_resource={self.min_resource}, reduction_factor="
             f"{self.reduction_factor}, min_early_stopping_rate={self.min_early_stopping_rate})"
         )
+
+
+def loss_at(trial: Trial, step: int, objective: Objective) -> float | None:
+    """The trial's objective value at its last report up to ``step``, as a loss (lower is better).
+
+    None if that report has no finite objective value.
+    """
+    steps = [s for s in trial.metrics.steps() if s <= step]
+    if not steps:
+        return None
+    metrics = trial.metrics.at_step(max(steps))
+    if not objective.has_value(metrics):
+        return None
+    loss = objective.sort_key(objective.get_value(metrics))
+    return loss if math.isfinite(loss) else None
 
 
 def best_loss(trial: Trial, step: int, objective: Objective) -> float | None:

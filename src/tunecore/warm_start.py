@@ -15,11 +15,17 @@ space refuses is left out.
 """
 
 import logging
+import os
+from typing import TYPE_CHECKING
 
 from tunecore import schedule
 from tunecore.errors import InvalidSpaceError, ProjectError
 from tunecore.project import load
-from tunecore.trial import TrialStatus
+from tunecore.trial import Trial, TrialStatus
+
+if TYPE_CHECKING:
+    from tunecore.hyperparameters import HyperParameters
+    from tunecore.ledger import TrialLedger
 
 logger = logging.getLogger("tunecore")
 
@@ -31,16 +37,16 @@ class WarmStart:
         ProjectError: ``path`` holds no readable project.
     """
 
-    def __init__(self, path):
+    def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = path
         try:
             self.project = load(path)
         except (OSError, ProjectError) as exc:
             raise ProjectError(f"warm_start_from={path!r} cannot be read: {exc}") from None
-        self._cache_key = None
-        self._trials = []
+        self._cache_key: tuple[str, int, int] | None = None
+        self._trials: list[Trial] = []
 
-    def trials(self, space, ledger):
+    def trials(self, space: "HyperParameters", ledger: "TrialLedger") -> list[Trial]:
         """The project's COMPLETED trials valid in ``space`` that ``ledger`` can score.
 
         Raises:

@@ -196,3 +196,18 @@ def test_alpha_is_the_floor_of_the_learned_noise():
     noise = math.exp(oracle._proposer.params.log_noise)
     assert noise >= 1e-3 * (1 - 1e-9)
     assert noise > 1e-2  # learned, well above the floor, for a noisy objective
+
+
+def test_a_batch_asked_without_new_results_spreads_out_and_stays_near_the_model_optimum():
+    oracle = _bo(objective="loss", max_trials=40, hyperparameters=_branin_space(), seed=0, num_initial_points=6)
+    for _ in range(12):
+        trial = oracle.ask()
+        oracle.tell(trial.trial_id, _branin(trial.hyperparameters.values))
+    batch = [oracle.ask() for _ in range(8)]  # eight workers freed at once: one optimisation, then follow-ups
+    points = [(t.hyperparameters["x"], t.hyperparameters["y"]) for t in batch]
+    assert all(t.status == TrialStatus.RUNNING for t in batch)
+    assert len(set(points)) == 8
+    gaps = [math.dist(a, b) for i, a in enumerate(points) for b in points[i + 1:]]
+    assert min(gaps) > 1e-3  # the believer pushes each next suggestion away from the pending ones
+    best = min(_branin(t.hyperparameters.values) for t in oracle.trials.values() if t.status == TrialStatus.COMPLETED)
+    assert np.median([_branin(t.hyperparameters.values) for t in batch]) < 10 * best + 5

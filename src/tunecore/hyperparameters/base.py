@@ -22,6 +22,8 @@ import json
 import numbers
 import random
 import struct
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -160,7 +162,11 @@ class HyperParameter(abc.ABC):
         conditions: List of `Parent`.
     """
 
-    def __init__(self, name, conditions=None):
+    name: str
+    default: Any
+    conditions: list["Parent"]
+
+    def __init__(self, name: str, conditions: "Parent | Iterable[Parent] | None" = None) -> None:
         if not isinstance(name, str):
             raise InvalidSpaceTypeError(
                 f"A hyperparameter name must be a str, got {name!r} of type {type(name).__name__}."
@@ -187,11 +193,11 @@ class HyperParameter(abc.ABC):
 
     @property
     @abc.abstractmethod
-    def cardinality(self):
+    def cardinality(self) -> int | None:
         """The number of distinct values, or None when the values are continuous."""
 
     @abc.abstractmethod
-    def grid_values(self):
+    def grid_values(self) -> Sequence[Any]:
         """Returns the values that grid search visits, in order.
 
         A sequence (it supports ``len``, indexing, ``in`` and iteration, and
@@ -201,11 +207,11 @@ class HyperParameter(abc.ABC):
         """
 
     @abc.abstractmethod
-    def prob_to_value(self, prob):
+    def prob_to_value(self, prob: float) -> Any:
         """Returns the value at `prob` in [0, 1] of the unit-interval encoding."""
 
     @abc.abstractmethod
-    def value_to_prob(self, value):
+    def value_to_prob(self, value: Any) -> float:
         """Returns the position in [0, 1] of a valid `value` (its bin centre if discrete).
 
         Raises:
@@ -224,7 +230,7 @@ class HyperParameter(abc.ABC):
     def _label(self):
         return f"{type(self).__name__} {self.name!r}"
 
-    def validate(self, value):
+    def validate(self, value: Any) -> Any:
         """Returns `value` coerced to this hyperparameter's type (e.g. 3 -> 3.0 for a Float).
 
         Raises:
@@ -242,15 +248,15 @@ class HyperParameter(abc.ABC):
             )
         return checked
 
-    def random_sample(self, seed=None):
+    def random_sample(self, seed: int | None = None) -> Any:
         """Returns a value drawn uniformly in the unit-interval encoding."""
         return self.prob_to_value(random.Random(seed).random())
 
-    def is_active(self, values):
+    def is_active(self, values: Mapping[str, Any]) -> bool:
         """Whether every condition holds for `values`, a dict of active values by name."""
         return all(condition.is_active(values) for condition in self.conditions)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Returns the JSON-serialisable constructor arguments."""
         return {
             "name": self.name,
@@ -259,23 +265,23 @@ class HyperParameter(abc.ABC):
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> "HyperParameter":
         """Rebuilds a hyperparameter from `get_config()`."""
         config = dict(config)
         config["conditions"] = [deserialize(c) for c in config.get("conditions", [])]
         return cls(**config)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, HyperParameter):
             return NotImplemented
         return type(self) is type(other) and _canonical(self.get_config()) == _canonical(
             other.get_config()
         )
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash((type(self).__name__, self.name))
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         config = self.get_config()
         del config["conditions"]
         if "default" in config:
@@ -296,7 +302,10 @@ class Parent:
             converted).
     """
 
-    def __init__(self, name, values):
+    name: str
+    values: list[Any]
+
+    def __init__(self, name: str, values: Any) -> None:
         if not isinstance(name, str):
             raise InvalidSpaceTypeError(f"Parent name must be a str, got {name!r}.")
         values = list(values) if isinstance(values, (list, tuple)) else [values]
@@ -311,39 +320,39 @@ class Parent:
         self.name = name
         self.values = [_to_kind(_scalar_kind(value), value) for value in values]
 
-    def is_active(self, values):
+    def is_active(self, values: Mapping[str, Any]) -> bool:
         """Whether `values` (active values by name) gives the parent one of `self.values`."""
         return self.name in values and values[self.name] in self.values
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {"name": self.name, "values": list(self.values)}
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> "Parent":
         return cls(**config)
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         if not isinstance(other, Parent):
             return NotImplemented
         return _canonical(self.get_config()) == _canonical(other.get_config())
 
-    def __hash__(self):
+    def __hash__(self) -> int:
         return hash(self.name)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Parent({self.name!r}, {self.values!r})"
 
 
 _CLASSES["Parent"] = Parent
 
 
-def serialize(obj):
+def serialize(obj: Any) -> dict[str, Any]:
     """Returns ``{"class_name": ..., "config": ...}`` for a hyperparameter, a `Parent` or a
     whole `HyperParameters`."""
     return {"class_name": type(obj).__name__, "config": obj.get_config()}
 
 
-def deserialize(config):
+def deserialize(config: Mapping[str, Any]) -> Any:
     """Rebuilds the hyperparameter or `Parent` described by `serialize()`'s output.
 
     Raises:

@@ -5,11 +5,13 @@ encoded as its centre ``(i + 0.5)/n``.
 """
 
 from collections.abc import Iterable
+from typing import Any
 
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 from tunecore.hyperparameters.base import (
     _INVALID,
     HyperParameter,
+    Parent,
     _index_to_prob,
     _plain,
     _prob_to_index,
@@ -35,7 +37,8 @@ class Choice(HyperParameter):
         conditions: `Parent` conditions for the hyperparameter to be active.
     """
 
-    def __init__(self, name, values, ordered=None, default=None, conditions=None):
+    def __init__(self, name: str, values: Iterable[Any], ordered: bool | None = None, default: Any = None,
+                 conditions: Parent | Iterable[Parent] | None = None) -> None:
         super().__init__(name, conditions)
         if isinstance(values, str) or not isinstance(values, Iterable):
             raise InvalidSpaceTypeError(f"{self._label}: values must be a list, got {values!r}.")
@@ -79,16 +82,16 @@ class Choice(HyperParameter):
         self.default = self._validated(self.values[0] if default is None else default, "default")
 
     @property
-    def cardinality(self):
+    def cardinality(self) -> int:
         return len(self.values)
 
-    def grid_values(self):
+    def grid_values(self) -> list[Any]:
         return list(self.values)
 
-    def prob_to_value(self, prob):
+    def prob_to_value(self, prob: float) -> Any:
         return self.values[_prob_to_index(prob, len(self.values))]
 
-    def value_to_prob(self, value):
+    def value_to_prob(self, value: Any) -> float:
         return _index_to_prob(self.values.index(self.validate(value)), len(self.values))
 
     def _check(self, value):
@@ -98,7 +101,7 @@ class Choice(HyperParameter):
     def _expected(self):
         return f"one of {self.values!r}"
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "values": list(self.values), "ordered": self.ordered}
 
 
@@ -113,26 +116,26 @@ class Boolean(HyperParameter):
 
     _VALUES = (False, True)
 
-    def __init__(self, name, default=False, conditions=None):
+    def __init__(self, name: str, default: bool = False, conditions: Parent | Iterable[Parent] | None = None) -> None:
         super().__init__(name, conditions)
         self.default = self._validated(default, "default")
 
     @property
-    def values(self):
+    def values(self) -> list[Any]:
         """Keras Tuner's name for :meth:`grid_values`: every value a grid search tries."""
         return [True, False]  # Keras Tuner's order
 
     @property
-    def cardinality(self):
+    def cardinality(self) -> int:
         return 2
 
-    def grid_values(self):
+    def grid_values(self) -> list[Any]:
         return list(self._VALUES)
 
-    def prob_to_value(self, prob):
+    def prob_to_value(self, prob: float) -> Any:
         return self._VALUES[_prob_to_index(prob, 2)]
 
-    def value_to_prob(self, value):
+    def value_to_prob(self, value: Any) -> float:
         return _index_to_prob(self._VALUES.index(self.validate(value)), 2)
 
     def _check(self, value):
@@ -151,7 +154,7 @@ class Fixed(HyperParameter):
         conditions: `Parent` conditions for the hyperparameter to be active.
     """
 
-    def __init__(self, name, value, conditions=None):
+    def __init__(self, name: str, value: Any, conditions: Parent | Iterable[Parent] | None = None) -> None:
         super().__init__(name, conditions)
         value = _plain(value)
         self._kind = _scalar_kind(value)
@@ -164,21 +167,21 @@ class Fixed(HyperParameter):
         self.default = self.value
 
     @property
-    def values(self):
+    def values(self) -> list[Any]:
         """Keras Tuner's name for :meth:`grid_values`: every value a grid search tries."""
         return self.grid_values()
 
     @property
-    def cardinality(self):
+    def cardinality(self) -> int:
         return 1
 
-    def grid_values(self):
+    def grid_values(self) -> list[Any]:
         return [self.value]
 
-    def prob_to_value(self, prob):
+    def prob_to_value(self, prob: float) -> Any:
         return self.value
 
-    def value_to_prob(self, value):
+    def value_to_prob(self, value: Any) -> float:
         self.validate(value)
         return 0.5
 
@@ -191,7 +194,7 @@ class Fixed(HyperParameter):
     def _expected(self):
         return repr(self.value)
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         del config["default"]
         return {**config, "value": self.value}

@@ -37,12 +37,14 @@ import functools
 import math
 import numbers
 import operator
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any, ClassVar
 
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 from tunecore.hyperparameters.base import (
     _INVALID,
     HyperParameter,
+    Parent,
     _index_to_prob,
     _plain,
     _preimage,
@@ -209,7 +211,7 @@ class _Grid(Sequence):
             return self._hp._n == len(other) and all(a == b for a, b in zip(self, other))
         return NotImplemented
 
-    __hash__ = None
+    __hash__: ClassVar[None]  # type: ignore[assignment]
 
     def __repr__(self):
         return f"<grid of {self._hp._label}: {self._hp._grid_summary()}>"
@@ -223,9 +225,21 @@ class _Numerical(HyperParameter):
     `_unstepped_value()` / `_unstepped_prob()` (the encoding without a step).
     """
 
-    _kind = None  # "int" or "float": the type of the bounds, the step and the values.
+    _kind: str | None = None  # "int" or "float": the type of the bounds, the step and the values.
 
-    def __init__(self, name, min_value, max_value, step, sampling, default, conditions):
+    min_value: Any
+    max_value: Any
+    step: Any
+    sampling: str
+    # Provided by the subclasses (see above).
+    _count: Callable[[], int]
+    _grid_index: Callable[[Any], int | None]
+    _unstepped_value: Callable[[float], Any]
+    _unstepped_prob: Callable[[Any], float]
+    _n: Any  # the grid size, or None without a step
+
+    def __init__(self, name: str, min_value: Any, max_value: Any, step: Any, sampling: str | None, default: Any,
+                 conditions: Parent | Iterable[Parent] | None) -> None:
         super().__init__(name, conditions)
         if sampling is None:
             sampling = "linear"
@@ -281,12 +295,12 @@ class _Numerical(HyperParameter):
             )
         return number
 
-    def prob_to_value(self, prob):
+    def prob_to_value(self, prob: float) -> Any:
         if self.step is None:
             return self._unstepped_value(prob)
         return self._grid_value(self._bin_to_index(_prob_to_index(prob, self._n)))
 
-    def value_to_prob(self, value):
+    def value_to_prob(self, value: Any) -> float:
         value = self.validate(value)
         if self.step is None:
             return self._unstepped_prob(value)
@@ -305,11 +319,11 @@ class _Numerical(HyperParameter):
         return self._n - 1 - i if self.sampling == "reverse_log" else i
 
     @property
-    def values(self):
+    def values(self) -> Sequence[Any]:
         """Keras Tuner's name for :meth:`grid_values`: every value a grid search tries."""
         return self.grid_values()
 
-    def grid_values(self):
+    def grid_values(self) -> Sequence[Any]:
         """Returns the grid in ascending order, as a lazy sequence.
 
         Without a step: the values at the centres of 10 equal bins of the unit
@@ -350,7 +364,7 @@ class _Numerical(HyperParameter):
             return self._tidy(_scaled_power(lo, step, index))
         return self._tidy(hi - (_scaled_power(lo, step, self._n - 1 - index) - lo))
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {
             **super().get_config(),
             "min_value": self.min_value,
@@ -382,20 +396,20 @@ class Int(_Numerical):
 
     def __init__(
         self,
-        name,
-        min_value,
-        max_value,
-        step=None,
-        sampling="linear",
-        default=None,
-        conditions=None,
-    ):
+        name: str,
+        min_value: int,
+        max_value: int,
+        step: int | None = None,
+        sampling: str | None = "linear",
+        default: int | None = None,
+        conditions: Parent | Iterable[Parent] | None = None,
+    ) -> None:
         if step is None and sampling in (None, "linear"):
             step = 1
         super().__init__(name, min_value, max_value, step, sampling, default, conditions)
 
     @property
-    def cardinality(self):
+    def cardinality(self) -> int:
         return self._n if self.step is not None else self.max_value - self.min_value + 1
 
     def _count(self):
@@ -462,18 +476,18 @@ class Float(_Numerical):
 
     def __init__(
         self,
-        name,
-        min_value,
-        max_value,
-        step=None,
-        sampling="linear",
-        default=None,
-        conditions=None,
-    ):
+        name: str,
+        min_value: float,
+        max_value: float,
+        step: float | None = None,
+        sampling: str | None = "linear",
+        default: float | None = None,
+        conditions: Parent | Iterable[Parent] | None = None,
+    ) -> None:
         super().__init__(name, min_value, max_value, step, sampling, default, conditions)
 
     @property
-    def cardinality(self):
+    def cardinality(self) -> Any:  # int | None; Any as callers use it as an int once `step` is set
         return self._n
 
     def _count(self):

@@ -3,6 +3,8 @@
 import contextlib
 import difflib
 import warnings
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, ClassVar
 
 from tunecore import schedule
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
@@ -84,27 +86,31 @@ class HyperParameters:
     parameters of a hypermodel.
     """
 
-    def __init__(self):
-        self._space = []
+    def __init__(self) -> None:
+        self._space: list[HyperParameter] = []
         # name -> its definitions (one per set of conditions), in definition order.
-        self._by_name = {}
-        self._values = {}
+        self._by_name: dict[str, list[HyperParameter]] = {}
+        self._values: dict[str, Any] = {}
         # Definitions made by calls on this object, to catch conflicting redefinitions.
-        self._declared = {}
-        self._name_scopes = []
-        self._conditions = []
+        self._declared: dict[tuple[str, tuple[Parent, ...]], HyperParameter] = {}
+        self._name_scopes: list[str] = []
+        self._conditions: list[Parent] = []
+        #: The conditional scopes entered, active or not, each as the
+        #: ``(parent, first value)`` pairs that activate it, outermost first
+        #: (the tuner builds with each, to meet every branch before a search).
+        self.scopes: set[tuple[tuple[str, Any], ...]] = set()
 
     def Int(
         self,
-        name,
-        min_value,
-        max_value,
-        step=None,
-        sampling="linear",
-        default=None,
-        parent_name=None,
-        parent_values=None,
-    ):
+        name: str,
+        min_value: int,
+        max_value: int,
+        step: int | None = None,
+        sampling: str | None = "linear",
+        default: int | None = None,
+        parent_name: str | None = None,
+        parent_values: Any = None,
+    ) -> Any:
         """Defines an integer range; see `tunecore.hyperparameters.Int`.
 
         Returns:
@@ -125,15 +131,15 @@ class HyperParameters:
 
     def Float(
         self,
-        name,
-        min_value,
-        max_value,
-        step=None,
-        sampling="linear",
-        default=None,
-        parent_name=None,
-        parent_values=None,
-    ):
+        name: str,
+        min_value: float,
+        max_value: float,
+        step: float | None = None,
+        sampling: str | None = "linear",
+        default: float | None = None,
+        parent_name: str | None = None,
+        parent_values: Any = None,
+    ) -> Any:
         """Defines a float range; see `tunecore.hyperparameters.Float`.
 
         Returns:
@@ -153,8 +159,9 @@ class HyperParameters:
             )
 
     def Choice(
-        self, name, values, ordered=None, default=None, parent_name=None, parent_values=None
-    ):
+        self, name: str, values: Iterable[Any], ordered: bool | None = None, default: Any = None,
+        parent_name: str | None = None, parent_values: Any = None
+    ) -> Any:
         """Defines a choice among values; see `tunecore.hyperparameters.Choice`.
 
         Returns:
@@ -171,7 +178,8 @@ class HyperParameters:
                 )
             )
 
-    def Boolean(self, name, default=False, parent_name=None, parent_values=None):
+    def Boolean(self, name: str, default: bool = False, parent_name: str | None = None,
+                parent_values: Any = None) -> Any:
         """Defines a boolean; see `tunecore.hyperparameters.Boolean`.
 
         Returns:
@@ -184,7 +192,7 @@ class HyperParameters:
                 )
             )
 
-    def Fixed(self, name, value, parent_name=None, parent_values=None):
+    def Fixed(self, name: str, value: Any, parent_name: str | None = None, parent_values: Any = None) -> Any:
         """Defines a fixed value; see `tunecore.hyperparameters.Fixed`.
 
         Returns:
@@ -195,7 +203,7 @@ class HyperParameters:
                 discrete.Fixed(self._definable(name), value, conditions=self._conditions)
             )
 
-    def register(self, hp):
+    def register(self, hp: HyperParameter) -> Any:
         """Adds a definition, or finds the one registered under its name.
 
         Args:
@@ -277,7 +285,7 @@ class HyperParameters:
                 )
 
     @contextlib.contextmanager
-    def name_scope(self, name):
+    def name_scope(self, name: str) -> Iterator[None]:
         """Prefixes the names defined (and looked up with `get`) inside with ``name/``."""
         self._name_scopes.append(name)
         try:
@@ -286,7 +294,7 @@ class HyperParameters:
             self._name_scopes.pop()
 
     @contextlib.contextmanager
-    def conditional_scope(self, parent_name, parent_values):
+    def conditional_scope(self, parent_name: str, parent_values: Any) -> Iterator[None]:
         """Makes the hyperparameters defined inside active only when a parent has given values.
 
         Scopes nest: a hyperparameter carries the conditions of every enclosing
@@ -307,6 +315,7 @@ class HyperParameters:
                 f"hyperparameter of that name yet).{self._hint(full_name)} Define the parent first."
             )
         self._conditions.append(Parent(full_name, parent_values))
+        self.scopes.add(tuple((c.name, c.values[0]) for c in self._conditions))
         try:
             yield
         finally:
@@ -343,12 +352,12 @@ class HyperParameters:
         return full_name
 
     @property
-    def space(self):
+    def space(self) -> list[HyperParameter]:
         """List of the `HyperParameter` definitions, in definition order."""
         return list(self._space)
 
     @property
-    def values(self):
+    def values(self) -> dict[str, Any]:
         """Dict of the active hyperparameters' values, in definition order.
 
         Assigning to it (``hp.values[name] = value``) is :meth:`assign`.
@@ -359,7 +368,7 @@ class HyperParameters:
             if hp.name in self._values
         ))
 
-    def active_space(self, values=None):
+    def active_space(self, values: Mapping[str, Any] | None = None) -> list[HyperParameter]:
         """Returns the hyperparameters active under `values`, in definition order.
 
         Args:
@@ -367,7 +376,8 @@ class HyperParameters:
                 of hyperparameters that turn out inactive are ignored.
         """
         values = self._values if values is None else values
-        active, active_values = [], {}
+        active: list[HyperParameter] = []
+        active_values: dict[str, Any] = {}
         for hp in self._space:
             if hp.is_active(active_values):
                 active.append(hp)
@@ -375,7 +385,7 @@ class HyperParameters:
                     active_values[hp.name] = values[hp.name]
         return active
 
-    def get_hyperparameter(self, name, conditions=_ANY):
+    def get_hyperparameter(self, name: str, conditions: Any = _ANY) -> HyperParameter:
         """Returns a definition registered as `name`, active or not.
 
         Args:
@@ -403,7 +413,7 @@ class HyperParameters:
             return definitions[0]
         return next((hp for hp in definitions if self.is_active(hp)), definitions[0])
 
-    def is_defined(self, name, conditions=_ANY):
+    def is_defined(self, name: str, conditions: Any = _ANY) -> bool:
         """Whether a hyperparameter named `name` is defined, active or not.
 
         Args:
@@ -415,7 +425,7 @@ class HyperParameters:
             return name in self._by_name
         return self._find(name, conditions) is not None
 
-    def is_active(self, hp):
+    def is_active(self, hp: HyperParameter | str) -> bool:
         """Whether a hyperparameter (object or name) is active under the current values.
 
         A name is active when one of its definitions is; an unknown name is not.
@@ -426,7 +436,7 @@ class HyperParameters:
             return True
         return hp.is_active(self.values)
 
-    def get(self, name):
+    def get(self, name: str) -> Any:
         """Returns the value of an active hyperparameter (name scopes apply).
 
         Raises:
@@ -451,10 +461,10 @@ class HyperParameters:
             f"do not hold for the current values."
         )
 
-    def __getitem__(self, name):
+    def __getitem__(self, name: str) -> Any:
         return self.get(name)
 
-    def __contains__(self, name):
+    def __contains__(self, name: str) -> bool:
         """Whether `name` is an active hyperparameter, as in Keras Tuner."""
         try:
             self.get(name)
@@ -462,7 +472,7 @@ class HyperParameters:
             return False
         return True
 
-    def assign(self, name, value):
+    def assign(self, name: str, value: Any) -> Any:
         """Sets the value of a hyperparameter, active or not, after validating it.
 
         A name not defined yet keeps the value for its definition, which
@@ -478,7 +488,7 @@ class HyperParameters:
         self._values[name] = self.validate(name, value) if name in self._by_name else value
         return self._values[name]
 
-    def validate(self, name, value):
+    def validate(self, name: str, value: Any) -> Any:
         """Checks a value of the hyperparameter `name` and returns it coerced to its type.
 
         For a name defined in several conditional branches, a value valid for
@@ -495,15 +505,15 @@ class HyperParameters:
         if len(definitions) == 1:
             return definitions[0].validate(value)
         preferred = self.get_hyperparameter(name)
-        error = None
+        error: InvalidSpaceError | None = None
         for hp in [preferred, *(other for other in definitions if other is not preferred)]:
             try:
                 return hp.validate(value)
             except InvalidSpaceError as exc:
                 error = error or exc
-        raise error
+        raise error  # type: ignore[misc]  # set: there are two definitions or more
 
-    def ensure_active_values(self):
+    def ensure_active_values(self) -> None:
         """Gives every active hyperparameter lacking a value its default.
 
         Only a space loaded with `from_config` from partial values can lack some.
@@ -519,7 +529,7 @@ class HyperParameters:
             return f" Defined: {', '.join(self._by_name)}."
         return " No hyperparameter is defined yet."
 
-    def copy(self):
+    def copy(self) -> "HyperParameters":
         """Returns a copy whose space and values change independently of this one.
 
         The definitions themselves are shared: they are immutable.
@@ -530,7 +540,7 @@ class HyperParameters:
         new._values = dict(self._values)
         return new
 
-    def merge(self, hps, overwrite=True):
+    def merge(self, hps: "HyperParameters | Iterable[HyperParameter]", overwrite: bool = True) -> None:
         """Adds definitions and values from another space.
 
         Args:
@@ -566,7 +576,7 @@ class HyperParameters:
             if len(self._by_name[hp.name]) == 1 or self.is_active(hp):
                 self._values[hp.name] = value
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         """Returns the space and all stored values, JSON-serialisable."""
         return {
             "space": [serialize(hp) for hp in self._space],
@@ -576,7 +586,7 @@ class HyperParameters:
         }
 
     @classmethod
-    def from_config(cls, config):
+    def from_config(cls, config: Mapping[str, Any]) -> "HyperParameters":
         """Rebuilds a `HyperParameters` from `get_config()`; values are validated.
 
         Raises:
@@ -597,14 +607,14 @@ class HyperParameters:
             hps.assign(name, value)
         return hps
 
-    def __eq__(self, other):
+    def __eq__(self, other: object) -> bool:
         """Equal when both define the same space (in the same order) and hold the same values."""
         if not isinstance(other, HyperParameters):
             return NotImplemented
         return self.get_config() == other.get_config()
 
-    __hash__ = None  # mutable
+    __hash__: ClassVar[None]  # type: ignore[assignment]  # mutable
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         inactive = len(self._space) - len(self.active_space())
         return f"HyperParameters(values={dict(self.values)!r}, inactive={inactive})"

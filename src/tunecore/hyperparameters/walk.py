@@ -3,13 +3,22 @@
 import hashlib
 import json
 import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from tunecore import schedule
+
+if TYPE_CHECKING:
+    import random
+
+    import numpy as np
+
+    from tunecore.hyperparameters.base import HyperParameter
 
 _UNSET = object()
 
 
-def values_hash(values):
+def values_hash(values: Mapping[str, Any]) -> str:
     """A fingerprint of a dict of active values, equal for equal configurations.
 
     Scheduling values are left out but for ``tuner/trial_id`` (see
@@ -23,20 +32,20 @@ def values_hash(values):
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
-def sample_values(space, rng):
+def sample_values(space: Iterable["HyperParameter"], rng: "np.random.Generator | random.Random") -> dict[str, Any]:
     """Draw one configuration: each active hyperparameter uniformly in its unit encoding.
 
     Conditions refer to parents defined earlier, so one pass in definition order
     decides what is active.
     """
-    values = {}
+    values: dict[str, Any] = {}
     for hp in space:
         if hp.is_active(values):
             values[hp.name] = hp.prob_to_value(rng.random())
     return values
 
 
-def space_size(space):
+def space_size(space: Iterable["HyperParameter"]) -> float:
     """An upper bound on the number of configurations, or ``math.inf`` if continuous."""
     size = 1
     for hp in space:
@@ -46,7 +55,8 @@ def space_size(space):
     return size
 
 
-def iter_grid(space, values_of=None):
+def iter_grid(space: Sequence["HyperParameter"],
+              values_of: Callable[["HyperParameter"], Iterable[Any]] | None = None) -> Iterator[dict[str, Any]]:
     """Every configuration in Keras Tuner's grid order: the last hyperparameter varies fastest.
 
     ``values_of(hp)`` gives the values of each hyperparameter in the order to
@@ -56,7 +66,7 @@ def iter_grid(space, values_of=None):
     enumerated once. A name defined in several branches takes the values of
     its active definition.
     """
-    values = {}
+    values: dict[str, Any] = {}
 
     def walk(i):
         if i == len(space):

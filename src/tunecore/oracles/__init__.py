@@ -6,6 +6,7 @@ class names (``BayesianOptimizationOracle``...) resolve as attributes.
 """
 
 import inspect
+from typing import Any
 
 from tunecore.errors import PluginNotFoundError, TooManyFailedTrialsError
 from tunecore.oracles.base import Oracle
@@ -26,7 +27,7 @@ __all__ = [
 ORACLE_ARGUMENTS = tuple(inspect.signature(Oracle.__init__).parameters)[1:]
 
 
-def pop_oracle_arguments(kwargs):
+def pop_oracle_arguments(kwargs: dict[str, Any]) -> dict[str, Any]:
     """Remove the shared oracle arguments from ``kwargs`` and return them.
 
     For tuners that build their oracle, as Keras Tuner's ``RandomSearch(...)``
@@ -35,7 +36,7 @@ def pop_oracle_arguments(kwargs):
     return {name: kwargs.pop(name) for name in ORACLE_ARGUMENTS if name in kwargs}
 
 
-def get(name):
+def get(name: str) -> Any:
     """The oracle class registered as ``name`` (e.g. ``"random"``, ``"bayesian"``).
 
     Raises:
@@ -45,12 +46,12 @@ def get(name):
     return get_plugin_manager().oracles.get(name)
 
 
-def available():
+def available() -> list[str]:
     """Names of the installed oracles."""
     return get_plugin_manager().oracles.names()
 
 
-def create(oracle, **kwargs):
+def create(oracle: Any, **kwargs: Any) -> Oracle:
     """An oracle instance from an instance, a class or a registered name."""
     if isinstance(oracle, Oracle):
         return oracle
@@ -63,7 +64,7 @@ class _MissingOracle(PluginNotFoundError, AttributeError):
     pass
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> Any:
     if name.startswith("_"):
         raise AttributeError(name)
     try:

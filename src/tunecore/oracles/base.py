@@ -50,6 +50,8 @@ the space never does.
 import logging
 import numbers
 import os
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -58,7 +60,8 @@ from tunecore.errors import InvalidArgumentError, InvalidSpaceError, NewEntriesE
 from tunecore.hyperparameters import Fixed, HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
 from tunecore.ledger import TrialLedger, configuration
-from tunecore.objective import Pareto, create_constraints, create_objective, to_metrics
+from tunecore.objective import Constraint, Objective, Pareto, create_constraints, create_objective, to_metrics
+from tunecore.storage import Storage
 from tunecore.trial import Trial, TrialStatus
 
 logger = logging.getLogger("tunecore")
@@ -97,22 +100,24 @@ class Oracle:
         ValueError: a count is negative or not an integer.
     """
 
-    pruner = None
+    pruner: pruners.Pruner | None = None
+    # A HyperParameters; Any until tunecore_optuna passes its definitions on as HyperParameter.
+    hyperparameters: Any
 
     def __init__(
         self,
-        objective=None,
-        max_trials=None,
-        hyperparameters=None,
-        allow_new_entries=True,
-        tune_new_entries=True,
-        seed=None,
-        max_retries_per_trial=0,
-        max_consecutive_failed_trials=3,
-        pruner=None,
-        constraints=None,
-        warm_start_from=None,
-    ):
+        objective: Any = None,
+        max_trials: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        seed: int | None = None,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        pruner: pruners.Pruner | str | None = None,
+        constraints: Constraint | Iterable[Constraint] | None = None,
+        warm_start_from: str | os.PathLike[str] | None = None,
+    ) -> None:
         _check_count("max_trials", max_trials, minimum=1, optional=True)
         _check_count("max_retries_per_trial", max_retries_per_trial, minimum=0)
         _check_count("max_consecutive_failed_trials", max_consecutive_failed_trials, minimum=1, optional=True)
@@ -122,7 +127,7 @@ class Oracle:
         self._given = {hp.name for hp in self.hyperparameters.space}
         self.allow_new_entries = allow_new_entries
         self.tune_new_entries = tune_new_entries
-        self.seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed
+        self.seed = int(np.random.SeedSequence().entropy % 2**31) if seed is None else seed  # type: ignore[operator]
         self.max_retries_per_trial = max_retries_per_trial
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.rng = np.random.default_rng([self.seed, 0])
@@ -133,11 +138,13 @@ class Oracle:
                 "Prune on one of them by searching it alone, or drop pruner=."
             )
         self.warm_start_from = None if warm_start_from is None else os.fspath(warm_start_from)
-        self._warm_start = None if warm_start_from is None else warm_start.WarmStart(self.warm_start_from)
+        self._warm_start = (
+            None if warm_start_from is None else warm_start.WarmStart(self.warm_start_from)  # type: ignore[arg-type]
+        )
 
     # Suggestion: what subclasses implement ------------------------------------
 
-    def populate_space(self, trial_id):
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
         """Suggest the values of a new trial.
 
         May be called more than once for the same ``trial_id``: when the values
@@ -155,7 +162,7 @@ class Oracle:
         """
         raise NotImplementedError
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         """Oracle state beyond the trials and the space (JSON-serialisable); subclasses extend it.
 
         It is recorded with each new trial when it changed, and given back to
@@ -164,13 +171,13 @@ class Oracle:
         """
         return {}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         """Restore what :meth:`get_state` returned."""
 
     # Helpers for subclasses ----------------------------------------------------
 
     @property
-    def rng(self):
+    def rng(self) -> np.random.Generator:
         """This trial's numpy ``Generator``: seeded from ``seed`` and the trial's number.
 
         A fresh stream per new trial (as Keras Tuner's ``seed_state`` does), so
@@ -179,10 +186,10 @@ class Oracle:
         return self._rng
 
     @rng.setter
-    def rng(self, generator):
+    def rng(self, generator: np.random.Generator) -> None:
         self._rng = generator
 
-    def random_values(self):
+    def random_values(self) -> dict[str, Any] | None:
         """Unseen random values for the whole active space, or None if exhausted."""
         space = self.hyperparameters.space
         for _ in range(_MAX_COLLISIONS):
@@ -193,44 +200,44 @@ class Oracle:
 
     _random_values = random_values  # Keras Tuner's name, which its custom oracles call
 
-    def is_tried(self, values):
+    def is_tried(self, values: Mapping[str, Any]) -> bool:
         """Whether ``values`` were suggested already (running, ended or waiting for a retry)."""
         return self.ledger.is_tried(self._hyperparameters_for(values).values)
 
     @property
-    def trials(self):
+    def trials(self) -> dict[str, Any]:  # Trial values; Any until tuners/progress.py checks trial.message
         """``{trial_id: Trial}`` of every trial, in creation order (read it, don't change it)."""
         return self.ledger.trials
 
     @trials.setter
-    def trials(self, trials):
+    def trials(self, trials: dict[str, Trial]) -> None:
         # Keras Tuner's tests and custom oracles assign it; the ledger keeps the dict.
         self.ledger.trials = trials
 
     @property
-    def ongoing_trials(self):
+    def ongoing_trials(self) -> dict[str, Trial]:
         """``{trial_id: Trial}`` of the RUNNING trials."""
         return self.ledger.ongoing
 
     @property
-    def start_order(self):
+    def start_order(self) -> list[str]:
         """Keras Tuner's attribute: the ids of the trials in the order they were created."""
         return list(self.trials)
 
     @property
-    def objective(self):
+    def objective(self) -> Objective:
         return self.ledger.objective
 
     @objective.setter
-    def objective(self, objective):
+    def objective(self, objective: Any) -> None:
         self.ledger.objective = create_objective(objective)
 
     @property
-    def constraints(self):
+    def constraints(self) -> list[Constraint]:
         """The :class:`~tunecore.Constraint` objects a trial must meet to be feasible."""
         return self.ledger.constraints
 
-    def objective_values(self, trial):
+    def objective_values(self, trial: Trial) -> Any:  # tuple[float, ...] | None
         """A trial's value of each objective, or None if it has none.
 
         A tuple with one value per objective of a :class:`~tunecore.Pareto`
@@ -241,15 +248,15 @@ class Oracle:
         """
         return self.ledger.objective_values(trial)
 
-    def constraint_values(self, trial):
+    def constraint_values(self, trial: Trial) -> tuple[float | None, ...]:
         """A trial's value of each constraint's metric, in :attr:`constraints` order (None: never reported)."""
         return self.ledger.constraint_values(trial)
 
-    def is_feasible(self, trial):
+    def is_feasible(self, trial: Trial) -> bool:
         """Whether a trial meets every constraint (always true without constraints)."""
         return self.ledger.is_feasible(trial)
 
-    def warm_start_trials(self):
+    def warm_start_trials(self) -> list[Trial]:
         """The COMPLETED trials of ``warm_start_from`` whose values fit the space, or [].
 
         Extra observations for model-based oracles: they are not in
@@ -265,7 +272,7 @@ class Oracle:
             return []
         return self._warm_start.trials(self.hyperparameters, self.ledger)
 
-    def enqueue(self, values):
+    def enqueue(self, values: dict[str, Any]) -> bool:
         """Run a trial with ``values`` before any new suggestion (after retries).
 
         Keras Tuner users know this from Optuna's ``enqueue_trial``: evaluate
@@ -306,11 +313,11 @@ class Oracle:
 
     # The lifecycle -------------------------------------------------------------
 
-    def ask(self, tuner_id=None):
+    def ask(self, tuner_id: str | None = None) -> Trial:
         """Start the next trial (see the module docstring); goes through :meth:`create_trial`."""
         return self.create_trial(tuner_id)
 
-    def report(self, trial_id, step=0, **metrics):
+    def report(self, trial_id: str, step: int = 0, **metrics: Any) -> str:
         """Record a running trial's ``metrics`` at ``step``; goes through :meth:`update_trial`.
 
         Returns:
@@ -338,7 +345,8 @@ class Oracle:
                     self.ledger.request_stop(trial_id, f"Stopped by {self.pruner!r} at step {step}: {reason}.")
         return TrialStatus.STOPPED if self.ledger.stop_requested(trial_id) else TrialStatus.RUNNING
 
-    def tell(self, trial_id, result=None, status=TrialStatus.COMPLETED, message=None, *, retryable=True):
+    def tell(self, trial_id: str, result: Any = None, status: str = TrialStatus.COMPLETED, message: str | None = None,
+             *, retryable: bool = True) -> Trial:
         """End a running trial; goes through :meth:`end_trial`.
 
         Args:
@@ -373,7 +381,7 @@ class Oracle:
         self.end_trial(trial)
         return trial
 
-    def create_trial(self, tuner_id=None):
+    def create_trial(self, tuner_id: str | None = None) -> Trial:
         """Keras Tuner's name for :meth:`ask`, and the place to extend it."""
         retry = self.ledger.next_retry()
         if retry is not None:
@@ -394,7 +402,7 @@ class Oracle:
             return Trial(self.hyperparameters.copy(), status=status)
         return self.ledger.create(trial_id, hps, tuner_id, self.get_state())
 
-    def update_trial(self, trial_id, metrics, step=0):
+    def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> str:
         """Keras Tuner's name for :meth:`report` (``metrics`` as a dict), and the place to extend it.
 
         Returns:
@@ -406,7 +414,7 @@ class Oracle:
         )
         return trial.status
 
-    def end_trial(self, trial, status=None):
+    def end_trial(self, trial: Any, status: str | None = None) -> None:  # a Trial, or (Keras Tuner < 1.4) an id
         """Keras Tuner's name for :meth:`tell`, and the place to extend it.
 
         Ends ``trial`` with the status it carries (Keras Tuner 1.4's
@@ -425,7 +433,7 @@ class Oracle:
 
     # Results -------------------------------------------------------------------
 
-    def get_best_trials(self, num_trials=1):
+    def get_best_trials(self, num_trials: int | None = 1) -> list[Trial]:
         """The best feasible COMPLETED trials, best first (``num_trials=None``: all of them).
 
         For a :class:`~tunecore.Pareto` objective, the Pareto front sorted by
@@ -434,20 +442,20 @@ class Oracle:
         """
         return self.ledger.best(num_trials)
 
-    def get_trial(self, trial_id):
+    def get_trial(self, trial_id: str) -> Trial:
         return self.trials[trial_id]
 
     @property
-    def remaining_trials(self):
+    def remaining_trials(self) -> int | None:
         return None if self.max_trials is None else max(self.max_trials - len(self.trials), 0)
 
     # The search space ----------------------------------------------------------
 
-    def get_space(self):
+    def get_space(self) -> HyperParameters:
         """A copy of the search space (with default values)."""
         return self.hyperparameters.copy()
 
-    def update_space(self, hyperparameters):
+    def update_space(self, hyperparameters: HyperParameters) -> None:
         """Add the hyperparameters a trial declared that the space lacks.
 
         Raises:
@@ -472,7 +480,7 @@ class Oracle:
             self.hyperparameters.register(hp)
         self.ledger.record_space(self.hyperparameters)
 
-    def check_definitions(self, hyperparameters):
+    def check_definitions(self, hyperparameters: HyperParameters) -> None:
         """Refuse definitions that differ from those the project recorded.
 
         A hypermodel whose code changed a range between runs would otherwise
@@ -491,7 +499,7 @@ class Oracle:
 
     # The project ---------------------------------------------------------------
 
-    def open(self, storage, overwrite=False):
+    def open(self, storage: Storage, overwrite: bool = False) -> None:
         """Keep this oracle's trials in ``storage``, resuming what it holds.
 
         Raises:
@@ -520,14 +528,14 @@ class Oracle:
         if self.hyperparameters.space:
             self.ledger.record_space(self.hyperparameters)
 
-    def close(self):
+    def close(self) -> None:
         """Release the storage (the journal file); the next event opens it again."""
         self.ledger.close()
 
-    def save(self):
+    def save(self) -> None:
         """Keras Tuner's; nothing to do: every change is in the storage as it happens."""
 
-    def reload(self):
+    def reload(self) -> None:
         """Forget the trials in memory and replay them from the storage (Keras Tuner's ``reload``).
 
         Raises:

@@ -16,9 +16,12 @@ created), waiting would only cost parallelism: a worker that finds no
 successor ready then takes the next untried configuration of the whole grid.
 """
 
+from collections.abc import Iterator
+from typing import Any
+
 from tunecore import schedule
 from tunecore.errors import InvalidSpaceError
-from tunecore.hyperparameters import Float, Int
+from tunecore.hyperparameters import Float, HyperParameters, Int, Parent
 from tunecore.hyperparameters.walk import iter_grid
 from tunecore.oracles.base import Oracle
 from tunecore.trial import TrialStatus
@@ -35,7 +38,11 @@ class GridSearch(Oracle):
     :class:`Oracle`; ``max_trials=None`` runs the whole grid.
     """
 
-    def __init__(self, *args, **kwargs):
+    _expanded: set[int]
+    _grid: Iterator[dict[str, Any]] | None
+    _grid_space: list[tuple[str, list[Parent]]] | None
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Whose successors were considered: the first trial as started, and the
         # finished trials (by position in creation order). Part of the state, so
@@ -45,7 +52,7 @@ class GridSearch(Oracle):
         self._discovering = False
         self._grid = self._grid_space = None
 
-    def populate_space(self, trial_id):
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
         trials = list(self.trials.values())
         if not trials:
             return {"status": TrialStatus.RUNNING, "values": self._complete({})}
@@ -61,13 +68,13 @@ class GridSearch(Oracle):
                 return {"status": TrialStatus.RUNNING, "values": values}
         return {"status": TrialStatus.IDLE}
 
-    def update_space(self, hyperparameters):
+    def update_space(self, hyperparameters: HyperParameters) -> None:
         known = len(self.hyperparameters.space)
         super().update_space(hyperparameters)
         if self.trials and len(self.hyperparameters.space) > known:
             self._discovering = True
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {
             **super().get_state(),
             "discovering": self._discovering,
@@ -75,7 +82,7 @@ class GridSearch(Oracle):
             "expanded": _ranges(sorted(self._expanded)),
         }
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self._discovering = bool(state.get("discovering", False))
         self._first_expanded = bool(state.get("first_expanded", False))

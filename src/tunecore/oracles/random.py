@@ -1,5 +1,7 @@
 """Random search."""
 
+from typing import Any
+
 from tunecore.oracles.base import Oracle
 from tunecore.trial import TrialStatus
 
@@ -11,7 +13,7 @@ class RandomSearch(Oracle):
     the search stops as exhausted. Arguments are those of :class:`Oracle`.
     """
 
-    def populate_space(self, trial_id):
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
         values = self.random_values()
         if values is None:
             return {"status": TrialStatus.STOPPED}

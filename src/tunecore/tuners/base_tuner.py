@@ -35,6 +35,7 @@ logger = logging.getLogger("tunecore")
 _MAX_DISCOVERY_BUILDS = 100
 _REPORT_POLL_S = 0.05
 _LATE_REPORTS_S = 10.0
+_ASK_SHARE = 0.1  # suggestions for every worker may take this share of a trial before asking ahead
 
 
 class BaseTuner:
@@ -110,7 +111,7 @@ class BaseTuner:
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
         self._stop_reason: str | None = None
-        self._limits = _Limits(None, None, False)
+        self._limits = _Limits(None, None, False, None)
         self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
         # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
         self._populate_initial_space()
@@ -124,7 +125,8 @@ class BaseTuner:
     def search(self, *fit_args: Any, executor: Any = None, max_parallel_trials: int | None = None,
                timeout: float | None = None, trial_timeout: float | None = None,
                callbacks: callbacks_module.Callback | Sequence[Any] | None = None,
-               cancel_running: bool = False, **fit_kwargs: Any) -> None:
+               cancel_running: bool = False, ask_ahead: int | None = None,
+               initial_points: Sequence[dict[str, Any]] | None = None, **fit_kwargs: Any) -> None:
         """Run trials until the oracle stops (or a stop condition); other arguments go to :meth:`run_trial`.
 
         Args:
@@ -148,6 +150,18 @@ class BaseTuner:
                 (False) or abandon them (True): they run again when the search
                 resumes, like trials interrupted by Ctrl-C. A trial running in
                 the driver's own process always finishes.
+            ask_ahead: With workers elsewhere (a process pool, Dask), how many
+                new trials to ask the oracle for while every worker is busy, so
+                that a freed worker starts its next trial at once instead of
+                waiting for a suggestion. They are suggested with the trials
+                running then as pending, so the model sees fewer results.
+                Default: one per worker while suggesting a trial for every
+                worker takes more than a tenth of a trial's duration (many
+                workers, quick trials, a model-based oracle), else none.
+            initial_points: Configurations to evaluate first, as ``{name: value}``
+                dicts: each goes to :meth:`Oracle.enqueue` (checked against the
+                space; one already tried or queued is skipped, so passing the
+                same list on resume is harmless).
             **fit_kwargs: Passed to ``run_trial``; ``verbose=0`` silences progress
                 (and reaches ``run_trial`` only if it accepts ``verbose``).
 
@@ -170,8 +184,12 @@ class BaseTuner:
         dispatcher = callbacks_module.Dispatcher(self, search_callbacks)
         manager.pm.register(dispatcher)
         self._stop_reason = None
-        self._limits = _Limits(timeout, trial_timeout, cancel_running)
+        if ask_ahead is not None and (isinstance(ask_ahead, bool) or not isinstance(ask_ahead, int) or ask_ahead < 0):
+            raise InvalidArgumentError(f"ask_ahead must be an integer >= 0 or None; got {ask_ahead!r}.")
+        self._limits = _Limits(timeout, trial_timeout, cancel_running, ask_ahead)
         try:
+            for values in initial_points or ():
+                self.oracle.enqueue(values)
             self.on_search_begin()
             manager.hook.tunecore_search_begin(tuner=self)
             progress = Progress(self.oracle, verbose)
@@ -197,16 +215,39 @@ class BaseTuner:
 
     def _run(self, pool: Executor, runner: TrialRunner, progress: Progress) -> None:
         running: dict[Any, Trial] = {}
+        ready: collections.deque[Trial] = collections.deque()  # asked for ahead, not started
+        self._asked_out = False
         try:
             pool.start(runner)
-            self._loop(pool, running, progress)
+            self._loop(pool, running, ready, progress)
             if running:  # stopped with cancel_running: as an interruption
                 self._abandon(pool, running)
                 return
         except BaseException:
             self._abandon(pool, running)
             raise
+        finally:
+            unstarted = [t.trial_id for t in ready if t.trial_id in self.oracle.ongoing_trials]
+            self.oracle.ledger.requeue_running(unstarted)
         pool.shutdown()
+
+    def _ask_ahead(self, pool: Executor) -> int:
+        """How many trials to have ready while every worker is busy (see ``search(ask_ahead=)``)."""
+        limits = self._limits
+        if not pool.remote or self._asked_out:
+            return 0
+        if limits.ask_ahead is not None:
+            return limits.ask_ahead
+        if limits.ask_seconds is None or limits.trial_seconds is None:
+            return 0
+        serialises = pool.capacity * limits.ask_seconds > _ASK_SHARE * limits.trial_seconds
+        return pool.capacity if serialises else 0
+
+    def _ask(self) -> Trial:
+        start = time.perf_counter()
+        trial = self.oracle.ask(self.tuner_id)
+        self._limits.ask_seconds = _average(self._limits.ask_seconds, time.perf_counter() - start)
+        return trial
 
     def _abandon(self, pool: Executor, running: dict[Any, Trial]) -> None:
         pool.shutdown(cancel=True)
@@ -214,7 +255,8 @@ class BaseTuner:
             logger.warning("Trial %s was interrupted; it will run again on resume.", trial.trial_id)
         self.oracle.ledger.requeue_running()
 
-    def _loop(self, pool: Executor, running: dict[Any, Trial], progress: Progress) -> None:
+    def _loop(self, pool: Executor, running: dict[Any, Trial], ready: collections.deque[Trial],
+              progress: Progress) -> None:
         hook = plugins.get_plugin_manager().hook
         received: collections.Counter[str] = collections.Counter()
         limits = self._limits
@@ -222,7 +264,7 @@ class BaseTuner:
         while True:
             self._check_stop(limits)
             while len(running) < pool.capacity and self._stop_reason is None:
-                trial = self.oracle.ask(self.tuner_id)
+                trial = ready.popleft() if ready else self._ask()
                 if trial.status == TrialStatus.IDLE and not running:
                     logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
                 if trial.status != TrialStatus.RUNNING:
@@ -239,19 +281,28 @@ class BaseTuner:
             if not running or (self._stop_reason is not None and limits.cancel_running):
                 return
             poll = pool.remote or limits.timeout is not None or limits.trial_timeout is not None
-            done, _ = pool.wait(list(running), timeout=_REPORT_POLL_S if poll else None)
+            ahead = len(ready) < self._ask_ahead(pool) and self._stop_reason is None and len(running) >= pool.capacity
+            done, _ = pool.wait(list(running), timeout=0 if ahead else _REPORT_POLL_S if poll else None)
             self._deliver_reports(pool, received)
+            if ahead and not done:  # every worker is busy: prepare the next trial meanwhile
+                trial = self._ask()
+                if trial.status == TrialStatus.RUNNING:
+                    ready.append(trial)
+                else:
+                    self._asked_out = True
+                continue
             ended = [(future, self._collect(pool, future, running[future])) for future in done]
             ended += self._overdue(pool, running, started, done)
             for future, outcome in ended:
                 trial = running.pop(future)
-                started.pop(future, None)
+                limits.trial_seconds = _average(limits.trial_seconds, time.monotonic() - started.pop(future))
                 if not outcome.killed:
                     self._await_reports(pool, received, outcome)
                 self._finish(trial, outcome)
                 self.on_trial_end(trial)
                 hook.tunecore_trial_end(tuner=self, trial=trial)
                 progress.update(len(running), finished_trial=trial)
+                self._asked_out = False  # an ended trial may give the oracle something new to suggest
                 if outcome.fatal:
                     raise outcome.fatal(f"Trial {trial.trial_id} stopped the search:\n{outcome.message}")
 
@@ -392,13 +443,17 @@ class BaseTuner:
         self.oracle.check_definitions(fresh)
 
     def _discover_conditional_space(self) -> None:
-        """Build with each value of every condition's parent, to meet every branch.
+        """Build once per branch of the space, to meet every conditional hyperparameter.
 
         Keras Tuner does the same before a search, so that a model-based oracle
-        sees the whole space up front. A build that raises ends the discovery;
-        the trials will report the error.
+        sees the whole space up front. Branches come from the conditional
+        scopes a build entered (active or not), and from each value of every
+        parent of a known condition; a nested branch is built with its
+        ancestors' values. A build that raises ends the discovery; the trials
+        will report the error.
         """
-        explored: set[tuple[str, Any]] = set()
+        explored: set[tuple[tuple[str, Any], ...]] = set()
+        scopes: set[tuple[tuple[str, Any], ...]] = set()
         hp = self.oracle.get_space()
         for _ in range(_MAX_DISCOVERY_BUILDS):
             try:
@@ -407,13 +462,33 @@ class BaseTuner:
                 logger.debug("Space discovery stopped: build raised %r", exc)
                 return
             self.oracle.update_space(hp)
-            branch = self._unexplored_branch(explored)
-            if branch is None:
+            scopes |= hp.scopes
+            path = self._unexplored_path(explored, scopes)
+            if path is None:
                 return
-            explored.add(branch)
+            explored.add(path)
             hp = self.oracle.get_space()
-            hp.assign(*branch)
+            for name, value in path:
+                hp.assign(name, value)
             hp.ensure_active_values()
+
+    def _unexplored_path(self, explored, scopes):
+        """The ``(parent, value)`` assignments of a branch not built yet, outermost first, or None."""
+        for scope in sorted(scopes, key=len):
+            if scope not in explored:
+                return scope
+        branch = self._unexplored_branch({path[-1] for path in explored})
+        return None if branch is None else (*self._activating(branch[0]), branch)
+
+    def _activating(self, name: str, seen: frozenset[str] = frozenset()) -> list[tuple[str, Any]]:
+        """``(parent, value)`` pairs, outermost first, that make ``name`` active."""
+        space = self.oracle.hyperparameters
+        if name in seen or not space.is_defined(name):
+            return []
+        path: list[tuple[str, Any]] = []
+        for condition in space.get_hyperparameter(name).conditions:
+            path += [*self._activating(condition.name, seen | {name}), (condition.name, condition.values[0])]
+        return path
 
     def _unexplored_branch(self, explored: set[tuple[str, Any]]) -> tuple[str, Any] | None:
         space = self.oracle.hyperparameters
@@ -553,8 +628,12 @@ class BaseTuner:
 class _Limits:
     """A search's stop conditions."""
 
-    def __init__(self, timeout: float | None, trial_timeout: float | None, cancel_running: bool) -> None:
+    def __init__(self, timeout: float | None, trial_timeout: float | None, cancel_running: bool,
+                 ask_ahead: int | None) -> None:
         self.timeout = timeout
+        self.ask_ahead = ask_ahead
+        self.ask_seconds: float | None = None  # running averages, for the default ask_ahead
+        self.trial_seconds: float | None = None
         self.trial_timeout = trial_timeout
         self.cancel_running = bool(cancel_running)
         self.deadline = None if timeout is None else time.monotonic() + timeout
@@ -562,6 +641,10 @@ class _Limits:
 
     def expired(self) -> bool:
         return self.deadline is not None and time.monotonic() >= self.deadline
+
+
+def _average(previous: float | None, value: float) -> float:
+    return value if previous is None else 0.5 * (previous + value)
 
 
 def _check_seconds(name: str, value: object) -> None:

@@ -18,7 +18,10 @@ from tunecore.tuners.base_tuner import BaseTuner
 from tunecore.tuners.outcome import RunningTrial
 
 
-_SEARCH_OPTIONS = ["executor", "max_parallel_trials", "timeout", "trial_timeout", "callbacks", "cancel_running"]
+_SEARCH_OPTIONS = [
+    "executor", "max_parallel_trials", "timeout", "trial_timeout", "callbacks", "cancel_running", "ask_ahead",
+    "initial_points",
+]
 
 
 class FunctionTuner(BaseTuner):
@@ -104,11 +107,13 @@ def tune(fn: Callable[..., Any], *args: Any,
          max_trials: int | None = None, oracle: str | oracles.Oracle = "random", executor: Any = None,
          max_parallel_trials: int | None = None, verbose: int = 1, timeout: float | None = None,
          trial_timeout: float | None = None, callbacks: Callback | Sequence[Any] | None = None,
-         cancel_running: bool = False, **kwargs: Any) -> FunctionTuner:
+         cancel_running: bool = False, ask_ahead: int | None = None,
+         initial_points: Sequence[dict[str, Any]] | None = None, **kwargs: Any) -> FunctionTuner:
     """Tune ``fn(hp, *args)`` and return the :class:`FunctionTuner` after its search.
 
     ``executor``, ``max_parallel_trials``, ``timeout``, ``trial_timeout``,
-    ``callbacks`` and ``cancel_running`` are :meth:`BaseTuner.search`'s; the
+    ``callbacks``, ``cancel_running``, ``ask_ahead`` and ``initial_points`` are
+    :meth:`BaseTuner.search`'s; the
     other keyword arguments go to :class:`FunctionTuner` and its oracle
     (``seed``, ``pruner``, ``directory``...).
 
@@ -127,5 +132,6 @@ def tune(fn: Callable[..., Any], *args: Any,
     tuner.search(
         *args, executor=executor, max_parallel_trials=max_parallel_trials, verbose=verbose,
         timeout=timeout, trial_timeout=trial_timeout, callbacks=callbacks, cancel_running=cancel_running,
+        ask_ahead=ask_ahead, initial_points=initial_points,
     )
     return tuner

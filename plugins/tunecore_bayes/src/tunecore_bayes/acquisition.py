@@ -35,11 +35,17 @@ are reflected, not clipped, at the bounds, so that they do not pile up on them.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 import scipy.optimize
 import scipy.spatial.distance
 import scipy.special
 import scipy.stats.qmc
+
+if TYPE_CHECKING:
+    from tunecore_bayes.gp import GaussianProcess
 
 _LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 _SQRT_HALF_PI = np.sqrt(0.5 * np.pi)
@@ -50,7 +56,7 @@ _LOCAL_OPTIONS = {"maxiter": 50}
 _SAME_POINT = 1e-9
 
 
-def log_expected_improvement(mean, std, best, return_grad=False):
+def log_expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, return_grad: bool = False) -> Any:
     """Logarithm of the expected improvement below ``best``.
 
     Args:
@@ -72,7 +78,7 @@ def log_expected_improvement(mean, std, best, return_grad=False):
     return value, -dlog_h / std, (1.0 - dlog_h * z) / std
 
 
-def upper_confidence_bound(mean, std, beta=2.6):
+def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, beta: float = 2.6) -> np.ndarray:
     """Keras Tuner's confidence bound for minimisation, ``mean - beta * std``; lower is better.
 
     Args:
@@ -86,21 +92,25 @@ def upper_confidence_bound(mean, std, beta=2.6):
     return np.asarray(mean, dtype=float) - beta * np.asarray(std, dtype=float)
 
 
+_KEPT = 256  # candidates kept for follow-up suggestions
+
+
 def optimize_acquisition(
-    gp,
-    d,
-    kind="ei",
-    beta=2.6,
-    n_candidates=1024,
-    n_local=5,
-    rng=None,
-    round_fn=None,
-    exclude=None,
-    bounds=None,
-    best=None,
-    centres=None,
-    avoid=None,
-):
+    gp: GaussianProcess,
+    d: int,
+    kind: str = "ei",
+    beta: float = 2.6,
+    n_candidates: int = 1024,
+    n_local: int = 5,
+    rng: int | np.random.Generator | None = None,
+    round_fn: Callable[[np.ndarray], np.ndarray] | None = None,
+    exclude: np.ndarray | None = None,
+    bounds: Any = None,
+    best: float | None = None,
+    centres: np.ndarray | None = None,
+    avoid: Callable[[np.ndarray], np.ndarray] | None = None,
+    return_candidates: bool = False,
+) -> Any:
     """Finds the point that maximises log EI (or minimises the LCB) under a fitted GP.
 
     Args:
@@ -121,9 +131,12 @@ def optimize_acquisition(
             defaults to ``gp.X_best``.
         avoid: A function of candidates, shape (k, d), that returns a boolean
             mask, shape (k,), of those not to choose, unless no candidate is left.
+        return_candidates: Also return the 256 best-scored points (among the
+            quasi-random candidates and the local optima), for :func:`choose`.
 
     Returns:
-        The chosen point, shape (d,), or None when every candidate is excluded.
+        The chosen point, shape (d,), or None when every candidate is excluded;
+        with ``return_candidates``, ``(point, candidates)``.
 
     Raises:
         ValueError: If ``kind`` is unknown.
@@ -175,6 +188,39 @@ def optimize_acquisition(
     candidates = np.vstack([candidates, local])
     scores = np.concatenate([scores, score(local) + taboo(local)])
 
+    x = _first_allowed(candidates, scores, exclude)
+    return (x, candidates[np.argsort(scores)[:_KEPT]]) if return_candidates else x
+
+
+def choose(
+    gp: GaussianProcess,
+    candidates: np.ndarray,
+    kind: str = "ei",
+    beta: float = 2.6,
+    best: float | None = None,
+    exclude: np.ndarray | None = None,
+    avoid: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray | None:
+    """The best of ``candidates`` under ``gp``, without optimising: a follow-up suggestion.
+
+    For the next suggestions of a batch (new pending points, no new
+    observation), re-scoring the points :func:`optimize_acquisition` scored
+    last costs one prediction instead of an optimisation.
+
+    Returns:
+        The chosen point, shape (d,), or None when every candidate is excluded.
+    """
+    best = gp.y_best if best is None else best
+    mean, std = gp.predict(candidates)
+    scores = -log_expected_improvement(mean, std, best) if kind == "ei" else upper_confidence_bound(mean, std, beta)
+    if avoid is not None:
+        blocked = np.where(avoid(candidates), np.inf, 0.0)
+        if not np.isinf(scores + blocked).all():
+            scores = scores + blocked
+    return _first_allowed(candidates, scores, exclude)
+
+
+def _first_allowed(candidates, scores, exclude):
     order = np.argsort(scores)
     if exclude is not None and len(exclude):
         distance = scipy.spatial.distance.cdist(

@@ -1,5 +1,7 @@
 """ASHA: asynchronous successive halving, for many parallel workers."""
 
+from typing import Any
+
 from tunecore.oracles import Oracle
 from tunecore.schedule import ROUND, TRIAL_ID, scheduled
 from tunecore.trial import TrialStatus
@@ -39,12 +41,20 @@ class ASHA(Oracle):
         ValueError: ``factor < 2``, ``min_epochs < 1`` or ``max_epochs < min_epochs``.
     """
 
-    def __init__(self, objective=None, max_epochs=100, factor=3, min_epochs=1, seed=None, **kwargs):
+    def __init__(
+        self,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        min_epochs: int = 1,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(objective=objective, seed=seed, **kwargs)
         self.rungs = asha_rungs(max_epochs, factor, min_epochs)
         self.max_epochs, self.factor, self.min_epochs = max_epochs, factor, min_epochs
 
-    def populate_space(self, trial_id):
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
         parent, rung = self._promotion()
         if parent is not None:
             epochs, initial_epoch = self.rungs[rung], self.rungs[rung - 1]
@@ -70,12 +80,12 @@ class ASHA(Oracle):
                     return trial, rung + 1
         return None, None
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         state["rungs"] = list(self.rungs)
         return state
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.rungs = list(state["rungs"])
         self.min_epochs, self.max_epochs = self.rungs[0], self.rungs[-1]

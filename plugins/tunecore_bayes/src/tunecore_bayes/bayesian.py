@@ -1,14 +1,17 @@
 """Gaussian-process Bayesian optimization."""
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.spatial.distance
 
+from tunecore.hyperparameters import HyperParameter
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
-from tunecore_bayes.acquisition import optimize_acquisition
+from tunecore_bayes.acquisition import choose, optimize_acquisition
 from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
@@ -17,6 +20,13 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 
 
 _TABOO_RADIUS = 0.25
+
+
+def _believe(gp, X_pending):
+    """``gp`` conditioned on running trials, each imputed with its posterior mean but never
+    better than the incumbent: a running trial predicted to improve would otherwise
+    pull the next suggestions next to it, where the mean keeps descending."""
+    return gp.posterior_condition(X_pending, np.maximum(gp.predict(X_pending)[0], gp.y_best))
 
 
 class GPProposer:
@@ -47,11 +57,12 @@ class GPProposer:
       (root-mean-square distance over the numeric columns of the unit cube),
       unless no candidate is left: the plateau is left for unexplored
       regions and other options of a choice.
-    * **Large searches.** Above ``max_points`` observations the GP is fitted
-      and conditioned on a subset: the ``max_points // 2`` observations
-      nearest to the incumbent (in length-scale units) and a random sample of
-      the rest, so a suggestion costs the same at n = 1000 as at n =
-      ``max_points``; no suggestion repeats any observation.
+    * **Large searches.** Above ``max_points`` observations the GP is
+      conditioned on a subset: the ``max_points // 2`` observations nearest to
+      the incumbent (in length-scale units) and a random sample of the rest,
+      so a suggestion costs the same at n = 1000 as at n = ``max_points``; no
+      suggestion repeats any observation. Above ``max_points // 2`` the
+      hyperparameters are fitted to such a subset of ``max_points // 2``.
 
     Args:
         alpha: Lower bound of the GP's noise variance, on standardised outputs
@@ -59,15 +70,21 @@ class GPProposer:
             learned and ``alpha`` is its floor).
         beta: Exploration weight of ``acquisition="ucb"``.
         acquisition: ``"ei"`` (log expected improvement) or ``"ucb"``.
-        max_points: The most observations the GP is fitted to (see above).
+        max_points: The most observations the GP is conditioned on (see above).
         taboo_radius: Radius of the neighbourhood of a tied observation that
             suggestions avoid (see above; 0 turns the taboo off).
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
     """
 
     def __init__(
-        self, alpha=1e-9, beta=2.6, acquisition="ei", max_points=256, taboo_radius=_TABOO_RADIUS, prior_mean="max"
-    ):
+        self,
+        alpha: float = 1e-9,
+        beta: float = 2.6,
+        acquisition: str = "ei",
+        max_points: int = 256,
+        taboo_radius: float = _TABOO_RADIUS,
+        prior_mean: str = "max",
+    ) -> None:
         if acquisition not in ("ei", "ucb"):
             raise ValueError(f"acquisition must be 'ei' or 'ucb'; got {acquisition!r}.")
         self.alpha = alpha
@@ -76,15 +93,24 @@ class GPProposer:
         self.max_points = max_points
         self.taboo_radius = taboo_radius
         self.prior_mean = prior_mean
-        self.params = None
-        self._encoder = None
+        self.params: GPParams | None = None
+        self._encoder: SpaceEncoder | None = None
+        # (observations' key, GP, EI target, candidates scored, taboo) of the last optimisation
+        self._last: tuple[Any, ...] | None = None
 
-    def encoder(self, space):
+    def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
             self._encoder = SpaceEncoder(space)
         return self._encoder
 
-    def propose(self, space, observations, pending, exclude, rng):
+    def propose(
+        self,
+        space: Sequence[HyperParameter],
+        observations: Sequence[tuple[Mapping[str, Any], float]],
+        pending: Sequence[Mapping[str, Any]],
+        exclude: Sequence[Mapping[str, Any]],
+        rng: np.random.Generator,
+    ) -> dict[str, Any] | None:
         """The values that maximise the acquisition, or None if the model can't say.
 
         Args:
@@ -101,6 +127,9 @@ class GPProposer:
             return None
         X = encoder.encode_many([values for values, _ in observations])
         losses = np.array([loss for _, loss in observations], dtype=float)
+        key = (encoder.key, X.tobytes(), losses.tobytes())
+        if pending and self._last is not None and self._last[0] == key:
+            return self._follow_up(space, encoder, pending, exclude)
         target_gap = _resolution(losses) if np.sum(losses == losses.min()) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
         tied_points = X[counts[inverse] >= 2] if (counts >= 2).any() else None
@@ -112,27 +141,48 @@ class GPProposer:
         y = power_transform(losses)
         warm = self.params if self.params is not None and len(self.params.log_lengthscales) == encoder.d else None
         gp = GaussianProcess(noise_floor=self.alpha, seed=rng.integers(2**31), prior_mean=self.prior_mean)
-        gp = gp.fit(X, y, warm_start=warm)
+        if len(y) > self.max_points // 2:
+            # Hyperparameters from half the points (a quarter of the cubic cost),
+            # the posterior from all of them.
+            fit_on = _subset(X, losses, self.max_points // 2, warm, rng)
+            self.params = GaussianProcess(self.alpha, gp.seed, self.prior_mean).fit(
+                X[fit_on], y[fit_on], warm_start=warm
+            ).params
+            gp = gp.fit(X, y, warm_start=self.params, optimize=False)
+        else:
+            gp = gp.fit(X, y, warm_start=warm)
         self.params = gp.params
         best = gp.y_best - _transformed_gap(losses, y, target_gap)
+        avoid = None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius)
+        model = gp
         if pending:
-            X_pending = encoder.encode_many(pending)
-            # The believer's imputation, but never better than the incumbent: a
-            # running trial predicted to improve would otherwise pull the next
-            # suggestions next to it, where the mean keeps descending.
-            gp = gp.posterior_condition(X_pending, np.maximum(gp.predict(X_pending)[0], gp.y_best))
-        x = optimize_acquisition(
-            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=best,
-            avoid=None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius),
+            gp = _believe(gp, encoder.encode_many(pending))
+        x, candidates = optimize_acquisition(
+            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=best, avoid=avoid,
             centres=X[np.argsort(losses, kind="stable")[:_N_CENTRES]],
-            round_fn=encoder.round, exclude=encoder.round(encoder.encode_many(exclude)),
+            round_fn=encoder.round, exclude=encoder.round(encoder.encode_many(exclude)), return_candidates=True,
         )
+        self._last = (key, model, best, candidates, avoid)
         return None if x is None else encoder.decode(x, space)
 
-    def get_state(self):
+    def _follow_up(self, space, encoder, pending, exclude):
+        """The next suggestion of a batch: no new observation since the last one, more pending.
+
+        The GP and its hyperparameters are the last suggestion's; only the
+        pending points change, so the points the last optimisation scored are
+        re-scored under the new believer instead of optimising again (a
+        freed worker of a large cluster gets its trial in milliseconds).
+        """
+        _, model, best, candidates, avoid = self._last
+        gp = _believe(model, encoder.encode_many(pending))
+        x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=best, avoid=avoid,
+                   exclude=encoder.round(encoder.encode_many(exclude)))
+        return None if x is None else encoder.decode(x, space)
+
+    def get_state(self) -> list[float] | None:
         return None if self.params is None else self.params.to_vector().tolist()
 
-    def set_state(self, state):
+    def set_state(self, state: Sequence[float] | None) -> None:
         self.params = None if state is None else GPParams.from_vector(np.asarray(state))
 
 
@@ -168,25 +218,26 @@ class BayesianOptimization(Oracle):
 
     def __init__(
         self,
-        objective=None,
-        max_trials=10,
-        num_initial_points=None,
-        alpha=1e-9,
-        beta=2.6,
-        seed=None,
-        acquisition="ei",
-        **kwargs,
-    ):
+        objective: Any = None,
+        max_trials: int | None = 10,
+        num_initial_points: int | None = None,
+        alpha: float = 1e-9,
+        beta: float = 2.6,
+        seed: int | None = None,
+        acquisition: str = "ei",
+        **kwargs: Any,
+    ) -> None:
         super().__init__(objective=objective, max_trials=max_trials, seed=seed, **kwargs)
         self.num_initial_points = num_initial_points
         self.alpha = alpha
         self.beta = beta
         self._proposer = GPProposer(alpha=alpha, beta=beta, acquisition=acquisition)
 
-    def populate_space(self, trial_id):
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
         space = self.hyperparameters.space
         if multi_objective.handles(self):  # a Pareto objective, constraints or a warm start
             return multi_objective.populate_space(self, space)
+        values: dict[str, Any] | None
         observations, pending, tried = [], [], []
         for trial in self.trials.values():
             values = trial.hyperparameters.values
@@ -220,10 +271,10 @@ class BayesianOptimization(Oracle):
             return values
         return self.random_values()
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         return {**super().get_state(), "gp": self._proposer.get_state()}
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self._proposer.set_state(state.get("gp"))
 

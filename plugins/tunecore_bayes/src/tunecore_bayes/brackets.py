@@ -54,34 +54,35 @@ class HyperbandSchedule:
         ValueError: ``factor < 2`` or ``max_epochs < 1``.
     """
 
-    def __init__(self, max_epochs, factor):
+    def __init__(self, max_epochs: int, factor: int) -> None:
         _check(max_epochs, factor)
         self.max_epochs = max_epochs
         self.factor = factor
+        epochs: float
         epochs, self.num_brackets = max_epochs, 0
         while epochs >= 1:
             epochs /= factor
             self.num_brackets += 1
         self._last_rung_of_bracket0 = math.ceil(1 + math.log(max_epochs, factor))
 
-    def size(self, bracket, rung):
+    def size(self, bracket: int, rung: int) -> int:
         """``n(s, r)``: how many trials rung ``rung`` of bracket ``bracket`` holds."""
         return math.ceil(self._last_rung_of_bracket0 / (bracket + 1) * self.factor ** (bracket - rung))
 
-    def epochs(self, bracket, rung):
+    def epochs(self, bracket: int, rung: int) -> int:
         """``e(s, r)``: epochs trained by the end of rung ``rung`` of bracket ``bracket``."""
         return math.ceil(self.max_epochs / self.factor ** (bracket - rung))
 
-    def initial_epoch(self, bracket, rung):
+    def initial_epoch(self, bracket: int, rung: int) -> int:
         """The epoch a trial of rung ``rung`` starts from (its parent's last one)."""
         return 0 if rung == 0 else self.epochs(bracket, rung - 1)
 
-    def brackets(self):
+    def brackets(self) -> list[int]:
         """The brackets of one iteration, in the order they run: ``S-1`` down to 0."""
         return list(range(self.num_brackets - 1, -1, -1))
 
 
-def asha_rungs(max_epochs, factor, min_epochs=1):
+def asha_rungs(max_epochs: int, factor: int, min_epochs: int = 1) -> list[int]:
     """ASHA's rung budgets: ``min_epochs * factor**k`` below ``max_epochs``, then ``max_epochs``.
 
     Raises:
@@ -89,6 +90,7 @@ def asha_rungs(max_epochs, factor, min_epochs=1):
         ValueError: ``factor < 2``, ``min_epochs < 1`` or ``max_epochs < min_epochs``.
     """
     _check(max_epochs, factor, min_epochs)
+    rungs: list[int]
     rungs, epochs = [], min_epochs
     while epochs < max_epochs:
         rungs.append(epochs)
@@ -96,6 +98,6 @@ def asha_rungs(max_epochs, factor, min_epochs=1):
     return rungs + [max_epochs]
 
 
-def asha_promotable(completed, factor):
+def asha_promotable(completed: int, factor: int) -> int:
     """How many of the ``completed`` trials of a rung rank high enough to move up."""
     return completed // factor

@@ -17,17 +17,20 @@ Hyperband. Two things make it more than a Sobol sequence:
 """
 
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import scipy.stats.qmc
 
-from tunecore.hyperparameters import Boolean, Choice
+from tunecore.hyperparameters import Boolean, Choice, HyperParameter
+from tunecore_bayes.encoding import SpaceEncoder
 
 _MIN_POINTS = 5
 _MAX_POINTS = 20
 
 
-def categorical_columns(encoder):
+def categorical_columns(encoder: SpaceEncoder) -> list[Any]:
     """The encoder's columns for unordered choices (``Boolean`` included)."""
     return [
         column for column in encoder.columns
@@ -35,13 +38,15 @@ def categorical_columns(encoder):
     ]
 
 
-def initial_design_size(encoder):
+def initial_design_size(encoder: SpaceEncoder) -> int:
     """``max(d + 1, k, 5)`` capped at 20 (see the module docstring)."""
     options = max((len(_options(column)) for column in categorical_columns(encoder)), default=0)
     return min(max(len(encoder.columns) + 1, options, _MIN_POINTS), _MAX_POINTS)
 
 
-def initial_point(encoder, space, index, seed):
+def initial_point(
+    encoder: SpaceEncoder, space: Sequence[HyperParameter], index: int, seed: int
+) -> dict[str, Any] | None:
     """The ``index``-th configuration of the design, as a dict of values.
 
     Args:

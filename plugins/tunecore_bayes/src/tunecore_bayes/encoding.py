@@ -20,10 +20,13 @@ encoded as a constant — 0.5, or an all-zero block — so that points that diff
 only in dimensions that did not matter are the same point to the kernel.
 """
 
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
 import numpy as np
 
 from tunecore import schedule
-from tunecore.hyperparameters import Choice, Fixed, Int
+from tunecore.hyperparameters import Choice, Fixed, HyperParameter, Int
 
 _MAX_TABLE = 4096
 _INACTIVE = 0.5
@@ -98,15 +101,16 @@ class SpaceEncoder:
         space: The oracle's list of hyperparameters, in definition order.
     """
 
-    def __init__(self, space):
-        self.columns = []
-        self._by_name = {}
+    def __init__(self, space: Sequence[HyperParameter]) -> None:
+        self.columns: list[_Column | _OneHot] = []
+        self._by_name: dict[str, _Column | _OneHot] = {}
         # A name defined in several conditional branches has a column per branch.
-        self._by_definition = {}
+        self._by_definition: dict[tuple[str, tuple[Any, ...]], _Column | _OneHot] = {}
         start = 0
         for hp in space:
             if isinstance(hp, Fixed) or schedule.is_scheduling(hp.name):
                 continue
+            column: _Column | _OneHot
             if isinstance(hp, Choice) and not hp.ordered and len(hp.values) > 2:
                 column = _OneHot(hp, start)
             else:
@@ -117,9 +121,9 @@ class SpaceEncoder:
             start += column.width
         self.d = start
         self.key = space_key(space)
-        self._rows = {}  # Every trial is re-encoded at every suggestion otherwise.
+        self._rows: dict[tuple[Any, ...], np.ndarray] = {}  # Every trial is re-encoded at every suggestion otherwise.
 
-    def encode(self, values):
+    def encode(self, values: Mapping[str, Any]) -> np.ndarray:
         """One configuration to a row; missing or inactive dimensions get the constant."""
         row = np.zeros(self.d)
         inactive = np.zeros(1, dtype=bool)
@@ -135,7 +139,7 @@ class SpaceEncoder:
             inactive[0] = False
         return row
 
-    def encode_many(self, configurations):
+    def encode_many(self, configurations: Sequence[Mapping[str, Any]]) -> np.ndarray:
         """Rows for many configurations, shape (k, d); each configuration is encoded once per encoder."""
         if not configurations:
             return np.zeros((0, self.d))
@@ -147,7 +151,7 @@ class SpaceEncoder:
             rows.append(self._rows[key])
         return np.stack(rows)
 
-    def round(self, X):
+    def round(self, X: np.ndarray) -> np.ndarray:
         """Snap rows onto existing values and constant-encode inactive dimensions (a copy)."""
         X = np.array(X, dtype=float, copy=True)
         for column in self.columns:
@@ -156,9 +160,9 @@ class SpaceEncoder:
             self._apply_conditions(X)
         return X
 
-    def decode(self, row, space):
+    def decode(self, row: np.ndarray, space: Iterable[HyperParameter]) -> dict[str, Any]:
         """A row back to a dict of active values, in the space's definition order."""
-        values = {}
+        values: dict[str, Any] = {}
         for hp in space:
             if not hp.is_active(values):
                 continue
@@ -184,7 +188,7 @@ class SpaceEncoder:
             column.deactivate(X, ~mask)
 
 
-def space_key(space):
+def space_key(space: Iterable[HyperParameter]) -> tuple[tuple[str, str], ...]:
     """Identifies a space's definitions: an encoder is valid while the key is unchanged."""
     return tuple((hp.name, repr(hp.get_config())) for hp in space)
 

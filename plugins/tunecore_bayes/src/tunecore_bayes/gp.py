@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+from typing import Any
 
 import numpy as np
 import scipy.linalg
@@ -100,14 +101,23 @@ class GaussianProcess:
         params: The fitted ``GPParams``; set by ``fit``.
     """
 
-    def __init__(self, noise_floor=1e-6, seed=None, prior_mean="mean"):
+    params: GPParams
+
+    def __init__(
+        self,
+        noise_floor: float = 1e-6,
+        seed: int | np.integer[Any] | np.random.Generator | None = None,
+        prior_mean: str = "mean",
+    ) -> None:
         if prior_mean not in ("mean", "max"):
             raise ValueError(f"prior_mean must be 'mean' or 'max'; got {prior_mean!r}.")
         self.noise_floor = noise_floor
         self.seed = seed
         self.prior_mean = prior_mean
 
-    def fit(self, X, y, warm_start: GPParams | None = None) -> GaussianProcess:
+    def fit(
+        self, X: np.ndarray, y: np.ndarray, warm_start: GPParams | None = None, optimize: bool = True
+    ) -> GaussianProcess:
         """Fits hyperparameters by maximising the log posterior, then conditions on the data.
 
         Args:
@@ -116,6 +126,8 @@ class GaussianProcess:
             warm_start: Parameters to start L-BFGS-B from, typically the previous
                 fit's. Without them the fit starts from ℓ = 1, a = 1, σ² = 1e-3 (about
                 the prior's mode) and from one random point, and keeps the better.
+            optimize: False to condition on the data with ``warm_start`` as they
+                are (hyperparameters fitted elsewhere, e.g. on a subset).
 
         Returns:
             self.
@@ -146,12 +158,16 @@ class GaussianProcess:
                     f"the inputs have d={d} columns."
                 )
             starts = [warm_start.to_vector()]
+            if not optimize:
+                self.params = warm_start
+                self._condition()
+                return self
         else:
             starts = _cold_starts(d, np.random.default_rng(self.seed))
 
         bounds = self._bounds(d)
         lower, upper = np.array(bounds).T
-        best = None
+        best: Any = None
         for theta0 in starts:
             result = scipy.optimize.minimize(
                 self._negative_log_posterior,
@@ -167,7 +183,7 @@ class GaussianProcess:
         self._condition()
         return self
 
-    def log_posterior(self, params: GPParams | None = None, return_grad=False):
+    def log_posterior(self, params: GPParams | None = None, return_grad: bool = False) -> Any:
         """Log marginal likelihood plus log prior of the fitted data, up to a constant.
 
         Args:
@@ -181,7 +197,7 @@ class GaussianProcess:
         value, grad = self._negative_log_posterior(theta)
         return (-value, -grad) if return_grad else -value
 
-    def predict(self, Xq, return_grad=False):
+    def predict(self, Xq: np.ndarray, return_grad: bool = False) -> tuple[np.ndarray, ...]:
         """Posterior mean and standard deviation of the latent function.
 
         Args:
@@ -218,7 +234,7 @@ class GaussianProcess:
         dsd = np.where(clipped[:, None], 0.0, dvar / (2.0 * sd[:, None]))
         return mean, std, self._y_std * dmu, self._y_std * dsd
 
-    def posterior_condition(self, X_extra, y_extra) -> GaussianProcess:
+    def posterior_condition(self, X_extra: np.ndarray, y_extra: np.ndarray) -> GaussianProcess:
         """Returns a GP with the same hyperparameters and standardisation, and more data.
 
         Used for pending points (kriging believer, constant liar): the extra
@@ -297,7 +313,7 @@ class GaussianProcess:
         return -(log_likelihood + log_prior), -grad
 
 
-def power_transform(y):
+def power_transform(y: np.ndarray) -> np.ndarray:
     """Yeo-Johnson transform of standardised outputs, λ by maximum likelihood.
 
     Monotone, so the best observation stays the best; outputs that span orders

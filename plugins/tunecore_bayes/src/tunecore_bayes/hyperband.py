@@ -3,21 +3,23 @@
 import collections
 import copy
 import math
+from collections.abc import Callable, Mapping
+from typing import Any, cast
 
 from tunecore import schedule
 from tunecore.oracles import Oracle
 from tunecore.schedule import scheduled
-from tunecore.trial import TrialStatus
+from tunecore.trial import Trial, TrialStatus
 
 from tunecore_bayes.brackets import HyperbandSchedule
 
 
-def user_values(trial):
+def user_values(trial: Trial) -> dict[str, Any]:
     """A trial's own values, without the scheduling ones an oracle injected."""
     return schedule.user_values(trial.hyperparameters.values)
 
 
-def run(values):
+def run(values: Mapping[str, Any]) -> dict[str, Any]:
     """The response that starts a trial with ``values``."""
     return {"status": TrialStatus.RUNNING, "values": values}
 
@@ -41,13 +43,13 @@ class ModelProposer:
         **gp_kwargs: Passed to :class:`tunecore_bayes.bayesian.GPProposer`.
     """
 
-    def __init__(self, random_fraction=1 / 3, **gp_kwargs):
+    def __init__(self, random_fraction: float = 1 / 3, **gp_kwargs: Any) -> None:
         from tunecore_bayes.bayesian import GPProposer  # scipy only when used
 
         self.random_fraction = random_fraction
         self._gp = GPProposer(**gp_kwargs)
 
-    def __call__(self, oracle):
+    def __call__(self, oracle: Oracle) -> dict[str, Any] | None:
         from tunecore_bayes import design
 
         space = oracle.hyperparameters.space
@@ -57,6 +59,9 @@ class ModelProposer:
             return design.initial_point(encoder, space, len(configurations), oracle.seed)
         if oracle.rng.random() < self.random_fraction:
             return None
+        observations: collections.defaultdict[Any, list[tuple[dict[str, Any], Any]]]
+        pending: collections.defaultdict[Any, list[dict[str, Any]]]
+        tried: list[dict[str, Any]]
         observations, pending, tried = collections.defaultdict(list), collections.defaultdict(list), []
         for trial in oracle.trials.values():
             values = user_values(trial)
@@ -65,7 +70,8 @@ class ModelProposer:
             if trial.status == TrialStatus.RUNNING:
                 pending[budget].append(values)
             elif trial.status == TrialStatus.COMPLETED and math.isfinite(trial.score or math.nan):
-                observations[budget].append((values, oracle.objective.sort_key(trial.score)))
+                # trial.score is not None here: the isfinite test above.
+                observations[budget].append((values, oracle.objective.sort_key(cast(float, trial.score))))
         enough = len(self._gp.encoder(space).columns) + 3
         budgets = [b for b, observed in observations.items() if len(observed) >= enough]
         if not budgets:
@@ -122,15 +128,15 @@ class Hyperband(Oracle):
 
     def __init__(
         self,
-        objective=None,
-        max_epochs=100,
-        factor=3,
-        hyperband_iterations=1,
-        seed=None,
-        model_based=False,
-        proposer=None,
-        **kwargs,
-    ):
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int | None = 1,
+        seed: int | None = None,
+        model_based: bool = False,
+        proposer: Callable[[Oracle], Mapping[str, Any] | None] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(objective=objective, seed=seed, **kwargs)
         self._schedule = HyperbandSchedule(max_epochs, factor)
         self.max_epochs = max_epochs
@@ -146,9 +152,9 @@ class Hyperband(Oracle):
         self._next_bracket = self._schedule.num_brackets - 1
         # Started brackets not yet done: {"bracket": s, "rungs": [[[trial_id, parent_id], ...], ...],
         # "closed": whether the first rung stopped short because the space ran out}.
-        self._brackets = []
+        self._brackets: list[dict[str, Any]] = []
 
-    def populate_space(self, trial_id):
+    def populate_space(self, trial_id: str) -> dict[str, Any]:
         self._forget(trial_id)
         self._brackets = [b for b in self._brackets if not self._is_done(b)]
         for bracket in self._brackets:
@@ -254,7 +260,7 @@ class Hyperband(Oracle):
             for rung in bracket["rungs"]:
                 rung[:] = [member for member in rung if member[0] != trial_id]
 
-    def get_state(self):
+    def get_state(self) -> dict[str, Any]:
         state = super().get_state()
         state.update({
             "max_epochs": self.max_epochs,
@@ -265,7 +271,7 @@ class Hyperband(Oracle):
         })
         return state
 
-    def set_state(self, state):
+    def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self.max_epochs, self.factor = state["max_epochs"], state["factor"]
         self._schedule = HyperbandSchedule(self.max_epochs, self.factor)

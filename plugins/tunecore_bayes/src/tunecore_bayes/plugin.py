@@ -1,10 +1,11 @@
 """tunecore-bayes's hook implementations (registered through the `tunecore` entry point)."""
 
+from tunecore.hookspecs import Register
 from tunecore.plugins import hookimpl
 
 
 @hookimpl
-def tunecore_register_oracles(register):
+def tunecore_register_oracles(register: Register) -> None:
     register(
         "bayesian",
         "tunecore_bayes.bayesian:BayesianOptimization",

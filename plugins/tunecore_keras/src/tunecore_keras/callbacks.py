@@ -5,15 +5,20 @@ calls ``on_epoch_end`` (as the keras.io custom-training-loop guide does).
 """
 
 import math
+from typing import TYPE_CHECKING, Any
 
 import keras
 
 from tunecore.errors import OversizedModelError
-from tunecore.trial import TrialStatus
+from tunecore.objective import Objective
+from tunecore.trial import Trial, TrialStatus
 from tunecore_keras import weights
 
+if TYPE_CHECKING:
+    from tunecore_keras.tuner import Tuner
 
-def check_model_size(model, max_model_size):
+
+def check_model_size(model: Any, max_model_size: int | None) -> None:
     """Raise :class:`OversizedModelError` if a built ``model`` is too large.
 
     An unbuilt model (a ``Sequential`` without an ``Input``) cannot be counted
@@ -48,11 +53,11 @@ class _Callback(keras.callbacks.Callback):
     """
 
     @property
-    def model(self):
+    def model(self) -> Any:
         return keras.callbacks.Callback.model.fget(self)
 
     @model.setter
-    def model(self, model):
+    def model(self, model: Any) -> None:
         self.set_model(model)
 
 
@@ -70,22 +75,22 @@ class TrialCallback(_Callback):
         stopped: Whether the oracle asked the trial to stop.
     """
 
-    def __init__(self, tuner, trial, live=True):
+    def __init__(self, tuner: "Tuner", trial: Trial, live: bool = True) -> None:
         super().__init__()
         self.tuner = tuner
         self.trial = trial
         self.live = live
-        self.epochs = {}
-        self.nan_epoch = None
+        self.epochs: dict[int, dict[str, float]] = {}
+        self.nan_epoch: int | None = None
         self.stopped = False
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
         check_model_size(self.model, self.tuner.max_model_size)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         self.tuner.on_epoch_begin(self.trial, self.model, epoch, logs=logs)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         if not self.epochs:
             check_model_size(self.model, self.tuner.max_model_size)
         # The hook runs first so that an override may add metrics to the logs.
@@ -111,10 +116,10 @@ class BatchTrialCallback(TrialCallback):
     because a batch-level callback makes Keras wait for every batch.
     """
 
-    def on_train_batch_begin(self, batch, logs=None):
+    def on_train_batch_begin(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.tuner.on_batch_begin(self.trial, self.model, batch, logs)
 
-    def on_train_batch_end(self, batch, logs=None):
+    def on_train_batch_end(self, batch: int, logs: dict[str, Any] | None = None) -> None:
         self.tuner.on_batch_end(self.trial, self.model, batch, logs)
 
 
@@ -130,13 +135,13 @@ class SaveBestEpoch(_Callback):
         filepath: Where to save, ending in ``.weights.h5``.
     """
 
-    def __init__(self, objective, filepath):
+    def __init__(self, objective: Objective, filepath: str) -> None:
         super().__init__()
         self.objective = objective
         self.filepath = filepath
-        self.best = None
+        self.best: float | None = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
         metrics = _floats(logs)
         if not self.objective.has_value(metrics):
             weights.save(self.model, self.filepath)

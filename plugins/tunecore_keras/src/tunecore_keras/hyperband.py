@@ -1,8 +1,13 @@
 """Hyperband over Keras models: promoted trials continue from their parent's checkpoint."""
 
 import warnings
+from collections.abc import Callable
+from typing import Any
 
 from tunecore import oracles, schedule
+from tunecore.hypermodel import HyperModel
+from tunecore.hyperparameters import HyperParameters
+from tunecore.trial import Trial
 from tunecore_keras.tuner import Tuner
 
 
@@ -16,11 +21,13 @@ class Hyperband(Tuner):
     warning. With ``keep_best_checkpoints``, checkpoints are pruned when the
     search ends, since a later round may still promote any trial.
 
+    The arguments not listed below are those of
+    :class:`~tunecore_keras.tuners.RandomSearch`.
+
     Args:
         max_epochs: The most epochs one model is trained.
         factor: Reduction factor of the number of models and epochs between rounds.
         hyperband_iterations: How many times to run the whole Hyperband schedule.
-        Others: As :class:`~tunecore_keras.tuners.RandomSearch`.
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
@@ -30,14 +37,14 @@ class Hyperband(Tuner):
 
     def __init__(
         self,
-        hypermodel=None,
-        objective=None,
-        max_epochs=100,
-        factor=3,
-        hyperband_iterations=1,
-        seed=None,
-        **kwargs,
-    ):
+        hypermodel: HyperModel | Callable[[HyperParameters], Any] | None = None,
+        objective: Any = None,
+        max_epochs: int = 100,
+        factor: int = 3,
+        hyperband_iterations: int | None = 1,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.seed = seed
         oracle = oracles.get("hyperband")(
             objective,
@@ -49,7 +56,7 @@ class Hyperband(Tuner):
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
-    def search(self, *fit_args, **fit_kwargs):
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         if "epochs" in fit_kwargs:
             warnings.warn(
                 f"Hyperband sets each trial's epochs from its schedule; "
@@ -59,7 +66,7 @@ class Hyperband(Tuner):
             )
         super().search(*fit_args, **fit_kwargs)
 
-    def run_trial(self, trial, *fit_args, **fit_kwargs):
+    def run_trial(self, trial: Trial, *fit_args: Any, **fit_kwargs: Any) -> Any:
         values = trial.hyperparameters.values
         if schedule.EPOCHS in values:
             fit_kwargs["epochs"] = values[schedule.EPOCHS]

@@ -6,11 +6,15 @@ several executions average their best epochs' metrics.
 
 import math
 import statistics
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import keras
 
+from tunecore.objective import Objective
 
-def epoch_metrics(history):
+
+def epoch_metrics(history: Any) -> dict[int, dict[str, float]]:
     """``{epoch: {metric: value}}`` of a ``History``, epochs numbered as ``fit`` did.
 
     A ``History`` built by hand (a custom ``fit`` that sets only its
@@ -25,13 +29,15 @@ def epoch_metrics(history):
     }
 
 
-def best_epoch(epochs, objective):
+def best_epoch(
+    epochs: Mapping[int, Mapping[str, float]], objective: Objective
+) -> tuple[int, Mapping[str, float]] | None:
     """``(epoch, metrics)`` of the best epoch in ``{epoch: metrics}``, or None.
 
     The first of equal epochs wins; epochs without the objective, or where it
     is NaN, are skipped.
     """
-    best = None
+    best: tuple[float, int] | None = None
     for epoch, metrics in epochs.items():
         if not objective.has_value(metrics):
             continue
@@ -43,7 +49,7 @@ def best_epoch(epochs, objective):
     return None if best is None else (best[1], epochs[best[1]])
 
 
-def to_metrics(result, objective):
+def to_metrics(result: Any, objective: Objective) -> Any:
     """A ``History`` becomes its best epoch's metrics (its last epoch if none is best)."""
     if not isinstance(result, keras.callbacks.History):
         return result
@@ -61,7 +67,9 @@ def _mean(dicts):
     }
 
 
-def executions_curve(executions, objective):
+def executions_curve(
+    executions: Sequence[Mapping[int, Mapping[str, float]]], objective: Objective
+) -> list[tuple[int, dict[str, float]]]:
     """The metrics to report, by step, for several executions of one trial.
 
     Each step holds the mean over executions of that epoch's metrics, except
@@ -78,7 +86,7 @@ def executions_curve(executions, objective):
     """
     steps = sorted({epoch for epochs in executions for epoch in epochs})
     curve = {step: _mean([e[step] for e in executions if step in e]) for step in steps}
-    bests = [best_epoch(epochs, objective) for epochs in executions]
+    bests: list[Any] = [best_epoch(epochs, objective) for epochs in executions]
     if bests and all(b is not None for b in bests):
         step = int(statistics.mean(epoch for epoch, _ in bests))
         curve[step] = {**curve.get(step, {}), **_mean([metrics for _, metrics in bests])}

@@ -12,20 +12,24 @@ TensorFlow no longer ships ``tensorboard``; it is the extra ``tunecore[tensorboa
 
 import importlib
 import os
+from collections.abc import Iterable
+from typing import Any
 
 import keras
 
 from tunecore.errors import MissingDependencyError
+from tunecore.hyperparameters import HyperParameters
 from tunecore.integrations import TensorBoardHParams
 from tunecore.integrations.tensorboard import hparams_domain
 from tunecore.optional import optional_import
+from tunecore.trial import Trial
 
 
 def _boards(callbacks):
     return [cb for cb in callbacks if isinstance(cb, keras.callbacks.TensorBoard)]
 
 
-def require(callbacks):
+def require(callbacks: Iterable[Any]) -> None:
     """Fail at once if a TensorBoard callback is given but tensorboard is missing.
 
     Raises:
@@ -42,7 +46,7 @@ def require(callbacks):
         ) from exc.__cause__
 
 
-def configure(callbacks, trial, execution=None):
+def configure(callbacks: list[Any], trial: Trial, execution: int | None = None) -> None:
     """Point each TensorBoard callback at ``<log_dir>/<trial_id>[/execution<i>]``.
 
     Adds tensorboard's HParams callback beside each, so that the HParams
@@ -66,7 +70,7 @@ def configure(callbacks, trial, execution=None):
         callbacks.append(hparams_api.KerasCallback(board.log_dir, hparams, trial_id=trial.trial_id))
 
 
-def hparams_callbacks(callbacks):
+def hparams_callbacks(callbacks: Iterable[Any]) -> list[TensorBoardHParams]:
     """A core :class:`~tunecore.integrations.TensorBoardHParams` search callback per TensorBoard log folder.
 
     It declares the search space and records each trial's score in the same
@@ -76,9 +80,9 @@ def hparams_callbacks(callbacks):
     return [TensorBoardHParams(folder) for folder in folders]
 
 
-def to_hparams(hyperparameters, hparams_api):
+def to_hparams(hyperparameters: HyperParameters, hparams_api: Any) -> dict[Any, Any]:
     """``{HParam: value}`` for the active hyperparameters, with their declared domains."""
-    hparams = {}
+    hparams: dict[Any, Any] = {}
     values = hyperparameters.values
     for hp in hyperparameters.space:
         if hp.name not in values or any(h.name == hp.name for h in hparams):

@@ -6,6 +6,8 @@ import json
 import logging
 import os
 import threading
+from collections.abc import Callable
+from typing import Any
 
 import keras
 
@@ -20,8 +22,10 @@ from tunecore.errors import (
     OversizedModelError,
 )
 from tunecore.hypermodel import HyperModel
+from tunecore.hyperparameters import HyperParameters
+from tunecore.oracles import Oracle
 from tunecore.signatures import accepts_keyword
-from tunecore.trial import TrialStatus
+from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner
 from tunecore_keras import results as results_module
 from tunecore_keras import tensorboard_logs, weights
@@ -113,24 +117,24 @@ class Tuner(BaseTuner):
 
     def __init__(
         self,
-        oracle,
-        hypermodel=None,
-        max_model_size=None,
-        optimizer=None,
-        loss=None,
-        metrics=None,
-        distribution_strategy=None,
-        directory=None,
-        project_name=None,
-        logger=None,
-        tuner_id=None,
-        overwrite=False,
-        executions_per_trial=1,
-        max_retries_per_trial=None,
-        max_consecutive_failed_trials=None,
-        keep_best_checkpoints=None,
-        **kwargs,
-    ):
+        oracle: Oracle,
+        hypermodel: HyperModel | Callable[[HyperParameters], Any] | None = None,
+        max_model_size: int | None = None,
+        optimizer: Any = None,
+        loss: Any = None,
+        metrics: Any = None,
+        distribution_strategy: Any = None,
+        directory: str | os.PathLike[str] | None = None,
+        project_name: str | None = None,
+        logger: Any = None,
+        tuner_id: str | None = None,
+        overwrite: bool = False,
+        executions_per_trial: int = 1,
+        max_retries_per_trial: int | None = None,
+        max_consecutive_failed_trials: int | None = None,
+        keep_best_checkpoints: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         _refuse_keras_tuner_distribution()
         if hypermodel is None and type(self).run_trial is Tuner.run_trial:
             raise ValueError(
@@ -171,7 +175,7 @@ class Tuner(BaseTuner):
 
     # The search --------------------------------------------------------------
 
-    def search(self, *fit_args, **fit_kwargs):
+    def search(self, *fit_args: Any, **fit_kwargs: Any) -> None:
         """Run the search; arguments go to ``model.fit`` (see :meth:`BaseTuner.search`).
 
         Inside trials ``fit`` is quiet (``verbose=0``) unless ``verbose`` is
@@ -197,7 +201,7 @@ class Tuner(BaseTuner):
             fit_kwargs["callbacks"] = [*ours, *(others or []), *extra]
         super().search(*fit_args, **fit_kwargs)
 
-    def fit_target(self):
+    def fit_target(self) -> Callable[..., Any] | None:
         """``keras.Model.fit`` unless ``run_trial`` or the hypermodel's ``fit`` is overridden."""
         if type(self).run_trial is not Tuner.run_trial:
             return self.run_trial
@@ -205,17 +209,17 @@ class Tuner(BaseTuner):
             return keras.Model.fit
         return super().fit_target()
 
-    def trial_scope(self):
+    def trial_scope(self) -> contextlib.AbstractContextManager[Any]:
         # Keras keeps global state (clear_session resets it for everyone), so
         # trials that share a process, as on a threaded Dask worker, take turns.
         return _KERAS_STATE
 
-    def on_search_begin(self):
+    def on_search_begin(self) -> None:
         """Called when the search starts, after the space was discovered by building models."""
         # Discovery builds models; release them before the first trial.
         keras.backend.clear_session(free_memory=False)
 
-    def run_trial(self, trial, *args, **kwargs):
+    def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
         """Build and fit the trial's model ``executions_per_trial`` times.
 
         Returns:
@@ -346,7 +350,7 @@ class Tuner(BaseTuner):
         for step, metrics in curve:
             self.oracle.report(trial.trial_id, step, **metrics)
 
-    def results_to_metrics(self, results):
+    def results_to_metrics(self, results: Any) -> dict[str, float] | None:
         """Keras ``History`` objects become their best epoch's metrics (see :mod:`.results`)."""
         objective = self.oracle.objective
         if isinstance(results, list):
@@ -357,33 +361,33 @@ class Tuner(BaseTuner):
 
     # Hooks (Keras Tuner's) ---------------------------------------------------
 
-    def on_epoch_begin(self, trial, model, epoch, logs=None):
+    def on_epoch_begin(self, trial: Trial, model: Any, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Called at the start of each epoch of a trial's ``fit``."""
 
-    def on_epoch_end(self, trial, model, epoch, logs=None):
+    def on_epoch_end(self, trial: Trial, model: Any, epoch: int, logs: dict[str, Any] | None = None) -> None:
         """Called at the end of each epoch; ``logs`` holds its metrics (add to it to report more)."""
 
-    def on_batch_begin(self, trial, model, batch, logs):
+    def on_batch_begin(self, trial: Trial, model: Any, batch: int, logs: dict[str, Any] | None) -> None:
         """Called before each training batch (overriding it makes Keras wait for every batch)."""
 
-    def on_batch_end(self, trial, model, batch, logs=None):
+    def on_batch_end(self, trial: Trial, model: Any, batch: int, logs: dict[str, Any] | None = None) -> None:
         """Called after each training batch (overriding it makes Keras wait for every batch)."""
 
-    def on_trial_end(self, trial):
+    def on_trial_end(self, trial: Trial) -> None:
         if self.prune_checkpoints_during_search:
             self._prune_checkpoints()
 
-    def on_search_end(self):
+    def on_search_end(self) -> None:
         self._prune_checkpoints()
 
     # Models ------------------------------------------------------------------
 
-    def save_model(self, trial_id, model, step=0):
+    def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
         """Save ``model``'s weights as the trial's checkpoint."""
         os.makedirs(self.get_trial_dir(trial_id), exist_ok=True)
         weights.save(model, self._checkpoint_path(trial_id))
 
-    def load_model(self, trial):
+    def load_model(self, trial: Trial) -> Any:
         """The trial's model, rebuilt from its hyperparameters, with its best epoch's weights.
 
         Raises:

@@ -7,7 +7,12 @@ Each builds its oracle from the arguments every oracle shares
 :class:`~tunecore_keras.tuner.Tuner`.
 """
 
+from collections.abc import Callable
+from typing import Any
+
 from tunecore import oracles
+from tunecore.hypermodel import HyperModel
+from tunecore.hyperparameters import HyperParameters
 from tunecore_keras.tuner import Tuner
 
 
@@ -23,7 +28,14 @@ class RandomSearch(Tuner):
             those of :class:`~tunecore_keras.tuner.Tuner`.
     """
 
-    def __init__(self, hypermodel=None, objective=None, max_trials=10, seed=None, **kwargs):
+    def __init__(
+        self,
+        hypermodel: HyperModel | Callable[[HyperParameters], Any] | None = None,
+        objective: Any = None,
+        max_trials: int | None = 10,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.seed = seed
         oracle = oracles.RandomSearch(
             objective=objective, max_trials=max_trials, seed=seed, **oracles.pop_oracle_arguments(kwargs)
@@ -37,7 +49,14 @@ class GridSearch(Tuner):
     Arguments are those of :class:`RandomSearch`; ``max_trials=None`` runs the whole grid.
     """
 
-    def __init__(self, hypermodel=None, objective=None, max_trials=None, seed=None, **kwargs):
+    def __init__(
+        self,
+        hypermodel: HyperModel | Callable[[HyperParameters], Any] | None = None,
+        objective: Any = None,
+        max_trials: int | None = None,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.seed = seed
         oracle = oracles.GridSearch(
             objective=objective, max_trials=max_trials, seed=seed, **oracles.pop_oracle_arguments(kwargs)
@@ -49,13 +68,13 @@ class BayesianOptimization(Tuner):
     """Bayesian optimisation (a Gaussian process) over Keras models.
 
     The ``bayesian`` oracle comes from the tunecore-bayes plugin
-    (``pip install 'tunecore[bayes]'``).
+    (``pip install 'tunecore[bayes]'``). The arguments not listed below are
+    those of :class:`RandomSearch`.
 
     Args:
         num_initial_points: Random trials before the model is fitted.
         alpha: Noise added to the GP's kernel diagonal.
         beta: Exploration weight of the upper confidence bound.
-        Others: As :class:`RandomSearch`.
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
@@ -63,15 +82,15 @@ class BayesianOptimization(Tuner):
 
     def __init__(
         self,
-        hypermodel=None,
-        objective=None,
-        max_trials=10,
-        num_initial_points=None,
-        alpha=1e-4,
-        beta=2.6,
-        seed=None,
-        **kwargs,
-    ):
+        hypermodel: HyperModel | Callable[[HyperParameters], Any] | None = None,
+        objective: Any = None,
+        max_trials: int | None = 10,
+        num_initial_points: int | None = None,
+        alpha: float = 1e-4,
+        beta: float = 2.6,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.seed = seed
         oracle = oracles.get("bayesian")(
             objective=objective,

@@ -8,6 +8,7 @@ library; without it we fall back to ``model.save_weights``.
 """
 
 import warnings
+from typing import Any
 
 try:
     from keras.src.saving import saving_lib
@@ -26,7 +27,7 @@ def _skip(model):
     return [optimizer] if optimizer is not None else []
 
 
-def save(model, path):
+def save(model: Any, path: str) -> None:
     """Save ``model``'s weights (not its optimizer's) to ``path`` (``.weights.h5``).
 
     A model class that overrides ``save_weights`` is saved by its own method.
@@ -37,7 +38,7 @@ def save(model, path):
     saving_lib.save_weights_only(model, path, objects_to_skip=_skip(model))
 
 
-def load(model, path):
+def load(model: Any, path: str) -> None:
     """Load weights saved by :func:`save` (or by ``model.save_weights``) into ``model``."""
     if saving_lib is None or _overrides(model, "load_weights"):
         with warnings.catch_warnings():

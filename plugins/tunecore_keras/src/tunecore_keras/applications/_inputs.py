@@ -1,13 +1,15 @@
 """The checks and the image input that the application hypermodels share."""
 
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 
 from tunecore import HyperModel
 
 
-def check_input(owner, input_shape, input_tensor):
+def check_input(owner: str, input_shape: Sequence[int | None] | None, input_tensor: Any) -> None:
     """Raise unless ``owner`` (a class name, for the message) was given an image input."""
     if input_shape is None and input_tensor is None:
         raise ValueError(
@@ -17,7 +19,7 @@ def check_input(owner, input_shape, input_tensor):
         )
 
 
-def check_classes(owner, classes, when=""):
+def check_classes(owner: str, classes: object, when: str = "") -> None:
     """Raise unless ``classes`` is a positive integer; ``when`` says why it is needed."""
     if isinstance(classes, bool) or not isinstance(classes, numbers.Integral) or classes < 1:
         raise ValueError(
@@ -26,7 +28,7 @@ def check_classes(owner, classes, when=""):
         )
 
 
-def image_input(input_shape, input_tensor):
+def image_input(input_shape: Sequence[int | None] | None, input_tensor: Any) -> tuple[Any, Any]:
     """The model's inputs, and the tensor its first layer is applied to.
 
     ``input_tensor`` wins over ``input_shape``, as in ``keras.applications``;
@@ -39,7 +41,7 @@ def image_input(input_shape, input_tensor):
     return inputs, inputs
 
 
-def channel_axis():
+def channel_axis() -> int:
     """The axis of the channels in an image batch, per Keras's image data format."""
     return -1 if keras.config.image_data_format() == "channels_last" else 1
 
@@ -47,7 +49,14 @@ def channel_axis():
 class ImageClassifier(HyperModel):
     """The arguments HyperResNet and HyperXception share, checked once (see their docstrings)."""
 
-    def __init__(self, include_top=True, input_shape=None, input_tensor=None, classes=None, **kwargs):
+    def __init__(
+        self,
+        include_top: bool = True,
+        input_shape: Sequence[int | None] | None = None,
+        input_tensor: Any = None,
+        classes: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         if include_top:
             check_classes(type(self).__name__, classes, when=" when include_top=True")

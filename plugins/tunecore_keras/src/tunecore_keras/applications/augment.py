@@ -11,11 +11,14 @@ inference they return their input.
 """
 
 import numbers
+from collections.abc import Sequence
+from typing import Any
 
 import keras
 from keras import layers, ops
 
 from tunecore import HyperModel
+from tunecore.hyperparameters import HyperParameters
 from tunecore_keras.applications import _inputs
 
 #: Transform name -> function of its strength factor that makes the Keras layer.
@@ -41,7 +44,9 @@ class RandAugment(layers.Layer):
         **kwargs: Those of ``keras.layers.Layer``.
     """
 
-    def __init__(self, transforms, factors, seed=None, **kwargs):
+    def __init__(
+        self, transforms: Sequence[str], factors: Sequence[float], seed: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         if len(transforms) != len(factors):
             raise ValueError(
@@ -59,11 +64,11 @@ class RandAugment(layers.Layer):
         self._active_layers = [TRANSFORMS[self.transforms[i]](self.factors[i]) for i in self._active_indices]
         self._seed_generator = keras.random.SeedGenerator(seed)
 
-    def build(self, input_shape):
+    def build(self, input_shape: Any) -> None:
         for layer in self._active_layers:
             layer.build(input_shape)
 
-    def call(self, images, training=None):
+    def call(self, images: Any, training: bool | None = None) -> Any:
         if not training or not self._active_layers:
             return images
         batch_size = ops.shape(images)[0]
@@ -74,10 +79,10 @@ class RandAugment(layers.Layer):
             output = ops.where(ops.equal(picked, index), layer(images, training=True), output)
         return output
 
-    def compute_output_shape(self, input_shape):
+    def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
 
-    def get_config(self):
+    def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "transforms": self.transforms,
                 "factors": self.factors, "seed": self.seed}
 
@@ -128,20 +133,20 @@ class HyperImageAugment(HyperModel):
 
     def __init__(
         self,
-        input_shape=None,
-        input_tensor=None,
-        rotate=0.5,
-        translate_x=0.4,
-        translate_y=0.4,
-        contrast=0.3,
-        augment_layers=3,
-        **kwargs,
-    ):
+        input_shape: Sequence[int | None] | None = None,
+        input_tensor: Any = None,
+        rotate: float | Sequence[float] | None = 0.5,
+        translate_x: float | Sequence[float] | None = 0.4,
+        translate_y: float | Sequence[float] | None = 0.4,
+        contrast: float | Sequence[float] | None = 0.3,
+        augment_layers: int | Sequence[int] | None = 3,
+        **kwargs: Any,
+    ) -> None:
         _inputs.check_input(type(self).__name__, input_shape, input_tensor)
         self.input_shape = input_shape
         self.input_tensor = input_tensor
         #: ``[(transform name, (factor min, factor max))]``, for the transforms in use.
-        self.transforms = []
+        self.transforms: list[tuple[str, tuple[float, float]]] = []
         for name, value in (("rotate", rotate), ("translate_x", translate_x),
                             ("translate_y", translate_y), ("contrast", contrast)):
             if value:
@@ -153,7 +158,7 @@ class HyperImageAugment(HyperModel):
             self.model_name = "image_augment"
         super().__init__(**kwargs)
 
-    def build(self, hp):
+    def build(self, hp: HyperParameters) -> Any:
         inputs, x = _inputs.image_input(self.input_shape, self.input_tensor)
         if self.model_name == "image_rand_augment":
             x = self._rand_augment(x, hp)

@@ -9,10 +9,14 @@ Keras downloads on first use; ``weights=None`` (a tunecore addition) trains
 the base from scratch and downloads nothing.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import keras
 from keras import layers
 
 from tunecore import HyperModel
+from tunecore.hyperparameters import HyperParameters
 from tunecore_keras.applications import _inputs
 
 #: Version -> (``keras.applications`` constructor, image size it was designed for).
@@ -63,14 +67,14 @@ class HyperEfficientNet(HyperModel):
 
     def __init__(
         self,
-        input_shape=None,
-        input_tensor=None,
-        classes=None,
-        augmentation_model=None,
+        input_shape: Sequence[int | None] | None = None,
+        input_tensor: Any = None,
+        classes: int | None = None,
+        augmentation_model: Any = None,
         *,
-        weights="imagenet",
-        **kwargs,
-    ):
+        weights: str | None = "imagenet",
+        **kwargs: Any,
+    ) -> None:
         owner = type(self).__name__
         if not isinstance(augmentation_model, (HyperModel, keras.Model, type(None))):
             raise ValueError(
@@ -87,7 +91,7 @@ class HyperEfficientNet(HyperModel):
         self.augmentation_model = augmentation_model
         self.weights = weights
 
-    def build(self, hp):
+    def build(self, hp: HyperParameters) -> Any:
         inputs, x = _inputs.image_input(self.input_shape, self.input_tensor)
         if isinstance(self.augmentation_model, HyperModel):
             x = self.augmentation_model.build(hp)(x)
@@ -115,7 +119,7 @@ class HyperEfficientNet(HyperModel):
         self._compile(model, hp)
         return model
 
-    def _compile(self, model, hp):
+    def _compile(self, model: Any, hp: HyperParameters) -> None:
         """Compile ``model``, defining the training hyperparameters in ``hp``.
 
         Keras Tuner documents this method as the one to override to compile

@@ -10,9 +10,12 @@ its results carry over. Stages are named ``conv2`` to ``conv5``; the depths of
 ``conv3`` and ``conv4`` are tuned, ``conv2`` and ``conv5`` have three blocks.
 """
 
+from typing import Any
+
 import keras
 from keras import layers
 
+from tunecore.hyperparameters import HyperParameters
 from tunecore_keras.applications import _inputs
 
 _EPSILON = 1.001e-5
@@ -20,7 +23,7 @@ _GROUPS = 32  # ResNeXt's cardinality
 
 #: Per version: (filters, blocks, stride) of stages conv2..conv5, where blocks
 #: is a number or the name of the hyperparameter that tunes it.
-_STAGES = {
+_STAGES: dict[str, tuple[tuple[int, Any, int], ...]] = {
     "v1": ((64, 3, 1), (128, "conv3_depth", 2), (256, "conv4_depth", 2), (512, 3, 2)),
     "v2": ((64, 3, 2), (128, "conv3_depth", 2), (256, "conv4_depth", 2), (512, 3, 1)),
     "next": ((64, 3, 2), (256, "conv3_depth", 2), (512, "conv4_depth", 2), (1024, 3, 1)),
@@ -60,7 +63,7 @@ class HyperResNet(_inputs.ImageClassifier):
             neither ``input_shape`` nor ``input_tensor`` is given.
     """
 
-    def build(self, hp):
+    def build(self, hp: HyperParameters) -> Any:
         version = hp.Choice("version", ["v1", "v2", "next"], default="v2")
         depths = {
             "conv3_depth": hp.Choice("conv3_depth", [4, 8]),

@@ -11,9 +11,12 @@ convolution, batch normalisation, ReLU; ``"selu"`` layers are self-normalising
 (SELU activation, LeCun-normal initialisation) and use no batch normalisation.
 """
 
+from typing import Any
+
 import keras
 from keras import layers
 
+from tunecore.hyperparameters import HyperParameters
 from tunecore_keras.applications import _inputs
 
 
@@ -47,7 +50,7 @@ class HyperXception(_inputs.ImageClassifier):
             neither ``input_shape`` nor ``input_tensor`` is given.
     """
 
-    def build(self, hp):
+    def build(self, hp: HyperParameters) -> Any:
         activation = hp.Choice("activation", ["relu", "selu"])
         inputs, x = _inputs.image_input(self.input_shape, self.input_tensor)
 
