@@ -25,6 +25,7 @@ with COMPLETED trials only.
 Writing one: subclass :class:`Pruner` and implement :meth:`Pruner.prune`.
 """
 
+import bisect
 import math
 from collections.abc import Mapping
 
@@ -90,6 +91,8 @@ class PercentilePruner(Pruner):
         self.warmup_steps = warmup_steps
         self.min_trials = min_trials
         self.interval_steps = interval_steps
+        self._curves: dict[str, tuple[list[int], list[float]]] = {}  # completed trials' running bests
+        self._objective: Objective | None = None
 
     def prune(self, trial: Trial, step: int, trials: Mapping[str, Trial], objective: Objective) -> str | None:
         if step < self.warmup_steps or (step - self.warmup_steps) % self.interval_steps:
@@ -97,12 +100,12 @@ class PercentilePruner(Pruner):
         own = best_loss(trial, step, objective)
         if own is None:
             return None
-        others = [
-            loss for other in trials.values()
-            if other is not trial and other.status == TrialStatus.COMPLETED
-            and max(other.metrics.steps(), default=-math.inf) >= step
-            and (loss := best_loss(other, step, objective)) is not None
-        ]
+        others = []
+        for steps, bests in self._completed_curves(trials, objective, trial):
+            if steps and steps[-1] >= step:
+                i = bisect.bisect_right(steps, step) - 1
+                if i >= 0 and math.isfinite(bests[i]):
+                    others.append(bests[i])
         if len(others) < self.min_trials:
             return None
         threshold = float(np.percentile(others, self.percentile))
@@ -112,6 +115,21 @@ class PercentilePruner(Pruner):
                 f"{self._rank()} of {len(others)} completed trials ({_value(threshold, objective):.6g})"
             )
         return None
+
+    def _completed_curves(self, trials, objective, trial):
+        """Each other COMPLETED trial's steps and running best loss (a completed trial never
+        changes, so each is computed once: a report costs a bisection per trial, not a scan)."""
+        if objective is not self._objective:
+            self._curves, self._objective = {}, objective
+        for other in trials.values():
+            if other is trial or other.status != TrialStatus.COMPLETED:
+                continue
+            curve = self._curves.get(other.trial_id)
+            if curve is None:
+                steps = sorted(other.metrics.steps())
+                losses = [_step_loss(other, s, objective) for s in steps]
+                curve = self._curves[other.trial_id] = (steps, list(np.fmin.accumulate(losses)) if losses else [])
+            yield curve
 
     def _rank(self) -> str:
         return f"{self.percentile:g}th percentile"
@@ -206,6 +224,15 @@ class SuccessiveHalvingPruner(Pruner):
             f"SuccessiveHalvingPruner(min_resource={self.min_resource}, reduction_factor="
             f"{self.reduction_factor}, min_early_stopping_rate={self.min_early_stopping_rate})"
         )
+
+
+def _step_loss(trial: Trial, step: int, objective: Objective) -> float:
+    """The objective's value at exactly ``step``, as a loss; NaN where it was not reported."""
+    metrics = trial.metrics.at_step(step)
+    if not objective.has_value(metrics):
+        return math.nan
+    loss = objective.sort_key(objective.get_value(metrics))
+    return loss if math.isfinite(loss) else math.nan
 
 
 def loss_at(trial: Trial, step: int, objective: Objective) -> float | None:
