@@ -5,7 +5,6 @@ import contextlib
 import difflib
 import inspect
 import logging
-import math
 import os
 import time
 import warnings
@@ -325,13 +324,11 @@ class BaseTuner:
         for future, trial in running.items():
             if future in done or now - started[future] <= limit:
                 continue
-            if pool.kill(future):
+            if pool.kill(future):  # an executor that cannot leaves it to stop at its next report
                 message = f"The trial ran longer than trial_timeout={limit:g}s and was stopped; its worker was replaced."
                 outcome = TrialOutcome(trial.trial_id, TrialStatus.FAILED, message=message)
                 outcome.killed = True
                 ended.append((future, outcome))
-            else:
-                started[future] = math.inf  # this executor cannot: the trial stops at its next report
         return ended
 
     def fit_target(self) -> Callable[..., Any] | None:
