@@ -17,6 +17,7 @@ from tunecore.hyperparameters import (
     Choice,
     Fixed,
     Float,
+    HyperParameter,
     HyperParameters,
     Int,
     Parent,
@@ -180,7 +181,7 @@ def test_redefinition_keeps_the_first_definition_and_warns_when_it_differs():
     with pytest.warns(UserWarning) as info:
         assert hp.Int("units", 32, 512, step=32) == 32
     message = str(info[0].message)
-    assert "'units'" in message and "max_value=256" in message and "max_value=512" in message
+    assert "'units'" in message and "max_value: 256" in message and "max_value: 512" in message
     assert hp.space == [Int("units", 32, 256, step=32)]
     pinned = HyperParameters()
     pinned.Choice("version", ["v1"])  # Keras Tuner's way to pin a model's choice
@@ -337,6 +338,96 @@ def test_equality_tells_types_apart():
     assert Choice("c", [1, 0]) != Choice("c", [True, False])
     assert Fixed("f", 1) != Fixed("f", 1.0)
     assert Int("n", 0, 9) == Int("n", 0, 9, step=1, default=0)
+
+
+@pytest.mark.parametrize(
+    "hp, expected",
+    [
+        (Int("j", 1, 10), "Int(name: 'j', min_value: 1, max_value: 10, step: 1, sampling: linear, default: 1)"),
+        (Int("n", 1, 100, sampling="log"),
+         "Int(name: 'n', min_value: 1, max_value: 100, step: None, sampling: log, default: 1)"),
+        (Float("lr", 0.1, 1),
+         "Float(name: 'lr', min_value: '0.1', max_value: '1.0', step: 'None', sampling: 'linear', "
+         "default: '0.1')"),
+        (Choice("act", ["relu", "tanh"]),
+         "Choice(name: 'act', values: ['relu', 'tanh'], ordered: False, default: relu)"),
+        (Choice("units", [8, 16], default=16),
+         "Choice(name: 'units', values: [8, 16], ordered: True, default: 16)"),
+        (Boolean("pool"), 'Boolean(name: "pool", default: False)'),
+        (Fixed("epochs", 3), "Fixed(name: epochs, value: 3)"),
+        (HyperParameter("base", default=0), "HyperParameter(name: 'base', default: 0)"),
+    ],
+    ids=["Int", "Int-log", "Float", "Choice-str", "Choice-int", "Boolean", "Fixed", "HyperParameter"],
+)
+def test_repr_uses_keras_tuners_format(hp, expected):
+    assert repr(hp) == expected
+
+
+def test_repr_also_shows_the_conditions_of_a_conditional_hyperparameter():
+    hp = Int("filters", 8, 64, step=8, conditions=Parent("model", "cnn"))
+    assert repr(hp) == (
+        "Int(name: 'filters', min_value: 8, max_value: 64, step: 8, sampling: linear, default: 8, "
+        "conditions: [Parent('model', ['cnn'])])"
+    )
+
+
+@pytest.mark.parametrize(
+    "hp",
+    [
+        Int("n", 1, 100, step=3, default=4, conditions=Parent("p", [1, 2])),
+        Float("x", 1e-3, 10, step=10, sampling="log"),
+        Choice("c", ["a", "b"], default="b"),
+        Boolean("b", default=True),
+        Fixed("f", None),
+        HyperParameter("base", default=0.5),
+    ],
+    ids=lambda hp: type(hp).__name__,
+)
+def test_repr_survives_a_serialization_round_trip(hp):
+    assert repr(deserialize(json.loads(json.dumps(serialize(hp))))) == repr(hp)
+
+
+# The base class ---------------------------------------------------------------
+
+
+def test_the_base_hyperparameter_holds_a_name_a_default_and_conditions():
+    base = HyperParameter(name="base", default=0)
+    assert (base.name, base.default, base.conditions) == ("base", 0, [])
+    assert base.get_config() == {"name": "base", "default": 0, "conditions": []}
+    assert HyperParameter.from_config(base.get_config()) == base
+    conditional = HyperParameter("child", default="x", conditions=[Parent("parent", [1])])
+    assert deserialize(json.loads(json.dumps(serialize(conditional)))) == conditional
+
+
+@pytest.mark.parametrize(
+    "use",
+    [
+        lambda hp: hp.prob_to_value(0.5),
+        lambda hp: hp.value_to_prob(0),
+        lambda hp: hp.random_sample(seed=1),
+        lambda hp: hp.grid_values(),
+        lambda hp: hp.cardinality,
+        lambda hp: hp.validate(0),
+    ],
+    ids=["prob_to_value", "value_to_prob", "random_sample", "grid_values", "cardinality", "validate"],
+)
+def test_the_base_hyperparameter_has_no_values_to_search(use):
+    with pytest.raises(NotImplementedError, match=r"HyperParameter 'base' defines no values.*use a subclass"):
+        use(HyperParameter("base", default=0))
+
+
+@pytest.mark.parametrize(
+    "add",
+    [
+        lambda hps, hp: hps.register(hp),
+        lambda hps, hp: hps.merge([hp]),
+        lambda hps, hp: HyperParameters.from_config({"space": [serialize(hp)], "values": {}}),
+    ],
+    ids=["register", "merge", "from_config"],
+)
+def test_a_search_space_refuses_the_bare_base_class(add):
+    with pytest.raises(InvalidSpaceTypeError, match=r"got the bare base class: HyperParameter\(name: 'base'"):
+        add(HyperParameters(), HyperParameter("base", default=0))
 
 
 DISCRETE = [

@@ -12,6 +12,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.errors import ProjectError
+from tunecore.storage import JournalStorage
 from tunecore.trial import TrialStatus
 
 
@@ -166,3 +167,19 @@ def test_search_killed_with_sigkill_resumes_with_every_completed_trial(tmp_path)
     resumed.search(verbose=0)
     statuses = [t.status for t in resumed.oracle.trials.values()]
     assert statuses.count(TrialStatus.COMPLETED) == len(completed) + 3
+
+
+def test_the_tuner_that_ran_a_trial_is_kept_when_another_started_it(tmp_path):
+    oracle = kt.oracles.RandomSearch(objective="loss", max_trials=2, seed=0)
+    oracle.open(JournalStorage(tmp_path / "p"))
+    hps = kt.HyperParameters()
+    hps.Float("x", 0, 1)
+    oracle.update_space(hps)
+    first = oracle.ask("chief")
+    first.tuner_id = "tuner1"  # a distributed worker ran it
+    oracle.tell(first.trial_id, 0.5)
+    second = oracle.ask("chief")
+    oracle.tell(second.trial_id, 0.7)
+    oracle.close()
+    trials = kt.load(tmp_path / "p").trials
+    assert (trials[first.trial_id].tuner_id, trials[second.trial_id].tuner_id) == ("tuner1", "chief")

@@ -4,6 +4,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.errors import FailedTrialError, FatalError
+from tunecore.hypermodel import DefaultHyperModel
 from tunecore.trial import TrialStatus
 
 
@@ -60,10 +61,28 @@ def test_seeds_older_style_reporting_through_the_oracle(tmp_path):
                 self.oracle.update_trial(trial.trial_id, {"score": x + step}, step=step)
 
     tuner = OldStyleTuner(_oracle(max_trials=3), directory=tmp_path)
-    tuner.search(verbose=0)
+    with pytest.deprecated_call(match=r"Please remove the call.*self\.oracle\.report"):
+        tuner.search(verbose=0)
     for trial in tuner.oracle.trials.values():
         assert trial.best_step == 2
         assert len(trial.metrics.get_history("score")) == 3
+
+
+def test_reporting_with_report_or_driving_an_oracle_by_hand_is_not_deprecated(tmp_path, recwarn):
+    class Reporting(kt.BaseTuner):
+        def run_trial(self, trial):
+            x = trial.hyperparameters.Float("x", 0, 1)
+            for step in range(2):
+                self.oracle.report(trial.trial_id, step, score=x + step)
+
+    Reporting(_oracle(max_trials=2), directory=tmp_path, project_name="r").search(verbose=0)
+    oracle = _oracle(max_trials=1)
+    oracle.update_space(kt.HyperParameters())
+    trial = oracle.create_trial("tuner0")
+    oracle.update_trial(trial.trial_id, {"score": 1.0})  # Keras Tuner's oracle API, outside run_trial
+    trial.status = "COMPLETED"
+    oracle.end_trial(trial)
+    assert not [w for w in recwarn if issubclass(w.category, DeprecationWarning) and "update_trial" in str(w.message)]
 
 
 def test_a_trial_that_raises_is_retried_then_failed_with_its_traceback(tmp_path):
@@ -152,6 +171,15 @@ def test_hypermodel_build_is_used_to_discover_conditional_branches(tmp_path):
     for trial in tuner.oracle.trials.values():
         assert ("alpha" in trial.hyperparameters.values) == (trial.hyperparameters["kind"] == "linear")
 
+
+def test_a_build_function_is_wrapped_in_a_default_hypermodel_as_in_keras_tuner(tmp_path):
+    def build(hp):
+        return hp.Float("x", 0.0, 1.0)
+
+    tuner = kt.BaseTuner(_oracle(), hypermodel=build, directory=tmp_path)
+    assert isinstance(tuner.hypermodel, DefaultHyperModel) and isinstance(tuner.hypermodel, kt.HyperModel)
+    assert type(tuner.hypermodel).__name__ == "DefaultHyperModel"  # Keras Tuner's tests check the name
+    assert tuner.hypermodel.name == "build" and tuner.hypermodel.build(kt.HyperParameters()) == 0.0
 
 def test_summaries_print_keras_tuners_layout(tmp_path, capsys):
     tuner = DictTuner(_oracle(max_trials=3), directory=tmp_path, project_name="p")

@@ -37,7 +37,7 @@ class HyperModel:
         return model.fit(*args, **kwargs)
 
 
-class FunctionHyperModel(HyperModel):
+class DefaultHyperModel(HyperModel):
     """Wraps a ``build(hp)`` function.
 
     Args:
@@ -63,7 +63,7 @@ def as_hypermodel(
     if hypermodel is None or isinstance(hypermodel, HyperModel):
         return hypermodel
     if callable(hypermodel):
-        return FunctionHyperModel(hypermodel)
+        return DefaultHyperModel(hypermodel)
     raise InvalidArgumentError(
         f"The `hypermodel` argument should be either a callable build(hp) or a HyperModel "
         f"instance; got {hypermodel!r}."

@@ -106,6 +106,7 @@ class TrialLedger:
         self._values: dict[str, dict[str, Any]] = {}  # trial_id -> the values its "trial" event recorded
         self._space_config: dict[str, Any] | None = None
         self._last_tuner_id: str | None = None
+        self._started_by: dict[str, str | None] = {}  # trial_id -> the tuner id its "trial" event recorded
         self._final: dict[str, Event] = {}  # trial_id -> its final report, written with its "end" event
         self._finalising: str | None = None
         self._said_infeasible = False
@@ -477,6 +478,7 @@ class TrialLedger:
         event = {"event": "trial", "trial_id": trial.trial_id, "values": values}
         if trial.tuner_id != self._last_tuner_id:
             self._last_tuner_id = event["tuner_id"] = trial.tuner_id
+        self._started_by[trial.trial_id] = trial.tuner_id
         if trial.attempts != 1:
             event["attempt"] = trial.attempts
         if oracle_state != self.oracle_state:
@@ -492,6 +494,8 @@ class TrialLedger:
         values = trial.hyperparameters.values
         if values != self._values.get(trial.trial_id):  # it declared hyperparameters as it ran
             event["values"] = self._values[trial.trial_id] = values
+        if trial.tuner_id != self._started_by.get(trial.trial_id):  # another tuner ran it
+            event["tuner_id"] = self._started_by[trial.trial_id] = trial.tuner_id
         if trial.message is not None:
             event["message"] = trial.message
         if not trial.retryable:
@@ -548,7 +552,7 @@ class TrialLedger:
             trial.status = TrialStatus.RUNNING
             if "tuner_id" in event:
                 self._last_tuner_id = event["tuner_id"]
-            trial.tuner_id = self._last_tuner_id
+            trial.tuner_id = self._started_by[trial_id] = self._last_tuner_id
             trial.attempts = int(event.get("attempt", 1))
             trial.metrics.clear()
             trial.message = trial.score = trial.best_step = trial.ended_at = None
@@ -572,6 +576,8 @@ class TrialLedger:
             trial.status = status
             if "values" in event:
                 self._values[trial_id] = _configure(trial, self.space, event["values"])
+            if "tuner_id" in event:
+                trial.tuner_id = self._started_by[trial_id] = event["tuner_id"]
             trial.message = event.get("message")
             trial.retryable = bool(event.get("retryable", True))
             trial.ended_at = event["time"]

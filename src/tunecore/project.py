@@ -1,14 +1,12 @@
 """``tunecore.load(path)``: a read-only view of any project on disk."""
 
 import os
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tunecore import results
-from tunecore.errors import TrialStateError
 from tunecore.ledger import TrialLedger
 from tunecore.objective import Constraint, objective_from_config
-from tunecore.storage import Storage, read_events
-from tunecore.storage.base import Event
+from tunecore.storage import RecordedStorage, read_events
 from tunecore.storage.journal import JOURNAL
 from tunecore.trial import Trial
 
@@ -38,7 +36,7 @@ class Project:
         self.objective = objective_from_config(header["objective"])
         self.constraints = [Constraint.from_config(c) for c in header.get("constraints", [])]
         ledger = TrialLedger(self.objective, constraints=self.constraints)
-        ledger.open(_Recorded(self.path, events), header)
+        ledger.open(RecordedStorage(self.path, events), header)
         self.hyperparameters = ledger.space
         self._ledger = ledger
         self.trials = ledger.trials
@@ -103,16 +101,3 @@ def find_projects(directory: str | os.PathLike[str], max_depth: int = 3) -> list
     walk(os.fspath(directory), 0)
     return found
 
-
-class _Recorded(Storage):
-    """Events already read, replayed once; nothing can be added."""
-
-    def __init__(self, project_dir: str, events: list[Event]) -> None:
-        self.project_dir = project_dir
-        self._events = events
-
-    def open(self, header: dict[str, Any], overwrite: bool = False) -> list[Event]:
-        return self._events
-
-    def append(self, event: Event, sync: bool = False) -> None:
-        raise TrialStateError(f"{self.project_dir!r} was loaded read-only; it cannot record trials.")

@@ -13,9 +13,8 @@ its guide call for call, in order. What differs, and only that:
   ``Sequential.build`` the data's rank (getting started), and ``tf.keras`` is
   ``keras``;
 * distributed tuning: the guide's script runs as one process (what Keras Tuner
-  does when its ``KERASTUNER_*`` variables are unset); the chief/worker mode is
-  refused with a pointer to ``executor="dask"`` (see
-  docs/coming-from-keras-tuner.md).
+  does when its ``KERASTUNER_*`` variables are unset), and as a chief and two
+  workers with the variables set (on Dask, see :mod:`tunecore.distribute`).
 
 ``test_getting_started.py`` and the other guide-named test files check the
 same features in more depth.
@@ -186,17 +185,61 @@ def test_distributed_tuning_guide_as_one_process():
     assert tuner.get_best_models()[0] is not None
 
 
-@pytest.mark.parametrize("role", ["chief", "tuner0"])
-def test_keras_tuner_chief_worker_variables_are_refused_with_the_replacement(monkeypatch, role):
-    monkeypatch.setenv("KERASTUNER_TUNER_ID", role)
-    monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
-    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", "8000")
-    with pytest.raises(ValueError, match="executor='dask'"):
-        keras_tuner.Hyperband(
-            hypermodel=_distributed_build_model, objective="val_accuracy", max_epochs=2,
-            directory="results_dir", project_name="mnist", overwrite=True,
-        )
-    assert not os.path.exists("results_dir"), "nothing written"
+DISTRIBUTED_SCRIPT = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import keras, tensorflow as tf
+import tunecore as keras_tuner
+from test_keras_io_guides import _digits, _distributed_build_model
+
+tuner = keras_tuner.Hyperband(
+    hypermodel=_distributed_build_model, objective="val_accuracy", max_epochs=2, factor=3,
+    hyperband_iterations=1, distribution_strategy=tf.distribute.MirroredStrategy(),
+    directory="results_dir", project_name="mnist", overwrite=True,
+)
+x_train, y_train = _digits(64)
+x_test, y_test = _digits(16, seed=1)
+tuner.search(x_train, y_train.astype("int64"), steps_per_epoch=2, validation_data=(x_test, y_test.astype("int64")),
+             validation_steps=1, callbacks=[keras.callbacks.EarlyStopping("val_accuracy")])
+trials = tuner.oracle.trials.values()
+print("RESULT " + json.dumps({"statuses": sorted({t.status for t in trials}), "trials": len(trials),
+      "tuners": sorted({t.tuner_id for t in trials}), "model": tuner.get_best_models()[0] is not None}))
+"""
+
+
+def test_distributed_tuning_guide_with_a_chief_and_two_workers(tmp_path):
+    """The guide's script in three processes, with the variables the guide sets."""
+    import json
+    import socket
+    import subprocess
+    import sys
+
+    pytest.importorskip("distributed")
+    (tmp_path / "guide.py").write_text(DISTRIBUTED_SCRIPT)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def start(tuner_id):
+        env = {**os.environ, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1",
+               "KERASTUNER_ORACLE_PORT": str(port)}
+        return subprocess.Popen([sys.executable, "guide.py", os.path.dirname(__file__)], env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+    processes = [start("chief"), start("tuner0"), start("tuner1")]
+    try:
+        results = []
+        for process in processes:
+            output, _ = process.communicate(timeout=300)
+            assert process.returncode == 0, output
+            results.append(next(json.loads(line[7:]) for line in output.splitlines() if line.startswith("RESULT ")))
+    finally:
+        for process in processes:
+            process.kill()
+    chief = results[0]
+    assert chief["statuses"] == ["COMPLETED"] and chief["model"]
+    assert set(chief["tuners"]) <= {"tuner0", "tuner1"}, "trials run on the workers, under their ids"
+    assert results[1] == results[2] == chief, "every worker ends with the chief's results"
 
 
 # -- failed_trials.py: "Handling failed trials in KerasTuner" ------------------

@@ -7,8 +7,9 @@ search estimators neither catch the ``DataConversionWarning`` of a 2-d ``y``
 """
 
 from sklearn.decomposition import PCA
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier, SGDRegressor
 from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from tunecore_sklearn import TunecoreSearchCV
@@ -19,15 +20,19 @@ EXPECTED_FAILURES = {
 }
 
 
-def search(estimator, name):
-    return TunecoreSearchCV(estimator, {name: [0.1, 1.0]}, oracle="random", n_trials=2, cv=2,
-                            error_score="raise", random_state=0)
+def search(estimator, name, values=(0.1, 1.0), **kwargs):
+    return TunecoreSearchCV(estimator, {name: list(values)}, oracle="random", n_trials=2, cv=2,
+                            error_score="raise", random_state=0, **kwargs)
 
 
 @parametrize_with_checks(
     [
         search(LogisticRegression(), "C"),
         search(Pipeline([("pca", PCA()), ("ridge", Ridge())]), "ridge__alpha"),
+        # trained step by step with partial_fit, for pruning
+        search(SGDClassifier(random_state=0), "alpha", (1e-4, 1e-3), partial_fit_steps=3),
+        search(Pipeline([("scale", StandardScaler()), ("sgd", SGDRegressor(random_state=0))]), "sgd__alpha",
+               (1e-4, 1e-3), partial_fit_steps=3),
     ],
     expected_failed_checks=lambda estimator: EXPECTED_FAILURES,
 )

@@ -2,12 +2,14 @@
 
 import warnings
 
+import numpy as np
 import pytest
 from sklearn import datasets
 from sklearn.base import clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import FitFailedWarning
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import accuracy_score
+from sklearn.linear_model import LogisticRegression, Ridge, SGDClassifier
 from sklearn.model_selection import GridSearchCV, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
@@ -195,3 +197,92 @@ def test_the_default_bayesian_oracle():
     search = TunecoreSearchCV(LogisticRegression(max_iter=500), {"C": log_c()}, n_trials=5, cv=3,
                               random_state=0)
     assert search.fit(X, y).best_score_ > 0.9
+
+
+digits_X, digits_y = datasets.load_digits(return_X_y=True)
+digits_X, digits_y = digits_X[:600] / 16, digits_y[:600]
+
+
+def sgd_search(**kwargs):
+    settings = dict(oracle="random", n_trials=12, cv=3, random_state=0, partial_fit_steps=6)
+    return TunecoreSearchCV(SGDClassifier(random_state=0),
+                            {"alpha": Float("alpha", 1e-6, 10.0, sampling="log")}, **{**settings, **kwargs})
+
+
+def test_partial_fit_steps_let_the_pruner_stop_poor_candidates():
+    search = sgd_search(oracle_kwargs={"pruner": "median"}).fit(digits_X, digits_y)
+    trials = search.oracle_.trials
+    steps = {t.trial_id: len(t.metrics.get_history("score")) for t in trials.values()}
+    stopped = {i for i, t in trials.items() if t.status == TrialStatus.STOPPED}
+    completed = {i for i, t in trials.items() if t.status == TrialStatus.COMPLETED}
+    assert stopped and completed and stopped | completed == set(trials)
+    assert all(steps[i] < 6 for i in stopped) and all(steps[i] == 6 for i in completed)
+
+    results = search.cv_results_
+    assert list(results["trial_id"]) == sorted(trials)
+    assert list(results["status"]) == [trials[i].status for i in results["trial_id"]]
+    is_stopped = results["status"] == TrialStatus.STOPPED
+    means, ranks = results["mean_test_score"], results["rank_test_score"]
+    assert means[is_stopped].max() > means[~is_stopped].min()  # a stopped one beats a completed one...
+    assert ranks[~is_stopped].max() < ranks[is_stopped].min()  # ...yet ranks after all of them
+    assert results["status"][search.best_index_] == TrialStatus.COMPLETED
+    assert search.best_score_ == means[~is_stopped].max()
+    for i in np.flatnonzero(is_stopped):  # a stopped candidate's scores are its last report
+        last = trials[results["trial_id"][i]].metrics.get_history("split1_score")[-1]
+        assert results["split1_test_score"][i] == last.value[0]
+
+
+def test_partial_fit_steps_report_every_step():
+    search = sgd_search(n_trials=3, partial_fit_steps=4).fit(digits_X, digits_y)
+    for i, trial_id in enumerate(search.cv_results_["trial_id"]):
+        trial = search.oracle_.trials[trial_id]
+        history = trial.metrics.get_history("score")
+        assert trial.status == TrialStatus.COMPLETED and [h.step for h in history] == [0, 1, 2, 3]
+        assert search.cv_results_["mean_test_score"][i] == pytest.approx(history[-1].value[0])
+    assert (search.cv_results_["mean_fit_time"] > 0).all()
+    assert search.n_splits_ == 3 and search.scorer_ is not None
+
+
+def test_partial_fit_steps_need_an_estimator_with_partial_fit():
+    search = TunecoreSearchCV(LogisticRegression(), {"C": log_c()}, oracle="random", n_trials=2,
+                              partial_fit_steps=3)
+    with pytest.raises(ValueError, match=r"LogisticRegression\(\) lacks"):
+        search.fit(X, y)
+
+
+def test_partial_fit_steps_take_one_scorer():
+    search = sgd_search(n_trials=2, scoring=["accuracy", "f1_macro"], refit="accuracy")
+    with pytest.raises(ValueError, match="scoring must be one scorer"):
+        search.fit(digits_X, digits_y)
+
+
+def test_partial_fit_steps_is_a_parameter_clone_keeps():
+    search = sgd_search(partial_fit_steps=4, oracle_kwargs={"pruner": "median"})
+    copy = clone(search)
+    assert copy.get_params()["partial_fit_steps"] == 4
+    assert copy.get_params()["oracle_kwargs"] == {"pruner": "median"}
+    assert copy.set_params(partial_fit_steps=2).partial_fit_steps == 2
+    assert search.partial_fit_steps == 4
+    with pytest.raises(ValueError, match="partial_fit_steps"):
+        search.set_params(partial_fit_steps=0).fit(digits_X, digits_y)
+
+
+def test_partial_fit_best_estimator_is_trained_as_the_candidates_were():
+    search = sgd_search(n_trials=3, partial_fit_steps=3).fit(digits_X, digits_y)
+    manual = SGDClassifier(random_state=0, alpha=search.best_params_["alpha"])
+    for _ in range(3):
+        manual.partial_fit(digits_X, digits_y, classes=np.unique(digits_y))
+    np.testing.assert_allclose(search.best_estimator_.coef_, manual.coef_)
+    assert accuracy_score(digits_y, search.predict(digits_X)) > 0.8
+
+
+def test_partial_fit_steps_train_a_pipelines_final_step_and_skip_failing_candidates():
+    pipe = Pipeline([("scale", StandardScaler()), ("sgd", SGDClassifier(random_state=0))])
+    search = TunecoreSearchCV(pipe, {"sgd__alpha": [1e-3, -1.0, 1e-2]}, oracle="grid", n_trials=3, cv=3,
+                              partial_fit_steps=3, n_jobs=2)
+    search.fit(digits_X, digits_y)
+    statuses = [t.status for t in search.oracle_.trials.values()]
+    assert statuses == [TrialStatus.COMPLETED, TrialStatus.FAILED, TrialStatus.COMPLETED]
+    assert [p["sgd__alpha"] for p in search.cv_results_["params"]] == [1e-3, 1e-2]
+    assert "alpha" in search.oracle_.trials["01"].message
+    assert search.score(digits_X, digits_y) > 0.8

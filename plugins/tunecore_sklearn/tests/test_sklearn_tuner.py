@@ -7,10 +7,19 @@ import sys
 import joblib
 import numpy as np
 import pytest
-from sklearn import datasets, ensemble, linear_model, metrics, model_selection, pipeline, preprocessing
+from sklearn import (
+    datasets,
+    ensemble,
+    feature_extraction,
+    linear_model,
+    metrics,
+    model_selection,
+    pipeline,
+    preprocessing,
+)
 
 import tunecore as kt
-from tunecore.errors import FatalError
+from tunecore.errors import FatalError, FatalValueError
 from tunecore.trial import TrialStatus
 
 
@@ -115,6 +124,39 @@ def test_pandas_data_pipeline_and_extra_metrics(tmp_path):
     assert isinstance(model, pipeline.Pipeline)
     assert model.predict(X).shape == (200,)
 
+
+@pytest.mark.parametrize(
+    "X, got",
+    [
+        ([1, 2, 3, 4, 5, 6], "got list of shape (6,). A single feature is one column"),
+        (np.arange(6.0), "got ndarray of shape (6,). A single feature is one column"),
+        ([[1, 2], [3], [4, 5], [6, 7], [8, 9], [10, 11]], "got a list whose rows differ in length"),
+    ],
+    ids=["1-D list", "1-D array", "ragged rows"],
+)
+def test_data_that_is_not_one_row_per_sample_stops_the_search_before_any_trial(tmp_path, X, got):
+    tuner = kt.SklearnTuner(oracle(), logistic, cv=model_selection.StratifiedKFold(3), directory=tmp_path)
+    with pytest.raises(FatalValueError, match=r"^Expected the data to be numpy arrays") as info:
+        tuner.search(X, [1, 1, 1, 2, 2, 2], verbose=0)
+    assert isinstance(info.value, RuntimeError) and got in str(info.value)
+    assert tuner.oracle.trials == {}
+
+
+def test_lists_of_rows_and_raw_texts_are_accepted(tmp_path):
+    X, y = datasets.load_iris(return_X_y=True)
+    tuner = kt.SklearnTuner(oracle(1), logistic, directory=tmp_path, project_name="rows")
+    tuner.search(X.tolist(), y.tolist(), verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [TrialStatus.COMPLETED]
+
+    texts = np.array(["good fine great", "bad awful poor"] * 10)
+    labels = [1, 0] * 10
+
+    def build(hp):
+        return pipeline.make_pipeline(feature_extraction.text.TfidfVectorizer(), logistic(hp))
+
+    tuner = kt.SklearnTuner(oracle(1), build, cv=2, directory=tmp_path, project_name="texts")
+    tuner.search(texts, labels, verbose=0)
+    assert tuner.oracle.get_best_trials(1)[0].score == 1.0
 
 class RecordsGroups(model_selection.GroupKFold):
     def split(self, X, y=None, groups=None):

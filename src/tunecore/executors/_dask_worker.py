@@ -1,16 +1,25 @@
-"""The worker side of the Dask executor: the runner, installed once per worker.
+"""The worker side of the Dask executors: the runner, installed once per worker,
+or the runner of a Keras Tuner worker's own ``search()`` (:func:`serve`).
 
 Imported by :mod:`tunecore.executors.dask` when a search starts, never by
 ``import tunecore``.
 """
 
+import asyncio
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from distributed import WorkerPlugin, get_worker
+from distributed import Worker, WorkerPlugin, get_worker
+from distributed.core import Status
 
+from tunecore.distribute import ENDED, SERVING
+from tunecore.errors import FatalRuntimeError
+from tunecore.executors.dask import DaskChannel
 from tunecore.executors.payload import load_runner
 from tunecore.trial import Trial
+
+if TYPE_CHECKING:
+    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
 
 # (plugin name, thread id) -> runner. Each worker thread keeps its own runner so
 # that trials running side by side in one process never share the tuner's
@@ -42,3 +51,53 @@ def run_trial(plugin_name: str, trial: Trial) -> Any:
     if runner is None:
         runner = _runners[key] = load_runner(get_worker().plugins[plugin_name].payload)
     return runner(trial)
+
+
+# The runner of the search() this process serves with, as a Keras Tuner worker.
+_served: dict[str, "TrialRunner"] = {}
+
+
+def run_served_trial(channel: str, trial: Trial) -> "TrialOutcome":
+    """Run ``trial`` with this process's own tuner and search arguments, for the chief."""
+    runner = _served.get("runner")
+    if runner is None:
+        raise RuntimeError(f"Dask worker {get_worker().name!r} serves no tunecore search.")
+    runner.channel = DaskChannel(channel)
+    outcome = runner(trial)
+    outcome.tuner_id = runner.tuner.tuner_id
+    return outcome
+
+
+def serve(address: str, name: str, runner: "TrialRunner") -> bool:
+    """Be a Dask worker of the chief's scheduler at ``address`` until its search ends.
+
+    Waits for the scheduler if it is not up yet. Trials run one at a time with
+    ``runner``. Returns True when the chief's search ended, False when the
+    scheduler went away first (the chief stopped or died).
+    """
+    _served["runner"] = runner
+    try:
+        return asyncio.run(_serve(address, name))
+    finally:
+        _served.pop("runner", None)
+
+
+async def _serve(address: str, name: str) -> bool:
+    worker = Worker(address, nthreads=1, name=name, resources={SERVING: 1}, dashboard=False)
+    try:
+        await worker
+    except RuntimeError as exc:
+        cause = "another process uses this tuner id" if "name taken" in str(exc.__cause__) else exc.__cause__ or exc
+        raise FatalRuntimeError(
+            f"Tuner {name!r} could not join the chief at {address}: {cause}. Every process of a "
+            "distributed search needs its own KERASTUNER_TUNER_ID."
+        ) from None
+    async with worker:
+        while worker.status in (Status.running, Status.paused):
+            try:
+                if await worker.scheduler.event_is_set(name=ENDED):
+                    return True
+            except OSError:  # the connection closed
+                break
+            await asyncio.sleep(0.5)
+    return False

@@ -110,7 +110,7 @@ class DaskExecutor(Executor):
         self._owned: list[Any] = []
         self._started_cluster = False
         self._plugin: str | None = None
-        self._run_trial: Any = None
+        self._task: tuple[Any, str] = (None, "")  # what a trial's task calls, and its first argument
         self._futures: set[Any] = set()
         self._trial_ids: dict[str, str] = {}  # task key -> trial id
         self._results: dict[str, TrialOutcome] = {}  # task key -> outcome gathered with others
@@ -143,16 +143,16 @@ class DaskExecutor(Executor):
         if self.max_workers is None:
             self.capacity = max(sum(self._client.nthreads().values()), 1)
         worker = importlib.import_module("tunecore.executors._dask_worker")
-        self._run_trial = worker.run_trial
         self._plugin = f"tunecore-runner-{uuid.uuid4().hex}"
         self._client.register_plugin(worker.RunnerPlugin(self._plugin, payload), name=self._plugin)
+        self._task = (worker.run_trial, self._plugin)
 
     def submit(self, trial: Trial) -> Any:
         # A copy, as a worker in another process would get: a worker thread of
         # this process must not change the oracle's trial while it runs.
+        function, argument = self._task
         future = self._client.submit(
-            self._run_trial, self._plugin, copy.deepcopy(trial),
-            pure=False, resources=self.resources, retries=0,
+            function, argument, copy.deepcopy(trial), pure=False, resources=self.resources, retries=0,
         )
         self._futures.add(future)
         self._trial_ids[future.key] = trial.trial_id
@@ -174,9 +174,12 @@ class DaskExecutor(Executor):
         return done, not_done
 
     def result(self, future: Any) -> "TrialOutcome":
-        if future.key in self._results:
-            return self._results.pop(future.key)
-        return future.result()
+        try:
+            if future.key in self._results:
+                return self._results.pop(future.key)
+            return future.result()
+        finally:
+            future.release()  # now, not when collected: a worker that leaves must not hold it
 
     def reports(self) -> list[tuple[str, int, dict[str, float]]]:
         if self._reports is None:
@@ -221,7 +224,7 @@ class DaskExecutor(Executor):
             self._client.cancel(list(self._futures))
         self._futures.clear()
         self._results.clear()
-        if not self._started_cluster:
+        if not self._started_cluster and self._plugin is not None:
             self._client.unregister_worker_plugin(self._plugin)  # frees the workers' copies
         for resource in reversed(self._owned):
             resource.close()

@@ -17,7 +17,6 @@ wherever a value is, and stored as the builtin type.
 Definitions are immutable once built: containers share them between copies.
 """
 
-import abc
 import json
 import numbers
 import random
@@ -34,7 +33,7 @@ from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 _INVALID = object()
 
 # class_name -> class, for `deserialize`. Subclasses register themselves.
-_CLASSES = {}
+_CLASSES: dict[str, "type[HyperParameter] | type[Parent]"] = {}
 
 
 def _plain(value):
@@ -143,16 +142,21 @@ def _canonical(config):
     return json.dumps(config, sort_keys=True)
 
 
-class HyperParameter(abc.ABC):
+class HyperParameter:
     """One dimension of the search space.
 
-    A subclass sets its own attributes in ``__init__``, then
-    ``self.default = self._validated(default, "default")``, and implements the
-    abstract methods. Its ``get_config()`` must hold exactly the keyword
+    The base class holds what every hyperparameter has (a name, a default,
+    conditions) and round-trips through ``get_config`` / ``from_config``, as
+    Keras Tuner's does. It defines no values: searching it (``prob_to_value``,
+    ``grid_values``...) raises ``NotImplementedError``, and a search space
+    refuses it. A subclass sets its own attributes in ``__init__``, then
+    ``self.default = self._validated(default, "default")``, and implements
+    those methods. Its ``get_config()`` must hold exactly the keyword
     arguments of its ``__init__``, so that ``from_config`` can rebuild it.
 
     Args:
         name: The name, unique within a search space.
+        default: The value used when none is chosen.
         conditions: `Parent` conditions that must all hold for the
             hyperparameter to be active (one `Parent` or a list).
 
@@ -166,7 +170,9 @@ class HyperParameter(abc.ABC):
     default: Any
     conditions: list["Parent"]
 
-    def __init__(self, name: str, conditions: "Parent | Iterable[Parent] | None" = None) -> None:
+    def __init__(
+        self, name: str, default: Any = None, conditions: "Parent | Iterable[Parent] | None" = None
+    ) -> None:
         if not isinstance(name, str):
             raise InvalidSpaceTypeError(
                 f"A hyperparameter name must be a str, got {name!r} of type {type(name).__name__}."
@@ -174,6 +180,7 @@ class HyperParameter(abc.ABC):
         if not name:
             raise InvalidSpaceError("A hyperparameter name must not be empty.")
         self.name = name
+        self.default = _plain(default)
         if conditions is None:
             conditions = []
         elif isinstance(conditions, Parent):
@@ -192,11 +199,10 @@ class HyperParameter(abc.ABC):
             _CLASSES[cls.__name__] = cls
 
     @property
-    @abc.abstractmethod
     def cardinality(self) -> int | None:
         """The number of distinct values, or None when the values are continuous."""
+        raise self._no_values("cardinality")
 
-    @abc.abstractmethod
     def grid_values(self) -> Sequence[Any]:
         """Returns the values that grid search visits, in order.
 
@@ -205,26 +211,33 @@ class HyperParameter(abc.ABC):
         range, whose grid may hold 2**62 values or more: ``cardinality``
         counts them exactly (``len`` fails beyond ``sys.maxsize``).
         """
+        raise self._no_values("grid_values()")
 
-    @abc.abstractmethod
     def prob_to_value(self, prob: float) -> Any:
         """Returns the value at `prob` in [0, 1] of the unit-interval encoding."""
+        raise self._no_values("prob_to_value()")
 
-    @abc.abstractmethod
     def value_to_prob(self, value: Any) -> float:
         """Returns the position in [0, 1] of a valid `value` (its bin centre if discrete).
 
         Raises:
             InvalidSpaceError: `value` is not a valid value.
         """
+        raise self._no_values("value_to_prob()")
 
-    @abc.abstractmethod
     def _check(self, value):
         """Returns `value` coerced to this hyperparameter's type, or `_INVALID`."""
+        raise self._no_values("validate()")
 
-    @abc.abstractmethod
     def _expected(self):
         """Describes the valid values, for error messages."""
+        raise self._no_values("validate()")
+
+    def _no_values(self, method):
+        return NotImplementedError(
+            f"{self._label} defines no values, so it has no {method}: use a subclass "
+            "(Int, Float, Choice, Boolean, Fixed or one of your own that implements it)."
+        )
 
     @property
     def _label(self):
@@ -282,14 +295,16 @@ class HyperParameter(abc.ABC):
         return hash((type(self).__name__, self.name))
 
     def __repr__(self) -> str:
-        config = self.get_config()
-        del config["conditions"]
-        if "default" in config:
-            config["default"] = config.pop("default")  # after the range it belongs to
-        args = [f"{key}={value!r}" for key, value in config.items()]
+        return self._repr(f"name: '{self.name}', default: {self.default}")
+
+    def _repr(self, fields):
+        """``Type(fields)`` in Keras Tuner's repr format, with the conditions when there are some."""
         if self.conditions:
-            args.append(f"conditions={self.conditions!r}")
-        return f"{type(self).__name__}({', '.join(args)})"
+            fields += f", conditions: {self.conditions}"
+        return f"{type(self).__name__}({fields})"
+
+
+_CLASSES["HyperParameter"] = HyperParameter
 
 
 class Parent:

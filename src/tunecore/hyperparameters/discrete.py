@@ -39,7 +39,7 @@ class Choice(HyperParameter):
 
     def __init__(self, name: str, values: Iterable[Any], ordered: bool | None = None, default: Any = None,
                  conditions: Parent | Iterable[Parent] | None = None) -> None:
-        super().__init__(name, conditions)
+        super().__init__(name, conditions=conditions)
         if isinstance(values, str) or not isinstance(values, Iterable):
             raise InvalidSpaceTypeError(f"{self._label}: values must be a list, got {values!r}.")
         values = [_plain(value) for value in values]
@@ -104,6 +104,11 @@ class Choice(HyperParameter):
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "values": list(self.values), "ordered": self.ordered}
 
+    def __repr__(self) -> str:
+        return self._repr(
+            f"name: '{self.name}', values: {self.values}, ordered: {self.ordered}, default: {self.default}"
+        )
+
 
 class Boolean(HyperParameter):
     """True or False, encoded like ``Choice([False, True])``.
@@ -117,7 +122,7 @@ class Boolean(HyperParameter):
     _VALUES = (False, True)
 
     def __init__(self, name: str, default: bool = False, conditions: Parent | Iterable[Parent] | None = None) -> None:
-        super().__init__(name, conditions)
+        super().__init__(name, conditions=conditions)
         self.default = self._validated(default, "default")
 
     @property
@@ -144,6 +149,9 @@ class Boolean(HyperParameter):
     def _expected(self):
         return "True or False"
 
+    def __repr__(self) -> str:
+        return self._repr(f'name: "{self.name}", default: {self.default}')
+
 
 class Fixed(HyperParameter):
     """A single value, not tuned.
@@ -155,7 +163,7 @@ class Fixed(HyperParameter):
     """
 
     def __init__(self, name: str, value: Any, conditions: Parent | Iterable[Parent] | None = None) -> None:
-        super().__init__(name, conditions)
+        super().__init__(name, conditions=conditions)
         value = _plain(value)
         self._kind = _scalar_kind(value)
         if value is not None and self._kind is None:
@@ -198,3 +206,6 @@ class Fixed(HyperParameter):
         config = super().get_config()
         del config["default"]
         return {**config, "value": self.value}
+
+    def __repr__(self) -> str:
+        return self._repr(f"name: {self.name}, value: {self.value}")

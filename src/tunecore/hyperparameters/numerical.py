@@ -240,7 +240,7 @@ class _Numerical(HyperParameter):
 
     def __init__(self, name: str, min_value: Any, max_value: Any, step: Any, sampling: str | None, default: Any,
                  conditions: Parent | Iterable[Parent] | None) -> None:
-        super().__init__(name, conditions)
+        super().__init__(name, conditions=conditions)
         if sampling is None:
             sampling = "linear"
         if not isinstance(sampling, str) or sampling.lower() not in _SAMPLINGS:
@@ -372,6 +372,12 @@ class _Numerical(HyperParameter):
             "step": self.step,
             "sampling": self.sampling,
         }
+
+    def __repr__(self) -> str:
+        quote = "'" if self._kind == "float" else ""  # Keras Tuner quotes a Float's fields
+        fields = [f"{key}: {quote}{getattr(self, key)}{quote}"
+                  for key in ("min_value", "max_value", "step", "sampling", "default")]
+        return self._repr(", ".join([f"name: '{self.name}'", *fields]))
 
 
 class Int(_Numerical):

@@ -217,6 +217,8 @@ class HyperParameters:
         Raises:
             InvalidSpaceError: The name was defined on this object before with a
                 different definition, or a condition names an unknown parent.
+            InvalidSpaceTypeError: `hp` is not a hyperparameter with values
+                (the bare `HyperParameter` base class has none).
         """
         if not isinstance(hp, HyperParameter):
             raise InvalidSpaceTypeError(f"register() takes a HyperParameter, got {hp!r}.")
@@ -226,7 +228,7 @@ class HyperParameters:
         if existing is None:
             existing = next((other for other in siblings if not other.conditions), None)
         if existing is None:
-            self._check_parents(hp, self._space)
+            self._check_definition(hp, self._space)
             if not siblings:
                 preset = self._values.get(hp.name, _NONE)
                 self._values[hp.name] = hp.default if preset is _NONE else hp.validate(preset)
@@ -274,7 +276,13 @@ class HyperParameters:
                     "cannot have the same name as its parent condition."
                 )
 
-    def _check_parents(self, hp, earlier):
+    def _check_definition(self, hp, earlier):
+        """Raises unless `hp` can join the space after the definitions `earlier`."""
+        if type(hp) is HyperParameter:
+            raise InvalidSpaceTypeError(
+                f"A search space takes hyperparameters with values (Int, Float, Choice, Boolean, "
+                f"Fixed...), got the bare base class: {hp!r}."
+            )
         self._check_not_own_parent(hp)
         names = {other.name for other in earlier}
         for condition in hp.conditions:
@@ -561,12 +569,12 @@ class HyperParameters:
         for hp, value in incoming:
             existing = self._find(hp.name, hp.conditions)
             if existing is None:
-                self._check_parents(hp, self._space)
+                self._check_definition(hp, self._space)
                 self._space.append(hp)
                 self._by_name.setdefault(hp.name, []).append(hp)
             elif overwrite:
                 position = next(i for i, other in enumerate(self._space) if other is existing)
-                self._check_parents(hp, self._space[:position])
+                self._check_definition(hp, self._space[:position])
                 self._space[position] = hp
                 siblings = self._by_name[hp.name]
                 siblings[siblings.index(existing)] = hp
@@ -600,7 +608,7 @@ class HyperParameters:
                     f"Hyperparameter {hp.name!r} is defined twice in the config with the "
                     f"same conditions {hp.conditions!r}."
                 )
-            hps._check_parents(hp, hps._space)
+            hps._check_definition(hp, hps._space)
             hps._space.append(hp)
             hps._by_name.setdefault(hp.name, []).append(hp)
         for name, value in config["values"].items():

@@ -132,6 +132,8 @@ class Oracle:
         self.max_consecutive_failed_trials = max_consecutive_failed_trials
         self.rng = np.random.default_rng([self.seed, 0])
         self.pruner = pruners.create(pruner)
+        self._updating = False  # update_trial is called by report or tell
+        self._direct_updates: set[str] = set()  # trials a caller updated through update_trial itself
         if self.pruner is not None and isinstance(self.objective, Pareto):
             raise ValueError(
                 f"A pruner compares trials on one objective; {self.objective!r} has several. "
@@ -326,7 +328,7 @@ class Oracle:
         Raises:
             TrialStateError: the trial is not running.
         """
-        status = self.update_trial(trial_id, metrics, step=step)
+        status = self._update(trial_id, metrics, step)
         if status == TrialStatus.STOPPED:
             self.ledger.request_stop(trial_id)
         limit = self.ledger.overdue(trial_id)
@@ -373,13 +375,29 @@ class Oracle:
         metrics = to_metrics(result, self.objective)
         if metrics:
             with self.ledger.final_result(trial_id):
-                self.update_trial(trial_id, metrics, step=max(trial.metrics.steps(), default=0))
+                self._update(trial_id, metrics, max(trial.metrics.steps(), default=0))
         requested = self.ledger.stop_request(trial_id)
         if requested is not None and status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
             status, message = requested[0], requested[1] or message
         self.ledger.propose_end(trial_id, status, message, retryable)
+        self._direct_updates.discard(trial_id)
         self.end_trial(trial)
         return trial
+
+    def updated_directly(self, trial_id: str) -> bool:
+        """Whether ``update_trial`` was called for the running trial other than through :meth:`report`.
+
+        That is Keras Tuner's deprecated way for ``run_trial`` to report (it
+        skips the pruner and stop requests).
+        """
+        return trial_id in self._direct_updates
+
+    def _update(self, trial_id: str, metrics: dict[str, Any], step: int) -> str:
+        self._updating = True
+        try:
+            return self.update_trial(trial_id, metrics, step=step)
+        finally:
+            self._updating = False
 
     def create_trial(self, tuner_id: str | None = None) -> Trial:
         """Keras Tuner's name for :meth:`ask`, and the place to extend it."""
@@ -408,6 +426,8 @@ class Oracle:
         Returns:
             The trial's status; an override returns ``"STOPPED"`` to stop it early.
         """
+        if not self._updating:
+            self._direct_updates.add(trial_id)
         trial = self.ledger.record(trial_id, step, metrics)
         plugins.get_plugin_manager().hook.tunecore_metrics_reported(
             oracle=self, trial=trial, metrics=metrics, step=step

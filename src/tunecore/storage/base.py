@@ -16,7 +16,8 @@ and a ``time`` (seconds since the epoch):
     A running trial reported ``metrics`` at ``step`` (``trial_id``).
 ``end``
     A trial ended: ``trial_id``, ``status``; ``values`` if it declared
-    hyperparameters as it ran; ``message``, ``retryable: false`` and
+    hyperparameters as it ran; ``tuner_id`` if a tuner other than the one
+    that started it ran it; ``message``, ``retryable: false`` and
     ``retry: true`` when they apply; ``step`` and ``metrics`` for a final
     result reported as it ended. Its score is recomputed on replay.
 

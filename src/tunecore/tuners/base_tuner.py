@@ -2,6 +2,7 @@
 
 import collections
 import contextlib
+import copy
 import difflib
 import inspect
 import logging
@@ -12,15 +13,16 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tunecore import callbacks as callbacks_module
-from tunecore import executors, plugins, results
+from tunecore import distribute, executors, plugins, results
 from tunecore.executors import Executor
-from tunecore.errors import FatalTypeError, InvalidArgumentError
+from tunecore.errors import FatalRuntimeError, FatalTypeError, InvalidArgumentError, ProjectError
 from tunecore.hypermodel import HyperModel, as_hypermodel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
-from tunecore.storage import JournalStorage, Storage, paths
+from tunecore.ledger import TrialLedger
+from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import summary
 from tunecore.tuners.outcome import TrialOutcome, TrialRunner, WorkerOracle
@@ -42,8 +44,9 @@ class BaseTuner:
 
     Subclasses override :meth:`run_trial` (and, to keep models, :meth:`save_model`
     and :meth:`load_model`). ``run_trial`` may report intermediate metrics with
-    ``self.oracle.report(trial.trial_id, step, **metrics)`` (or Keras Tuner's
-    ``self.oracle.update_trial``), wherever the trial runs, and returns a float
+    ``self.oracle.report(trial.trial_id, step, **metrics)`` wherever the trial
+    runs (Keras Tuner's ``self.oracle.update_trial`` works too, deprecated as in
+    Keras Tuner: it skips the pruner), and returns a float
     (the objective), a dict of metrics, a list of those (averaged), or None. As
     in Keras Tuner, the returned value is recorded only if the trial did not
     report the objective itself.
@@ -59,11 +62,17 @@ class BaseTuner:
         project_name: The project's folder (default ``"untitled_project"``).
         logger: Accepted for Keras Tuner compatibility; unused.
         overwrite: Delete an existing project instead of resuming it.
-        tuner_id: Name of this tuner in the trials it runs.
+        tuner_id: Name of this tuner in the trials it runs (default:
+            ``KERASTUNER_TUNER_ID``, else ``"tuner0"``).
         max_retries_per_trial: Overrides the oracle's setting when given.
         max_consecutive_failed_trials: Overrides the oracle's setting when given.
         storage: Where the trials are kept: a :class:`~tunecore.storage.Storage`
             (default: a journal in ``directory/project_name``).
+
+    With Keras Tuner's ``KERASTUNER_*`` environment variables set, the tuner
+    takes part in a distributed search on Dask (:mod:`tunecore.distribute`): a
+    chief keeps the project and its ``search()`` hands trials to the others,
+    whose ``search()`` runs them.
     """
 
     #: Whether to build the hypermodel before the search to discover conditional branches.
@@ -104,13 +113,16 @@ class BaseTuner:
         self.directory = directory or "."
         self.project_name = paths.check_project_name(project_name or "untitled_project")
         self.logger = logger
-        self.tuner_id = tuner_id or "tuner0"
+        self._role = distribute.role()
+        self.tuner_id = tuner_id or (self._role.tuner_id if self._role else "tuner0")
         if max_retries_per_trial is not None:
             oracle.max_retries_per_trial = max_retries_per_trial
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
         self._stop_reason: str | None = None
         self._limits = _Limits(None, None, False, None)
+        if self._role is not None and not self._role.is_chief:
+            storage, overwrite = InMemoryStorage(), False  # the chief keeps the project
         self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
         # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
         self._populate_initial_space()
@@ -178,7 +190,17 @@ class BaseTuner:
         if not accepts_keyword(self.run_trial, "verbose"):
             fit_kwargs.pop("verbose", None)
         self._check_fit_kwargs(fit_kwargs)
-        pool = executors.create(executor, max_parallel_trials)
+        role = self._role
+        if role is not None and executor is not None:
+            raise InvalidArgumentError(
+                f"KERASTUNER_ORACLE_IP is set, so this search is distributed over the tuners that "
+                f"connect to {role.address} (Keras Tuner's mode); executor={executor!r} cannot be "
+                "used with it. Unset the KERASTUNER_* variables or leave executor out."
+            )
+        if role is not None and not role.is_chief:
+            self._serve_chief(role, TrialRunner(copy.copy(self), fit_args, fit_kwargs))
+            return
+        pool = distribute.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
         manager = plugins.get_plugin_manager()
         dispatcher = callbacks_module.Dispatcher(self, search_callbacks)
         manager.pm.register(dispatcher)
@@ -203,6 +225,20 @@ class BaseTuner:
         finally:
             manager.pm.unregister(dispatcher)
             self.oracle.close()
+
+    def _serve_chief(self, role: distribute.Role, runner: TrialRunner) -> None:
+        """A distributed worker's search: run the chief's trials, then read its results."""
+        logger.info("Tuner %r runs trials for the chief at %s.", self.tuner_id, role.address)
+        if not distribute.serve(role, runner):
+            raise FatalRuntimeError(
+                f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."
+            )
+        try:  # read-only: the chief's trials, for get_best_models() and results_summary()
+            self.oracle.hyperparameters = HyperParameters()
+            self.oracle.ledger = TrialLedger(self.oracle.objective, constraints=self.oracle.constraints)
+            self.oracle.open(RecordedStorage(self.project_dir))
+        except ProjectError as exc:
+            logger.warning("The chief's search ended; its results are not readable here: %s", exc)
 
     def stop(self, reason: str | None = None) -> None:
         """End the search: no new trial starts (safe from a callback or another thread).
@@ -396,6 +432,8 @@ class BaseTuner:
         """End the trial in the oracle: always, whatever the hooks do."""
         if outcome.hyperparameters is not None:
             trial.hyperparameters = outcome.hyperparameters
+        if outcome.tuner_id is not None:
+            trial.tuner_id = outcome.tuner_id
         self.oracle.update_space(trial.hyperparameters)
         objective = self.oracle.objective
         reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())

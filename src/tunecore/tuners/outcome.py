@@ -11,6 +11,7 @@ the oracle as it arrives and answers with the oracle's decision (STOPPED).
 import dataclasses
 import time
 import traceback
+import warnings
 from typing import TYPE_CHECKING, Any
 
 from tunecore.errors import FailedTrialError, FatalError, FatalTypeError, OversizedModelError, TrialStopped
@@ -21,6 +22,13 @@ if TYPE_CHECKING:
     from tunecore.hyperparameters import HyperParameters
     from tunecore.oracles.base import Oracle
     from tunecore.tuners.base_tuner import BaseTuner
+
+_UPDATE_TRIAL_DEPRECATED = (
+    "Calling `self.oracle.update_trial(trial_id, metrics)` in `run_trial()` to report metrics is "
+    "deprecated, as in Keras Tuner: it skips the pruner and the search's stop requests. Please "
+    "remove the call and return the metrics from `run_trial()`, or report them with "
+    "`self.oracle.report(trial_id, step, **metrics)`."
+)
 
 
 @dataclasses.dataclass
@@ -40,6 +48,8 @@ class TrialOutcome:
         reports: How many reports it sent through a channel (the driver waits
             for them all before ending the trial).
         killed: The driver ended it (``trial_timeout``): no report is awaited.
+        tuner_id: The tuner that ran it, when not the driver's (a Keras Tuner
+            distributed worker).
     """
 
     trial_id: str
@@ -52,6 +62,7 @@ class TrialOutcome:
     seconds: float = 0.0
     reports: int = 0
     killed: bool = False
+    tuner_id: str | None = None
 
 
 class WorkerOracle:
@@ -142,6 +153,8 @@ class TrialRunner:
         try:
             with self.tuner.trial_scope():
                 results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
+            if not remote and oracle.updated_directly(trial.trial_id):
+                warnings.warn(_UPDATE_TRIAL_DEPRECATED, DeprecationWarning, stacklevel=2)
             try:
                 outcome.metrics = self.tuner.results_to_metrics(results)
             except TypeError as exc:  # a programming error: every trial would fail the same way

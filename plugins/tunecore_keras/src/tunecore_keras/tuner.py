@@ -17,7 +17,6 @@ from tunecore.errors import (
     FatalError,
     FatalTypeError,
     FatalValueError,
-    InvalidArgumentError,
     NoSavedModelError,
     OversizedModelError,
 )
@@ -36,25 +35,6 @@ _KERAS_STATE = threading.Lock()
 
 CHECKPOINT_FILE = "checkpoint.weights.h5"
 BUILD_CONFIG_FILE = "build_config.json"
-
-
-_KERAS_TUNER_DISTRIBUTION = ("KERASTUNER_TUNER_ID", "KERASTUNER_ORACLE_IP", "KERASTUNER_ORACLE_PORT")
-
-
-def _refuse_keras_tuner_distribution():
-    """Keras Tuner's chief/worker mode (gRPC, configured by environment variables) is not implemented.
-
-    Ignoring the variables would make every worker run a whole search of its
-    own into the shared directory, so they are refused, with the replacement.
-    """
-    found = {name: os.environ[name] for name in _KERAS_TUNER_DISTRIBUTION if os.environ.get(name)}
-    if found:
-        raise InvalidArgumentError(
-            f"Keras Tuner's distributed mode ({', '.join(f'{k}={v!r}' for k, v in found.items())}) "
-            "is not supported: tunecore has no chief/worker gRPC service. Run one process and "
-            "pass executor='dask' (a Dask cluster's workers run the trials) or executor='process' "
-            "to tuner.search(...), and unset these variables. See docs/coming-from-keras-tuner.md."
-        )
 
 
 def _any_batch_size(build_config):
@@ -135,7 +115,6 @@ class Tuner(BaseTuner):
         keep_best_checkpoints: int | None = None,
         **kwargs: Any,
     ) -> None:
-        _refuse_keras_tuner_distribution()
         if hypermodel is None and type(self).run_trial is Tuner.run_trial:
             raise ValueError(
                 f"{type(self).__name__}: Received `hypermodel=None`. Pass a HyperModel or a "

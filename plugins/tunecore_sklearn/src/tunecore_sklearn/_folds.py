@@ -12,6 +12,7 @@ from sklearn.utils import _safe_indexing
 from sklearn.utils.validation import has_fit_parameter
 
 from tunecore.errors import FailedTrialError, FatalError
+from tunecore.signatures import accepts_keyword
 
 
 def fit(estimator, X, y, sample_weight=None):
@@ -86,7 +87,7 @@ def cross_validate_steps(estimator, X, y, splits, scorer, steps, report, sample_
     """Train a clone of ``estimator`` per fold with ``partial_fit``, one pass over its training part per step.
 
     After each step the folds are scored and ``report(step, metrics)`` is
-    called with ``score`` (the mean over folds) and ``score_std``; it raises
+    called with :func:`step_metrics`; it raises
     :class:`~tunecore.errors.TrialStopped` to stop (a pruner), which ends the
     trial with what it reported.
 
@@ -96,33 +97,109 @@ def cross_validate_steps(estimator, X, y, splits, scorer, steps, report, sample_
     Raises:
         FailedTrialError: a fold's ``partial_fit`` or scoring raised.
     """
-    classes = np.unique(y) if is_classifier(estimator) else None
-    folds = []
-    for train, test in splits:
-        w_train = w_test = None
-        if sample_weight is not None:
-            w_train, w_test = _take(sample_weight, train), _take(sample_weight, test)
-        folds.append((clone(estimator, safe=False), _take(X, train), _take(y, train), w_train,
-                      _take(X, test), _take(y, test), w_test))
     metrics = None
-    for step in range(steps):
-        scores = []
-        for model, X_train, y_train, w_train, X_test, y_test, w_test in folds:
-            fit_kwargs = {} if classes is None else {"classes": classes}
-            if w_train is not None and has_fit_parameter(model, "sample_weight"):
-                fit_kwargs["sample_weight"] = w_train
-            try:
-                model.partial_fit(X_train, y_train, **fit_kwargs)
-                weights = {} if w_test is None else {"sample_weight": w_test}
-                scores.append(float(scorer(model, X_test, y_test, **weights)))
-            except Exception:
-                raise FailedTrialError(
-                    f"A fold of {model!r} raised at step {step}:\n{traceback.format_exc()}"
-                ) from None
-        metrics = {"score": float(np.mean(scores)), "score_std": float(np.std(scores))}
-        metrics.update({f"split{k}_score": score for k, score in enumerate(scores)})
+    for step, folds in enumerate(iter_partial_fit(estimator, X, y, splits, scorer, steps, sample_weight)):
+        metrics = step_metrics(folds)
         report(step, metrics)
     return metrics
+
+
+def iter_partial_fit(estimator, X, y, splits, scorer, steps, sample_weight=None, n_jobs=None,
+                     raise_errors=False):
+    """Train a clone of ``estimator`` per split with ``partial_fit``, a pass over its training part per step.
+
+    A pipeline's leading steps are fitted once per split, its final step is
+    trained. Classifiers get ``classes=``; ``sample_weight`` is split with the
+    data and passed to ``partial_fit`` (where it takes it) and to the scorer.
+
+    Args:
+        n_jobs: The splits of a step train in this many threads when more than one.
+        raise_errors: Let a split's exception propagate as it is.
+
+    Yields:
+        After each step, one dict per split: its test ``score``, and the seconds
+        spent on it so far training (``fit_time``) and scoring (``score_time``).
+
+    Raises:
+        FailedTrialError: a split's fitting or scoring raised (unless ``raise_errors``).
+    """
+    classes = np.unique(y) if is_classifier(estimator) else None
+    folds = [_StepFold(clone(estimator, safe=False), X, y, train, test, sample_weight, classes, raise_errors)
+             for train, test in splits]
+    parallel = None if n_jobs in (None, 1) else joblib.Parallel(n_jobs=n_jobs, prefer="threads")
+    for step in range(steps):
+        if parallel is None:
+            yield [fold.advance(step, scorer) for fold in folds]
+        else:
+            yield parallel(joblib.delayed(fold.advance)(step, scorer) for fold in folds)
+
+
+def step_metrics(folds):
+    """What a step reports: ``score`` (mean over folds), ``score_std`` and ``split<k>_score``."""
+    scores = [fold["score"] for fold in folds]
+    metrics = {"score": float(np.mean(scores)), "score_std": float(np.std(scores))}
+    metrics.update({f"split{k}_score": score for k, score in enumerate(scores)})
+    return metrics
+
+
+def partial_fit_learner(estimator):
+    """What ``partial_fit`` trains in ``estimator``: itself or a pipeline's final step; None if neither can."""
+    final = estimator.steps[-1][1] if isinstance(estimator, Pipeline) else estimator
+    return final if hasattr(final, "partial_fit") else None
+
+
+def fit_steps(estimator, X, y, steps, sample_weight=None):
+    """Train ``estimator`` on all the data as :func:`iter_partial_fit` trains each split; returns it."""
+    train = _trainer(estimator, X, y, sample_weight, np.unique(y) if is_classifier(estimator) else None)
+    for _ in range(steps):
+        train()
+    return estimator
+
+
+class _StepFold:
+    """One split trained step by step, with the seconds spent on it so far."""
+
+    def __init__(self, model, X, y, train, test, sample_weight, classes, raise_errors):
+        self.model, self.classes, self.raise_errors, self.train = model, classes, raise_errors, None
+        w_train = None if sample_weight is None else _take(sample_weight, train)
+        self.train_data = (_take(X, train), _take(y, train), w_train)
+        self.X_test, self.y_test = _take(X, test), _take(y, test)
+        self.score_kwargs = {} if sample_weight is None else {"sample_weight": _take(sample_weight, test)}
+        self.fit_time = self.score_time = 0.0
+
+    def advance(self, step, scorer):
+        start = time.perf_counter()
+        try:
+            if self.train is None:
+                self.train = _trainer(self.model, *self.train_data, self.classes)
+            self.train()
+            trained = time.perf_counter()
+            score = float(scorer(self.model, self.X_test, self.y_test, **self.score_kwargs))
+        except Exception:
+            if self.raise_errors:
+                raise
+            raise FailedTrialError(
+                f"A fold of {self.model!r} raised at step {step}:\n{traceback.format_exc()}"
+            ) from None
+        self.fit_time += trained - start
+        self.score_time += time.perf_counter() - trained
+        return {"score": score, "fit_time": self.fit_time, "score_time": self.score_time}
+
+
+def _trainer(model, X, y, sample_weight, classes):
+    # Returns one partial_fit pass of ``model``'s learner, a pipeline's head fitted first.
+    learner = model
+    if isinstance(model, Pipeline):
+        head = model[:-1]
+        if len(head):
+            X = head.fit_transform(X, y)
+            # A pipeline with memory fits clones of its steps: keep the fitted ones.
+            model.steps = [*head.steps, model.steps[-1]]
+        learner = model.steps[-1][1]
+    kwargs = {} if classes is None else {"classes": classes}
+    if sample_weight is not None and accepts_keyword(learner.partial_fit, "sample_weight"):
+        kwargs["sample_weight"] = sample_weight
+    return lambda: learner.partial_fit(X, y, **kwargs)
 
 
 def _take(data, indices):

@@ -2,21 +2,27 @@
 
 import copy
 import math
+import time
 from collections.abc import Mapping
 from numbers import Integral
 from typing import Any
 
 import numpy as np
+from sklearn.base import _fit_context, clone, is_classifier
+from sklearn.metrics import check_scoring
+from sklearn.model_selection import check_cv
 from sklearn.model_selection._search import BaseSearchCV
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, indexable
 from sklearn.utils._param_validation import Interval
 
 from tunecore import oracles
+from tunecore.errors import FailedTrialError
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Objective
 from tunecore.oracles import Oracle
 from tunecore.signatures import accepts_keyword
 from tunecore.trial import TrialStatus
+from tunecore_sklearn import _folds
 from tunecore_sklearn._space import ParameterSpace
 
 _TUNER_ID = "search_cv"
@@ -75,12 +81,32 @@ class TunecoreSearchCV(BaseSearchCV):
         resource: The parameter that takes the budget of a budgeting oracle
             such as Hyperband (its ``tuner/epochs``), e.g. ``"n_estimators"``.
         oracle_kwargs: Further arguments for a named oracle (e.g.
-            ``{"max_epochs": 200}`` for Hyperband).
+            ``{"max_epochs": 200}`` for Hyperband, ``{"pruner": "median"}``).
+        partial_fit_steps: Train each candidate with ``partial_fit``, this many
+            passes over each fold's training part, so that the oracle's pruner
+            can stop it early (see below). None: cross-validate with ``fit``.
 
     Failed candidates do not stop the search. A candidate whose folds all fail
     (while ``error_score`` is not ``"raise"``) is reported to the oracle as a
     failed trial and, when it was evaluated on its own, is missing from
     ``cv_results_``; if every candidate fails, ``fit`` raises ``ValueError``.
+
+    Pruning: with ``partial_fit_steps=N``, the estimator (or a pipeline's final
+    step; the other steps are fitted once per fold) must have ``partial_fit``.
+    After each pass over the folds' training parts, the mean test score is
+    reported to the oracle as the candidate's step, and its pruner
+    (``oracle_kwargs={"pruner": "median"}``, or an oracle instance made with
+    ``pruner=``) may stop the candidate there. A stopped candidate keeps its
+    last scores in ``cv_results_``, whose ``status`` column says ``"STOPPED"``;
+    ``rank_test_score`` ranks it after every completed candidate, so it is
+    never ``best_`` while one completed (as in Keras Tuner and Optuna).
+    ``best_estimator_`` is trained as the candidates were: N ``partial_fit``
+    passes over all the data. Candidates run one after another, since each
+    report must reach the oracle before the next step; ``n_jobs`` trains a
+    step's folds in threads. This mode takes one scorer, the fit parameters
+    ``groups`` and ``sample_weight`` only, and no ``return_train_score``; a
+    candidate whose training raises is a failed trial, missing from
+    ``cv_results_`` (with ``error_score="raise"``, ``fit`` raises).
     """
 
     _parameter_constraints: dict = {
@@ -92,6 +118,7 @@ class TunecoreSearchCV(BaseSearchCV):
         "random_state": ["random_state"],
         "resource": [str, None],
         "oracle_kwargs": [dict, None],
+        "partial_fit_steps": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -113,6 +140,7 @@ class TunecoreSearchCV(BaseSearchCV):
         return_train_score: bool = False,
         resource: str | None = None,
         oracle_kwargs: dict[str, Any] | None = None,
+        partial_fit_steps: int | None = None,
     ) -> None:
         self.search_space = search_space
         self.oracle = oracle
@@ -121,6 +149,7 @@ class TunecoreSearchCV(BaseSearchCV):
         self.random_state = random_state
         self.resource = resource
         self.oracle_kwargs = oracle_kwargs
+        self.partial_fit_steps = partial_fit_steps
         super().__init__(
             estimator=estimator,
             scoring=scoring,
@@ -132,6 +161,23 @@ class TunecoreSearchCV(BaseSearchCV):
             error_score=error_score,
             return_train_score=return_train_score,
         )
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X: Any, y: Any = None, **params: Any) -> "TunecoreSearchCV":
+        """Run the search; as ``RandomizedSearchCV.fit``.
+
+        Args:
+            X: The training data.
+            y: The targets, or None.
+            **params: As in ``RandomizedSearchCV.fit``; with ``partial_fit_steps``,
+                only ``groups`` (for the splitter) and ``sample_weight``.
+
+        Returns:
+            The fitted search.
+        """
+        if self.partial_fit_steps is None:
+            return super().fit(X, y, **params)
+        return self._fit_steps(X, y, **params)
 
     def _run_search(self, evaluate_candidates):
         space = ParameterSpace(self.search_space, self.resource)
@@ -188,7 +234,81 @@ class TunecoreSearchCV(BaseSearchCV):
         kwargs = {**settings, "hyperparameters": hyperparameters, "seed": self._seed()}
         if accepts_keyword(factory, "max_trials"):
             kwargs["max_trials"] = self.n_trials
-        return factory(**{**kwargs, **(self.oracle_kwargs or {})})
+        # Copied: a fit must not change its parameters (a pruner keeps state).
+        return factory(**{**kwargs, **copy.deepcopy(self.oracle_kwargs or {})})
+
+    def _fit_steps(self, X, y, groups=None, sample_weight=None, **params):
+        if _folds.partial_fit_learner(self.estimator) is None:
+            raise ValueError(
+                f"partial_fit_steps={self.partial_fit_steps} trains with partial_fit, which "
+                f"{self.estimator!r} lacks; use an estimator (or a pipeline's final step) that "
+                "has it, such as SGDClassifier, or partial_fit_steps=None."
+            )
+        if params:
+            raise ValueError(f"With partial_fit_steps, fit takes groups and sample_weight only; "
+                             f"got {', '.join(sorted(params))}.")
+        if not (self.scoring is None or isinstance(self.scoring, str) or callable(self.scoring)):
+            raise ValueError(f"With partial_fit_steps, scoring must be one scorer; got {self.scoring!r}.")
+        if self.return_train_score:
+            raise ValueError("return_train_score=True is not supported with partial_fit_steps.")
+        X, y = indexable(X, y)
+        self.scorer_ = scorer = check_scoring(self.estimator, self.scoring)
+        cv = check_cv(self.cv, y, classifier=is_classifier(self.estimator))
+        splits = list(cv.split(X, y, groups))
+        self.n_splits_ = len(splits)
+        self.multimetric_ = False
+        results = self._format_results(*self._search_steps(X, y, splits, scorer, sample_weight))
+        _rank_completed_first(results)
+        self.cv_results_ = results
+        self.best_index_ = self._select_best_index(self.refit, "score", results)
+        self.best_params_ = results["params"][self.best_index_]
+        if not callable(self.refit):
+            self.best_score_ = results["mean_test_score"][self.best_index_]
+        if self.refit:
+            self.best_estimator_ = clone(self.estimator).set_params(**clone(self.best_params_, safe=False))
+            start = time.time()
+            _folds.fit_steps(self.best_estimator_, X, y, self.partial_fit_steps, sample_weight)
+            self.refit_time_ = time.time() - start
+            if hasattr(self.best_estimator_, "feature_names_in_"):
+                self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        return self
+
+    def _search_steps(self, X, y, splits, scorer, sample_weight):
+        # Returns _format_results' arguments: candidates, n_splits, out, more_results.
+        space = ParameterSpace(self.search_space, self.resource)
+        self.oracle_ = oracle = self._make_oracle(space.hyperparameters)
+        candidates, out, more = [], [], {"trial_id": [], "status": []}
+        asked, failure = 0, None
+        while trials := self._ask(oracle, asked):
+            asked += len(trials)
+            for trial in trials:
+                params = space.params(trial.hyperparameters.values)
+                estimator = clone(self.estimator).set_params(**clone(params, safe=False))
+                try:
+                    folds = self._train(oracle, trial.trial_id, estimator, X, y, splits, scorer, sample_weight)
+                except FailedTrialError as exc:
+                    failure = str(exc)
+                    oracle.tell(trial.trial_id, status=TrialStatus.FAILED, retryable=False, message=failure)
+                    continue
+                candidates.append(params)
+                out += [{"test_scores": f["score"], "fit_time": f["fit_time"], "score_time": f["score_time"]}
+                        for f in folds]
+                more["trial_id"].append(trial.trial_id)
+                # The oracle ends a trial its pruner stopped STOPPED, whatever it is told.
+                more["status"].append(oracle.tell(trial.trial_id).status)
+        if not candidates:
+            raise ValueError(f"All {asked} candidates failed. The last error:\n{failure}")
+        return candidates, len(splits), out, more
+
+    def _train(self, oracle, trial_id, estimator, X, y, splits, scorer, sample_weight):
+        # Reports each step's scores; returns the folds' last results, at the end or once stopped.
+        folds = []
+        steps = _folds.iter_partial_fit(estimator, X, y, splits, scorer, self.partial_fit_steps, sample_weight,
+                                        n_jobs=self.n_jobs, raise_errors=self.error_score == "raise")
+        for step, folds in enumerate(steps):
+            if oracle.report(trial_id, step, **_folds.step_metrics(folds)) == TrialStatus.STOPPED:
+                break
+        return folds
 
     def _seed(self):
         if self.random_state is None or isinstance(self.random_state, Integral):
@@ -213,3 +333,13 @@ class TunecoreSearchCV(BaseSearchCV):
             )
         else:
             oracle.tell(trial.trial_id, {"score": score})
+
+
+def _rank_completed_first(results):
+    # A stopped candidate ranks after every completed one, then by mean score (NaN last).
+    stopped = results["status"] != TrialStatus.COMPLETED
+    means = np.nan_to_num(results["mean_test_score"], nan=-np.inf)
+    better = (stopped[None, :] < stopped[:, None]) | (
+        (stopped[None, :] == stopped[:, None]) & (means[None, :] > means[:, None])
+    )
+    results["rank_test_score"] = (1 + better.sum(axis=1)).astype(np.int32)

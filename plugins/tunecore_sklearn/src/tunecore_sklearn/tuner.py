@@ -5,11 +5,12 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import joblib
+import numpy as np
 from sklearn.base import is_classifier
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import KFold, check_cv
 
-from tunecore.errors import NoSavedModelError, TrialStopped
+from tunecore.errors import FatalValueError, NoSavedModelError, TrialStopped
 from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, Objective
@@ -132,7 +133,9 @@ class Sklearn(BaseTuner):
         """Run the search, cross-validating each trial on ``X`` and ``y``.
 
         Args:
-            X: Features: a numpy array, pandas DataFrame, list or sparse matrix.
+            X: Features, one row per sample: a numpy array, pandas DataFrame,
+                sparse matrix or list of rows. A 1-D array (or list) of texts
+                or dicts is accepted too, for a pipeline that vectorizes them.
             y: Targets: a numpy array, pandas Series, or list.
             sample_weight: Per-sample weights, split with the data and passed to
                 ``fit`` (to a pipeline's final step), to the scorer and metrics.
@@ -143,7 +146,12 @@ class Sklearn(BaseTuner):
             verbose: 0 silences the progress display.
             **options: The other options of :meth:`tunecore.BaseTuner.search`
                 (stop conditions, callbacks...).
+
+        Raises:
+            FatalValueError: ``X`` is not one row per sample (a 1-D list of
+                numbers, ragged rows...), found before any trial runs.
         """
+        _check_features(X)
         self._data = (X, y, sample_weight)
         self._refit = {}
         super().search(X, y, sample_weight=sample_weight, groups=groups, executor=executor,
@@ -237,6 +245,33 @@ class Sklearn(BaseTuner):
         state["_data"] = None
         state["_refit"] = {}
         return state
+
+
+def _check_features(X):
+    """Raises `FatalValueError` unless `X` holds one sample per row (or per item, for raw samples)."""
+    shape, kind = getattr(X, "shape", None), getattr(getattr(X, "dtype", None), "kind", None)
+    if shape is None:  # a list of rows, or something else
+        try:
+            array = np.asarray(X)
+        except ValueError:  # ragged rows
+            pass
+        else:
+            shape, kind = array.shape, array.dtype.kind
+    # A pipeline's first step may take raw samples: texts, dicts.
+    raw_samples = shape is not None and len(shape) == 1 and kind in ("O", "U", "S")
+    if shape is not None and (len(shape) >= 2 or raw_samples):
+        return
+    if shape is None:
+        got = f"a {type(X).__name__} whose rows differ in length"
+    else:
+        got = f"{type(X).__name__} of shape {tuple(shape)}"
+    hint = ""
+    if shape is not None and len(shape) == 1:
+        hint = " A single feature is one column: X.reshape(-1, 1), or [[x] for x in X] for a list."
+    raise FatalValueError(
+        "Expected the data to be numpy arrays, pandas DataFrames, scipy sparse matrices or "
+        f"lists of rows, of shape (n_samples, n_features); got {got}.{hint}"
+    )
 
 
 SklearnTuner = Sklearn

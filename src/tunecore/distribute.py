@@ -1,0 +1,93 @@
+"""Keras Tuner's distributed mode: the ``KERASTUNER_*`` environment variables, on Dask.
+
+Keras Tuner runs one script in several processes. The process whose
+``KERASTUNER_TUNER_ID`` contains ``"chief"`` keeps the oracle; the others ask it
+for trials at ``KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT``. tunecore keeps
+that contract and replaces Keras Tuner's gRPC service with Dask:
+
+- the chief's ``search()`` runs a Dask scheduler at that address (or uses the
+  one already listening there) and its usual search loop, with the tuners that
+  connect as its workers; it keeps the project and returns when the search ends;
+- every other process keeps no project (``overwrite`` cannot touch the
+  chief's) and its ``search()`` makes it a Dask worker of the chief: it runs
+  trials one at a time with its own tuner and its own ``search`` arguments,
+  records them under its ``tuner_id``, and returns when the chief's search
+  ends, its tuner then reading the chief's results (read-only).
+
+All processes must see the project folder at the same path (one machine, or a
+shared file system), as with Keras Tuner.
+"""
+
+import dataclasses
+import importlib
+import os
+from typing import TYPE_CHECKING
+
+from tunecore.optional import optional_import
+
+if TYPE_CHECKING:
+    from tunecore.executors.dask_chief import ChiefExecutor
+    from tunecore.tuners.outcome import TrialRunner
+
+#: The Dask event the chief sets when its search is over; its workers then leave.
+ENDED = "tunecore-keras-tuner-search-ended"
+#: The Dask worker resource that marks a tuner serving the chief (one trial at a time).
+SERVING = "tunecore-tuner"
+
+
+@dataclasses.dataclass(frozen=True)
+class Role:
+    """This process's part in a distributed search.
+
+    Attributes:
+        tuner_id: ``KERASTUNER_TUNER_ID``.
+        address: The chief's Dask scheduler, ``tcp://KERASTUNER_ORACLE_IP:KERASTUNER_ORACLE_PORT``.
+    """
+
+    tuner_id: str
+    address: str
+
+    @property
+    def is_chief(self) -> bool:
+        return "chief" in self.tuner_id
+
+
+def role() -> Role | None:
+    """The :class:`Role` that the ``KERASTUNER_*`` variables give this process, or None when unset.
+
+    As in Keras Tuner, ``KERASTUNER_ORACLE_IP`` turns the mode on.
+
+    Raises:
+        RuntimeError: ``KERASTUNER_ORACLE_IP`` is set without
+            ``KERASTUNER_ORACLE_PORT`` or ``KERASTUNER_TUNER_ID``.
+    """
+    env = os.environ
+    if "KERASTUNER_ORACLE_IP" not in env:
+        return None
+    for name, what in (("KERASTUNER_ORACLE_PORT", "a port"), ("KERASTUNER_TUNER_ID", "an ID for each tuner")):
+        if not env.get(name):
+            raise RuntimeError(
+                f'Environment variable "KERASTUNER_ORACLE_IP" was set, but "{name}" was not. '
+                f"Please specify {what} (or unset KERASTUNER_ORACLE_IP to search in one process)."
+            )
+    host = env["KERASTUNER_ORACLE_IP"]
+    if ":" in host and not host.startswith("["):  # an IPv6 address
+        host = f"[{host}]"
+    return Role(env["KERASTUNER_TUNER_ID"], f"tcp://{host}:{env['KERASTUNER_ORACLE_PORT']}")
+
+
+def chief_executor(role: Role) -> "ChiefExecutor":
+    """The executor of the chief's search: trials go to the tuners serving at ``role.address``."""
+    optional_import("distributed", "dask")
+    from tunecore.executors.dask_chief import ChiefExecutor
+
+    return ChiefExecutor(role.address)
+
+
+def serve(role: Role, runner: "TrialRunner") -> bool:
+    """A worker's search: run the chief's trials with ``runner`` until its search ends.
+
+    Returns False if the chief's scheduler went away before.
+    """
+    optional_import("distributed", "dask")
+    return bool(importlib.import_module("tunecore.executors._dask_worker").serve(role.address, role.tuner_id, runner))

@@ -1,0 +1,117 @@
+"""Keras Tuner's chief on Dask: trials go to the tuners that connect to its address.
+
+See :mod:`tunecore.distribute`. ``distributed`` is imported here only.
+"""
+
+import importlib
+import logging
+import socket
+import time
+import uuid
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from tunecore.distribute import ENDED, SERVING
+from tunecore.executors.dask import DaskExecutor
+from tunecore.trial import Trial
+
+if TYPE_CHECKING:
+    from tunecore.tuners.outcome import TrialRunner
+
+logger = logging.getLogger("tunecore")
+
+_RECOUNT_S = 1.0  # how often the chief counts its tuners
+_LEAVE_S = 10.0  # how long it waits for them to leave after its search
+
+
+class ChiefExecutor(DaskExecutor):
+    """Runs each trial on one of the tuners serving at ``address`` (one trial per tuner at a time).
+
+    A Dask scheduler is started at ``address``, or, when one already listens
+    there, used as is. :meth:`start` waits for the first tuner; tuners may join
+    and leave during the search (a trial on one that leaves fails as retryable,
+    as on any Dask worker). Trials wait in the scheduler's queue while no
+    tuner is free. When the search ends, the tuners are told to leave.
+
+    Args:
+        address: ``tcp://host:port``.
+    """
+
+    def __init__(self, address: str) -> None:
+        super().__init__(address=address, resources={SERVING: 1})
+        self.serve_address = address
+        self._counted_at = 0.0
+
+    def start(self, runner: "TrialRunner") -> None:
+        channel = f"tunecore-reports-{uuid.uuid4().hex}"
+        self._client = self._connect()
+        self._reports = self._distributed.Queue(channel, client=self._client)
+        self._distributed.Event(ENDED, client=self._client).clear()
+        worker = importlib.import_module("tunecore.executors._dask_worker")
+        self._task = (worker.run_served_trial, channel)
+        if not self._count_tuners():
+            logger.info("Waiting for tuners (KERASTUNER_TUNER_ID other than 'chief') to connect to %s.",
+                        self.serve_address)
+            while not self._count_tuners():
+                time.sleep(0.2)
+
+    def wait(self, futures: Any, timeout: float | None = None) -> tuple[set[Any], set[Any]]:
+        if time.monotonic() - self._counted_at > _RECOUNT_S:
+            self._count_tuners()
+        return super().wait(futures, timeout)
+
+    def shutdown(self, cancel: bool = False) -> None:
+        client = self._client
+        if client is not None:
+            self._distributed.Event(ENDED, client=client).set()
+            deadline = time.monotonic() + _LEAVE_S
+            while self._serving() and time.monotonic() < deadline:
+                time.sleep(0.1)
+        super().shutdown(cancel=cancel)
+
+    def _count_tuners(self) -> int:
+        """Count the tuners serving now; trials in flight follow (at least one, so that trials queue)."""
+        self._counted_at = time.monotonic()
+        tuners = len(self._serving())
+        self.capacity = max(tuners, 1)
+        return tuners
+
+    def _serving(self) -> list[str]:
+        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
+        return [address for address, info in workers.items() if info.get("resources", {}).get(SERVING)]
+
+    def _connect(self) -> Any:
+        distributed = self._distributed
+        address = urlsplit(self.serve_address)
+        host, port = address.hostname or "", address.port or 0
+        if _listening(host, port):  # a scheduler the user started
+            return self._own(distributed.Client(self.serve_address, timeout=10))
+        with importlib.import_module("dask.config").set({"distributed.scheduler.allowed-failures": 0}):
+            cluster = self._own(distributed.LocalCluster(
+                n_workers=0, host=host, scheduler_port=port, dashboard_address=None,
+            ))
+        self._started_cluster = True
+        return self._own(distributed.Client(cluster))
+
+
+def _listening(host: str, port: int) -> bool:
+    """Whether a Dask scheduler listens at ``host:port`` (it greets first); False if nothing does.
+
+    Raises:
+        OSError: something else listens there.
+    """
+    try:
+        connection = socket.create_connection((host, port), timeout=2)
+    except OSError:
+        return False
+    with connection:
+        try:
+            greeted = bool(connection.recv(1))
+        except OSError:
+            greeted = False
+    if not greeted:
+        raise OSError(
+            f"The chief cannot serve trials at tcp://{host}:{port}: something that is not a Dask "
+            "scheduler listens there. Set KERASTUNER_ORACLE_PORT to a free port."
+        )
+    return True
