@@ -21,21 +21,31 @@ SCRIPT = textwrap.dedent("""
     import tunecore as kt
 
     directory, seconds, die_in_first_trial = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+    steps = int(sys.argv[5])
 
     class Sleepy(kt.BaseTuner):
         def run_trial(self, trial, scale):
             x = trial.hyperparameters.get("x")
-            for step in range(3):
-                time.sleep(seconds / 3)
+            for step in range(steps):
+                time.sleep(seconds / steps)
                 marker = os.path.join(directory, "died-" + self.tuner_id)
                 if self.tuner_id == die_in_first_trial and not os.path.exists(marker):
                     open(marker, "w").close()
                     os._exit(3)
-                self.oracle.report(trial.trial_id, step, score=x * scale * (step + 1))
-            return {"score": x * scale * 3}
+                if self.oracle.report(trial.trial_id, step, score=x * scale * (step + 1)) == "STOPPED":
+                    break
+            return {"score": x * scale * (step + 1)}
+
+    class StopsLowX(kt.oracles.RandomSearchOracle):
+        # Keras Tuner's way for an oracle to stop a trial: update_trial answers STOPPED.
+
+        def update_trial(self, trial_id, metrics, step=0):
+            super().update_trial(trial_id, metrics, step)
+            low = self.trials[trial_id].hyperparameters.get("x") < 0.5
+            return "STOPPED" if step >= 1 and low and steps > 3 else "RUNNING"
 
     tuner = Sleepy(
-        kt.oracles.RandomSearchOracle(objective=kt.Objective("score", "max"), max_trials=8, seed=1),
+        StopsLowX(objective=kt.Objective("score", "max"), max_trials=8, seed=1),
         hypermodel=lambda hp: hp.Float("x", 0, 1),
         directory=directory, project_name="project", overwrite=sys.argv[4] == "overwrite",
         max_retries_per_trial=1,
@@ -67,14 +77,14 @@ class _Processes:
         self.port = _free_port()
         self.started = []
 
-    def start(self, tuner_id, seconds=0.3, die="", overwrite=True):
+    def start(self, tuner_id, seconds=0.3, die="", overwrite=True, steps=3):
         env = {
             **os.environ, "KERASTUNER_TUNER_ID": tuner_id, "KERASTUNER_ORACLE_IP": "127.0.0.1",
             "KERASTUNER_ORACLE_PORT": str(self.port),
         }
         process = subprocess.Popen(
             [sys.executable, str(self.script), str(self.directory), str(seconds), die,
-             "overwrite" if overwrite else "resume"],
+             "overwrite" if overwrite else "resume", str(steps)],
             env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self.started.append(process)
@@ -114,6 +124,23 @@ def test_a_chief_and_two_tuners_share_one_search(processes):
     project = kt.load(processes.directory / "project")  # nobody's overwrite=True clobbered it
     assert len(project.trials) == 8
     assert all(len(t.metrics.get_history("score")) == 3 for t in project.trials.values()), "reports arrive live"
+
+
+@pytest.mark.slow
+def test_the_chief_stops_trials_running_on_its_tuners(processes):
+    workers = [processes.start("tuner0", seconds=1.0, steps=10), processes.start("tuner1", seconds=1.0, steps=10)]
+    code, chief, output = processes.finish(processes.start("chief", seconds=1.0, steps=10))
+    assert code == 0, output
+    assert all(processes.finish(worker)[0] == 0 for worker in workers)
+    trials = kt.load(processes.directory / "project").trials.values()
+    low = [t for t in trials if t.hyperparameters.get("x") < 0.5]
+    assert low, "the seed draws some low x"
+    for trial in trials:
+        reported = len(trial.metrics.get_history("score"))
+        if trial in low:  # the oracle's STOPPED reached the worker, which stopped early
+            assert trial.status == "STOPPED" and reported < 10
+        else:
+            assert trial.status == "COMPLETED" and reported == 10
 
 
 @pytest.mark.slow
