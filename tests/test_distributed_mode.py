@@ -207,6 +207,19 @@ def test_an_incomplete_set_of_variables_is_refused_by_name(monkeypatch, missing)
         distribute.role()
 
 
+@pytest.mark.parametrize(("ip", "port", "message"), [
+    ("", "8000", "KERASTUNER_ORACLE_IP\" is empty"),
+    ("127.0.0.1", "http", "must be a port number; got 'http'"),
+    ("127.0.0.1", "70000", "must be a port number; got '70000'"),
+])
+def test_an_unusable_address_is_refused_by_name(monkeypatch, ip, port, message):
+    monkeypatch.setenv("KERASTUNER_ORACLE_IP", ip)
+    monkeypatch.setenv("KERASTUNER_ORACLE_PORT", port)
+    monkeypatch.setenv("KERASTUNER_TUNER_ID", "tuner0")
+    with pytest.raises(RuntimeError, match=message):
+        distribute.role()
+
+
 def test_the_roles_follow_keras_tuner(monkeypatch):
     monkeypatch.delenv("KERASTUNER_ORACLE_IP", raising=False)
     monkeypatch.setenv("KERASTUNER_TUNER_ID", "chief")

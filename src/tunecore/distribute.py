@@ -70,10 +70,14 @@ def role() -> Role | None:
                 f'Environment variable "KERASTUNER_ORACLE_IP" was set, but "{name}" was not. '
                 f"Please specify {what} (or unset KERASTUNER_ORACLE_IP to search in one process)."
             )
-    host = env["KERASTUNER_ORACLE_IP"]
+    host, port = env["KERASTUNER_ORACLE_IP"].strip(), env["KERASTUNER_ORACLE_PORT"].strip()
+    if not host:
+        raise RuntimeError('Environment variable "KERASTUNER_ORACLE_IP" is empty; set it to the chief\'s address.')
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise RuntimeError(f'Environment variable "KERASTUNER_ORACLE_PORT" must be a port number; got {port!r}.')
     if ":" in host and not host.startswith("["):  # an IPv6 address
         host = f"[{host}]"
-    return Role(env["KERASTUNER_TUNER_ID"], f"tcp://{host}:{env['KERASTUNER_ORACLE_PORT']}")
+    return Role(env["KERASTUNER_TUNER_ID"], f"tcp://{host}:{int(port)}")
 
 
 def chief_executor(role: Role) -> "ChiefExecutor":
