@@ -53,15 +53,16 @@ def run_trial(plugin_name: str, trial: Trial) -> Any:
     return runner(trial)
 
 
-# The runner of the search() this process serves with, as a Keras Tuner worker.
+# Worker name (tuner id) -> the runner of the search() that serves the chief as that worker.
 _served: dict[str, "TrialRunner"] = {}
 
 
 def run_served_trial(channel: str, trial: Trial) -> "TrialOutcome":
-    """Run ``trial`` with this process's own tuner and search arguments, for the chief."""
-    runner = _served.get("runner")
+    """Run ``trial`` with the serving tuner's own search arguments, for the chief."""
+    name = get_worker().name
+    runner = _served.get(name)
     if runner is None:
-        raise RuntimeError(f"Dask worker {get_worker().name!r} serves no tunecore search.")
+        raise RuntimeError(f"Dask worker {name!r} serves no tunecore search.")
     runner.channel = DaskChannel(channel)
     outcome = runner(trial)
     outcome.tuner_id = runner.tuner.tuner_id
@@ -75,11 +76,13 @@ def serve(address: str, name: str, runner: "TrialRunner") -> bool:
     ``runner``. Returns True when the chief's search ended, False when the
     scheduler went away first (the chief stopped or died).
     """
-    _served["runner"] = runner
+    if name in _served:
+        raise FatalRuntimeError(f"Tuner {name!r} already serves the chief from this process; give each its own id.")
+    _served[name] = runner
     try:
         return asyncio.run(_serve(address, name))
     finally:
-        _served.pop("runner", None)
+        _served.pop(name, None)
 
 
 async def _serve(address: str, name: str) -> bool:
