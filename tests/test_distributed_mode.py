@@ -183,6 +183,21 @@ def test_a_chief_killed_mid_search_loses_nothing_and_resumes(processes):
 
 
 @pytest.mark.slow
+def test_tuners_are_told_when_the_chiefs_search_is_interrupted(processes):
+    journal = processes.directory / "project" / "journal.jsonl"
+    worker = processes.start("tuner0", seconds=1.5)
+    chief = processes.start("chief", seconds=1.5)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and (not journal.exists() or '"end"' not in journal.read_text()):
+        time.sleep(0.1)
+    chief.send_signal(signal.SIGINT)  # Ctrl-C
+    assert processes.finish(chief)[0] != 0
+    code, result, output = processes.finish(worker)
+    assert code != 0 and result is None
+    assert "search at tcp://127.0.0.1" in output and "was interrupted before it ended" in output
+
+
+@pytest.mark.slow
 def test_two_tuners_with_one_id_are_told_apart(processes):
     first = processes.start("tuner0", seconds=0.5)
     second = processes.start("tuner0", seconds=0.5)

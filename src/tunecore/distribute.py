@@ -31,6 +31,10 @@ if TYPE_CHECKING:
 
 #: The Dask event the chief sets when its search is over; its workers then leave.
 ENDED = "tunecore-keras-tuner-search-ended"
+#: Set with :data:`ENDED` when the search was interrupted (Ctrl-C, a fatal error) rather than finished.
+INTERRUPTED = "tunecore-keras-tuner-search-interrupted"
+#: Seconds between a tuner's looks at those events.
+POLL_S = 0.5
 #: The Dask worker resource that marks a tuner serving the chief (one trial at a time).
 SERVING = "tunecore-tuner"
 
@@ -88,10 +92,11 @@ def chief_executor(role: Role) -> "ChiefExecutor":
     return ChiefExecutor(role.address)
 
 
-def serve(role: Role, runner: "TrialRunner") -> bool:
+def serve(role: Role, runner: "TrialRunner") -> str:
     """A worker's search: run the chief's trials with ``runner`` until its search ends.
 
-    Returns False if the chief's scheduler went away before.
+    Returns how it ended: ``"ended"``, ``"interrupted"`` (the chief's search
+    stopped on Ctrl-C or an error), or ``"lost"`` (its scheduler went away).
     """
     optional_import("distributed", "dask")
-    return bool(importlib.import_module("tunecore.executors._dask_worker").serve(role.address, role.tuner_id, runner))
+    return str(importlib.import_module("tunecore.executors._dask_worker").serve(role.address, role.tuner_id, runner))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from distributed import Worker, WorkerPlugin, get_worker
 from distributed.core import Status
 
-from tunecore.distribute import ENDED, SERVING
+from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING
 from tunecore.errors import FatalRuntimeError
 from tunecore.executors.dask import DaskChannel
 from tunecore.executors.payload import load_runner
@@ -69,12 +69,12 @@ def run_served_trial(channel: str, trial: Trial) -> "TrialOutcome":
     return outcome
 
 
-def serve(address: str, name: str, runner: "TrialRunner") -> bool:
+def serve(address: str, name: str, runner: "TrialRunner") -> str:
     """Be a Dask worker of the chief's scheduler at ``address`` until its search ends.
 
     Waits for the scheduler if it is not up yet. Trials run one at a time with
-    ``runner``. Returns True when the chief's search ended, False when the
-    scheduler went away first (the chief stopped or died).
+    ``runner``. Returns ``"ended"`` or ``"interrupted"`` as the chief says, or
+    ``"lost"`` when the scheduler went away first (the chief died).
     """
     if name in _served:
         raise FatalRuntimeError(f"Tuner {name!r} already serves the chief from this process; give each its own id.")
@@ -85,7 +85,7 @@ def serve(address: str, name: str, runner: "TrialRunner") -> bool:
         _served.pop(name, None)
 
 
-async def _serve(address: str, name: str) -> bool:
+async def _serve(address: str, name: str) -> str:
     worker = Worker(address, nthreads=1, name=name, resources={SERVING: 1}, dashboard=False)
     try:
         await worker
@@ -99,8 +99,9 @@ async def _serve(address: str, name: str) -> bool:
         while worker.status in (Status.running, Status.paused):
             try:
                 if await worker.scheduler.event_is_set(name=ENDED):
-                    return True
+                    interrupted = await worker.scheduler.event_is_set(name=INTERRUPTED)
+                    return "interrupted" if interrupted else "ended"
             except OSError:  # the connection closed
                 break
-            await asyncio.sleep(0.5)
-    return False
+            await asyncio.sleep(POLL_S)
+    return "lost"

@@ -11,7 +11,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tunecore.distribute import ENDED, SERVING
+from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING
 from tunecore.executors.dask import DaskExecutor
 from tunecore.trial import Trial
 
@@ -31,7 +31,8 @@ class ChiefExecutor(DaskExecutor):
     there, used as is. :meth:`start` waits for the first tuner; tuners may join
     and leave during the search (a trial on one that leaves fails as retryable,
     as on any Dask worker). Trials wait in the scheduler's queue while no
-    tuner is free. When the search ends, the tuners are told to leave.
+    tuner is free. When the search ends, the tuners are told to leave, and
+    whether it finished or was interrupted.
 
     Args:
         address: ``tcp://host:port``.
@@ -46,7 +47,8 @@ class ChiefExecutor(DaskExecutor):
         channel = f"tunecore-reports-{uuid.uuid4().hex}"
         self._client = self._connect()
         self._reports = self._distributed.Queue(channel, client=self._client)
-        self._distributed.Event(ENDED, client=self._client).clear()
+        for event in (ENDED, INTERRUPTED):
+            self._distributed.Event(event, client=self._client).clear()
         worker = importlib.import_module("tunecore.executors._dask_worker")
         self._task = (worker.run_served_trial, channel)
         if not self._count_tuners():
@@ -63,8 +65,10 @@ class ChiefExecutor(DaskExecutor):
     def shutdown(self, cancel: bool = False) -> None:
         client = self._client
         if client is not None:
+            if cancel:  # the tuners raise instead of reading a search that did not end
+                self._distributed.Event(INTERRUPTED, client=client).set()
             self._distributed.Event(ENDED, client=client).set()
-            deadline = time.monotonic() + _LEAVE_S
+            deadline = time.monotonic() + (POLL_S * 4 if cancel else _LEAVE_S)  # until they have looked
             while self._serving() and time.monotonic() < deadline:
                 time.sleep(0.1)
         super().shutdown(cancel=cancel)

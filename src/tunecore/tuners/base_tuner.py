@@ -229,9 +229,15 @@ class BaseTuner:
     def _serve_chief(self, role: distribute.Role, runner: TrialRunner) -> None:
         """A distributed worker's search: run the chief's trials, then read its results."""
         logger.info("Tuner %r runs trials for the chief at %s.", self.tuner_id, role.address)
-        if not distribute.serve(role, runner):
+        how = distribute.serve(role, runner)
+        if how == "lost":
             raise FatalRuntimeError(
                 f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."
+            )
+        if how == "interrupted":
+            raise FatalRuntimeError(
+                f"The chief's search at {role.address} was interrupted before it ended; start the "
+                "chief again without overwrite=True to resume it."
             )
         try:  # read-only: the chief's trials, for get_best_models() and results_summary()
             self.oracle.hyperparameters = HyperParameters()
