@@ -114,6 +114,24 @@ def test_worker_resources_pass_through_to_the_trials():
     assert max(t.metrics.get_last_value("in_use") for t in trials) == 1
 
 
+def _sleeps_on_the_gpu(hp):
+    time.sleep(0.4)
+    return hp.Float("x", 0.0, 1.0)
+
+
+def test_trials_that_resources_hold_back_do_not_queue_into_their_timeout():
+    """Two threads but one GPU: one GPU trial at a time, so none waits in Dask's queue with its clock running."""
+    cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                       dashboard_address=":0", resources={"GPU": 1})
+    with cluster, distributed.Client(cluster) as client:
+        executor = DaskExecutor(client, resources={"GPU": 1})
+        tuner = kt.FunctionTuner(_sleeps_on_the_gpu, objective="loss", max_trials=3, seed=0)
+        tuner.search(executor=executor, trial_timeout=0.7, verbose=0)
+
+    assert executor.capacity == 1
+    assert [t.status for t in tuner.oracle.trials.values()] == [TrialStatus.COMPLETED] * 3
+
+
 def test_a_local_cluster_gets_the_resources_its_trials_need():
     tuner = kt.FunctionTuner(_uses_the_gpu, objective="loss", max_trials=3, seed=0)
     executor = DaskExecutor(max_workers=2, processes=False, resources={"GPU": 1})

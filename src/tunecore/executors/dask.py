@@ -75,7 +75,8 @@ class DaskExecutor(Executor):
             address such as ``"tcp://scheduler:8786"``.
         address: A scheduler address (same as passing it as ``client``).
         max_workers: Trials in flight at once. Defaults to the cluster's
-            threads; a local cluster gets this many workers (default: the
+            threads, or as many trials as the workers' ``resources`` fit when
+            fewer; a local cluster gets this many workers (default: the
             number of CPUs).
         resources: Dask worker resources each trial needs, e.g. ``{"GPU": 1}``.
             Workers of a local cluster are given the same resources.
@@ -141,7 +142,7 @@ class DaskExecutor(Executor):
         self._client = self._connect()
         self._reports = self._distributed.Queue(name, client=self._client)
         if self.max_workers is None:
-            self.capacity = max(sum(self._client.nthreads().values()), 1)
+            self.capacity = max(self._slots(), 1)
         worker = importlib.import_module("tunecore.executors._dask_worker")
         self._plugin = f"tunecore-runner-{uuid.uuid4().hex}"
         self._client.register_plugin(worker.RunnerPlugin(self._plugin, payload), name=self._plugin)
@@ -211,6 +212,18 @@ class DaskExecutor(Executor):
             except Exception as exc:  # the search goes on with the workers that are left
                 logger.warning("Could not restart the Dask worker %s after a trial timeout: %s", address, exc)
         return True
+
+    def _slots(self) -> int:
+        """Trials the cluster can run at once: its threads, or fewer where ``resources`` limit them.
+
+        More would wait in Dask's queue, their ``trial_timeout`` running.
+        """
+        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
+        slots = 0
+        for info in workers.values():
+            fits = [int(info.get("resources", {}).get(name, 0) // need) for name, need in (self.resources or {}).items()]
+            slots += min([info.get("nthreads", 1), *fits])
+        return slots
 
     def _has_nanny(self, address: str) -> bool:
         workers = self._client.scheduler_info().get("workers", {})
