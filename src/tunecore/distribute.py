@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 ENDED = "tunecore-keras-tuner-search-ended"
 #: Set with :data:`ENDED` when the search was interrupted (Ctrl-C, a fatal error) rather than finished.
 INTERRUPTED = "tunecore-keras-tuner-search-interrupted"
-#: Seconds between a tuner's looks at those events.
+#: Seconds a tuner waits for those events before it looks whether it is still connected.
 POLL_S = 0.5
 #: The Dask worker resource that marks a tuner serving the chief (one trial at a time).
 SERVING = "tunecore-tuner"

@@ -98,10 +98,9 @@ async def _serve(address: str, name: str) -> str:
     async with worker:
         while worker.status in (Status.running, Status.paused):
             try:
-                if await worker.scheduler.event_is_set(name=ENDED):
+                if await worker.scheduler.event_wait(name=ENDED, timeout=POLL_S):
                     interrupted = await worker.scheduler.event_is_set(name=INTERRUPTED)
                     return "interrupted" if interrupted else "ended"
             except OSError:  # the connection closed
                 break
-            await asyncio.sleep(POLL_S)
     return "lost"
