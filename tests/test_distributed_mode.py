@@ -158,14 +158,20 @@ def test_a_tuner_that_dies_mid_trial_loses_it_to_another(processes):
     assert retried[0].status == "COMPLETED" and retried[0].tuner_id == "tuner1"
 
 
-@pytest.mark.slow
-def test_a_chief_killed_mid_search_loses_nothing_and_resumes(processes):
+def _a_trial_ended(processes):
+    """Start a chief and one tuner with 1.5 s trials; return once the first trial has ended."""
     journal = processes.directory / "project" / "journal.jsonl"
     worker = processes.start("tuner0", seconds=1.5)
     chief = processes.start("chief", seconds=1.5)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not journal.exists() or journal.read_text().count('"end"') < 1):
+    while time.monotonic() < deadline and (not journal.exists() or '"end"' not in journal.read_text()):
         time.sleep(0.1)
+    return worker, chief, journal
+
+
+@pytest.mark.slow
+def test_a_chief_killed_mid_search_loses_nothing_and_resumes(processes):
+    worker, chief, journal = _a_trial_ended(processes)
     chief.send_signal(signal.SIGKILL)
     chief.communicate()
     code, _, output = processes.finish(worker)
@@ -184,12 +190,7 @@ def test_a_chief_killed_mid_search_loses_nothing_and_resumes(processes):
 
 @pytest.mark.slow
 def test_tuners_are_told_when_the_chiefs_search_is_interrupted(processes):
-    journal = processes.directory / "project" / "journal.jsonl"
-    worker = processes.start("tuner0", seconds=1.5)
-    chief = processes.start("chief", seconds=1.5)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and (not journal.exists() or '"end"' not in journal.read_text()):
-        time.sleep(0.1)
+    worker, chief, _ = _a_trial_ended(processes)
     chief.send_signal(signal.SIGINT)  # Ctrl-C
     assert processes.finish(chief)[0] != 0
     code, result, output = processes.finish(worker)
