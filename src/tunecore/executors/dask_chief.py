@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING
 from tunecore.executors.dask import DaskExecutor
-from tunecore.trial import Trial
 
 if TYPE_CHECKING:
     from tunecore.tuners.outcome import TrialRunner
@@ -39,8 +38,8 @@ class ChiefExecutor(DaskExecutor):
     """
 
     def __init__(self, address: str) -> None:
-        super().__init__(address=address, resources={SERVING: 1})
-        self.serve_address = address
+        super().__init__(resources={SERVING: 1})
+        self.address = address
         self._counted_at = 0.0
 
     def start(self, runner: "TrialRunner") -> None:
@@ -53,7 +52,7 @@ class ChiefExecutor(DaskExecutor):
         self._task = (worker.run_served_trial, channel)
         if not self._count_tuners():
             logger.info("Waiting for tuners (KERASTUNER_TUNER_ID other than 'chief') to connect to %s.",
-                        self.serve_address)
+                        self.address)
             while not self._count_tuners():
                 time.sleep(0.05)
 
@@ -69,27 +68,24 @@ class ChiefExecutor(DaskExecutor):
                 self._distributed.Event(INTERRUPTED, client=client).set()
             self._distributed.Event(ENDED, client=client).set()
             deadline = time.monotonic() + (POLL_S * 4 if cancel else _LEAVE_S)  # until they have heard
-            while self._serving() and time.monotonic() < deadline:
+            while self._slots() and time.monotonic() < deadline:
                 time.sleep(0.1)
         super().shutdown(cancel=cancel)
 
     def _count_tuners(self) -> int:
-        """Count the tuners serving now; trials in flight follow (at least one, so that trials queue)."""
+        """Count the tuners serving now (a plain Dask worker has no slot for a trial); trials in
+        flight follow, at least one so that trials queue."""
         self._counted_at = time.monotonic()
-        tuners = len(self._serving())
+        tuners = self._slots()
         self.capacity = max(tuners, 1)
         return tuners
 
-    def _serving(self) -> list[str]:
-        workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
-        return [address for address, info in workers.items() if info.get("resources", {}).get(SERVING)]
-
     def _connect(self) -> Any:
         distributed = self._distributed
-        address = urlsplit(self.serve_address)
+        address = urlsplit(self.address)
         host, port = address.hostname or "", address.port or 0
         if _listening(host, port):  # a scheduler the user started
-            return self._own(distributed.Client(self.serve_address, timeout=10))
+            return self._own(distributed.Client(self.address, timeout=10))
         with importlib.import_module("dask.config").set({"distributed.scheduler.allowed-failures": 0}):
             cluster = self._own(distributed.LocalCluster(
                 n_workers=0, host=host, scheduler_port=port, dashboard_address=None,

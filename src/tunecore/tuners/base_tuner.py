@@ -21,7 +21,6 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
-from tunecore.ledger import TrialLedger
 from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import summary
@@ -239,10 +238,10 @@ class BaseTuner:
                 f"The chief's search at {role.address} was interrupted before it ended; start the "
                 "chief again without overwrite=True to resume it."
             )
-        try:  # read-only: the chief's trials, for get_best_models() and results_summary()
+        try:  # read-only: the chief's trials and space, for get_best_models() and results_summary()
             self.oracle.hyperparameters = HyperParameters()
-            self.oracle.ledger = TrialLedger(self.oracle.objective, constraints=self.oracle.constraints)
-            self.oracle.open(RecordedStorage(self.project_dir))
+            self.oracle.ledger.storage = RecordedStorage(self.project_dir)
+            self.oracle.reload()
         except ProjectError as exc:
             logger.warning("The chief's search ended; its results are not readable here: %s", exc)
 
