@@ -5,7 +5,6 @@ Keras Tuner code runs with ``import tunecore as kt``. The Keras tuners
 Bayesian oracles come from plugins, resolved by name when first used.
 """
 
-import importlib
 from importlib.metadata import PackageNotFoundError, version
 
 from tunecore import callbacks, errors, executors, integrations, oracles, pruners, results, tuners
@@ -49,7 +48,9 @@ def __getattr__(name):
         raise AttributeError(name)
     if name == "applications":  # Keras Tuner's module, from tunecore-keras: Keras on first use only
         try:
-            return importlib.import_module("tunecore.applications")
+            import tunecore.applications as applications
+
+            return applications
         except MissingDependencyError as exc:
             raise _MissingComponent(str(exc)) from None
     try:

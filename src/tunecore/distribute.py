@@ -16,18 +16,13 @@ that contract and replaces Keras Tuner's gRPC service with Dask:
 
 All processes must see the project folder at the same path (one machine, or a
 shared file system), as with Keras Tuner.
+
+This module holds the roles and the names both sides share; the chief's
+executor and a worker's serving loop are in :mod:`tunecore.executors.dask_chief`.
 """
 
 import dataclasses
-import importlib
 import os
-from typing import TYPE_CHECKING
-
-from tunecore.optional import optional_import
-
-if TYPE_CHECKING:
-    from tunecore.executors.dask_chief import ChiefExecutor
-    from tunecore.tuners.outcome import TrialRunner
 
 #: The Dask event the chief sets when its search is over; its workers then leave.
 ENDED = "tunecore-keras-tuner-search-ended"
@@ -82,21 +77,3 @@ def role() -> Role | None:
     if ":" in host and not host.startswith("["):  # an IPv6 address
         host = f"[{host}]"
     return Role(env["KERASTUNER_TUNER_ID"], f"tcp://{host}:{int(port)}")
-
-
-def chief_executor(role: Role) -> "ChiefExecutor":
-    """The executor of the chief's search: trials go to the tuners serving at ``role.address``."""
-    optional_import("distributed", "dask")
-    from tunecore.executors.dask_chief import ChiefExecutor
-
-    return ChiefExecutor(role.address)
-
-
-def serve(role: Role, runner: "TrialRunner") -> str:
-    """A worker's search: run the chief's trials with ``runner`` until its search ends.
-
-    Returns how it ended: ``"ended"``, ``"interrupted"`` (the chief's search
-    stopped on Ctrl-C or an error), or ``"lost"`` (its scheduler went away).
-    """
-    optional_import("distributed", "dask")
-    return str(importlib.import_module("tunecore.executors._dask_worker").serve(role.address, role.tuner_id, runner))

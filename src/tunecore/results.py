@@ -1,8 +1,8 @@
 """The trials of a search as a table: one row per trial, for pandas.
 
 ``tunecore.load(path).trials_dataframe()``, ``tuner.results_dataframe()`` and
-``tunecore export`` all build it here, from anything with ``.trials``,
-``.hyperparameters`` and ``.objective`` (an oracle or a loaded
+``tunecore export`` all build it here, from any :class:`TrialSource`: an object
+with ``.trials`` and ``.hyperparameters`` (an oracle or a loaded
 :class:`~tunecore.Project`). pandas is optional: ``pip install 'tunecore[pandas]'``.
 
 Columns, in this order (the names follow Optuna's ``trials_dataframe``, so
@@ -37,7 +37,8 @@ Parquet (``pyarrow``) keeps them.
 """
 
 import math
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tunecore.hyperparameters import Boolean, Choice, Fixed, HyperParameter, HyperParameters, Int
 from tunecore.optional import optional_import
@@ -46,9 +47,6 @@ from tunecore.trial import Trial
 if TYPE_CHECKING:
     import pandas
 
-    from tunecore.oracles.base import Oracle
-    from tunecore.project import Project
-
 #: The columns every table has, in order; hyperparameters and metrics go between.
 LEADING_COLUMNS = ("trial_id", "status", "score", "best_step")
 TRAILING_COLUMNS = ("started_at", "ended_at", "duration_s", "attempts", "tuner_id", "message")
@@ -56,14 +54,27 @@ PARAMS_PREFIX = "params_"
 BEST_SUFFIX, LAST_SUFFIX = "_best", "_last"
 
 
-def trials_dataframe(source: "Oracle | Project") -> "pandas.DataFrame":
+class TrialSource(Protocol):
+    """What a table is built from: an :class:`~tunecore.Oracle` or a loaded :class:`~tunecore.Project`."""
+
+    @property
+    def trials(self) -> Mapping[str, Trial]:
+        """``{trial_id: Trial}``."""
+        ...
+
+    @property
+    def hyperparameters(self) -> HyperParameters:
+        """The search space."""
+        ...
+
+
+def trials_dataframe(source: TrialSource) -> "pandas.DataFrame":
     """One row per trial of ``source``, columns as the module docstring lists them.
 
     Args:
-        source: An object with ``trials`` (``{trial_id: Trial}``),
-            ``hyperparameters`` (the search space) and ``objective``: an
-            :class:`~tunecore.Oracle`, a tuner's ``oracle``, or a loaded
-            :class:`~tunecore.Project`.
+        source: An object with ``trials`` (``{trial_id: Trial}``) and
+            ``hyperparameters`` (the search space): an :class:`~tunecore.Oracle`,
+            a tuner's ``oracle``, or a loaded :class:`~tunecore.Project`.
 
     Returns:
         A ``pandas.DataFrame`` (empty, with the fixed and hyperparameter

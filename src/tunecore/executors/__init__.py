@@ -3,14 +3,15 @@
 from typing import Any
 
 from tunecore.errors import UnpicklableError
-from tunecore.executors.base import Executor, ReportChannel
+from tunecore.executors.base import Executor
 from tunecore.executors.inprocess import InProcessExecutor
 from tunecore.executors.process import ProcessPoolExecutor
+from tunecore.executors.runner import ReportChannel, TrialOutcome, TrialRunner
 from tunecore.plugins import get_plugin_manager
 
 __all__ = [
-    "Executor", "InProcessExecutor", "ProcessPoolExecutor", "ReportChannel", "UnpicklableError",
-    "available", "create",
+    "Executor", "InProcessExecutor", "ProcessPoolExecutor", "ReportChannel", "TrialOutcome", "TrialRunner",
+    "UnpicklableError", "available", "create",
 ]
 
 

@@ -1,8 +1,8 @@
 """The worker side of the Dask executors: the runner, installed once per worker,
 or the runner of a Keras Tuner worker's own ``search()`` (:func:`serve`).
 
-Imported by :mod:`tunecore.executors.dask` when a search starts, never by
-``import tunecore``.
+Imported by :mod:`tunecore.executors.dask` and :mod:`tunecore.executors.dask_chief`
+when a search starts, never by ``import tunecore``.
 """
 
 import asyncio
@@ -19,7 +19,7 @@ from tunecore.executors.payload import load_runner
 from tunecore.trial import Trial
 
 if TYPE_CHECKING:
-    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
+    from tunecore.executors.runner import TrialOutcome, TrialRunner
 
 # (plugin name, thread id) -> runner. Each worker thread keeps its own runner so
 # that trials running side by side in one process never share the tuner's
@@ -65,7 +65,7 @@ def run_served_trial(channel: str, trial: Trial) -> "TrialOutcome":
         raise RuntimeError(f"Dask worker {name!r} serves no tunecore search.")
     runner.channel = DaskChannel(channel)
     outcome = runner(trial)
-    outcome.tuner_id = runner.tuner.tuner_id
+    outcome.tuner_id = runner.tuner_id
     return outcome
 
 

@@ -5,13 +5,13 @@ hands an executor a *runner* once per search, then submits trials one by one
 and collects their outcomes as they complete:
 
 1. :meth:`Executor.start` receives ``runner``, a picklable callable
-   ``runner(trial) -> TrialOutcome``. A remote executor ships it to its workers
-   once (it carries the hypermodel and the fit arguments, never a built model)
-   and sets ``runner.channel``: a :class:`ReportChannel` through which the
+   ``runner(trial) -> TrialOutcome`` (both in :mod:`tunecore.executors.runner`).
+   A remote executor ships it to its workers once (it carries the hypermodel and the fit arguments, never a built model)
+   and sets ``runner.channel``: a :class:`~tunecore.executors.runner.ReportChannel` through which the
    trials' reports reach the driver while they run.
 2. :meth:`Executor.submit` is called with a :class:`~tunecore.Trial` and
    returns a ``concurrent.futures.Future``-like object whose result is a
-   :class:`~tunecore.tuners.outcome.TrialOutcome`. At most :attr:`capacity`
+   :class:`~tunecore.executors.runner.TrialOutcome`. At most :attr:`capacity`
    trials are in flight.
 3. :meth:`Executor.wait` blocks until at least one submitted future is done
    (or ``timeout`` passes: a remote executor is polled for reports meanwhile);
@@ -39,20 +39,10 @@ registered executor whose ``accepts`` claims it.
 import abc
 import concurrent.futures
 from collections.abc import Collection
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from tunecore.executors.runner import TrialOutcome, TrialRunner
 from tunecore.trial import Trial
-
-if TYPE_CHECKING:
-    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
-
-
-class ReportChannel(abc.ABC):
-    """A worker's end of the way back to the driver (picklable)."""
-
-    @abc.abstractmethod
-    def send(self, trial_id: str, step: int, metrics: dict[str, float]) -> str:
-        """Send one report; returns the driver's latest answer for the trial (RUNNING or STOPPED)."""
 
 
 class Executor(abc.ABC):
@@ -62,7 +52,7 @@ class Executor(abc.ABC):
     remote: bool = False
 
     @abc.abstractmethod
-    def start(self, runner: "TrialRunner") -> None:
+    def start(self, runner: TrialRunner) -> None:
         """Prepare to run trials with ``runner``."""
 
     @abc.abstractmethod
@@ -75,8 +65,8 @@ class Executor(abc.ABC):
             futures, timeout=timeout, return_when=concurrent.futures.FIRST_COMPLETED
         )
 
-    def result(self, future: Any) -> "TrialOutcome":
-        """The :class:`~tunecore.tuners.outcome.TrialOutcome` of a done future (raises what it raised)."""
+    def result(self, future: Any) -> TrialOutcome:
+        """The :class:`~tunecore.executors.runner.TrialOutcome` of a done future (raises what it raised)."""
         return future.result()
 
     def reports(self) -> list[tuple[str, int, dict[str, float]]]:

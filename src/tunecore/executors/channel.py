@@ -10,7 +10,7 @@ from multiprocessing.context import BaseContext
 from multiprocessing.managers import SyncManager
 from typing import Any
 
-from tunecore.executors.base import ReportChannel
+from tunecore.executors.runner import ReportChannel
 from tunecore.trial import TrialStatus
 
 

@@ -3,28 +3,29 @@
 The oracle stays in the driver; each trial travels to a worker as a
 :class:`~tunecore.Trial` (its hyperparameter values), its reports come back
 while it runs through a Dask queue (:class:`DaskChannel`), and its
-:class:`~tunecore.tuners.outcome.TrialOutcome` through the client's futures. The runner (hypermodel and search arguments) is pickled once per
-search and installed on each worker once, as a Dask worker plugin (so that a
-worker that restarts or joins later gets it too).
+:class:`~tunecore.executors.runner.TrialOutcome` through the client's futures.
+The runner (hypermodel and search arguments) is pickled once per search and
+installed on each worker once, as a Dask worker plugin (so that a worker that
+restarts or joins later gets it too).
 
 ``distributed`` is imported here only, so ``import tunecore`` never needs it.
 """
 
 import copy
-import importlib
 import logging
 import os
 import uuid
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from tunecore.executors.base import Executor, ReportChannel
+from tunecore.executors.base import Executor
 from tunecore.executors.payload import dump_runner
+from tunecore.executors.runner import ReportChannel
 from tunecore.optional import optional_import
 from tunecore.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
-    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
+    from tunecore.executors.runner import TrialOutcome, TrialRunner
 
 logger = logging.getLogger("tunecore")
 
@@ -143,7 +144,8 @@ class DaskExecutor(Executor):
         self._reports = self._distributed.Queue(name, client=self._client)
         if self.max_workers is None:
             self.capacity = max(self._slots(), 1)
-        worker = importlib.import_module("tunecore.executors._dask_worker")
+        from tunecore.executors import _dask_worker as worker  # imports distributed
+
         self._plugin = f"tunecore-runner-{uuid.uuid4().hex}"
         self._client.register_plugin(worker.RunnerPlugin(self._plugin, payload), name=self._plugin)
         self._task = (worker.run_trial, self._plugin)

@@ -1,9 +1,10 @@
-"""Keras Tuner's chief on Dask: trials go to the tuners that connect to its address.
+"""Keras Tuner's distributed mode on Dask: the chief's executor and a worker's serving loop.
 
-See :mod:`tunecore.distribute`. ``distributed`` is imported here only.
+The chief's trials go to the tuners that connect to its address; see
+:mod:`tunecore.distribute` for the roles. ``distributed`` is imported when a
+search starts, never by ``import tunecore``.
 """
 
-import importlib
 import logging
 import socket
 import time
@@ -11,16 +12,35 @@ import uuid
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING
+from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING, Role
 from tunecore.executors.dask import DaskExecutor
+from tunecore.optional import optional_import
 
 if TYPE_CHECKING:
-    from tunecore.tuners.outcome import TrialRunner
+    from tunecore.executors.runner import TrialRunner
 
 logger = logging.getLogger("tunecore")
 
 _RECOUNT_S = 0.2  # how often the chief counts its tuners (one scheduler call)
 _LEAVE_S = 10.0  # how long it waits for them to leave after its search
+
+
+def chief_executor(role: Role) -> "ChiefExecutor":
+    """The executor of the chief's search: trials go to the tuners serving at ``role.address``."""
+    optional_import("distributed", "dask")
+    return ChiefExecutor(role.address)
+
+
+def serve(role: Role, runner: "TrialRunner") -> str:
+    """A worker's search: run the chief's trials with ``runner`` until its search ends.
+
+    Returns how it ended: ``"ended"``, ``"interrupted"`` (the chief's search
+    stopped on Ctrl-C or an error), or ``"lost"`` (its scheduler went away).
+    """
+    optional_import("distributed", "dask")
+    from tunecore.executors import _dask_worker
+
+    return _dask_worker.serve(role.address, role.tuner_id, runner)
 
 
 class ChiefExecutor(DaskExecutor):
@@ -48,7 +68,8 @@ class ChiefExecutor(DaskExecutor):
         self._reports = self._distributed.Queue(channel, client=self._client)
         for event in (ENDED, INTERRUPTED):
             self._distributed.Event(event, client=self._client).clear()
-        worker = importlib.import_module("tunecore.executors._dask_worker")
+        from tunecore.executors import _dask_worker as worker  # imports distributed
+
         self._task = (worker.run_served_trial, channel)
         if not self._count_tuners():
             logger.info("Waiting for tuners (KERASTUNER_TUNER_ID other than 'chief') to connect to %s.",
@@ -86,7 +107,7 @@ class ChiefExecutor(DaskExecutor):
         host, port = address.hostname or "", address.port or 0
         if _listening(host, port):  # a scheduler the user started
             return self._own(distributed.Client(self.address, timeout=10))
-        with importlib.import_module("dask.config").set({"distributed.scheduler.allowed-failures": 0}):
+        with optional_import("dask.config", "dask").set({"distributed.scheduler.allowed-failures": 0}):
             cluster = self._own(distributed.LocalCluster(
                 n_workers=0, host=host, scheduler_port=port, dashboard_address=None,
             ))

@@ -7,7 +7,7 @@ from tunecore.executors.base import Executor
 from tunecore.trial import Trial
 
 if TYPE_CHECKING:
-    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
+    from tunecore.executors.runner import TrialOutcome, TrialRunner
 
 
 class InProcessExecutor(Executor):

@@ -21,7 +21,7 @@ from tunecore.executors.payload import dump_runner, load_runner
 from tunecore.trial import Trial
 
 if TYPE_CHECKING:
-    from tunecore.tuners.outcome import TrialOutcome, TrialRunner
+    from tunecore.executors.runner import TrialOutcome, TrialRunner
 
 _runner: Any = None
 

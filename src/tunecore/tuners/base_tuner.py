@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunecore import callbacks as callbacks_module
 from tunecore import distribute, executors, plugins, results
-from tunecore.executors import Executor
+from tunecore.executors import Executor, dask_chief
 from tunecore.errors import FatalRuntimeError, FatalTypeError, InvalidArgumentError, ProjectError
 from tunecore.hypermodel import HyperModel, as_hypermodel
 from tunecore.hyperparameters import HyperParameters
@@ -24,7 +24,8 @@ from tunecore.signatures import accepts_keyword, check_keywords
 from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import summary
-from tunecore.tuners.outcome import TrialOutcome, TrialRunner, WorkerOracle
+from tunecore.executors.runner import TrialOutcome
+from tunecore.tuners.outcome import TunerRunner, WorkerOracle
 from tunecore.tuners.progress import Progress
 
 if TYPE_CHECKING:
@@ -197,9 +198,9 @@ class BaseTuner:
                 "used with it. Unset the KERASTUNER_* variables or leave executor out."
             )
         if role is not None and not role.is_chief:
-            self._serve_chief(role, TrialRunner(copy.copy(self), fit_args, fit_kwargs))
+            self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs))
             return
-        pool = distribute.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
+        pool = dask_chief.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
         manager = plugins.get_plugin_manager()
         dispatcher = callbacks_module.Dispatcher(self, search_callbacks)
         manager.pm.register(dispatcher)
@@ -214,7 +215,7 @@ class BaseTuner:
             manager.hook.tunecore_search_begin(tuner=self)
             progress = Progress(self.oracle, verbose)
             try:
-                self._run(pool, TrialRunner(self, fit_args, fit_kwargs), progress)
+                self._run(pool, TunerRunner(self, fit_args, fit_kwargs), progress)
             finally:
                 progress.close()
                 try:
@@ -225,10 +226,10 @@ class BaseTuner:
             manager.pm.unregister(dispatcher)
             self.oracle.close()
 
-    def _serve_chief(self, role: distribute.Role, runner: TrialRunner) -> None:
+    def _serve_chief(self, role: distribute.Role, runner: TunerRunner) -> None:
         """A distributed worker's search: run the chief's trials, then read its results."""
         logger.info("Tuner %r runs trials for the chief at %s.", self.tuner_id, role.address)
-        how = distribute.serve(role, runner)
+        how = dask_chief.serve(role, runner)
         if how == "lost":
             raise FatalRuntimeError(
                 f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."
@@ -253,7 +254,7 @@ class BaseTuner:
         """
         self._stop_reason = reason or "tuner.stop() was called"
 
-    def _run(self, pool: Executor, runner: TrialRunner, progress: Progress) -> None:
+    def _run(self, pool: Executor, runner: TunerRunner, progress: Progress) -> None:
         running: dict[Any, Trial] = {}
         ready: collections.deque[Trial] = collections.deque()  # asked for ahead, not started
         self._asked_out = False

@@ -1,24 +1,23 @@
-"""Running one trial, in the driver or in a worker, and what comes back.
+"""Running one trial with a tuner, in the driver or in a worker.
 
 Metrics reach the oracle one way wherever a trial runs: ``report`` calls while
 it runs (live), then its final result in a :class:`TrialOutcome`. In the
 driver, ``tuner.oracle`` is the oracle itself. In a worker, it is a
 :class:`WorkerOracle` that sends each report through the executor's channel
-(:class:`~tunecore.executors.ReportChannel`) to the driver, which hands it to
+(:class:`~tunecore.executors.runner.ReportChannel`) to the driver, which hands it to
 the oracle as it arrives and answers with the oracle's decision (STOPPED).
 """
 
-import dataclasses
 import time
 import traceback
 import warnings
 from typing import TYPE_CHECKING, Any
 
 from tunecore.errors import FailedTrialError, FatalError, FatalTypeError, OversizedModelError, TrialStopped
+from tunecore.executors.runner import ReportChannel, TrialOutcome
 from tunecore.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
-    from tunecore.executors.base import ReportChannel
     from tunecore.hyperparameters import HyperParameters
     from tunecore.oracles.base import Oracle
     from tunecore.tuners.base_tuner import BaseTuner
@@ -29,40 +28,6 @@ _UPDATE_TRIAL_DEPRECATED = (
     "remove the call and return the metrics from `run_trial()`, or report them with "
     "`self.oracle.report(trial_id, step, **metrics)`."
 )
-
-
-@dataclasses.dataclass
-class TrialOutcome:
-    """What a finished trial sends back to the driver.
-
-    Attributes:
-        trial_id: The trial.
-        status: COMPLETED, FAILED or INVALID.
-        metrics: What ``run_trial`` returned, as a dict of floats (or None).
-        hyperparameters: The trial's hyperparameters at the end, when it ran
-            in a worker (it may declare new ones).
-        message: The traceback of a failure.
-        retryable: Whether a failure may be retried.
-        fatal: The :class:`~tunecore.errors.FatalError` class to stop the search with, or None.
-        seconds: Wall time of ``run_trial``.
-        reports: How many reports it sent through a channel (the driver waits
-            for them all before ending the trial).
-        killed: The driver ended it (``trial_timeout``): no report is awaited.
-        tuner_id: The tuner that ran it, when not the driver's (a Keras Tuner
-            distributed worker).
-    """
-
-    trial_id: str
-    status: str
-    metrics: dict[str, float] | None = None
-    hyperparameters: "HyperParameters | None" = None
-    message: str | None = None
-    retryable: bool = True
-    fatal: type[FatalError] | None = None
-    seconds: float = 0.0
-    reports: int = 0
-    killed: bool = False
-    tuner_id: str | None = None
 
 
 class WorkerOracle:
@@ -130,8 +95,9 @@ class RunningTrial:
         return f"RunningTrial({self.trial_id!r})"
 
 
-class TrialRunner:
-    """Calls ``tuner.run_trial(trial, *fit_args, **fit_kwargs)`` and packs the outcome.
+class TunerRunner:
+    """The search's :class:`~tunecore.executors.runner.TrialRunner`: calls
+    ``tuner.run_trial(trial, *fit_args, **fit_kwargs)`` and packs the outcome.
 
     Attributes:
         channel: Where a worker's reports go; set by a remote executor.
@@ -142,6 +108,10 @@ class TrialRunner:
         self.fit_args = fit_args
         self.fit_kwargs = fit_kwargs
         self.channel: ReportChannel | None = None
+
+    @property
+    def tuner_id(self) -> str:
+        return str(self.tuner.tuner_id)
 
     def __call__(self, trial: Trial) -> TrialOutcome:
         oracle: Any = self.tuner.oracle  # a WorkerOracle in a worker (see BaseTuner.__getstate__)
