@@ -64,11 +64,28 @@ def test_tell_records_a_result_at_the_last_reported_step(storage):
     oracle.report(trial.trial_id, 4, acc=0.5)
     oracle.tell(trial.trial_id, {"loss": 1.0, "acc": 0.9})
     assert trial.metrics.get_history("loss") == [(4, 1.0)]
-    assert trial.metrics.get_history("acc")[0].value == [0.5, 0.9]  # a step reported again: both kept
+    assert trial.metrics.get_history("acc") == [(4, 0.9)]  # the told value is final, not averaged
     assert (trial.score, trial.best_step) == (1.0, 4)
 
     number = oracle.ask()
     assert oracle.tell(number.trial_id, 0.25).score == 0.25  # a number is the objective
+
+
+def test_a_told_result_is_the_final_value_whatever_was_reported(tmp_path):
+    oracle = _oracle(JournalStorage(tmp_path / "p"))
+    trial = oracle.ask()
+    oracle.report(trial.trial_id, 1, loss=10.0)
+    assert oracle.tell(trial.trial_id, {"loss": 2.0}).score == 2.0
+    executions = oracle.ask()
+    oracle.report(executions.trial_id, 0, loss=1.0)
+    oracle.report(executions.trial_id, 0, loss=3.0)  # a second execution of the trial reports its step
+    assert oracle.tell(executions.trial_id).score == 2.0  # executions average, as in Keras Tuner
+    listed = oracle.ask()
+    assert oracle.tell(listed.trial_id, [{"loss": 1.0}, {"loss": 5.0}]).score == 3.0
+    oracle.close()
+
+    resumed = _oracle(JournalStorage(tmp_path / "p"))  # the journal replays to the same scores
+    assert [resumed.trials[t.trial_id].score for t in (trial, executions, listed)] == [2.0, 2.0, 3.0]
 
 
 def test_a_finished_trial_accepts_no_report_and_no_second_end(storage):

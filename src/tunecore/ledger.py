@@ -212,8 +212,9 @@ class TrialLedger:
 
     @contextlib.contextmanager
     def final_result(self, trial_id: str) -> Iterator[None]:
-        """Within the block, what ``trial_id`` reports is its final result: it is
-        written with its ``end`` event, in one record, rather than on its own."""
+        """Within the block, what ``trial_id`` reports is its final result: the
+        final value of each metric it names (replacing, not averaged with, what
+        was reported at that step), written with its ``end`` event."""
         self._finalising = trial_id
         try:
             yield
@@ -229,7 +230,7 @@ class TrialLedger:
         """
         trial = self.running(trial_id)
         metrics = {name: _number(trial_id, name, value) for name, value in metrics.items()}
-        self._track(trial, metrics, step)
+        self._track(trial, metrics, step, final=trial_id == self._finalising)
         event = {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
         previous = self._final.pop(trial_id, None)
         if previous is not None:
@@ -572,7 +573,7 @@ class TrialLedger:
                 raise ValueError(f"{status!r} is not a final status")
             if "metrics" in event:
                 metrics = {name: float(value) for name, value in _dict(event["metrics"]).items()}
-                self._track(trial, metrics, int(event["step"]))
+                self._track(trial, metrics, int(event["step"]), final=True)
             trial.status = status
             if "values" in event:
                 self._values[trial_id] = _configure(trial, self.space, event["values"])
@@ -585,13 +586,20 @@ class TrialLedger:
         else:
             raise ValueError(f"unknown event kind {kind!r}")
 
-    def _track(self, trial, metrics, step):
-        """Add ``metrics`` to the trial's tracker; an objective metric gets the objective's direction."""
+    def _track(self, trial, metrics, step, final=False):
+        """Add ``metrics`` to the trial's tracker; an objective metric gets the objective's direction.
+
+        A step reported again is averaged (Keras Tuner's executions of one
+        trial); a ``final`` result replaces what the step holds.
+        """
         tracker = trial.metrics
         for name, value in metrics.items():
             if not tracker.exists(name):
                 tracker.register(name, direction=self.objective.direction_of(name))
-            tracker.update(name, value, step)
+            if final:
+                tracker.metrics[name].replace(value, step)
+            else:
+                tracker.update(name, value, step)
 
     def _best(self, trial):
         """``(score, step)``: the objective's best value over the trial's steps, or None.

@@ -86,6 +86,10 @@ class MetricHistory:
         else:
             self._observations[step] = MetricObservation(value, step=step)
 
+    def replace(self, value: float, step: int) -> None:
+        """Make ``value`` the only observation at ``step`` (a final result, not another execution)."""
+        self._observations[step] = MetricObservation(value, step=step)
+
     def get_history(self) -> list[MetricObservation]:
         return sorted(self._observations.values(), key=lambda obs: obs.step)
 
@@ -144,7 +148,7 @@ class MetricsTracker:
     the objective's for an objective metric (set by the oracle), else inferred
     from its name (``"val_accuracy"``: max), else ``"min"``. Reporting a step
     again adds an observation to it (Keras Tuner's executions); its value is
-    their mean.
+    their mean. A told final result replaces the values at its step instead.
 
     Args:
         metrics: Names (or objects with a ``name``) to register up front.

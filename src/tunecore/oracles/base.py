@@ -32,7 +32,7 @@ scikit-learn search, executors, the conformance suite):
    should stop training, and ends STOPPED.
 3. :meth:`Oracle.tell` ``(trial_id, result=None, status="COMPLETED", message=None)``
    — once: its final result (a number, a dict of metrics, or a list of those
-   to average) and how it ended (COMPLETED, FAILED, INVALID or STOPPED).
+   to average, one per execution: the final value of the metrics it names) and how it ended (COMPLETED, FAILED, INVALID or STOPPED).
 
 Keras Tuner's names are the extension points these go through, so a Keras
 Tuner subclass that overrides them (and calls ``super()``) keeps working:
@@ -354,8 +354,11 @@ class Oracle:
         Args:
             trial_id: The trial.
             result: Its final result: a number (the objective), a dict of
-                metrics, a list of those (averaged), or None if it reported
-                everything already. Recorded at its last reported step.
+                metrics, a list of those (averaged: executions of the trial),
+                or None if it reported everything already. It is the trial's
+                final value of each metric it names: recorded at its last
+                reported step, replacing (not averaged with) what that step
+                reported for them.
             status: COMPLETED, FAILED, INVALID or STOPPED. A trial asked to
                 stop (by the oracle or its pruner) ends STOPPED, one stopped
                 for its ``trial_timeout`` FAILED, whichever it says; one whose
