@@ -25,7 +25,10 @@ misspelling), or whose registration hook raises is skipped whole, with one
 called. ``tunecore plugins`` lists it as broken, with the reason.
 
 Lifecycle hooks are called by the search loop in the driver process, in the
-order of events, with the tuner that runs the search. They are observers: their
+order of events, with the same arguments in the same order: the tuner that
+runs the search, then the trial, then what happened to it (``step``,
+``metrics``). pluggy passes arguments by name, so an implementation takes
+only those it needs. They are observers: their
 return values are ignored and an exception raised by one stops the search. A
 trial has ended in its oracle (and is in the project) before
 ``tunecore_trial_end`` is called; ``tunecore_search_end`` is called however the
@@ -109,7 +112,13 @@ def tunecore_trial_end(tuner: "BaseTuner", trial: "Trial") -> None:
 
 @hookspec
 def tunecore_metrics_reported(
-    oracle: "Oracle", trial: "Trial", metrics: dict[str, float], step: int
+    tuner: "BaseTuner | None", trial: "Trial", step: int, metrics: dict[str, float], oracle: "Oracle"
 ) -> None:
     """Called each time a trial reports ``metrics`` (a dict) at ``step``, in the
-    driver, wherever the trial runs (reports from workers arrive while they run)."""
+    driver, wherever the trial runs (reports from workers arrive while they run).
+
+    ``tuner`` is None when no tuner drives the oracle (``TunecoreSearchCV``, a
+    loop of one's own). ``oracle`` is the trial's oracle: kept for
+    implementations written when the hook took it first; new ones read
+    ``tuner.oracle``.
+    """

@@ -255,7 +255,7 @@ class Trial:
 
     A trial's status changes only through its oracle's lifecycle
     (:meth:`~tunecore.oracles.Oracle.ask`, ``report``, ``tell``), which checks
-    every transition (see :func:`tunecore.ledger.transition`).
+    every transition (see :meth:`tunecore.ledger.TrialRecord.transition`).
     """
 
     def __init__(self, hyperparameters: HyperParameters, trial_id: str | None = None,

@@ -47,10 +47,11 @@ suggestion may carry them, the trial gets them as ``Fixed`` hyperparameters,
 the space never does.
 """
 
+import contextlib
 import logging
 import numbers
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -134,6 +135,7 @@ class Oracle:
         self.pruner = pruners.create(pruner)
         self._updating = False  # update_trial is called by report or tell
         self._direct_updates: set[str] = set()  # trials a caller updated through update_trial itself
+        self._report_listener: Callable[[Trial, int, dict[str, Any]], None] | None = None
         if self.pruner is not None and isinstance(self.objective, Pareto):
             raise ValueError(
                 f"A pruner compares trials on one objective; {self.objective!r} has several. "
@@ -432,10 +434,28 @@ class Oracle:
         if not self._updating:
             self._direct_updates.add(trial_id)
         trial = self.ledger.record(trial_id, step, metrics)
-        plugins.get_plugin_manager().hook.tunecore_metrics_reported(
-            oracle=self, trial=trial, metrics=metrics, step=step
-        )
+        if self._report_listener is not None:
+            self._report_listener(trial, step, metrics)
+        else:
+            plugins.get_plugin_manager().hook.tunecore_metrics_reported(
+                tuner=None, trial=trial, step=step, metrics=metrics, oracle=self
+            )
         return trial.status
+
+    @contextlib.contextmanager
+    def observe_reports(self, listener: Callable[[Trial, int, dict[str, Any]], None]) -> Iterator[None]:
+        """Within the block, each report goes to ``listener(trial, step, metrics)``.
+
+        The search loop listens this way: it calls the search's callbacks and
+        the ``tunecore_metrics_reported`` hook with its tuner. Without a
+        listener (a driver with no tuner), the oracle calls the hook with
+        ``tuner=None``.
+        """
+        self._report_listener = listener
+        try:
+            yield
+        finally:
+            self._report_listener = None
 
     def end_trial(self, trial: Any, status: str | None = None) -> None:  # a Trial, or (Keras Tuner < 1.4) an id
         """Keras Tuner's name for :meth:`tell`, and the place to extend it.
@@ -447,9 +467,9 @@ class Oracle:
         """
         if not isinstance(trial, Trial):
             trial = self.trials[trial]
-        self.ledger.propose_end(trial.trial_id, status or trial.status, trial.message, trial.retryable)
         self.ledger.end(
             trial.trial_id,
+            status or trial.status,
             max_retries=self.max_retries_per_trial,
             max_consecutive_failures=self.max_consecutive_failed_trials,
         )
@@ -558,16 +578,21 @@ class Oracle:
     def save(self) -> None:
         """Keras Tuner's; nothing to do: every change is in the storage as it happens."""
 
-    def reload(self) -> None:
+    def reload(self, storage: Storage | None = None) -> None:
         """Forget the trials in memory and replay them from the storage (Keras Tuner's ``reload``).
+
+        Args:
+            storage: Another project's storage to read instead, from now on (a
+                worker of a distributed search reads the chief's journal).
 
         Raises:
             ProjectError: as :meth:`open`.
         """
-        storage = self.ledger.storage
+        if storage is None:
+            storage = self.ledger.storage
         if storage.project_dir is None:  # in memory: what is in memory is all there is
             return
-        storage.close()
+        self.ledger.storage.close()
         self.ledger = TrialLedger(self.objective, constraints=self.constraints)
         self.open(storage)
 

@@ -1,34 +1,7 @@
-"""The trial ledger: every trial of a search and its life, from creation to its end.
+"""The trial ledger's life cycle: trials created, reported, stopped, ended, retried, replayed.
 
-The ledger is the one owner of trial records. The oracle's public lifecycle
-(:meth:`~tunecore.oracles.Oracle.ask`, ``report``, ``tell``) goes through it,
-and nothing else writes a trial's status. It keeps:
-
-* the trials by id, and the RUNNING ones (several at once under parallel
-  executors, ending in any order);
-* each status change, checked by :func:`transition`::
-
-      (new)   -> RUNNING                                   ask
-      RUNNING -> COMPLETED | STOPPED | FAILED | INVALID    tell
-      FAILED  -> RUNNING                                   a retry
-      RUNNING -> RUNNING                                   rerun after an interruption
-
-* retries of failed trials and the count of consecutive failures;
-* the fingerprints of every configuration suggested (duplicate detection);
-* scores: a trial's best objective value over its steps, and the best trials
-  (for a :class:`~tunecore.objective.Pareto` objective, the feasible Pareto
-  front; with constraints, only feasible trials: see :meth:`TrialLedger.best`);
-* the queue of configurations enqueued to run first (``enqueue`` events, so
-  that they survive a resume; one that was tried since is skipped);
-* the storage (:mod:`tunecore.storage`): every change is appended as an event
-  with a timestamp, and :meth:`TrialLedger.open` replays what an earlier run
-  recorded, so a killed search resumes with its trials. Events are compact: a
-  trial's values (the space is recorded once, in ``space`` events, when it
-  grows), its reports, and how it ended; its score is recomputed on replay,
-  and the oracle's state is recorded only when it changed. Replay checks every
-  event and names the journal line of one it cannot use.
-
-Only the driver uses a ledger, from one thread.
+See :mod:`tunecore.ledger` for what the ledger keeps; scoring is in
+:mod:`tunecore.ledger.scoring`, the events' shapes in :mod:`tunecore.ledger.events`.
 """
 
 import contextlib
@@ -38,40 +11,21 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from tunecore import pareto, schedule
 from tunecore.errors import ProjectError, TooManyFailedTrialsError, TrialStateError, TunecoreError
-from tunecore.hyperparameters import Fixed, HyperParameters
+from tunecore.hyperparameters import HyperParameters
 from tunecore.hyperparameters.walk import values_hash
-from tunecore.objective import Constraint, Objective, is_pareto
-from tunecore.storage import InMemoryStorage, Storage, paths, records
-from tunecore.storage.base import Event
+from tunecore.ledger import events
+from tunecore.ledger.records import TrialRecord
+from tunecore.ledger.scoring import Scorer
+from tunecore.objective import Constraint, Objective
+from tunecore.storage import InMemoryStorage, Storage, paths
 from tunecore.trial import Trial, TrialStatus
 
 logger = logging.getLogger("tunecore")
 
-_ALLOWED = {
-    None: {TrialStatus.RUNNING},
-    TrialStatus.RUNNING: {TrialStatus.RUNNING, *TrialStatus.FINISHED},
-    TrialStatus.FAILED: {TrialStatus.RUNNING},
-}
-
-
-def transition(trial: Trial, old: str | None, new: str) -> None:
-    """Move ``trial`` from status ``old`` to ``new``, or raise if its life does not allow it.
-
-    Raises:
-        TrialStateError: the transition is not one of the module docstring's.
-    """
-    if new not in _ALLOWED.get(old, ()):
-        allowed = sorted(_ALLOWED.get(old, ())) or "none: it has ended"
-        raise TrialStateError(
-            f"Trial {trial.trial_id} cannot go from {old or 'new'} to {new}; allowed: {allowed}."
-        )
-    trial.status = new
-
 
 class TrialLedger:
-    """The trials of one search (see the module docstring).
+    """The trials of one search (see :mod:`tunecore.ledger`).
 
     Args:
         objective: The :class:`~tunecore.Objective` that scores trials.
@@ -81,17 +35,17 @@ class TrialLedger:
 
     Attributes:
         trials: ``{trial_id: Trial}``, in creation order.
-        ongoing: ``{trial_id: Trial}`` of the RUNNING trials.
+        ongoing: ``{trial_id: Trial}`` of the RUNNING trials, in the order they started.
         consecutive_failures: FAILED trials since the last COMPLETED one.
         space: The search space as the storage recorded it (after :meth:`open`).
         oracle_state: The oracle's last recorded state (after :meth:`open`), or None.
         queued: Values enqueued to run before new suggestions (see :meth:`enqueue`).
+        scorer: The :class:`~tunecore.ledger.scoring.Scorer` of the objective and constraints.
     """
 
     def __init__(self, objective: Objective, storage: Storage | None = None,
                  constraints: Iterable[Constraint] = ()) -> None:
-        self.objective = objective
-        self.constraints = list(constraints)
+        self.scorer = Scorer(objective, constraints)
         self.queued: list[dict[str, Any]] = []
         self.storage = storage if storage is not None else InMemoryStorage()
         self.trials: dict[str, Trial] = {}
@@ -99,17 +53,25 @@ class TrialLedger:
         self.consecutive_failures = 0
         self.space = HyperParameters()
         self.oracle_state: Any = None
+        self._records: dict[str, TrialRecord] = {}
         self._retry_queue: list[str] = []
-        self._stopping: dict[str, tuple[str, str | None]] = {}  # trial_id -> (status, reason) of a requested stop
-        self._deadlines: dict[str, tuple[float, float]] = {}  # trial_id -> (monotonic deadline, limit in seconds)
         self._tried: set[str] = set()
-        self._values: dict[str, dict[str, Any]] = {}  # trial_id -> the values its "trial" event recorded
         self._space_config: dict[str, Any] | None = None
         self._last_tuner_id: str | None = None
-        self._started_by: dict[str, str | None] = {}  # trial_id -> the tuner id its "trial" event recorded
-        self._final: dict[str, Event] = {}  # trial_id -> its final report, written with its "end" event
         self._finalising: str | None = None
         self._said_infeasible = False
+
+    @property
+    def objective(self) -> Objective:
+        return self.scorer.objective
+
+    @objective.setter
+    def objective(self, objective: Objective) -> None:
+        self.scorer.objective = objective
+
+    @property
+    def constraints(self) -> list[Constraint]:
+        return self.scorer.constraints
 
     # Storage -----------------------------------------------------------------
 
@@ -127,9 +89,10 @@ class TrialLedger:
 
     def close(self) -> None:
         """Release the storage (the journal file); a later event opens it again."""
-        for event in self._final.values():  # trials that never ended: keep their reports
-            self._append(event)
-        self._final.clear()
+        for record in self._records.values():  # trials that never ended: keep their final reports
+            if record.final is not None:
+                self._append(record.final)
+                record.final = None
         self.storage.close()
 
     def record_space(self, hyperparameters: HyperParameters) -> None:
@@ -168,30 +131,30 @@ class TrialLedger:
         """
         if trial_id in self.trials or not paths.is_trial_id(trial_id):
             raise TrialStateError(f"Cannot create trial {trial_id!r}: the id exists or is not valid.")
-        # No status until `transition` (Trial's annotation does not admit None).
+        # No status until the record's transition (Trial's annotation does not admit None).
         trial = Trial(hyperparameters, trial_id=trial_id, status=None, tuner_id=tuner_id)  # type: ignore[arg-type]
-        transition(trial, None, TrialStatus.RUNNING)
+        record = self._records[trial_id] = TrialRecord(trial)
+        record.transition(TrialStatus.RUNNING)
         trial.attempts = 1
         values = hyperparameters.values
         self._tried.add(values_hash(values))
         self.trials[trial_id] = self.ongoing[trial_id] = trial
-        trial.created_at = trial.started_at = self._append_start(trial, values, oracle_state)
+        trial.created_at = trial.started_at = self._append_start(record, values, oracle_state)
         return trial
 
     def restart(self, trial_id: str, tuner_id: str | None, oracle_state: Any) -> Trial:
         """Run a FAILED (or interrupted) trial again with the same values."""
-        trial = self.trials[trial_id]
-        transition(trial, trial.status, TrialStatus.RUNNING)
+        record = self._records[trial_id]
+        trial = record.trial
+        record.transition(TrialStatus.RUNNING)
+        record.forget_run()
         trial.tuner_id = tuner_id
         trial.attempts += 1
         trial.metrics.clear()
         trial.score = trial.best_step = trial.message = trial.ended_at = None
         trial.retryable = True
         self.ongoing[trial_id] = trial
-        self._stopping.pop(trial_id, None)
-        self._deadlines.pop(trial_id, None)
-        self._final.pop(trial_id, None)
-        trial.started_at = self._append_start(trial, trial.hyperparameters.values, oracle_state)
+        trial.started_at = self._append_start(record, trial.hyperparameters.values, oracle_state)
         return trial
 
     def running(self, trial_id: str) -> Trial:
@@ -200,15 +163,7 @@ class TrialLedger:
         Raises:
             TrialStateError: it does not exist or is not running.
         """
-        trial = self.ongoing.get(trial_id)
-        if trial is not None:
-            return trial
-        if trial_id in self.trials:
-            raise TrialStateError(
-                f"Trial {trial_id} is not running (it is {self.trials[trial_id].status}): "
-                "only a running trial reports metrics or ends."
-            )
-        raise TrialStateError(f"There is no trial {trial_id!r}; known: {list(self.trials)[-5:]}.")
+        return self._running(trial_id).trial
 
     @contextlib.contextmanager
     def final_result(self, trial_id: str) -> Iterator[None]:
@@ -228,18 +183,17 @@ class TrialLedger:
             TrialStateError: the trial is not running.
             TypeError: a metric is not a number.
         """
-        trial = self.running(trial_id)
+        record = self._running(trial_id)
         metrics = {name: _number(trial_id, name, value) for name, value in metrics.items()}
-        self._track(trial, metrics, step, final=trial_id == self._finalising)
-        event = {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
-        previous = self._final.pop(trial_id, None)
-        if previous is not None:
-            self._append(previous)
-        if trial_id == self._finalising:
-            self._final[trial_id] = event
-        else:
+        final = trial_id == self._finalising
+        self._track(record.trial, metrics, step, final=final)
+        event = events.metrics_event(trial_id, step, metrics)
+        if record.final is not None:  # a final result followed by more: it was not the last
+            self._append(record.final)
+        record.final = event if final else None
+        if not final:
             self._append(event)
-        return trial
+        return record.trial
 
     def request_stop(self, trial_id: str, reason: str | None = None, status: str = TrialStatus.STOPPED) -> None:
         """Ask a running trial to stop: its reports answer STOPPED from now on.
@@ -250,26 +204,32 @@ class TrialLedger:
                 the oracle) or FAILED (over ``trial_timeout``; retryable). The
                 first request wins.
         """
-        self._stopping.setdefault(self.running(trial_id).trial_id, (status, reason))
+        record = self._running(trial_id)
+        if record.stop is None:
+            record.stop = (status, reason)
 
     def stop_requested(self, trial_id: str) -> bool:
-        return trial_id in self._stopping
+        return self.stop_request(trial_id) is not None
 
     def stop_request(self, trial_id: str) -> tuple[str, str | None] | None:
-        """``(status, reason)`` of the stop requested for ``trial_id``, or None."""
-        return self._stopping.get(trial_id)
+        """``(status, reason)`` of the stop requested for the running ``trial_id``, or None."""
+        record = self._records.get(trial_id)
+        return None if record is None else record.stop
 
     def set_deadline(self, trial_id: str, seconds: float) -> None:
         """Stop ``trial_id`` (FAILED, retryable) at its first report ``seconds`` from now."""
-        self._deadlines[trial_id] = (time.monotonic() + seconds, seconds)
+        self._running(trial_id).deadline = (time.monotonic() + seconds, seconds)
 
     def overdue(self, trial_id: str) -> float | None:
         """The limit in seconds that the running ``trial_id`` exceeded, or None."""
-        deadline = self._deadlines.get(trial_id)
+        record = self._records.get(trial_id)
+        deadline = None if record is None else record.deadline
         return deadline[1] if deadline is not None and time.monotonic() > deadline[0] else None
 
     def propose_end(self, trial_id: str, status: str, message: str | None = None, retryable: bool = True) -> Trial:
         """Set the status a running trial will end with (what Keras Tuner's ``end_trial`` reads).
+
+        The trial shows it at once; :meth:`end` makes it its recorded status.
 
         Raises:
             TrialStateError: the trial is not running, or ``status`` is not a final one.
@@ -279,13 +239,12 @@ class TrialLedger:
             raise TrialStateError(
                 f"Trial {trial_id} must end with one of {list(TrialStatus.FINISHED)}; got {status!r}."
             )
-        transition(trial, TrialStatus.RUNNING, status)
-        trial.message = message
-        trial.retryable = retryable
+        trial.status, trial.message, trial.retryable = status, message, retryable
         return trial
 
-    def end(self, trial_id: str, max_retries: int = 0, max_consecutive_failures: int | None = None) -> bool:
-        """End a running trial with the status :meth:`propose_end` gave it; score it; maybe retry it.
+    def end(self, trial_id: str, status: str | None = None, max_retries: int = 0,
+            max_consecutive_failures: int | None = None) -> bool:
+        """End a running trial with ``status`` (default: the one it shows); score it; maybe retry it.
 
         A COMPLETED or STOPPED trial whose objective was never reported (or NaN
         at every step) becomes FAILED, without retry.
@@ -297,33 +256,37 @@ class TrialLedger:
             TrialStateError: the trial is not running, or its status is not a final one.
             TooManyFailedTrialsError: ``max_consecutive_failures`` reached.
         """
-        trial = self.running(trial_id)
-        if trial.status not in TrialStatus.FINISHED:
-            raise TrialStateError(f"Trial {trial_id} has no final status to end with; it is {trial.status}.")
-        if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
-            self._score(trial)
+        record = self._running(trial_id)
+        trial = record.trial
+        status = status or trial.status
+        if status not in TrialStatus.FINISHED:
+            raise TrialStateError(f"Trial {trial_id} has no final status to end with; it is {status}.")
+        if status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+            best = self.scorer.best_of(trial)
+            if best is None:
+                status, trial.message, trial.retryable = TrialStatus.FAILED, self.scorer.unscored(trial), False
+            else:
+                trial.score, trial.best_step = best
+        record.transition(status)
         self._tried.add(values_hash(trial.hyperparameters.values))  # with what it declared as it ran
-        del self.ongoing[trial.trial_id]
-        self._stopping.pop(trial.trial_id, None)
-        self._deadlines.pop(trial.trial_id, None)
-        retry = (
-            trial.status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
-        )
+        del self.ongoing[trial_id]
+        record.stop = record.deadline = None
+        retry = status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
         if retry:
-            self._retry_queue.append(trial.trial_id)
-            logger.info("Trial %s failed; retrying (attempt %d).", trial.trial_id, trial.attempts + 1)
-        trial.ended_at = self._append_end(trial, retry)
+            self._retry_queue.append(trial_id)
+            logger.info("Trial %s failed; retrying (attempt %d).", trial_id, trial.attempts + 1)
+        trial.ended_at = self._append_end(record, retry)
         if retry:
             return True
-        if trial.status == TrialStatus.FAILED:
+        if status == TrialStatus.FAILED:
             self.consecutive_failures += 1
             if max_consecutive_failures is not None and self.consecutive_failures >= max_consecutive_failures:
                 raise TooManyFailedTrialsError(
                     f"{self.consecutive_failures} trials failed in a row "
                     f"(max_consecutive_failed_trials={max_consecutive_failures}). "
-                    f"The last one, trial {trial.trial_id}, failed with:\n{trial.message}"
+                    f"The last one, trial {trial_id}, failed with:\n{trial.message}"
                 )
-        elif trial.status == TrialStatus.COMPLETED:
+        elif status == TrialStatus.COMPLETED:
             self.consecutive_failures = 0
             self._say_feasibility(trial)
         return False
@@ -350,8 +313,8 @@ class TrialLedger:
             if trial_id not in self._retry_queue:
                 self._retry_queue.append(trial_id)
             del self.ongoing[trial_id]
-            self._stopping.pop(trial_id, None)
-            self._deadlines.pop(trial_id, None)
+            record = self._records[trial_id]
+            record.stop = record.deadline = None
 
     # Questions ---------------------------------------------------------------
 
@@ -369,38 +332,11 @@ class TrialLedger:
     def best(self, num_trials: int | None = 1) -> list[Trial]:
         """The best feasible COMPLETED trials (``num_trials`` at most; None: no limit).
 
-        With one objective (or Keras Tuner's weighted sum): the best scores
-        first. With a :class:`~tunecore.objective.Pareto` objective: the
-        Pareto front, i.e. the trials no other feasible trial dominates
-        (trials with equal values are all on it), sorted by the first
-        objective, best first. When the front has more than ``num_trials``
-        trials, those that keep its spread are kept (NSGA-II's crowding
-        truncation: the extremes of each objective always stay); with
-        ``num_trials=1`` (Keras Tuner's default), the front's best trial in
-        the first objective.
-
-        Trials that break a constraint are never best. An empty list while
-        trials completed means none is feasible (see :meth:`closest_infeasible`).
+        See :meth:`Scorer.best <tunecore.ledger.scoring.Scorer.best>`. Trials
+        that break a constraint are never best. An empty list while trials
+        completed means none is feasible (see :meth:`closest_infeasible`).
         """
-        feasible = [t for t in self.scored() if self.is_feasible(t)]
-        if is_pareto(self.objective):
-            return self._front(feasible, num_trials)
-        feasible.sort(key=lambda t: self.objective.sort_key(t.score))  # type: ignore[arg-type]  # scored
-        return feasible if num_trials is None else feasible[:num_trials]
-
-    def _front(self, trials, num_trials):
-        if not trials:
-            return []
-        losses = [self.objective.losses(self.objective_values(t)) for t in trials]
-        mask = pareto.non_dominated(losses)
-        front = [t for t, on in zip(trials, mask) if on]
-        if num_trials == 1 and len(front) > 1:  # Keras Tuner's "the best": the first objective's
-            front = [min(front, key=lambda t: self.objective.sort_key(t.score))]
-        elif num_trials is not None and len(front) > num_trials:
-            Y = [losses[i] for i, on in enumerate(mask) if on]
-            front = [front[i] for i in sorted(pareto.select_spread(Y, num_trials))]
-        front.sort(key=lambda t: self.objective.sort_key(t.score))
-        return front
+        return self.scorer.best(self.scored(), num_trials)
 
     def step_of(self, trial: Trial) -> int | None:
         """The step whose metrics a trial is judged by: its ``best_step`` if it was
@@ -408,7 +344,7 @@ class TrialLedger:
         trial of another project, as a warm start reads). None if it has none."""
         if trial.trial_id in self.trials and self.trials[trial.trial_id] is trial:
             return trial.best_step
-        best = self._best(trial)
+        best = self.scorer.best_of(trial)
         return None if best is None else best[1]
 
     def objective_values(self, trial: Trial) -> Any:  # tuple[float, ...] | None
@@ -416,38 +352,18 @@ class TrialLedger:
 
         Values are in each objective's own direction, at :meth:`step_of`.
         """
-        step = self.step_of(trial)
-        if step is None:
-            return None
-        metrics = trial.metrics.at_step(step)
-        if not self.objective.has_value(metrics):
-            return None
-        if is_pareto(self.objective):
-            return self.objective.get_values(metrics)
-        return (self.objective.get_value(metrics),)
+        return self.scorer.objective_values(trial, self.step_of(trial))
 
     def constraint_values(self, trial: Trial) -> tuple[float | None, ...]:
         """The trial's value of each constraint's metric (None where never reported).
 
         Read at :meth:`step_of`, or at its last report if not reported there.
         """
-        step = self.step_of(trial)
-        at_step = trial.metrics.at_step(step) if step is not None else {}
-        values: list[float | None] = []
-        for constraint in self.constraints:
-            if constraint.name in at_step:
-                values.append(float(at_step[constraint.name]))
-            elif trial.metrics.exists(constraint.name):
-                values.append(float(trial.metrics.get_last_value(constraint.name)))  # type: ignore[arg-type]  # exists
-            else:
-                values.append(None)
-        return tuple(values)
+        return self.scorer.constraint_values(trial, self.step_of(trial))
 
     def violation(self, trial: Trial) -> float:
         """The sum of how far the trial is outside each constraint (0: feasible)."""
-        if not self.constraints:
-            return 0.0
-        return sum(c.violation(v) for c, v in zip(self.constraints, self.constraint_values(trial)))
+        return self.scorer.violation(trial, self.step_of(trial))
 
     def is_feasible(self, trial: Trial) -> bool:
         """Whether the trial meets every constraint (always, without constraints)."""
@@ -460,14 +376,19 @@ class TrialLedger:
 
     def describe_violation(self, trial: Trial) -> str:
         """Which constraints ``trial`` breaks, as text: ``latency_ms=73.2 (latency_ms <= 50)``."""
-        parts = []
-        for constraint, value in zip(self.constraints, self.constraint_values(trial)):
-            if constraint.violation(value) > 0:
-                shown = "never reported" if value is None else f"{constraint.name}={value:.6g}"
-                parts.append(f"{shown} ({constraint})")
-        return ", ".join(parts)
+        return self.scorer.describe_violation(trial, self.step_of(trial))
 
     # Internals ---------------------------------------------------------------
+
+    def _running(self, trial_id):
+        if trial_id in self.ongoing:
+            return self._records[trial_id]
+        if trial_id in self.trials:
+            raise TrialStateError(
+                f"Trial {trial_id} is not running (it is {self.trials[trial_id].status}): "
+                "only a running trial reports metrics or ends."
+            )
+        raise TrialStateError(f"There is no trial {trial_id!r}; known: {list(self.trials)[-5:]}.")
 
     def _append(self, event, sync=False):
         """Stamp ``event`` with the time (to the millisecond), record it and return the time."""
@@ -475,39 +396,33 @@ class TrialLedger:
         self.storage.append(event, sync=sync)
         return now
 
-    def _append_start(self, trial, values, oracle_state):
+    def _append_start(self, record, values, oracle_state):
+        trial = record.trial
         event = {"event": "trial", "trial_id": trial.trial_id, "values": values}
         if trial.tuner_id != self._last_tuner_id:
             self._last_tuner_id = event["tuner_id"] = trial.tuner_id
-        self._started_by[trial.trial_id] = trial.tuner_id
+        record.started_by = trial.tuner_id
         if trial.attempts != 1:
             event["attempt"] = trial.attempts
         if oracle_state != self.oracle_state:
             self.oracle_state = event["oracle"] = oracle_state
-        self._values[trial.trial_id] = values
+        record.values = values
         return self._append(event)
 
-    def _append_end(self, trial, retry):
-        event = {"event": "end", "trial_id": trial.trial_id, "status": trial.status}
-        final = self._final.pop(trial.trial_id, None)
-        if final is not None:
-            event["step"], event["metrics"] = final["step"], final["metrics"]
+    def _append_end(self, record, retry):
+        trial = record.trial
+        changed = {}
         values = trial.hyperparameters.values
-        if values != self._values.get(trial.trial_id):  # it declared hyperparameters as it ran
-            event["values"] = self._values[trial.trial_id] = values
-        if trial.tuner_id != self._started_by.get(trial.trial_id):  # another tuner ran it
-            event["tuner_id"] = self._started_by[trial.trial_id] = trial.tuner_id
-        if trial.message is not None:
-            event["message"] = trial.message
-        if not trial.retryable:
-            event["retryable"] = False
-        if retry:
-            event["retry"] = True
-        return self._append(event, sync=True)
+        if values != record.values:  # it declared hyperparameters as it ran
+            changed["values"] = record.values = values
+        if trial.tuner_id != record.started_by:  # another tuner ran it
+            changed["tuner_id"] = record.started_by = trial.tuner_id
+        final, record.final = record.final, None
+        return self._append(events.end_event(trial, retry, final, **changed), sync=True)
 
-    def _replay(self, events):
+    def _replay(self, recorded):
         retry = {}
-        for number, event in enumerate(events, start=2):
+        for number, event in enumerate(recorded, start=2):
             try:
                 self._replay_one(event, retry)
             except (KeyError, TypeError, ValueError, AttributeError, TunecoreError) as exc:
@@ -517,12 +432,13 @@ class TrialLedger:
                     f"record ({type(exc).__name__}: {exc}). The journal was left untouched; "
                     "move it away or pass `overwrite=True` to start a new project."
                 ) from None
-        for trial in self.trials.values():
+        for trial_id, record in self._records.items():
+            trial = record.trial
             if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
-                trial.score, trial.best_step = self._best(trial) or (None, None)
-            self._tried.add(values_hash(self._values[trial.trial_id]))
-            if trial.status == TrialStatus.RUNNING or retry[trial.trial_id]:
-                self._retry_queue.append(trial.trial_id)
+                trial.score, trial.best_step = self.scorer.best_of(trial) or (None, None)
+            self._tried.add(values_hash(record.values))
+            if trial.status == TrialStatus.RUNNING or retry[trial_id]:
+                self._retry_queue.append(trial_id)
             elif trial.status == TrialStatus.FAILED:
                 self.consecutive_failures += 1
             elif trial.status == TrialStatus.COMPLETED:
@@ -539,21 +455,23 @@ class TrialLedger:
             self.space = HyperParameters.from_config(self._space_config)
             return
         if kind == "enqueue":
-            self.queued.append(dict(_dict(event["values"])))
+            self.queued.append(dict(events.checked_dict(event["values"])))
             return
         trial_id = event["trial_id"]
         if kind == "trial":
             if not paths.is_trial_id(trial_id):
                 raise ValueError(f"{trial_id!r} is not a valid trial id")
-            trial = self.trials.get(trial_id)
-            if trial is None:
+            record = self._records.get(trial_id)
+            if record is None:
                 trial = self.trials[trial_id] = Trial(None, trial_id=trial_id)
                 trial.created_at = event["time"]
-            self._values[trial_id] = _configure(trial, self.space, event["values"])
-            trial.status = TrialStatus.RUNNING
+                record = self._records[trial_id] = TrialRecord(trial)
+            trial = record.trial
+            record.values = events.configure(trial, self.space, event["values"])
+            record.status = trial.status = TrialStatus.RUNNING  # replayed as it was checked when written
             if "tuner_id" in event:
                 self._last_tuner_id = event["tuner_id"]
-            trial.tuner_id = self._started_by[trial_id] = self._last_tuner_id
+            trial.tuner_id = record.started_by = self._last_tuner_id
             trial.attempts = int(event.get("attempt", 1))
             trial.metrics.clear()
             trial.message = trial.score = trial.best_step = trial.ended_at = None
@@ -563,22 +481,21 @@ class TrialLedger:
                 self.oracle_state = event["oracle"]
             retry[trial_id] = False
             return
-        trial = self.trials[trial_id]
+        record = self._records[trial_id]
+        trial = record.trial
         if kind == "metrics":
-            metrics = {name: float(value) for name, value in _dict(event["metrics"]).items()}
-            self._track(trial, metrics, int(event["step"]))
+            self._track(trial, events.read_metrics(event), int(event["step"]))
         elif kind == "end":
             status = event["status"]
             if status not in TrialStatus.FINISHED:
                 raise ValueError(f"{status!r} is not a final status")
             if "metrics" in event:
-                metrics = {name: float(value) for name, value in _dict(event["metrics"]).items()}
-                self._track(trial, metrics, int(event["step"]), final=True)
-            trial.status = status
+                self._track(trial, events.read_metrics(event), int(event["step"]), final=True)
+            record.status = trial.status = status
             if "values" in event:
-                self._values[trial_id] = _configure(trial, self.space, event["values"])
+                record.values = events.configure(trial, self.space, event["values"])
             if "tuner_id" in event:
-                trial.tuner_id = self._started_by[trial_id] = event["tuner_id"]
+                trial.tuner_id = record.started_by = event["tuner_id"]
             trial.message = event.get("message")
             trial.retryable = bool(event.get("retryable", True))
             trial.ended_at = event["time"]
@@ -601,45 +518,6 @@ class TrialLedger:
             else:
                 tracker.update(name, value, step)
 
-    def _best(self, trial):
-        """``(score, step)``: the objective's best value over the trial's steps, or None.
-
-        A Pareto objective takes the last step where every objective is finite.
-        """
-        best = None
-        for step in trial.metrics.steps():
-            metrics = trial.metrics.at_step(step)
-            if not self.objective.has_value(metrics):
-                continue
-            if is_pareto(self.objective):
-                if all(math.isfinite(v) for v in self.objective.get_values(metrics)):
-                    best = (self.objective.get_value(metrics), step)
-                continue
-            value = self.objective.get_value(metrics)
-            if math.isnan(value):
-                continue
-            if best is None or self.objective.better_than(value, best[0]):
-                best = (value, step)
-        return best
-
-    def _score(self, trial):
-        """Set ``score`` and ``best_step`` from the metric history, or fail the trial."""
-        best = self._best(trial)
-        if best is not None:
-            trial.score, trial.best_step = best
-            return
-        reported = any(self.objective.has_value(trial.metrics.at_step(s)) for s in trial.metrics.steps())
-        transition(trial, TrialStatus.RUNNING, TrialStatus.FAILED)
-        trial.retryable = False
-        if reported:
-            trial.message = f"The objective {self.objective.names} was NaN at every step."
-        else:
-            trial.message = (
-                f"The objective {self.objective.names} was never reported; the trial "
-                f"reported {sorted(trial.metrics.metrics) or 'nothing'}. Return it from "
-                "run_trial or name a reported metric as the objective."
-            )
-
 
 def _number(trial_id, name, value):
     try:
@@ -648,38 +526,3 @@ def _number(trial_id, name, value):
         raise TypeError(
             f"Trial {trial_id} reported {name}={value!r}; a metric must be a number."
         ) from None
-
-
-def configuration(space: HyperParameters, values: Mapping[str, Any]) -> HyperParameters:
-    """A copy of ``space`` with ``values`` assigned; scheduling values join it as ``Fixed``.
-
-    Raises:
-        InvalidSpaceError: a value is not valid for its hyperparameter.
-    """
-    hps = space.copy()
-    for name, value in values.items():
-        if schedule.is_scheduling(name) and not hps.is_defined(name):
-            hps.register(Fixed(name, value))
-        else:
-            hps.assign(name, value)
-    hps.ensure_active_values()
-    return hps
-
-
-def _configure(trial, space, values):
-    """Check a recorded trial's ``values`` against ``space`` now; build its hyperparameters when read."""
-    values = _dict(values)
-    for name, value in values.items():
-        if not schedule.is_scheduling(name):
-            space.validate(name, value)
-    trial.defer_hyperparameters(lambda: configuration(space, values))
-    return values
-
-
-def _dict(value):
-    if not isinstance(value, dict):
-        raise TypeError(f"expected an object, got {type(value).__name__}")
-    parent = value.get(schedule.TRIAL_ID)
-    if parent is not None and not paths.is_trial_id(parent):
-        raise ValueError(f"{schedule.TRIAL_ID}={parent!r} is not a valid trial id")
-    return value
