@@ -1,12 +1,15 @@
 """Plugin discovery, the registries and the lifecycle hooks."""
 
+import inspect
+import pathlib
+import re
 import sys
 import textwrap
 
 import pytest
 
 import tunecore as kt
-from tunecore import plugins
+from tunecore import hookspecs, plugins
 from tunecore.errors import MissingDependencyError, PluginNotFoundError
 
 _THIRD_PARTY = textwrap.dedent(
@@ -131,3 +134,43 @@ def test_the_install_hints_match_what_the_first_party_plugins_register(fresh_plu
             if registry.provider(name) in ("bayes", "sklearn", "keras", "optuna")
         }
         assert registered == plugins.KNOWN_PROVIDERS[registry.kind], registry.kind
+
+
+def test_hook_tunecore_metrics_reported_gets_the_tuner_as_the_other_lifecycle_hooks_do(fresh_plugins):
+    seen = []
+
+    class Recorder:
+        @kt.hookimpl
+        def tunecore_metrics_reported(self, tuner, trial, step, metrics):
+            seen.append(("report", tuner, trial.trial_id, step, dict(metrics)))
+
+        @kt.hookimpl
+        def tunecore_trial_end(self, tuner, trial):
+            seen.append(("end", tuner, trial.trial_id, None, None))
+
+    plugins.get_plugin_manager().pm.register(Recorder())
+
+    def loss(hp, trial):
+        trial.report(0, loss=1.0)
+        return 0.5
+
+    tuner = kt.FunctionTuner(loss, objective="loss", max_trials=1)
+    tuner.search(verbose=0)
+    trial_id = next(iter(tuner.oracle.trials))
+    assert seen == [("report", tuner, trial_id, 0, {"loss": 1.0}), ("end", tuner, trial_id, None, None)]
+
+    oracle = kt.oracles.RandomSearch(objective="loss", max_trials=1)  # driven without a tuner
+    oracle.hyperparameters.Float("x", 0, 1)
+    trial = oracle.ask()
+    oracle.report(trial.trial_id, 3, loss=0.25)
+    assert seen[-1] == ("report", None, trial.trial_id, 3, {"loss": 0.25})
+
+
+def test_the_docs_hook_table_matches_the_hookspecs():
+    page = (pathlib.Path(__file__).resolve().parents[1] / "docs" / "plugins.md").read_text()
+    documented = dict(re.findall(r"^\| `(tunecore_\w+)\(([^)]*)\)` \|", page, re.MULTILINE))
+    specified = {
+        name: ", ".join(inspect.signature(getattr(hookspecs, name)).parameters)
+        for name in dir(hookspecs) if name.startswith("tunecore_")
+    }
+    assert documented == specified

@@ -13,18 +13,17 @@ the search's ``cancel_running`` option. An exception raised by a callback
 stops the search (the trials that ended are kept, as always).
 
 Process-wide observers (a plugin for every search) are the pluggy hooks of
-:mod:`tunecore.hookspecs`; per-search callbacks are dispatched through them.
+:mod:`tunecore.hookspecs`; the search loop (:mod:`tunecore.tuners.loop`)
+calls a search's callbacks directly, before the hooks.
 """
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tunecore.plugins import hookimpl
 from tunecore.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
-    from tunecore.oracles.base import Oracle
     from tunecore.tuners.base_tuner import BaseTuner
 
 
@@ -99,45 +98,6 @@ class ObjectiveReached(Callback):
 def _improves(tuner: "BaseTuner", score: float, reference: float, min_delta: float) -> bool:
     objective = tuner.oracle.objective
     return objective.better_than(score, reference) and abs(score - reference) > min_delta
-
-
-class Dispatcher:
-    """The pluggy plugin that hands one search's events to its callbacks."""
-
-    def __init__(self, tuner: "BaseTuner", callbacks: Iterable[Callback]) -> None:
-        self.tuner = tuner
-        self.callbacks = list(callbacks)
-
-    def _each(self, name: str, *args: Any) -> None:
-        for callback in self.callbacks:
-            getattr(callback, name)(self.tuner, *args)
-
-    @hookimpl
-    def tunecore_search_begin(self, tuner: "BaseTuner") -> None:
-        if tuner is self.tuner:
-            self._each("on_search_begin")
-
-    @hookimpl
-    def tunecore_trial_begin(self, tuner: "BaseTuner", trial: Trial) -> None:
-        if tuner is self.tuner:
-            self._each("on_trial_begin", trial)
-
-    @hookimpl
-    def tunecore_metrics_reported(
-        self, oracle: "Oracle", trial: Trial, metrics: dict[str, float], step: int
-    ) -> None:
-        if oracle is self.tuner.oracle:
-            self._each("on_trial_report", trial, step, dict(metrics))
-
-    @hookimpl
-    def tunecore_trial_end(self, tuner: "BaseTuner", trial: Trial) -> None:
-        if tuner is self.tuner:
-            self._each("on_trial_end", trial)
-
-    @hookimpl
-    def tunecore_search_end(self, tuner: "BaseTuner") -> None:
-        if tuner is self.tuner:
-            self._each("on_search_end")
 
 
 def split(callbacks: Callback | Sequence[Any] | None) -> tuple[list[Callback], list[Any] | None]:

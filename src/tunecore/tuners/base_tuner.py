@@ -1,42 +1,39 @@
-"""BaseTuner: the search loop, framework-agnostic."""
+"""BaseTuner: Keras Tuner's tuner facade, framework-agnostic.
 
-import collections
+It checks ``search()``'s arguments and hands the search to
+:class:`~tunecore.tuners.loop.SearchLoop`; space discovery is in
+:mod:`tunecore.tuners.discovery`, running one trial in :mod:`tunecore.tuners.outcome`.
+"""
+
 import contextlib
 import copy
 import difflib
 import inspect
 import logging
 import os
-import time
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from tunecore import callbacks as callbacks_module
-from tunecore import distribute, executors, plugins, results
-from tunecore.executors import Executor, dask_chief
-from tunecore.errors import FatalRuntimeError, FatalTypeError, InvalidArgumentError, ProjectError
+from tunecore import distribute, executors, results
+from tunecore.errors import FatalRuntimeError, InvalidArgumentError, ProjectError
+from tunecore.executors import dask_chief
 from tunecore.hypermodel import HyperModel, as_hypermodel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
 from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
-from tunecore.trial import Trial, TrialStatus
-from tunecore.tuners import summary
-from tunecore.executors.runner import TrialOutcome
+from tunecore.trial import Trial
+from tunecore.tuners import discovery, summary
+from tunecore.tuners.loop import SearchLoop
 from tunecore.tuners.outcome import TunerRunner, WorkerOracle
-from tunecore.tuners.progress import Progress
 
 if TYPE_CHECKING:
     import pandas
 
 logger = logging.getLogger("tunecore")
-
-_MAX_DISCOVERY_BUILDS = 100
-_REPORT_POLL_S = 0.05
-_LATE_REPORTS_S = 10.0
-_ASK_SHARE = 0.1  # suggestions for every worker may take this share of a trial before asking ahead
 
 
 class BaseTuner:
@@ -119,8 +116,7 @@ class BaseTuner:
             oracle.max_retries_per_trial = max_retries_per_trial
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
-        self._stop_reason: str | None = None
-        self._limits = _Limits(None, None, False, None)
+        self._search: SearchLoop | None = None
         if self._role is not None and not self._role.is_chief:
             storage, overwrite = InMemoryStorage(), False  # the chief keeps the project
         self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
@@ -200,30 +196,16 @@ class BaseTuner:
         if role is not None and not role.is_chief:
             self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs))
             return
-        pool = dask_chief.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
-        manager = plugins.get_plugin_manager()
-        dispatcher = callbacks_module.Dispatcher(self, search_callbacks)
-        manager.pm.register(dispatcher)
-        self._stop_reason = None
         if ask_ahead is not None and (isinstance(ask_ahead, bool) or not isinstance(ask_ahead, int) or ask_ahead < 0):
             raise InvalidArgumentError(f"ask_ahead must be an integer >= 0 or None; got {ask_ahead!r}.")
-        self._limits = _Limits(timeout, trial_timeout, cancel_running, ask_ahead)
+        pool = dask_chief.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
+        self._search = SearchLoop(self, pool, search_callbacks, timeout, trial_timeout, cancel_running, ask_ahead)
         try:
             for values in initial_points or ():
                 self.oracle.enqueue(values)
-            self.on_search_begin()
-            manager.hook.tunecore_search_begin(tuner=self)
-            progress = Progress(self.oracle, verbose)
-            try:
-                self._run(pool, TunerRunner(self, fit_args, fit_kwargs), progress)
-            finally:
-                progress.close()
-                try:
-                    self.on_search_end()
-                finally:
-                    manager.hook.tunecore_search_end(tuner=self)
+            self._search.run(TunerRunner(self, fit_args, fit_kwargs), verbose)
         finally:
-            manager.pm.unregister(dispatcher)
+            self._search = None
             self.oracle.close()
 
     def _serve_chief(self, role: distribute.Role, runner: TunerRunner) -> None:
@@ -241,8 +223,7 @@ class BaseTuner:
             )
         try:  # read-only: the chief's trials and space, for get_best_models() and results_summary()
             self.oracle.hyperparameters = HyperParameters()
-            self.oracle.ledger.storage = RecordedStorage(self.project_dir)
-            self.oracle.reload()
+            self.oracle.reload(RecordedStorage(self.project_dir))
         except ProjectError as exc:
             logger.warning("The chief's search ended; its results are not readable here: %s", exc)
 
@@ -252,126 +233,9 @@ class BaseTuner:
         The trials still running finish, or are abandoned with
         ``search(cancel_running=True)``.
         """
-        self._stop_reason = reason or "tuner.stop() was called"
-
-    def _run(self, pool: Executor, runner: TunerRunner, progress: Progress) -> None:
-        running: dict[Any, Trial] = {}
-        ready: collections.deque[Trial] = collections.deque()  # asked for ahead, not started
-        self._asked_out = False
-        try:
-            pool.start(runner)
-            self._loop(pool, running, ready, progress)
-            if running:  # stopped with cancel_running: as an interruption
-                self._abandon(pool, running)
-                return
-        except BaseException:
-            self._abandon(pool, running)
-            raise
-        finally:
-            unstarted = [t.trial_id for t in ready if t.trial_id in self.oracle.ongoing_trials]
-            self.oracle.ledger.requeue_running(unstarted)
-        pool.shutdown()
-
-    def _ask_ahead(self, pool: Executor) -> int:
-        """How many trials to have ready while every worker is busy (see ``search(ask_ahead=)``)."""
-        limits = self._limits
-        if not pool.remote or self._asked_out:
-            return 0
-        if limits.ask_ahead is not None:
-            return limits.ask_ahead
-        if limits.ask_seconds is None or limits.trial_seconds is None:
-            return 0
-        serialises = pool.capacity * limits.ask_seconds > _ASK_SHARE * limits.trial_seconds
-        return pool.capacity if serialises else 0
-
-    def _ask(self) -> Trial:
-        start = time.perf_counter()
-        trial = self.oracle.ask(self.tuner_id)
-        self._limits.ask_seconds = _average(self._limits.ask_seconds, time.perf_counter() - start)
-        return trial
-
-    def _abandon(self, pool: Executor, running: dict[Any, Trial]) -> None:
-        pool.shutdown(cancel=True)
-        for trial in running.values():
-            logger.warning("Trial %s was interrupted; it will run again on resume.", trial.trial_id)
-        self.oracle.ledger.requeue_running()
-
-    def _loop(self, pool: Executor, running: dict[Any, Trial], ready: collections.deque[Trial],
-              progress: Progress) -> None:
-        hook = plugins.get_plugin_manager().hook
-        received: collections.Counter[str] = collections.Counter()
-        limits = self._limits
-        started: dict[Any, float] = {}
-        while True:
-            self._check_stop(limits)
-            while len(running) < pool.capacity and self._stop_reason is None:
-                trial = ready.popleft() if ready else self._ask()
-                if trial.status == TrialStatus.IDLE and not running:
-                    logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
-                if trial.status != TrialStatus.RUNNING:
-                    break
-                self.on_trial_begin(trial)
-                hook.tunecore_trial_begin(tuner=self, trial=trial)
-                received[trial.trial_id] = 0
-                if limits.trial_timeout is not None:
-                    self.oracle.ledger.set_deadline(trial.trial_id, limits.trial_timeout)
-                future = pool.submit(trial)
-                running[future], started[future] = trial, time.monotonic()
-                progress.update(len(running))
-                self._check_stop(limits)
-            if not running or (self._stop_reason is not None and limits.cancel_running):
-                return
-            poll = pool.remote or limits.timeout is not None or limits.trial_timeout is not None
-            ahead = len(ready) < self._ask_ahead(pool) and self._stop_reason is None and len(running) >= pool.capacity
-            done, _ = pool.wait(list(running), timeout=0 if ahead else _REPORT_POLL_S if poll else None)
-            self._deliver_reports(pool, received)
-            if ahead and not done:  # every worker is busy: prepare the next trial meanwhile
-                trial = self._ask()
-                if trial.status == TrialStatus.RUNNING:
-                    ready.append(trial)
-                else:
-                    self._asked_out = True
-                continue
-            ended = [(future, self._collect(pool, future, running[future])) for future in done]
-            ended += self._overdue(pool, running, started, done)
-            for future, outcome in ended:
-                trial = running.pop(future)
-                limits.trial_seconds = _average(limits.trial_seconds, time.monotonic() - started.pop(future))
-                if not outcome.killed:
-                    self._await_reports(pool, received, outcome)
-                self._finish(trial, outcome)
-                self.on_trial_end(trial)
-                hook.tunecore_trial_end(tuner=self, trial=trial)
-                progress.update(len(running), finished_trial=trial)
-                self._asked_out = False  # an ended trial may give the oracle something new to suggest
-                if outcome.fatal:
-                    raise outcome.fatal(f"Trial {trial.trial_id} stopped the search:\n{outcome.message}")
-
-    def _check_stop(self, limits: "_Limits") -> None:
-        if self._stop_reason is None and limits.expired():
-            self._stop_reason = f"timeout={limits.timeout:g}s reached"
-        if self._stop_reason is not None and not limits.announced:
-            limits.announced = True
-            what = "abandoning" if limits.cancel_running else "letting finish"
-            logger.info("The search stops (%s); %s the running trials.", self._stop_reason, what)
-
-    def _overdue(self, pool: Executor, running: dict[Any, Trial], started: dict[Any, float],
-                 done: set[Any]) -> list[tuple[Any, TrialOutcome]]:
-        """End the trials over ``trial_timeout`` that the executor can end at once."""
-        limit = self._limits.trial_timeout
-        if limit is None:
-            return []
-        ended = []
-        now = time.monotonic()
-        for future, trial in running.items():
-            if future in done or now - started[future] <= limit:
-                continue
-            if pool.kill(future):  # an executor that cannot leaves it to stop at its next report
-                message = f"The trial ran longer than trial_timeout={limit:g}s and was stopped; its worker was replaced."
-                outcome = TrialOutcome(trial.trial_id, TrialStatus.FAILED, message=message)
-                outcome.killed = True
-                ended.append((future, outcome))
-        return ended
+        search = self._search
+        if search is not None:
+            search.stop(reason or "tuner.stop() was called")
 
     def fit_target(self) -> Callable[..., Any] | None:
         """The callable that finally receives ``search()``'s keyword arguments, or None if unknown.
@@ -406,144 +270,12 @@ class BaseTuner:
             f"accept.{hint}"
         )
 
-    def _deliver_reports(self, pool: Executor, received: collections.Counter[str]) -> None:
-        """Hand the workers' reports to the oracle as they arrive; pass on its STOPPED."""
-        for trial_id, step, metrics in pool.reports():
-            if trial_id not in self.oracle.ongoing_trials:
-                continue  # from an attempt that was abandoned
-            received[trial_id] += 1
-            if self.oracle.report(trial_id, step, **metrics) == TrialStatus.STOPPED:
-                pool.stop(trial_id)
-
-    def _await_reports(self, pool: Executor, received: collections.Counter[str], outcome: TrialOutcome) -> None:
-        """Deliver every report a finished trial sent before ending it (a channel may lag its result)."""
-        deadline = time.monotonic() + _LATE_REPORTS_S
-        while received[outcome.trial_id] < outcome.reports and time.monotonic() < deadline:
-            time.sleep(0.005)
-            self._deliver_reports(pool, received)
-        if received[outcome.trial_id] < outcome.reports:
-            logger.warning(
-                "Trial %s sent %d reports; %d arrived.", outcome.trial_id, outcome.reports,
-                received[outcome.trial_id],
-            )
-
-    def _collect(self, pool: Executor, future: Any, trial: Trial) -> TrialOutcome:
-        try:
-            return pool.result(future)
-        except Exception as exc:
-            message = f"The trial's worker failed: {type(exc).__name__}: {exc}"
-            return TrialOutcome(trial.trial_id, TrialStatus.FAILED, message=message)
-
-    def _finish(self, trial: Trial, outcome: TrialOutcome) -> None:
-        """End the trial in the oracle: always, whatever the hooks do."""
-        if outcome.hyperparameters is not None:
-            trial.hyperparameters = outcome.hyperparameters
-        if outcome.tuner_id is not None:
-            trial.tuner_id = outcome.tuner_id
-        self.oracle.update_space(trial.hyperparameters)
-        objective = self.oracle.objective
-        reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())
-        if outcome.status == TrialStatus.COMPLETED and outcome.metrics is None and not reported:
-            # A programming error that every trial would repeat: stop at once, as Keras Tuner does.
-            outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
-            outcome.message = (
-                f"The return value of {self._trial_source()} is None and the trial reported no "
-                f"{objective.names}. Did you forget to return the metrics?"
-            )
-        self.oracle.tell(
-            trial.trial_id,
-            None if reported else outcome.metrics,
-            status=outcome.status,
-            message=outcome.message,
-            retryable=outcome.retryable,
-        )
-
     def _trial_source(self) -> str:
         own = type(self).run_trial.__module__.split(".")[0] in ("tunecore", "tunecore_keras", "tunecore_sklearn")
         return "HyperModel.fit()" if own else "Tuner.run_trial()"
 
     def _populate_initial_space(self) -> None:
-        if self.hypermodel is None:
-            return
-        if self.oracle.trials:
-            self._check_definitions()
-        hp = self.oracle.get_space()
-        self.hypermodel.declare_hyperparameters(hp)
-        self.oracle.update_space(hp)
-        if self.discover_space_by_building:
-            self._discover_conditional_space()
-
-    def _check_definitions(self) -> None:
-        """On resume, build once on a fresh space: the hypermodel's definitions must be the project's."""
-        fresh = HyperParameters()
-        try:
-            self.hypermodel.declare_hyperparameters(fresh)
-            self.hypermodel.build(fresh)
-        except Exception as exc:
-            logger.debug("Checking the definitions stopped: build raised %r", exc)
-        self.oracle.check_definitions(fresh)
-
-    def _discover_conditional_space(self) -> None:
-        """Build once per branch of the space, to meet every conditional hyperparameter.
-
-        Keras Tuner does the same before a search, so that a model-based oracle
-        sees the whole space up front. Branches come from the conditional
-        scopes a build entered (active or not), and from each value of every
-        parent of a known condition; a nested branch is built with its
-        ancestors' values. A build that raises ends the discovery; the trials
-        will report the error.
-        """
-        explored: set[tuple[tuple[str, Any], ...]] = set()
-        scopes: set[tuple[tuple[str, Any], ...]] = set()
-        hp = self.oracle.get_space()
-        for _ in range(_MAX_DISCOVERY_BUILDS):
-            try:
-                self.hypermodel.build(hp)
-            except Exception as exc:
-                logger.debug("Space discovery stopped: build raised %r", exc)
-                return
-            self.oracle.update_space(hp)
-            scopes |= hp.scopes
-            path = self._unexplored_path(explored, scopes)
-            if path is None:
-                return
-            explored.add(path)
-            hp = self.oracle.get_space()
-            for name, value in path:
-                hp.assign(name, value)
-            hp.ensure_active_values()
-
-    def _unexplored_path(self, explored, scopes):
-        """The ``(parent, value)`` assignments of a branch not built yet, outermost first, or None."""
-        for scope in sorted(scopes, key=len):
-            if scope not in explored:
-                return scope
-        branch = self._unexplored_branch({path[-1] for path in explored})
-        return None if branch is None else (*self._activating(branch[0]), branch)
-
-    def _activating(self, name: str, seen: frozenset[str] = frozenset()) -> list[tuple[str, Any]]:
-        """``(parent, value)`` pairs, outermost first, that make ``name`` active."""
-        space = self.oracle.hyperparameters
-        if name in seen or not space.is_defined(name):
-            return []
-        path: list[tuple[str, Any]] = []
-        for condition in space.get_hyperparameter(name).conditions:
-            path += [*self._activating(condition.name, seen | {name}), (condition.name, condition.values[0])]
-        return path
-
-    def _unexplored_branch(self, explored: set[tuple[str, Any]]) -> tuple[str, Any] | None:
-        space = self.oracle.hyperparameters
-        parents = []
-        for hp in space.space:
-            for condition in hp.conditions:
-                if condition.name not in parents:
-                    parents.append(condition.name)
-        for name in parents:
-            parent = space.get_hyperparameter(name)
-            for value in parent.grid_values():
-                if (name, value) not in explored:
-                    return (name, value)
-        return None
+        discovery.populate_initial_space(self.oracle, self.hypermodel, self.discover_space_by_building)
 
     # Overridable steps (Keras Tuner's) --------------------------------------
 
@@ -663,29 +395,8 @@ class BaseTuner:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["oracle"] = WorkerOracle(self.oracle)
+        state["_search"] = None  # the driver's
         return state
-
-
-class _Limits:
-    """A search's stop conditions."""
-
-    def __init__(self, timeout: float | None, trial_timeout: float | None, cancel_running: bool,
-                 ask_ahead: int | None) -> None:
-        self.timeout = timeout
-        self.ask_ahead = ask_ahead
-        self.ask_seconds: float | None = None  # running averages, for the default ask_ahead
-        self.trial_seconds: float | None = None
-        self.trial_timeout = trial_timeout
-        self.cancel_running = bool(cancel_running)
-        self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.announced = False
-
-    def expired(self) -> bool:
-        return self.deadline is not None and time.monotonic() >= self.deadline
-
-
-def _average(previous: float | None, value: float) -> float:
-    return value if previous is None else 0.5 * (previous + value)
 
 
 def _check_seconds(name: str, value: object) -> None:

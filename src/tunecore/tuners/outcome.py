@@ -114,8 +114,8 @@ class TunerRunner:
         return str(self.tuner.tuner_id)
 
     def __call__(self, trial: Trial) -> TrialOutcome:
-        oracle: Any = self.tuner.oracle  # a WorkerOracle in a worker (see BaseTuner.__getstate__)
-        remote = isinstance(oracle, WorkerOracle)
+        oracle: Any = self.tuner.oracle  # a WorkerOracle where a remote executor set the channel
+        remote = self.channel is not None
         if remote:
             oracle.channel, oracle.sent = self.channel, 0
         outcome = TrialOutcome(trial.trial_id, TrialStatus.COMPLETED)
