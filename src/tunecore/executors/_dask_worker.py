@@ -14,7 +14,7 @@ from distributed.core import Status
 
 from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING
 from tunecore.errors import FatalRuntimeError
-from tunecore.executors.dask import DaskChannel
+from tunecore.executors.dask_channel import DaskChannel
 from tunecore.executors.payload import load_runner
 from tunecore.trial import Trial
 

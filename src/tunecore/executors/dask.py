@@ -2,7 +2,8 @@
 
 The oracle stays in the driver; each trial travels to a worker as a
 :class:`~tunecore.Trial` (its hyperparameter values), its reports come back
-while it runs through a Dask queue (:class:`DaskChannel`), and its
+while it runs through a Dask queue
+(:class:`~tunecore.executors.dask_channel.DaskChannel`), and its
 :class:`~tunecore.executors.runner.TrialOutcome` through the client's futures.
 The runner (hypermodel and search arguments) is pickled once per search and
 installed on each worker once, as a Dask worker plugin (so that a worker that
@@ -19,10 +20,10 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from tunecore.executors.base import Executor
+from tunecore.executors.dask_channel import DaskChannel
 from tunecore.executors.payload import dump_runner
-from tunecore.executors.runner import ReportChannel
 from tunecore.optional import optional_import
-from tunecore.trial import Trial, TrialStatus
+from tunecore.trial import Trial
 
 if TYPE_CHECKING:
     from tunecore.executors.runner import TrialOutcome, TrialRunner
@@ -34,25 +35,6 @@ def _worker_running(key: str, dask_scheduler: Any = None) -> str | None:
     task = dask_scheduler.tasks.get(key)
     return task.processing_on.address if task is not None and task.processing_on is not None else None
 
-
-
-class DaskChannel(ReportChannel):
-    """Reports travel through a Dask queue; a stop request is a Dask event per trial."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self._queue: Any = None
-
-    def send(self, trial_id: str, step: int, metrics: dict[str, float]) -> str:
-        distributed = optional_import("distributed", "dask")
-        if self._queue is None:
-            self._queue = distributed.Queue(self.name)
-        self._queue.put([trial_id, step, metrics])
-        stopped = distributed.Event(f"{self.name}-stop-{trial_id}").is_set()
-        return TrialStatus.STOPPED if stopped else TrialStatus.RUNNING
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"name": self.name, "_queue": None}
 
 
 class DaskExecutor(Executor):
