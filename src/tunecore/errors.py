@@ -27,6 +27,10 @@ class InvalidObjectiveError(TunecoreError, ValueError):
     """An objective is unknown, has no direction, or is missing from the metrics."""
 
 
+class InvalidObjectiveTypeError(InvalidObjectiveError, TypeError):
+    """An objective is neither a name, an ``Objective`` nor a list of them (Keras Tuner's ``TypeError``)."""
+
+
 class PluginNotFoundError(TunecoreError, LookupError):
     """No installed plugin provides the requested oracle, tuner or executor."""
 

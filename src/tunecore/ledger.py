@@ -318,6 +318,7 @@ class TrialLedger:
             self.consecutive_failures += 1
             if max_consecutive_failures is not None and self.consecutive_failures >= max_consecutive_failures:
                 raise TooManyFailedTrialsError(
+                    f"Number of consecutive failures exceeded the limit of {max_consecutive_failures}. "
                     f"{self.consecutive_failures} trials failed in a row "
                     f"(max_consecutive_failed_trials={max_consecutive_failures}). "
                     f"The last one, trial {trial.trial_id}, failed with:\n{trial.message}"
@@ -659,10 +660,14 @@ def configuration(space: HyperParameters, values: Mapping[str, Any]) -> HyperPar
 
 
 def _configure(trial, space, values):
-    """Check a recorded trial's ``values`` against ``space`` now; build its hyperparameters when read."""
+    """Check a recorded trial's ``values`` against ``space`` now; build its hyperparameters when read.
+
+    Values of names the space does not define (untuned entries, a custom
+    oracle's suggestions) are kept as they are, as the trial had them.
+    """
     values = _dict(values)
     for name, value in values.items():
-        if not schedule.is_scheduling(name):
+        if space.is_defined(name):
             space.validate(name, value)
     trial.defer_hyperparameters(lambda: configuration(space, values))
     return values
