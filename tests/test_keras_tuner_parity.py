@@ -307,3 +307,31 @@ def test_synchronized_serialises_an_oracles_methods_and_lets_them_nest():
         oracle.fails()
     oracle.step(2)  # the failed call released the lock
     assert oracle.log[-2:] == [2, 2]
+
+
+def test_hyperparameter_type_mistakes_are_value_errors_too_with_keras_tuners_sentences():
+    from tunecore.hyperparameters import Boolean, Choice, Fixed, Int
+
+    with pytest.raises(ValueError, match=r"^`Fixed` value must be an `int`, `float`, `str`, or `bool`, found \[1, 2\]"):
+        Fixed("x", [1, 2])
+    with pytest.raises(ValueError, match="min_value must be a number, got '1'"):
+        Int("i", "1", 10)
+    with pytest.raises(TypeError, match="can contain only one type"):
+        Choice("c", [1, "a"])
+    with pytest.raises(ValueError, match=r"^The default value should be one of the choices\. Choice 'c'"):
+        Choice("c", [1, 2], default=5)
+    with pytest.raises(ValueError, match=r"^`default` must be a Python boolean\. Boolean 'b'"):
+        Boolean("b", default="x")
+    with pytest.raises(ValueError, match=r"^Int 'i': invalid default 9; expected an int in \[1, 5\]\.$"):
+        Int("i", 1, 5, default=9)
+
+
+def test_the_space_summary_prints_each_config_as_keras_tuner_does(tmp_path, capsys):
+    tuner = _Returns(kt.oracles.RandomSearch(objective="loss", max_trials=1), hypermodel=_tailored_build,
+                     directory=tmp_path)
+    tuner.search_space_summary()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == [
+        "Search space summary", "Default search space size: 2", "units (Int)",
+        "{'default': 32, 'conditions': [], 'min_value': 32, 'max_value': 512, 'step': 32, 'sampling': 'linear'}",
+    ]

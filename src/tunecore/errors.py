@@ -19,8 +19,13 @@ class NewEntriesError(InvalidSpaceError, RuntimeError):
     """A hyperparameter was declared that the space does not allow (``allow_new_entries=False``)."""
 
 
-class InvalidSpaceTypeError(TunecoreError, TypeError):
-    """A hyperparameter definition has an argument of the wrong type."""
+class InvalidSpaceTypeError(InvalidSpaceError, TypeError):
+    """A hyperparameter definition has an argument of the wrong type.
+
+    Also an :class:`InvalidSpaceError` (a ``ValueError``): Keras Tuner raises
+    ``ValueError`` for some of these (a ``Fixed`` list, a string bound) and
+    ``TypeError`` for others (a ``Choice`` of mixed types).
+    """
 
 
 class InvalidObjectiveError(TunecoreError, ValueError):

@@ -15,8 +15,7 @@ def search_space_summary(hyperparameters: "HyperParameters", extended: bool = Fa
     lines = ["Search space summary", f"Default search space size: {len(space)}"]
     for hp in space:
         config = hp.get_config()
-        if not extended:
-            config = {k: v for k, v in config.items() if k not in ("name", "conditions") or v}
+        if not extended:  # Keras Tuner's format
             config.pop("name", None)
         lines.append(f"{hp.name} ({type(hp).__name__})")
         lines.append(str(config))
