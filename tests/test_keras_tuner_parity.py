@@ -335,3 +335,17 @@ def test_the_space_summary_prints_each_config_as_keras_tuner_does(tmp_path, caps
         "Search space summary", "Default search space size: 2", "units (Int)",
         "{'default': 32, 'conditions': [], 'min_value': 32, 'max_value': 512, 'step': 32, 'sampling': 'linear'}",
     ]
+
+
+def test_an_oracle_counts_remaining_trials_with_a_method():
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    oracle = kt.oracles.RandomSearch(objective="loss", max_trials=3, hyperparameters=hp, seed=0)
+    first, second = oracle.create_trial("a"), oracle.create_trial("b")
+    for trial in (second, first):
+        oracle.update_trial(trial.trial_id, {"loss": 1.0})
+        trial.status = TrialStatus.COMPLETED
+        oracle.end_trial(trial)
+    assert oracle.remaining_trials() == 1
+    assert oracle.start_order == [first.trial_id, second.trial_id]
+    assert kt.oracles.RandomSearch(objective="loss").remaining_trials() is None

@@ -483,8 +483,8 @@ class Oracle:
     def get_trial(self, trial_id: str) -> Trial:
         return self.trials[trial_id]
 
-    @property
     def remaining_trials(self) -> int | None:
+        """How many trials ``max_trials`` leaves (None without it); a method, as in Keras Tuner."""
         return None if self.max_trials is None else max(self.max_trials - len(self.trials), 0)
 
     # The search space ----------------------------------------------------------
