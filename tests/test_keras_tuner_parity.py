@@ -349,3 +349,16 @@ def test_an_oracle_counts_remaining_trials_with_a_method():
     assert oracle.remaining_trials() == 1
     assert oracle.start_order == [first.trial_id, second.trial_id]
     assert kt.oracles.RandomSearch(objective="loss").remaining_trials() is None
+
+
+def test_update_trial_returns_the_trial_and_an_override_may_still_stop_it(tmp_path):
+    class StopsAtTwo(kt.oracles.RandomSearch):
+        def update_trial(self, trial_id, metrics, step=0):
+            trial = super().update_trial(trial_id, metrics, step)
+            return TrialStatus.STOPPED if step >= 2 else trial
+
+    oracle = StopsAtTwo(objective="loss", max_trials=1)
+    trial = oracle.ask()
+    updated = kt.oracles.RandomSearch.update_trial(oracle, trial.trial_id, {"loss": 3.0})
+    assert updated is trial and updated.metrics.get_last_value("loss") == 3.0
+    assert [oracle.report(trial.trial_id, step, loss=1.0) for step in range(1, 4)] == ["RUNNING", "STOPPED", "STOPPED"]

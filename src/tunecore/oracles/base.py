@@ -37,8 +37,8 @@ scikit-learn search, executors, the conformance suite):
 Keras Tuner's names are the extension points these go through, so a Keras
 Tuner subclass that overrides them (and calls ``super()``) keeps working:
 ``ask`` calls :meth:`create_trial`, ``report`` calls :meth:`update_trial`,
-``tell`` calls :meth:`end_trial`. As in Keras Tuner, an ``update_trial``
-override stops a trial early by returning ``"STOPPED"``.
+``tell`` calls :meth:`end_trial`. An ``update_trial`` override stops a trial
+early by returning ``"STOPPED"``; it may return the trial, as Keras Tuner's does.
 
 Several trials may be RUNNING at once; they may end in any order. The six
 methods above are :func:`~tunecore.synchronized`: calls from several threads
@@ -410,9 +410,10 @@ class Oracle:
     def _update(self, trial_id: str, metrics: dict[str, Any], step: int) -> str:
         self._updating = True
         try:
-            return self.update_trial(trial_id, metrics, step=step)
+            answer = self.update_trial(trial_id, metrics, step=step)
         finally:
             self._updating = False
+        return answer.status if isinstance(answer, Trial) else answer
 
     @synchronized
     def create_trial(self, tuner_id: str | None = None) -> Trial:
@@ -437,11 +438,13 @@ class Oracle:
         return self.ledger.create(trial_id, hps, tuner_id, self.get_state())
 
     @synchronized
-    def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> str:
+    def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> Any:
         """Keras Tuner's name for :meth:`report` (``metrics`` as a dict), and the place to extend it.
 
         Returns:
-            The trial's status; an override returns ``"STOPPED"`` to stop it early.
+            The :class:`~tunecore.Trial`, as in Keras Tuner. An override stops
+            the trial early by returning ``"STOPPED"`` (or a trial whose status
+            is STOPPED); any other answer lets it go on.
         """
         if not self._updating:
             self._direct_updates.add(trial_id)
@@ -449,7 +452,7 @@ class Oracle:
         plugins.get_plugin_manager().hook.tunecore_metrics_reported(
             oracle=self, trial=trial, metrics=metrics, step=step
         )
-        return trial.status
+        return trial
 
     @synchronized
     def end_trial(self, trial: Any, status: str | None = None) -> None:  # a Trial, or (Keras Tuner < 1.4) an id
