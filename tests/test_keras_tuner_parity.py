@@ -362,3 +362,10 @@ def test_update_trial_returns_the_trial_and_an_override_may_still_stop_it(tmp_pa
     updated = kt.oracles.RandomSearch.update_trial(oracle, trial.trial_id, {"loss": 3.0})
     assert updated is trial and updated.metrics.get_last_value("loss") == 3.0
     assert [oracle.report(trial.trial_id, step, loss=1.0) for step in range(1, 4)] == ["RUNNING", "STOPPED", "STOPPED"]
+
+
+def test_an_oracle_overriding_score_trial_is_warned_that_it_is_not_called():
+    with pytest.warns(UserWarning, match="LastValue overrides Keras Tuner's score_trial, which tunecore never calls"):
+        class LastValue(kt.oracles.RandomSearch):
+            def score_trial(self, trial):
+                trial.score = trial.metrics.get_last_value("loss")

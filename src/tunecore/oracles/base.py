@@ -52,6 +52,7 @@ the space never does.
 import logging
 import numbers
 import os
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -109,6 +110,17 @@ class Oracle:
     pruner: pruners.Pruner | None = None
     # A HyperParameters; Any until tunecore_optuna passes its definitions on as HyperParameter.
     hyperparameters: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        overridden = [name for name in ("score_trial", "_score_trial") if name in vars(cls)]
+        if overridden:
+            warnings.warn(
+                f"{cls.__qualname__} overrides Keras Tuner's {overridden[0]}, which tunecore never "
+                "calls: a trial's score is its objective's best value, recomputed from the metrics "
+                "on resume. Report the value to rank trials by as a metric and make it the objective.",
+                UserWarning, stacklevel=2,
+            )
 
     def __init__(
         self,
