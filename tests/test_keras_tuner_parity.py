@@ -369,3 +369,13 @@ def test_an_oracle_overriding_score_trial_is_warned_that_it_is_not_called():
         class LastValue(kt.oracles.RandomSearch):
             def score_trial(self, trial):
                 trial.score = trial.metrics.get_last_value("loss")
+
+
+def test_a_trial_without_values_shows_the_default_configuration(capsys):
+    trial = Trial(kt.HyperParameters(), trial_id="7")
+    trial.summary()
+    assert capsys.readouterr().out.splitlines() == ["Trial 7 summary", "Hyperparameters:", "default configuration"]
+    hp = kt.HyperParameters()
+    hp.Int("units", 1, 4)
+    Trial(hp).display_hyperparameters()
+    assert capsys.readouterr().out == "units: 1\n"

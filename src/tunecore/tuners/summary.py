@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from tunecore.objective import is_pareto
+from tunecore.trial import value_lines
 
 if TYPE_CHECKING:
     from tunecore.hyperparameters import HyperParameters
@@ -51,7 +52,7 @@ def results_summary(oracle: "Oracle | Project", project_dir: str | None = None, 
             )
     for trial in best:
         lines += ["", f"Trial {trial.trial_id} summary", "Hyperparameters:"]
-        lines += [f"{name}: {value}" for name, value in trial.hyperparameters.values.items()]
+        lines += value_lines(trial.hyperparameters.values)
         if is_pareto(objective):
             values = ledger.objective_values(trial)
             lines.append("Objectives: " + ", ".join(
