@@ -1,6 +1,8 @@
 """Keras Tuner behaviours that code written for it relies on (framework-agnostic ones)."""
 
 import os
+import threading
+import time
 
 import pytest
 
@@ -62,10 +64,6 @@ def test_keras_tuners_extra_names_exist():
     assert issubclass(kt.errors.FatalValueError, ValueError)
     assert issubclass(kt.errors.FatalRuntimeError, RuntimeError)
 
-    def method(self):
-        return 3
-
-    assert kt.synchronized(method) is method
     assert kt.objective.infer_metric_direction("val_accuracy") == "max"
 
 
@@ -193,3 +191,191 @@ def test_more_of_keras_tuners_spelling(tmp_path):
     assert kt.objective.infer_metric_direction(mean_absolute_error) == "min"
     with pytest.raises(ValueError, match="`hypermodel` argument should be either"):
         kt.BaseTuner(kt.oracles.RandomSearch(objective="loss"), hypermodel="build_model", directory=tmp_path)
+
+
+def _tailored_build(hp):
+    return hp.Int("units", 32, 512, step=32) * (hp.Choice("activation", ["relu", "tanh"]) == "relu")
+
+
+class _Returns(kt.BaseTuner):
+    def run_trial(self, trial):
+        return float(self.hypermodel.build(trial.hyperparameters)) + trial.hyperparameters["lr"]
+
+
+def test_untuned_entries_stay_out_of_the_space_and_take_their_defaults(tmp_path, capsys):
+    hp = kt.HyperParameters()
+    hp.Float("lr", 1e-3, 0.1, sampling="log")
+
+    def tuner(max_trials):
+        oracle = kt.oracles.RandomSearch(
+            objective="loss", max_trials=max_trials, hyperparameters=hp, tune_new_entries=False, seed=0
+        )
+        return _Returns(oracle, hypermodel=_tailored_build, directory=tmp_path, project_name="few")
+
+    first = tuner(2)
+    first.search(verbose=0)
+    first.search_space_summary()
+    assert "Default search space size: 1" in capsys.readouterr().out
+    assert [h.name for h in first.oracle.get_space().space] == ["lr"]
+    for trial in first.oracle.trials.values():
+        assert (trial.hyperparameters["units"], trial.hyperparameters["activation"]) == (32, "relu")
+
+    resumed = tuner(3)
+    resumed.search(verbose=0)
+    assert len(resumed.oracle.trials) == 3 and len(resumed.oracle.hyperparameters.space) == 1
+    assert {t.hyperparameters["units"] for t in resumed.oracle.trials.values()} == {32}
+
+
+@pytest.mark.parametrize("flag", ["tune_new_entries", "allow_new_entries"])
+def test_an_oracle_that_takes_no_new_entries_needs_a_space(flag):
+    with pytest.raises(ValueError, match=f"If you set `{flag}=False`, you must specify the search space"):
+        kt.Oracle(objective="loss", **{flag: False})
+    hp = kt.HyperParameters()
+    hp.Int("units", 1, 4)
+    assert kt.Oracle(objective="loss", hyperparameters=hp, **{flag: False}).get_space().values == {"units": 1}
+
+
+def test_too_many_failures_use_keras_tuners_sentence_then_the_detail(tmp_path):
+    class Fails(kt.BaseTuner):
+        def run_trial(self, trial):
+            trial.hyperparameters.Float("x", 0.0, 1.0)
+            raise ValueError("kaboom")
+
+    oracle = kt.oracles.RandomSearch(objective="loss", max_trials=5, max_consecutive_failed_trials=2)
+    with pytest.raises(RuntimeError, match=r"^Number of consecutive failures exceeded the limit of 2\.") as info:
+        Fails(oracle, directory=tmp_path).search(verbose=0)
+    assert "kaboom" in str(info.value)
+
+
+def test_a_list_objective_prints_as_in_keras_tuner(tmp_path, capsys):
+    objective = kt.objective.create_objective(["loss", kt.Objective("acc", "max")])
+    expected = (
+        'MultiObjective(name="multi_objective", direction="min"): '
+        '[Objective(name="loss", direction="min"), Objective(name="acc", direction="max")]'
+    )
+    assert str(objective) == expected
+    tuner = Saving(kt.oracles.RandomSearch(objective=["loss", kt.Objective("acc", "max")], max_trials=1),
+                   directory=tmp_path)
+    tuner.results_summary()
+    assert expected in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("objective", [[3], 3, ["loss", 3]])
+def test_an_objective_of_the_wrong_type_is_a_type_error(tmp_path, objective):
+    with pytest.raises(TypeError, match="`objective` not understood, expected str or `Objective` object"):
+        kt.BaseTuner(kt.oracles.RandomSearch(objective=objective), directory=tmp_path)
+
+
+def test_a_custom_oracle_keeps_values_of_names_not_declared_yet():
+    class Suggests(kt.Oracle):
+        def populate_space(self, trial_id):
+            return {"status": TrialStatus.RUNNING, "values": {"hp1": 1}}
+
+    trial = Suggests(objective="loss", max_trials=2).create_trial("tuner0")
+    assert trial.status == TrialStatus.RUNNING and trial.hyperparameters.values == {"hp1": 1}
+    assert trial.hyperparameters.Int("hp1", 0, 5) == 1
+
+
+def test_synchronized_serialises_an_oracles_methods_and_lets_them_nest():
+    class Logs(kt.Oracle):
+        def __init__(self):
+            super().__init__(objective="loss")
+            self.log = []
+
+        @kt.synchronized
+        def step(self, i):
+            self.log.append(i)
+            time.sleep(0.05)
+            self.log.append(i)
+
+        @kt.synchronized
+        def nested(self, i):
+            self.step(i)
+
+        @kt.synchronized
+        def fails(self):
+            raise ValueError("inside")
+
+    oracle = Logs()
+    threads = [threading.Thread(target=oracle.nested, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert oracle.log in ([0, 0, 1, 1], [1, 1, 0, 0])
+    with pytest.raises(ValueError, match="inside"):
+        oracle.fails()
+    oracle.step(2)  # the failed call released the lock
+    assert oracle.log[-2:] == [2, 2]
+
+
+def test_hyperparameter_type_mistakes_are_value_errors_too_with_keras_tuners_sentences():
+    from tunecore.hyperparameters import Boolean, Choice, Fixed, Int
+
+    with pytest.raises(ValueError, match=r"^`Fixed` value must be an `int`, `float`, `str`, or `bool`, found \[1, 2\]"):
+        Fixed("x", [1, 2])
+    with pytest.raises(ValueError, match="min_value must be a number, got '1'"):
+        Int("i", "1", 10)
+    with pytest.raises(TypeError, match="can contain only one type"):
+        Choice("c", [1, "a"])
+    with pytest.raises(ValueError, match=r"^The default value should be one of the choices\. Choice 'c'"):
+        Choice("c", [1, 2], default=5)
+    with pytest.raises(ValueError, match=r"^`default` must be a Python boolean\. Boolean 'b'"):
+        Boolean("b", default="x")
+    with pytest.raises(ValueError, match=r"^Int 'i': invalid default 9; expected an int in \[1, 5\]\.$"):
+        Int("i", 1, 5, default=9)
+
+
+def test_the_space_summary_prints_each_config_as_keras_tuner_does(tmp_path, capsys):
+    tuner = _Returns(kt.oracles.RandomSearch(objective="loss", max_trials=1), hypermodel=_tailored_build,
+                     directory=tmp_path)
+    tuner.search_space_summary()
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[:4] == [
+        "Search space summary", "Default search space size: 2", "units (Int)",
+        "{'default': 32, 'conditions': [], 'min_value': 32, 'max_value': 512, 'step': 32, 'sampling': 'linear'}",
+    ]
+
+
+def test_an_oracle_counts_remaining_trials_with_a_method():
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    oracle = kt.oracles.RandomSearch(objective="loss", max_trials=3, hyperparameters=hp, seed=0)
+    first, second = oracle.create_trial("a"), oracle.create_trial("b")
+    for trial in (second, first):
+        oracle.update_trial(trial.trial_id, {"loss": 1.0})
+        trial.status = TrialStatus.COMPLETED
+        oracle.end_trial(trial)
+    assert oracle.remaining_trials() == 1
+    assert oracle.start_order == [first.trial_id, second.trial_id]
+    assert kt.oracles.RandomSearch(objective="loss").remaining_trials() is None
+
+
+def test_update_trial_returns_the_trial_and_an_override_may_still_stop_it(tmp_path):
+    class StopsAtTwo(kt.oracles.RandomSearch):
+        def update_trial(self, trial_id, metrics, step=0):
+            trial = super().update_trial(trial_id, metrics, step)
+            return TrialStatus.STOPPED if step >= 2 else trial
+
+    oracle = StopsAtTwo(objective="loss", max_trials=1)
+    trial = oracle.ask()
+    updated = kt.oracles.RandomSearch.update_trial(oracle, trial.trial_id, {"loss": 3.0})
+    assert updated is trial and updated.metrics.get_last_value("loss") == 3.0
+    assert [oracle.report(trial.trial_id, step, loss=1.0) for step in range(1, 4)] == ["RUNNING", "STOPPED", "STOPPED"]
+
+
+def test_an_oracle_overriding_score_trial_is_warned_that_it_is_not_called():
+    with pytest.warns(UserWarning, match="LastValue overrides Keras Tuner's score_trial, which tunecore never calls"):
+        class LastValue(kt.oracles.RandomSearch):
+            def score_trial(self, trial):
+                trial.score = trial.metrics.get_last_value("loss")
+
+
+def test_a_trial_without_values_shows_the_default_configuration(capsys):
+    trial = Trial(kt.HyperParameters(), trial_id="7")
+    trial.summary()
+    assert capsys.readouterr().out.splitlines() == ["Trial 7 summary", "Hyperparameters:", "default configuration"]
+    hp = kt.HyperParameters()
+    hp.Int("units", 1, 4)
+    Trial(hp).display_hyperparameters()
+    assert capsys.readouterr().out == "units: 1\n"

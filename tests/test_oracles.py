@@ -103,16 +103,19 @@ def test_too_many_consecutive_failures_stop_with_the_last_message():
 
 
 def test_new_entries_follow_allow_and_tune_flags():
-    declared = kt.HyperParameters()
+    given = kt.HyperParameters()
+    given.Float("lr", 0.1, 1.0)
+    declared = given.copy()
     declared.Int("units", 1, 4)
-    declared.Float("lr", 0.1, 1.0)
 
-    frozen = RandomSearch(objective="loss", max_trials=5, tune_new_entries=False, seed=0)
+    frozen = RandomSearch(objective="loss", max_trials=5, hyperparameters=given, tune_new_entries=False, seed=0)
     frozen.update_space(declared)
-    values = {frozen.create_trial("t").hyperparameters["units"] for _ in range(3)}
-    assert values == {1}
+    assert [hp.name for hp in frozen.get_space().space] == ["lr"]
+    trials = [frozen.create_trial("t") for _ in range(3)]
+    assert {trial.hyperparameters.Int("units", 1, 4) for trial in trials} == {1}
+    assert len({trial.hyperparameters["lr"] for trial in trials}) == 3
 
-    closed = RandomSearch(objective="loss", max_trials=5, allow_new_entries=False)
+    closed = RandomSearch(objective="loss", max_trials=5, hyperparameters=given, allow_new_entries=False)
     with pytest.raises(ValueError, match="allow_new_entries.*units"):
         closed.update_space(declared)
 

@@ -13,6 +13,7 @@ from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Constraint, Objective, Pareto
 from tunecore.oracles import Oracle
+from tunecore.oracles.synchronized import synchronized
 from tunecore import plugins
 from tunecore.plugins import hookimpl
 from tunecore.project import Project, load
@@ -30,12 +31,6 @@ __all__ = [
     "RunningTrial", "Trial", "TrialStatus", "TrialStopped", "callbacks", "errors", "executors", "hookimpl",
     "integrations", "load", "oracles", "pruners", "results", "synchronized", "tune", "tuners",
 ]
-
-
-def synchronized(func):
-    """Keras Tuner's decorator for oracle methods in its gRPC mode; here the oracle
-    is only called from the driver's thread, so it returns ``func`` unchanged."""
-    return func
 
 
 class _MissingComponent(PluginNotFoundError, AttributeError):

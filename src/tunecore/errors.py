@@ -19,12 +19,21 @@ class NewEntriesError(InvalidSpaceError, RuntimeError):
     """A hyperparameter was declared that the space does not allow (``allow_new_entries=False``)."""
 
 
-class InvalidSpaceTypeError(TunecoreError, TypeError):
-    """A hyperparameter definition has an argument of the wrong type."""
+class InvalidSpaceTypeError(InvalidSpaceError, TypeError):
+    """A hyperparameter definition has an argument of the wrong type.
+
+    Also an :class:`InvalidSpaceError` (a ``ValueError``): Keras Tuner raises
+    ``ValueError`` for some of these (a ``Fixed`` list, a string bound) and
+    ``TypeError`` for others (a ``Choice`` of mixed types).
+    """
 
 
 class InvalidObjectiveError(TunecoreError, ValueError):
     """An objective is unknown, has no direction, or is missing from the metrics."""
+
+
+class InvalidObjectiveTypeError(InvalidObjectiveError, TypeError):
+    """An objective is neither a name, an ``Objective`` nor a list of them (Keras Tuner's ``TypeError``)."""
 
 
 class PluginNotFoundError(TunecoreError, LookupError):

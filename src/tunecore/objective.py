@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any, TypeGuard
 
-from tunecore.errors import InvalidObjectiveError
+from tunecore.errors import InvalidObjectiveError, InvalidObjectiveTypeError
 
 # Words whose metric is minimised or maximised. A word also matches its plural.
 _MINIMISED_WORDS = frozenset({
@@ -186,7 +186,7 @@ class MultiObjective(Objective):
         return hash(frozenset((o.name, o.direction) for o in self.objectives))
 
     def __repr__(self) -> str:
-        return f"MultiObjective({self.objectives!r})"
+        return f"Multi{super().__repr__()}: [{', '.join(map(repr, self.objectives))}]"
 
 
 class Pareto(Objective):
@@ -368,6 +368,7 @@ def create_objective(objective: Any) -> Objective:
 
     Raises:
         InvalidObjectiveError: the name's direction cannot be inferred.
+        InvalidObjectiveTypeError: ``objective`` is of none of these types.
     """
     if objective is None:
         return Objective(DEFAULT_OBJECTIVE, "min")
@@ -385,8 +386,9 @@ def create_objective(objective: Any) -> Objective:
                 "or direction='max'."
             )
         return Objective(objective, direction)
-    raise InvalidObjectiveError(
-        f"objective must be a str, an Objective or a list of them; got {objective!r}."
+    raise InvalidObjectiveTypeError(
+        "`objective` not understood, expected str or `Objective` object, found: "
+        f"{objective!r}. Pass a metric name, a tunecore.Objective or a list of them."
     )
 
 

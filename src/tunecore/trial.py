@@ -295,12 +295,15 @@ class Trial:
         """Print the trial's hyperparameters and score, as Keras Tuner does."""
         print(f"Trial {self.trial_id} summary")
         print("Hyperparameters:")
-        for name, value in self.hyperparameters.values.items():
-            print(f"{name}: {value}")
+        self.display_hyperparameters()
         if self.score is not None:
             print(f"Score: {self.score}")
         if self.message:
             print(self.message)
+
+    def display_hyperparameters(self) -> None:
+        """Print ``name: value`` per hyperparameter, or Keras Tuner's "default configuration"."""
+        print("\n".join(value_lines(self.hyperparameters.values)))
 
     def get_state(self) -> dict[str, Any]:
         return {
@@ -345,3 +348,8 @@ class Trial:
             f"Trial(trial_id={self.trial_id!r}, status={self.status!r}, "
             f"score={self.score!r}, values={self.hyperparameters.values!r})"
         )
+
+
+def value_lines(values: dict[str, Any]) -> list[str]:
+    """The lines Keras Tuner prints for a trial's values: ``name: value`` each, or "default configuration"."""
+    return [f"{name}: {value}" for name, value in values.items()] or ["default configuration"]

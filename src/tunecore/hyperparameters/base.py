@@ -251,13 +251,13 @@ class HyperParameter:
         """
         return self._validated(value, "value")
 
-    def _validated(self, value, what):
+    def _validated(self, value, what, keras_tuner_sentence=""):
+        """``value`` checked and coerced; an invalid one raises, led by Keras Tuner's sentence if given."""
         checked = self._check(_plain(value))
         if checked is _INVALID:
-            hint = {"default": " (the default value should be one of the choices: it must be"
-                    " a Python boolean for a Boolean)"}.get(what, "")
+            lead = f"{keras_tuner_sentence} " if keras_tuner_sentence else ""
             raise InvalidSpaceError(
-                f"{self._label}: invalid {what} {value!r}; expected {self._expected()}.{hint}"
+                f"{lead}{self._label}: invalid {what} {value!r}; expected {self._expected()}."
             )
         return checked
 

@@ -79,7 +79,10 @@ class Choice(HyperParameter):
                 f"with {self._kind} values."
             )
         self.ordered = numeric if ordered is None else bool(ordered)
-        self.default = self._validated(self.values[0] if default is None else default, "default")
+        self.default = self._validated(
+            self.values[0] if default is None else default, "default",
+            "The default value should be one of the choices.",
+        )
 
     @property
     def cardinality(self) -> int:
@@ -123,7 +126,7 @@ class Boolean(HyperParameter):
 
     def __init__(self, name: str, default: bool = False, conditions: Parent | Iterable[Parent] | None = None) -> None:
         super().__init__(name, conditions=conditions)
-        self.default = self._validated(default, "default")
+        self.default = self._validated(default, "default", "`default` must be a Python boolean.")
 
     @property
     def values(self) -> list[Any]:
@@ -168,8 +171,8 @@ class Fixed(HyperParameter):
         self._kind = _scalar_kind(value)
         if value is not None and self._kind is None:
             raise InvalidSpaceTypeError(
-                f"{self._label}: value must be int, float, str, bool or None, got {value!r} "
-                f"of type {type(value).__name__}."
+                f"`Fixed` value must be an `int`, `float`, `str`, or `bool`, found {value!r} "
+                f"(of type {type(value).__name__}) for {self._label}; None is allowed too."
             )
         self.value = None if value is None else _to_kind(self._kind, value)
         self.default = self.value

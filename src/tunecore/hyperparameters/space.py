@@ -368,13 +368,14 @@ class HyperParameters:
     def values(self) -> dict[str, Any]:
         """Dict of the active hyperparameters' values, in definition order.
 
-        Assigning to it (``hp.values[name] = value``) is :meth:`assign`.
+        Values preset for names not defined yet follow, as in Keras Tuner (a
+        custom oracle's suggestion, a ``hp.values[name] = value``). Assigning
+        to it (``hp.values[name] = value``) is :meth:`assign`.
         """
-        return _Values(self, (
-            (hp.name, self._values[hp.name])
-            for hp in self.active_space()
-            if hp.name in self._values
-        ))
+        return _Values(self, [
+            *((hp.name, self._values[hp.name]) for hp in self.active_space() if hp.name in self._values),
+            *self._undeclared().items(),
+        ])
 
     def active_space(self, values: Mapping[str, Any] | None = None) -> list[HyperParameter]:
         """Returns the hyperparameters active under `values`, in definition order.
@@ -589,9 +590,14 @@ class HyperParameters:
         return {
             "space": [serialize(hp) for hp in self._space],
             "values": {
-                hp.name: self._values[hp.name] for hp in self._space if hp.name in self._values
+                **{hp.name: self._values[hp.name] for hp in self._space if hp.name in self._values},
+                **self._undeclared(),
             },
         }
+
+    def _undeclared(self):
+        """Values preset for names no definition has yet."""
+        return {name: value for name, value in self._values.items() if name not in self._by_name}
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "HyperParameters":

@@ -60,10 +60,14 @@ def configuration(space: HyperParameters, values: Mapping[str, Any]) -> HyperPar
 
 
 def configure(trial: Trial, space: HyperParameters, values: Any) -> dict[str, Any]:
-    """Check a recorded trial's ``values`` against ``space`` now; build its hyperparameters when read."""
+    """Check a recorded trial's ``values`` against ``space`` now; build its hyperparameters when read.
+
+    Values of names the space does not define (untuned entries, a custom
+    oracle's suggestions) are kept as they are, as the trial had them.
+    """
     values = checked_dict(values)
     for name, value in values.items():
-        if not schedule.is_scheduling(name):
+        if space.is_defined(name):
             space.validate(name, value)
     trial.defer_hyperparameters(lambda: configuration(space, values))
     return values

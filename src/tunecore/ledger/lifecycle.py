@@ -282,6 +282,7 @@ class TrialLedger:
             self.consecutive_failures += 1
             if max_consecutive_failures is not None and self.consecutive_failures >= max_consecutive_failures:
                 raise TooManyFailedTrialsError(
+                    f"Number of consecutive failures exceeded the limit of {max_consecutive_failures}. "
                     f"{self.consecutive_failures} trials failed in a row "
                     f"(max_consecutive_failed_trials={max_consecutive_failures}). "
                     f"The last one, trial {trial_id}, failed with:\n{trial.message}"

@@ -37,11 +37,13 @@ scikit-learn search, executors, the conformance suite):
 Keras Tuner's names are the extension points these go through, so a Keras
 Tuner subclass that overrides them (and calls ``super()``) keeps working:
 ``ask`` calls :meth:`create_trial`, ``report`` calls :meth:`update_trial`,
-``tell`` calls :meth:`end_trial`. As in Keras Tuner, an ``update_trial``
-override stops a trial early by returning ``"STOPPED"``.
+``tell`` calls :meth:`end_trial`. An ``update_trial`` override stops a trial
+early by returning ``"STOPPED"``; it may return the trial, as Keras Tuner's does.
 
-Several trials may be RUNNING at once; they may end in any order. Only the
-driver calls the oracle, from one thread, so implementations need no locking.
+Several trials may be RUNNING at once; they may end in any order. The six
+methods above are :func:`~tunecore.synchronized`: calls from several threads
+into one oracle run one at a time, as in Keras Tuner (an override that should
+be too decorates itself).
 Values named ``tuner/...`` schedule a trial (:mod:`tunecore.schedule`): a
 suggestion may carry them, the trial gets them as ``Fixed`` hyperparameters,
 the space never does.
@@ -51,6 +53,7 @@ import contextlib
 import logging
 import numbers
 import os
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -58,10 +61,11 @@ import numpy as np
 
 from tunecore import plugins, pruners, schedule, warm_start
 from tunecore.errors import InvalidArgumentError, InvalidSpaceError, NewEntriesError, ProjectError
-from tunecore.hyperparameters import Fixed, HyperParameters
+from tunecore.hyperparameters import HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
 from tunecore.ledger import TrialLedger, configuration
 from tunecore.objective import Constraint, Objective, Pareto, create_constraints, create_objective, to_metrics
+from tunecore.oracles.synchronized import synchronized
 from tunecore.storage import Storage
 from tunecore.trial import Trial, TrialStatus
 
@@ -82,7 +86,8 @@ class Oracle:
         max_trials: How many distinct trials to run at most (None: until exhausted).
         hyperparameters: A :class:`HyperParameters` with part or all of the space.
         allow_new_entries: Whether trials may declare hyperparameters not in the space.
-        tune_new_entries: Whether such new hyperparameters are tuned or kept at default.
+        tune_new_entries: Whether such new hyperparameters are tuned; if not,
+            they stay out of the space and trials get their defaults.
         seed: Random seed.
         max_retries_per_trial: How often a trial that raised is run again.
         max_consecutive_failed_trials: Stop the search after this many failures in a row.
@@ -98,12 +103,25 @@ class Oracle:
             ``"asha"``); see :mod:`tunecore.pruners`.
 
     Raises:
-        ValueError: a count is negative or not an integer.
+        ValueError: a count is negative or not an integer, or
+            ``tune_new_entries`` or ``allow_new_entries`` is False without
+            ``hyperparameters``.
     """
 
     pruner: pruners.Pruner | None = None
     # A HyperParameters; Any until tunecore_optuna passes its definitions on as HyperParameter.
     hyperparameters: Any
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        overridden = [name for name in ("score_trial", "_score_trial") if name in vars(cls)]
+        if overridden:
+            warnings.warn(
+                f"{cls.__qualname__} overrides Keras Tuner's {overridden[0]}, which tunecore never "
+                "calls: a trial's score is its objective's best value, recomputed from the metrics "
+                "on resume. Report the value to rank trials by as a metric and make it the objective.",
+                UserWarning, stacklevel=2,
+            )
 
     def __init__(
         self,
@@ -122,6 +140,12 @@ class Oracle:
         _check_count("max_trials", max_trials, minimum=1, optional=True)
         _check_count("max_retries_per_trial", max_retries_per_trial, minimum=0)
         _check_count("max_consecutive_failed_trials", max_consecutive_failed_trials, minimum=1, optional=True)
+        for flag, value in (("tune_new_entries", tune_new_entries), ("allow_new_entries", allow_new_entries)):
+            if hyperparameters is None and not value:
+                raise ValueError(
+                    f"If you set `{flag}=False`, you must specify the search space via the "
+                    "`hyperparameters` argument: a HyperParameters with the hyperparameters to tune."
+                )
         self.ledger = TrialLedger(create_objective(objective), constraints=create_constraints(constraints))
         self.max_trials = max_trials
         self.hyperparameters = hyperparameters.copy() if hyperparameters else HyperParameters()
@@ -317,10 +341,12 @@ class Oracle:
 
     # The lifecycle -------------------------------------------------------------
 
+    @synchronized
     def ask(self, tuner_id: str | None = None) -> Trial:
         """Start the next trial (see the module docstring); goes through :meth:`create_trial`."""
         return self.create_trial(tuner_id)
 
+    @synchronized
     def report(self, trial_id: str, step: int = 0, **metrics: Any) -> str:
         """Record a running trial's ``metrics`` at ``step``; goes through :meth:`update_trial`.
 
@@ -349,6 +375,7 @@ class Oracle:
                     self.ledger.request_stop(trial_id, f"Stopped by {self.pruner!r} at step {step}: {reason}.")
         return TrialStatus.STOPPED if self.ledger.stop_requested(trial_id) else TrialStatus.RUNNING
 
+    @synchronized
     def tell(self, trial_id: str, result: Any = None, status: str = TrialStatus.COMPLETED, message: str | None = None,
              *, retryable: bool = True) -> Trial:
         """End a running trial; goes through :meth:`end_trial`.
@@ -400,10 +427,12 @@ class Oracle:
     def _update(self, trial_id: str, metrics: dict[str, Any], step: int) -> str:
         self._updating = True
         try:
-            return self.update_trial(trial_id, metrics, step=step)
+            answer = self.update_trial(trial_id, metrics, step=step)
         finally:
             self._updating = False
+        return answer.status if isinstance(answer, Trial) else answer
 
+    @synchronized
     def create_trial(self, tuner_id: str | None = None) -> Trial:
         """Keras Tuner's name for :meth:`ask`, and the place to extend it."""
         retry = self.ledger.next_retry()
@@ -425,11 +454,14 @@ class Oracle:
             return Trial(self.hyperparameters.copy(), status=status)
         return self.ledger.create(trial_id, hps, tuner_id, self.get_state())
 
-    def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> str:
+    @synchronized
+    def update_trial(self, trial_id: str, metrics: dict[str, Any], step: int = 0) -> Any:
         """Keras Tuner's name for :meth:`report` (``metrics`` as a dict), and the place to extend it.
 
         Returns:
-            The trial's status; an override returns ``"STOPPED"`` to stop it early.
+            The :class:`~tunecore.Trial`, as in Keras Tuner. An override stops
+            the trial early by returning ``"STOPPED"`` (or a trial whose status
+            is STOPPED); any other answer lets it go on.
         """
         if not self._updating:
             self._direct_updates.add(trial_id)
@@ -440,7 +472,7 @@ class Oracle:
             plugins.get_plugin_manager().hook.tunecore_metrics_reported(
                 tuner=None, trial=trial, step=step, metrics=metrics, oracle=self
             )
-        return trial.status
+        return trial
 
     @contextlib.contextmanager
     def observe_reports(self, listener: Callable[[Trial, int, dict[str, Any]], None]) -> Iterator[None]:
@@ -457,6 +489,7 @@ class Oracle:
         finally:
             self._report_listener = None
 
+    @synchronized
     def end_trial(self, trial: Any, status: str | None = None) -> None:  # a Trial, or (Keras Tuner < 1.4) an id
         """Keras Tuner's name for :meth:`tell`, and the place to extend it.
 
@@ -488,8 +521,8 @@ class Oracle:
     def get_trial(self, trial_id: str) -> Trial:
         return self.trials[trial_id]
 
-    @property
     def remaining_trials(self) -> int | None:
+        """How many trials ``max_trials`` leaves (None without it); a method, as in Keras Tuner."""
         return None if self.max_trials is None else max(self.max_trials - len(self.trials), 0)
 
     # The search space ----------------------------------------------------------
@@ -517,9 +550,9 @@ class Oracle:
                 f"hyperparameters {[hp.name for hp in new]}. Declare them in `hyperparameters` "
                 "up front, or allow new entries."
             )
+        if not self.tune_new_entries:  # trials declare them and get their defaults
+            return
         for hp in new:
-            if not self.tune_new_entries:
-                hp = Fixed(hp.name, hp.default, conditions=hp.conditions)
             self.hyperparameters.register(hp)
         self.ledger.record_space(self.hyperparameters)
 

@@ -384,7 +384,7 @@ class BaseTuner:
 
     @property
     def remaining_trials(self) -> int | None:
-        return self.oracle.remaining_trials
+        return self.oracle.remaining_trials()
 
     def get_state(self) -> dict[str, Any]:
         return {"tuner_id": self.tuner_id}

@@ -3,6 +3,7 @@
 from typing import TYPE_CHECKING
 
 from tunecore.objective import is_pareto
+from tunecore.trial import value_lines
 
 if TYPE_CHECKING:
     from tunecore.hyperparameters import HyperParameters
@@ -15,8 +16,7 @@ def search_space_summary(hyperparameters: "HyperParameters", extended: bool = Fa
     lines = ["Search space summary", f"Default search space size: {len(space)}"]
     for hp in space:
         config = hp.get_config()
-        if not extended:
-            config = {k: v for k, v in config.items() if k not in ("name", "conditions") or v}
+        if not extended:  # Keras Tuner's format
             config.pop("name", None)
         lines.append(f"{hp.name} ({type(hp).__name__})")
         lines.append(str(config))
@@ -52,7 +52,7 @@ def results_summary(oracle: "Oracle | Project", project_dir: str | None = None, 
             )
     for trial in best:
         lines += ["", f"Trial {trial.trial_id} summary", "Hyperparameters:"]
-        lines += [f"{name}: {value}" for name, value in trial.hyperparameters.values.items()]
+        lines += value_lines(trial.hyperparameters.values)
         if is_pareto(objective):
             values = ledger.objective_values(trial)
             lines.append("Objectives: " + ", ".join(
