@@ -122,6 +122,14 @@ def test_stub_names_are_the_objects_the_module_gives_at_run_time(module_name):
             assert getattr(module, name) is stubbed, f"{module_name}.{name} is not {source[0]}.{source[1]}"
 
 
+def test_import_tunecore_imports_no_plugin():
+    """The stubs name the plugins for checkers only: at run time plugins load on first use."""
+    plugins = [package.name for package in PACKAGES[1:]]
+    code = f"import sys, tunecore; print([m for m in sys.modules if m.partition('.')[0] in {plugins!r}])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert result.stdout.strip() == "[]"
+
+
 @pytest.mark.slow
 def test_the_stubs_ship_in_the_wheel(tmp_path):
     tomllib = pytest.importorskip("tomllib")  # Python 3.11+

@@ -115,14 +115,18 @@ class ProjectLock:
                 "at once), or use another project_name. To read it meanwhile, use "
                 "tunecore.load(path) or `tunecore summary`, which never wait for the lock."
             ) from None
-        os.ftruncate(fd, 0)
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, json.dumps({
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "since": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        }).encode())
         self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps({
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            }).encode())
+        except BaseException:
+            self.release()
+            raise
 
     def release(self) -> None:
         """Release the lock if held."""
