@@ -168,8 +168,8 @@ class ProjectLock:
     def _not_a_file(self, what: str) -> ProjectError:
         return ProjectError(
             f"The project lock {self.path!r} is {what}; tunecore opens it only as a plain file "
-            "of its own, so that nothing outside the project is ever written. Remove it "
-            f"(`rm {self.path}`) if no search is running, and start the search again."
+            "of its own, so that nothing outside the project is ever written. Remove it if no "
+            "search is running, and start the search again."
         )
 
 
