@@ -4,12 +4,14 @@ import contextlib
 import difflib
 import warnings
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from tunecore import schedule
 from tunecore.errors import InvalidSpaceError, InvalidSpaceTypeError
 from tunecore.hyperparameters import discrete, numerical
 from tunecore.hyperparameters.base import HyperParameter, Parent, deserialize, serialize
+
+_V = TypeVar("_V")
 
 
 class _Values(dict):
@@ -59,7 +61,11 @@ class HyperParameters:
     defined earlier, so a single pass in definition order decides activity. An
     inactive hyperparameter keeps its definition and its stored value, but is
     left out of `values` and reads as None (where Keras Tuner 1.4 also gives
-    None).
+    None). The definition methods are typed with the value alone (`Int` ->
+    ``int``, `Float` -> ``float``, `Choice` -> the type of its values): code
+    that reads an inactive value runs in a branch that is off, which Keras
+    Tuner's pattern guards with ``if`` (``if model == "mlp": units =
+    hp.Int(...)``), so None in every type would only burden the active case.
 
     One name, several branches: as in Keras Tuner, a definition is identified
     by its name *and* its conditions, so each branch of a model choice may
@@ -110,7 +116,7 @@ class HyperParameters:
         default: int | None = None,
         parent_name: str | None = None,
         parent_values: Any = None,
-    ) -> Any:
+    ) -> int:
         """Defines an integer range; see `tunecore.hyperparameters.Int`.
 
         Returns:
@@ -139,7 +145,7 @@ class HyperParameters:
         default: float | None = None,
         parent_name: str | None = None,
         parent_values: Any = None,
-    ) -> Any:
+    ) -> float:
         """Defines a float range; see `tunecore.hyperparameters.Float`.
 
         Returns:
@@ -159,9 +165,9 @@ class HyperParameters:
             )
 
     def Choice(
-        self, name: str, values: Iterable[Any], ordered: bool | None = None, default: Any = None,
+        self, name: str, values: Iterable[_V], ordered: bool | None = None, default: _V | None = None,
         parent_name: str | None = None, parent_values: Any = None
-    ) -> Any:
+    ) -> _V:
         """Defines a choice among values; see `tunecore.hyperparameters.Choice`.
 
         Returns:
@@ -179,7 +185,7 @@ class HyperParameters:
             )
 
     def Boolean(self, name: str, default: bool = False, parent_name: str | None = None,
-                parent_values: Any = None) -> Any:
+                parent_values: Any = None) -> bool:
         """Defines a boolean; see `tunecore.hyperparameters.Boolean`.
 
         Returns:
@@ -192,7 +198,7 @@ class HyperParameters:
                 )
             )
 
-    def Fixed(self, name: str, value: Any, parent_name: str | None = None, parent_values: Any = None) -> Any:
+    def Fixed(self, name: str, value: _V, parent_name: str | None = None, parent_values: Any = None) -> _V:
         """Defines a fixed value; see `tunecore.hyperparameters.Fixed`.
 
         Returns:

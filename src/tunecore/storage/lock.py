@@ -1,25 +1,79 @@
 """One search at a time per project: an OS file lock that a killed holder releases.
 
-The lock is ``flock`` on ``directory/project_name/lock``: held per open file,
-so a second tuner on the same project is refused even inside one process, and
+The lock is held on ``directory/project_name/lock``, exclusive and never
+waited for, with the platform's own call: ``flock`` on Linux and macOS (held
+per open file, so a second tuner on the same project is refused even inside
+one process), ``msvcrt.locking`` on Windows (held per handle). Either is
 released by the operating system when its holder dies, even by SIGKILL (no
-stale pid file to clean). While held, the file names its holder.
+stale pid file to clean). While held, the file names its holder: pid, host and
+since when, in its first bytes, which Windows leaves readable because its lock
+covers one byte far past them.
+
+The file is opened without following a link (``O_NOFOLLOW`` where it exists;
+on Windows a reparse point is refused before opening, and the opened file
+must be the one looked at), so a ``lock`` that points elsewhere never gets a
+file outside the project truncated or written.
 """
 
 import datetime
+import errno
 import json
 import os
 import socket
-from typing import TextIO
+import stat
+from types import ModuleType
 
 from tunecore.errors import ProjectError
 
-try:
-    import fcntl
-except ImportError:  # Windows: no flock; projects are not locked there
-    fcntl = None  # type: ignore[assignment]
-
 LOCK_FILE = "lock"
+
+
+class _Flock:
+    """Linux and macOS: ``flock``, per open file."""
+
+    def __init__(self, fcntl: ModuleType) -> None:
+        self._fcntl = fcntl
+
+    def lock(self, fd: int) -> None:
+        self._fcntl.flock(fd, self._fcntl.LOCK_EX | self._fcntl.LOCK_NB)
+
+    def unlock(self, fd: int) -> None:
+        self._fcntl.flock(fd, self._fcntl.LOCK_UN)
+
+
+class _MsvcrtLocking:
+    """Windows: ``msvcrt.locking`` of the byte at ``OFFSET``, per handle.
+
+    Windows locks are mandatory (a locked byte cannot be read through another
+    handle), so the locked byte lies far past the holder's line, which stays
+    readable; locking past the end of a file is allowed.
+    """
+
+    OFFSET = 1 << 30  # the C runtime takes the position as a 32-bit long
+
+    def __init__(self, msvcrt: ModuleType) -> None:
+        self._msvcrt = msvcrt
+
+    def lock(self, fd: int) -> None:
+        os.lseek(fd, self.OFFSET, os.SEEK_SET)
+        self._msvcrt.locking(fd, self._msvcrt.LK_NBLCK, 1)
+
+    def unlock(self, fd: int) -> None:
+        os.lseek(fd, self.OFFSET, os.SEEK_SET)
+        self._msvcrt.locking(fd, self._msvcrt.LK_UNLCK, 1)
+
+
+def _platform_lock() -> _Flock | _MsvcrtLocking:
+    if os.name == "nt":
+        import msvcrt
+
+        return _MsvcrtLocking(msvcrt)
+    import fcntl
+
+    return _Flock(fcntl)
+
+
+_os_lock = _platform_lock()
 
 
 class ProjectLock:
@@ -32,49 +86,101 @@ class ProjectLock:
     def __init__(self, project_dir: str) -> None:
         self.project_dir = project_dir
         self.path = os.path.join(project_dir, LOCK_FILE)
-        self._file: TextIO | None = None
+        self._fd: int | None = None
 
     @property
     def held(self) -> bool:
         """Whether this object holds the lock."""
-        return self._file is not None
+        return self._fd is not None
 
     def acquire(self) -> None:
         """Take the lock, or raise naming its holder.
 
         Raises:
-            ProjectError: another search holds it.
+            ProjectError: another search holds it, or ``lock`` is a link (or
+                not a plain file), which is never opened for writing.
         """
-        if self._file is not None or fcntl is None:
+        if self._fd is not None:
             return
-        file = open(self.path, "a+", encoding="utf-8")
+        fd = self._open()
         try:
-            fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            _os_lock.lock(fd)
         except OSError:
-            file.seek(0)
-            holder = file.read()
-            file.close()
+            os.lseek(fd, 0, os.SEEK_SET)
+            holder = os.read(fd, 4096).decode("utf-8", "replace")
+            os.close(fd)
             raise ProjectError(
                 f"The project {self.project_dir!r} is in use by another search ({_describe(holder)}). "
                 "Wait for it to finish or stop it (a search that was killed releases the project "
                 "at once), or use another project_name. To read it meanwhile, use "
                 "tunecore.load(path) or `tunecore summary`, which never wait for the lock."
             ) from None
-        file.seek(0)
-        file.truncate()
-        file.write(json.dumps({
-            "pid": os.getpid(),
-            "host": socket.gethostname(),
-            "since": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        }))
-        file.flush()
-        self._file = file
+        self._fd = fd
+        try:
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, json.dumps({
+                "pid": os.getpid(),
+                "host": socket.gethostname(),
+                "since": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+            }).encode())
+        except BaseException:
+            self.release()
+            raise
 
     def release(self) -> None:
-        """Release the lock if held (closing the file releases the flock)."""
-        if self._file is not None:
-            self._file.close()  # closing the file releases the flock
-            self._file = None
+        """Release the lock if held."""
+        if self._fd is not None:
+            fd, self._fd = self._fd, None
+            try:
+                _os_lock.unlock(fd)
+            finally:
+                os.close(fd)
+
+    def _open(self) -> int:
+        """The lock file's descriptor, opened for writing and created if missing.
+
+        Raises:
+            ProjectError: ``lock`` is a link, or not a plain file.
+        """
+        if _is_link(self.path):  # Windows has no O_NOFOLLOW: refuse before opening
+            raise self._not_a_file("a link")
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP or _is_link(self.path):  # a link put there meanwhile
+                raise self._not_a_file("a link") from None
+            raise
+        opened = os.fstat(fd)
+        try:
+            seen = os.lstat(self.path)
+        except FileNotFoundError:
+            seen = None
+        if seen is None or not os.path.samestat(opened, seen):  # swapped for a link meanwhile
+            os.close(fd)
+            raise self._not_a_file("a link")
+        if not stat.S_ISREG(opened.st_mode) or opened.st_nlink > 1:
+            os.close(fd)
+            raise self._not_a_file("not a plain file" if not stat.S_ISREG(opened.st_mode)
+                                   else "a hard link to a file that has other names")
+        return fd
+
+    def _not_a_file(self, what: str) -> ProjectError:
+        return ProjectError(
+            f"The project lock {self.path!r} is {what}; tunecore opens it only as a plain file "
+            "of its own, so that nothing outside the project is ever written. Remove it if no "
+            "search is running, and start the search again."
+        )
+
+
+def _is_link(path: str) -> bool:
+    """Whether ``path`` is a symlink, or on Windows any reparse point (a junction...)."""
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return False
+    reparse = getattr(info, "st_file_attributes", 0) & stat.FILE_ATTRIBUTE_REPARSE_POINT
+    return stat.S_ISLNK(info.st_mode) or bool(reparse)
 
 
 def _describe(holder: str) -> str:

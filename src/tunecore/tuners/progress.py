@@ -1,17 +1,25 @@
 """The search's progress line and its closing report.
 
-In a terminal (or a notebook) it is a tqdm bar. Elsewhere (CI, a log file,
-a pipe) a bar is one ever-growing line of carriage returns, so the search
-prints a short plain line every few trials instead.
+In a terminal it is a tqdm bar, and in a Jupyter notebook tqdm's widget bar
+where ipywidgets is installed. Elsewhere (CI, a log file, a pipe, a notebook
+without ipywidgets) a bar is one ever-growing line of carriage returns, so the
+search prints a short plain line every few trials instead.
 """
 
 import logging
 import math
 import sys
 import time
+import warnings
 from typing import IO, TYPE_CHECKING, Any
 
-from tqdm.auto import tqdm
+from tqdm import TqdmWarning
+
+with warnings.catch_warnings():
+    # In a Jupyter kernel without ipywidgets, tqdm warns at import ("IProgress
+    # not found") and falls back to its text bar; the plain lines serve that case.
+    warnings.simplefilter("ignore", TqdmWarning)
+    from tqdm.autonotebook import tqdm
 
 from tunecore.objective import DEFAULT_OBJECTIVE
 from tunecore.trial import Trial, TrialStatus
