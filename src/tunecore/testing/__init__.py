@@ -1,7 +1,8 @@
-"""Test suites that oracles (ours, plugins', third parties') reuse.
+"""Test suites that plugins and third parties reuse for their oracles, storages and executors.
 
-Subclass :class:`OracleConformance` in a test module and provide the
-``make_oracle`` fixture:
+Subclass a suite in a test module and provide the fixture that makes the
+object under test; each suite's docstring names its fixture and the
+capabilities it skips when not claimed:
 
     from tunecore.testing import OracleConformance
 
@@ -12,5 +13,6 @@ Subclass :class:`OracleConformance` in a test module and provide the
 """
 
 from tunecore.testing.oracle_conformance import OracleConformance, run_trials
+from tunecore.testing.storage_conformance import StorageConformance
 
-__all__ = ["OracleConformance", "run_trials"]
+__all__ = ["OracleConformance", "StorageConformance", "run_trials"]
