@@ -13,6 +13,7 @@ capabilities it skips when not claimed:
 """
 
 from tunecore.testing.oracle_conformance import OracleConformance, run_trials
+from tunecore.testing.executor_conformance import ExecutorConformance
 from tunecore.testing.storage_conformance import StorageConformance
 
-__all__ = ["OracleConformance", "StorageConformance", "run_trials"]
+__all__ = ["ExecutorConformance", "OracleConformance", "StorageConformance", "run_trials"]
