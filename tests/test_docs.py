@@ -35,7 +35,7 @@ _NEEDS = {
     r"\b(import|from) (dask\.)?distributed\b|executor=\"dask\"": "distributed",
 }
 # Pages whose examples take more than a few seconds (Keras, process pools, Dask).
-_SLOW = re.compile(r"\bkeras\b|executor=\"(process|dask)\"|max_parallel_trials")
+_SLOW = re.compile(r"\bkeras\b|executor=\"(process|dask)\"|max_parallel_trials|ProcessPoolExecutor")
 
 # Runs in the child process: reads [(path, first_line, code), ...] on stdin.
 _RUNNER = """
