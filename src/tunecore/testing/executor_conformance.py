@@ -196,6 +196,15 @@ class ExecutorConformance:
         outcome = driver.outcome(future)
         assert outcome.status == TrialStatus.STOPPED
 
+    def test_wait_returns_at_its_timeout_while_the_trial_runs(self, driver: _Driver) -> None:
+        self._require_remote(driver.executor)
+        future, trial = driver.submit("until_stopped")
+        driver.until(lambda: bool(driver.reports_of(trial.trial_id)), [future], "the trial did not start")
+        done, not_done = driver.executor.wait([future], timeout=_POLL_S)
+        assert (set(done), set(not_done)) == (set(), {future})
+        driver.executor.stop(trial.trial_id)
+        assert driver.outcome(future).status == TrialStatus.STOPPED
+
     def test_kill_ends_a_running_trial_and_the_next_one_runs(self, driver: _Driver) -> None:
         self._require("kills_trials", driver.executor)
         future, trial = driver.submit("until_stopped")
