@@ -30,3 +30,16 @@ class TestRecordedStorage(StorageConformance):
     @pytest.fixture
     def make_writer(self):
         return JournalStorage
+
+
+class _ReorderingStorage(JournalStorage):
+    """Breaks the contract: reads the events back newest first."""
+
+    def open(self, header, overwrite=False):
+        return list(reversed(super().open(header, overwrite=overwrite)))
+
+
+def test_the_suite_fails_a_storage_that_reorders_events(tmp_path):
+    suite = StorageConformance()
+    with pytest.raises(AssertionError):
+        suite.test_events_are_read_back_in_order(_ReorderingStorage, _ReorderingStorage, str(tmp_path / "p"))
