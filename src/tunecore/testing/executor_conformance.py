@@ -173,7 +173,8 @@ class ExecutorConformance:
         future, trial = driver.submit("raise")
         outcome = driver.outcome(future)
         assert (outcome.trial_id, outcome.status) == (trial.trial_id, TrialStatus.FAILED)
-        assert "ValueError" in outcome.message and "raised on purpose" in outcome.message
+        message = outcome.message or ""
+        assert "ValueError" in message and "raised on purpose" in message, message
         assert outcome.retryable
         future, _ = driver.submit("return")
         assert driver.outcome(future).status == TrialStatus.COMPLETED
