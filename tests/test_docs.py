@@ -35,7 +35,7 @@ _NEEDS = {
     r"\b(import|from) (dask\.)?distributed\b|executor=\"dask\"": "distributed",
 }
 # Pages whose examples take more than a few seconds (Keras, process pools, Dask).
-_SLOW = re.compile(r"\bkeras\b|executor=\"(process|dask)\"|max_parallel_trials")
+_SLOW = re.compile(r"\bkeras\b|executor=\"(process|dask)\"|max_parallel_trials|ProcessPoolExecutor")
 
 # Runs in the child process: reads [(path, first_line, code), ...] on stdin.
 _RUNNER = """
@@ -193,12 +193,81 @@ def test_api_reference_page_renders(site, tmp_path):
     for name in ("Storage and projects", "tunecore.storage.journal", "JournalStorage",
                  "read_events", "ProjectLock"):
         assert name in headings, headings
-    # Signatures show their annotations.
+    # Signatures show their annotations (one parameter per line, when wrapped).
     text = " ".join(_text(dom).split())
-    assert "read_events(project_dir: str | PathLike[str]) -> tuple[" in text, text[:3000]
+    assert "read_events( project_dir: str | PathLike[str], ) -> tuple[" in text, text[:3000]
+
+
+#: The longest signature line the reference may show: mkdocs.yml's ``line_length``, plus
+#: room for one parameter that Ruff cannot break.
+MAX_SIGNATURE_LINE = 100
+
+
+def _reference_pages(site):
+    return sorted((site / "reference").rglob("index.html"))
+
+
+def _signatures(page):
+    """The plain text of each signature block of a built reference page."""
+    blocks = re.findall(r'<div class="doc-signature highlight"><pre>(.*?)</pre></div>',
+                        page.read_text(encoding="utf-8"), flags=re.S)
+    return [_text(block) for block in blocks]
+
+
+@pytest.mark.slow
+def test_signatures_are_wrapped_one_parameter_per_line(site):
+    signatures = {page: _signatures(page) for page in _reference_pages(site)}
+    assert sum(map(len, signatures.values())) > 100, "no signature blocks found: did the markup change?"
+    long = [(str(page.relative_to(site)), line) for page, blocks in signatures.items()
+            for block in blocks for line in block.splitlines() if len(line) > MAX_SIGNATURE_LINE]
+    assert not long, f"signature lines over {MAX_SIGNATURE_LINE} characters (is Ruff installed?): {long[:5]}"
+    tune = next(b for b in signatures[site / "reference" / "tuners" / "index.html"] if b.startswith("tune("))
+    assert "\n    max_trials: int | None = None,\n" in tune, tune
+
+
+@pytest.mark.slow
+def test_docstring_examples_render_as_highlighted_code(site):
+    raw = []
+    for page in sorted(site.rglob("*.html")):
+        dom = page.read_text(encoding="utf-8")
+        # reStructuredText that Markdown shows as text: a literal-block marker, a simple table.
+        raw += [(str(page.relative_to(site)), p) for p in re.findall(r"<p>((?:(?!</p>).)*?::)</p>", dom, flags=re.S)]
+        raw += [(str(page.relative_to(site)), p[:60]) for p in re.findall(r"<p>(={3,} .*?)</p>", dom, flags=re.S)]
+    assert not raw, f"docstring markup rendered as text (write Google-style `Example:` sections with fenced code, Markdown tables): {raw[:5]}"
+    dom = (site / "reference" / "tuners" / "index.html").read_text(encoding="utf-8")
+    tune = dom[dom.index('id="tunecore.tuners.function_tuner.tune"'):]
+    example = re.search(r'<details class="example"[^>]*>\s*<summary>Example</summary>\s*<div class="highlight">(.*?)</div>',
+                        tune, flags=re.S)
+    assert example, "tune()'s Example section is not rendered as a titled code block"
+    assert '<span class="k">def</span>' in example.group(1), "the example's code is not highlighted as Python"
 
 
 # What the pages must cover ------------------------------------------------------------
+
+
+def _plugin_distributions():
+    """``{distribution: [entry-point names]}`` of the plugins in this checkout."""
+    tomllib = pytest.importorskip("tomllib", reason="tomllib is Python 3.11+")
+
+    found = {}
+    for pyproject in sorted((ROOT / "plugins").glob("*/pyproject.toml")):
+        project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+        found[project["name"]] = sorted(project.get("entry-points", {}).get("tunecore", {}))
+    return found
+
+
+def test_home_and_cli_pages_name_every_plugin():
+    plugins = _plugin_distributions()
+    assert len(plugins) >= 4, plugins
+    home = (DOCS / "index.md").read_text(encoding="utf-8")
+    cli = (DOCS / "cli.md").read_text(encoding="utf-8")
+    listed = re.search(r"^\$ tunecore plugins\n(.*?)^```", cli, flags=re.S | re.M).group(1)
+    for distribution, entry_points in plugins.items():
+        assert f"| `{distribution}` |" in home, f"docs/index.md's plugin table has no row for {distribution}"
+        for name in entry_points:
+            assert re.search(rf"^{re.escape(name)} \S+ — ", listed, flags=re.M), (
+                f"docs/cli.md's `tunecore plugins` output does not list the {distribution} plugin {name!r}"
+            )
 
 #: Modules whose ``__all__`` is public API that the reference must name.
 PUBLIC_MODULES = [

@@ -194,11 +194,13 @@ class Pareto(Objective):
 
     A plain list of objectives keeps Keras Tuner's meaning (a weighted sum,
     :class:`MultiObjective`); ``Pareto`` is the explicit opt-in to
-    multi-objective search::
+    multi-objective search:
 
-        tunecore.tune(fn, objective=tunecore.Pareto([
-            tunecore.Objective("val_loss", "min"), tunecore.Objective("params", "min"),
-        ]))
+    ```python
+    tunecore.tune(fn, objective=tunecore.Pareto([
+        tunecore.Objective("val_loss", "min"), tunecore.Objective("params", "min"),
+    ]))
+    ```
 
     A trial's values are those of its last step at which every objective was
     reported and finite (its final values, as Optuna's multi-objective studies

@@ -8,28 +8,21 @@ with ``.trials`` and ``.hyperparameters`` (an oracle or a loaded
 Columns, in this order (the names follow Optuna's ``trials_dataframe``, so
 ``df.filter(like="params_")`` selects the hyperparameters):
 
-=====================  =========================================================
-``trial_id``           The trial's id (a string: ``"00"``, ``"01"``...).
-``status``             ``COMPLETED``, ``STOPPED``, ``FAILED``, ``INVALID`` or ``RUNNING``.
-``score``              The objective's best value over the trial's steps (NaN if none).
-``best_step``          The step at which ``score`` was reached (``<NA>`` if none).
-``params_<name>``      Each hyperparameter of the space, in definition order, then
-                       values the tuner fixed (``params_tuner/epochs``). Empty
-                       (NaN, ``<NA>``) where the hyperparameter was inactive in
-                       that trial (a conditional one whose parent took another
-                       value). Int and Boolean hyperparameters keep their type
-                       (pandas' nullable ``Int64`` and ``boolean``).
-``<metric>_best``      Each reported metric's best value over the trial's steps,
-                       in the metric's direction (the objective's, or the one
-                       its name implies).
-``<metric>_last``      The value at its last reported step.
-``started_at``         When the trial (its last attempt) started: UTC timestamps.
-``ended_at``           When it ended (NaT while it runs).
-``duration_s``         ``ended_at - started_at`` in seconds (a float).
-``attempts``           How many times it ran (retries included).
-``tuner_id``           The tuner that ran it.
-``message``            Why it failed (its traceback), if it did.
-=====================  =========================================================
+| column | what it holds |
+|---|---|
+| ``trial_id`` | The trial's id (a string: ``"00"``, ``"01"``...). |
+| ``status`` | ``COMPLETED``, ``STOPPED``, ``FAILED``, ``INVALID`` or ``RUNNING``. |
+| ``score`` | The objective's best value over the trial's steps (NaN if none). |
+| ``best_step`` | The step at which ``score`` was reached (``<NA>`` if none). |
+| ``params_<name>`` | Each hyperparameter of the space, in definition order, then values the tuner fixed (``params_tuner/epochs``). Empty (NaN, ``<NA>``) where the hyperparameter was inactive in that trial (a conditional one whose parent took another value). Int and Boolean hyperparameters keep their type (pandas' nullable ``Int64`` and ``boolean``). |
+| ``<metric>_best`` | Each reported metric's best value over the trial's steps, in the metric's direction (the objective's, or the one its name implies). |
+| ``<metric>_last`` | The value at its last reported step. |
+| ``started_at`` | When the trial (its last attempt) started: UTC timestamps. |
+| ``ended_at`` | When it ended (NaT while it runs). |
+| ``duration_s`` | ``ended_at - started_at`` in seconds (a float). |
+| ``attempts`` | How many times it ran (retries included). |
+| ``tuner_id`` | The tuner that ran it. |
+| ``message`` | Why it failed (its traceback), if it did. |
 
 A CSV file loses the types: read it back with
 ``pd.read_csv(path, dtype={"trial_id": str}, parse_dates=["started_at", "ended_at"])``.

@@ -1,10 +1,10 @@
 """Dashboards and experiment trackers, as per-search callbacks.
 
-::
+```python
+from tunecore.integrations import MLflowCallback, TensorBoardHParams
 
-    from tunecore.integrations import MLflowCallback, TensorBoardHParams
-
-    tuner.search(..., callbacks=[TensorBoardHParams("logs/hparams"), MLflowCallback()])
+tuner.search(..., callbacks=[TensorBoardHParams("logs/hparams"), MLflowCallback()])
+```
 
 Each is a :class:`tunecore.callbacks.Callback`: it follows the searches it is
 given and no other. Importing this package imports neither TensorBoard nor

@@ -45,10 +45,11 @@ class MLflowCallback(Callback):
     new child run. Hyperparameter and metric names that MLflow refuses have
     their other characters replaced by ``_``.
 
-    Usage::
-
+    Example:
+        ```python
         tuner.search(..., callbacks=[tunecore.integrations.MLflowCallback(
             tracking_uri="sqlite:///mlflow.db", experiment_name="my-search")])
+        ```
 
     Args:
         tracking_uri: Where MLflow records (default: MLflow's own, from

@@ -56,10 +56,11 @@ _EXPERIMENT_SUFFIX = ".tunecore-hparams"
 class TensorBoardHParams(Callback):
     """Record every trial of a search for TensorBoard's HParams dashboard.
 
-    Usage::
-
+    Example:
+        ```python
         tuner.search(..., callbacks=[tunecore.integrations.TensorBoardHParams("logs/hparams")])
         # then: tensorboard --logdir logs/hparams
+        ```
 
     Args:
         logdir: The folder TensorBoard reads (created if needed).

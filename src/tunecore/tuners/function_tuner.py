@@ -117,8 +117,8 @@ def tune(fn: Callable[..., Any], *args: Any,
     other keyword arguments go to :class:`FunctionTuner` and its oracle
     (``seed``, ``pruner``, ``directory``...).
 
-    Example::
-
+    Example:
+        ```python
         def loss(hp, trial):
             x = hp.Float("x", -5, 5)
             for step in range(10):
@@ -127,6 +127,7 @@ def tune(fn: Callable[..., Any], *args: Any,
 
         tuner = tunecore.tune(loss, objective="loss", max_trials=30, pruner="median")
         tuner.get_best_hyperparameters()[0].values
+        ```
     """
     tuner = FunctionTuner(fn, objective=objective, max_trials=max_trials, oracle=oracle, **kwargs)
     tuner.search(

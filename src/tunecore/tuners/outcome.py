@@ -60,14 +60,15 @@ class WorkerOracle:
 class RunningTrial:
     """The handle a function objective gets as its ``trial`` argument.
 
-    Example::
-
+    Example:
+        ```python
         def objective(hp, trial):
             model = make_model(hp)
             for epoch in range(20):
                 loss = train_one_epoch(model)
                 trial.report(epoch, loss=loss)  # raises TrialStopped when pruned
             return loss
+        ```
 
     Attributes:
         trial_id: The trial's id.

@@ -21,9 +21,11 @@ memory, that mirrors the oracle's trials:
 
 The named oracles (``"optuna:tpe"``...) pass every argument that is not a
 shared oracle argument (``objective``, ``max_trials``, ``seed``...) on to their
-sampler, seeded with the oracle's ``seed``::
+sampler, seeded with the oracle's ``seed``:
 
-    kt.tune(fn, oracle="optuna:tpe", max_trials=50, seed=0, n_startup_trials=5)
+```python
+kt.tune(fn, oracle="optuna:tpe", max_trials=50, seed=0, n_startup_trials=5)
+```
 """
 
 import functools
@@ -47,10 +49,11 @@ from tunecore_optuna.space import distribution, valid_value
 class OptunaSampler(Oracle):
     """An oracle that suggests with an Optuna sampler.
 
-    Example::
-
+    Example:
+        ```python
         oracle = OptunaSampler(optuna.samplers.TPESampler(multivariate=True), objective="loss",
                                max_trials=50)
+        ```
 
     Args:
         sampler: An Optuna sampler (``optuna.samplers.BaseSampler``), or a
