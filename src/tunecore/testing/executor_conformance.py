@@ -25,7 +25,8 @@ from tunecore.executors.base import Executor
 from tunecore.hyperparameters import HyperParameters
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners.function_tuner import FunctionTuner
-from tunecore.tuners.outcome import RunningTrial, TrialOutcome, TrialRunner
+from tunecore.executors.runner import TrialOutcome, TrialRunner
+from tunecore.tuners.outcome import RunningTrial
 
 #: ``make_executor(max_workers) -> Executor``: what the ``make_executor`` fixture returns.
 MakeExecutor = Callable[[int], Executor]
