@@ -68,7 +68,7 @@ def test_the_backends_tests_pass_on_every_other_backend(backend, tmp_path):
     assert result.returncode == 0, output
     counts = ET.parse(report).getroot().find("testsuite").attrib
     ran = int(counts["tests"]) - int(counts["skipped"])
-    assert ran >= 8 and counts["failures"] == counts["errors"] == "0", output
+    assert ran > 0 and counts["failures"] == counts["errors"] == "0", output  # not all skipped
 
 
 # -- TensorFlow only where it is the backend ----------------------------------
