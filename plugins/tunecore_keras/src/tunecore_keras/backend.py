@@ -2,9 +2,10 @@
 
 Keras 3 picks its backend (TensorFlow, JAX or PyTorch) once, when it is first
 imported, from ``KERAS_BACKEND`` or ``~/.keras/keras.json`` (TensorFlow by
-default); one process runs one backend. Every module of this plugin imports
-Keras from here, so a backend that is not installed fails with the extra that
-installs it, and nothing here imports TensorFlow unless it is the backend.
+default); one process runs one backend. The plugin imports Keras through
+here before anything else, so a backend that is not installed fails with the
+extra that installs it; nothing in the plugin imports TensorFlow unless it is
+the backend.
 
 Distribution is the one feature that differs between backends: TensorFlow runs
 a trial under a ``tf.distribute.Strategy``, JAX under a
