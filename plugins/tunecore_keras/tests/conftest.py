@@ -5,12 +5,26 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
-import tensorflow as tf  # noqa: E402
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "backends: also runs on Keras's JAX and PyTorch backends (test_backends.py runs them there)",
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")
 def eager_functions():
-    """Run tf.functions eagerly: tracing a graph per model takes seconds on 2 cores."""
+    """Run tf.functions eagerly: tracing a graph per model takes seconds on 2 cores.
+
+    JAX stays compiled: running it op by op is slower than compiling these models.
+    """
+    if keras.backend.backend() != "tensorflow":
+        yield
+        return
+    import tensorflow as tf
+
     tf.config.run_functions_eagerly(True)
     yield
     tf.config.run_functions_eagerly(False)

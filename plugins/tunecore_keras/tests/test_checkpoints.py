@@ -8,6 +8,7 @@ import pytest
 import tunecore as kt
 
 
+@pytest.mark.backends
 def test_keep_best_checkpoints_deletes_the_others(tmp_path, data, build_model):
     (x, y), validation = data
     tuner = kt.RandomSearch(
@@ -30,6 +31,7 @@ def test_keep_best_checkpoints_is_validated(tmp_path, build_model):
 
 
 @pytest.mark.slow
+@pytest.mark.backends
 def test_executions_are_averaged_as_keras_tuner_does(tmp_path, data, build_model):
     (x, y), validation = data
     seen = []

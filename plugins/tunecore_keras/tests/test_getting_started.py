@@ -8,6 +8,7 @@ import tunecore as kt
 
 
 @pytest.mark.slow
+@pytest.mark.backends
 def test_search_then_best_models_and_hyperparameters(tmp_path, data, build_model, capsys):
     (x, y), (x_val, y_val) = data
     build_model(kt.HyperParameters())  # the guide checks that the model builds

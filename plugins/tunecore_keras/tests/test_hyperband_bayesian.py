@@ -21,6 +21,7 @@ def test_without_the_plugin_the_error_says_what_to_install(tmp_path, build_model
 
 @needs_hyperband
 @pytest.mark.slow
+@pytest.mark.backends
 def test_promoted_trials_continue_from_their_parents_checkpoint(tmp_path, data, build_model):
     (x, y), validation = data
     starts = {}
@@ -49,6 +50,7 @@ def test_promoted_trials_continue_from_their_parents_checkpoint(tmp_path, data, 
 
 
 @needs_bayesian
+@pytest.mark.backends
 def test_bayesian_optimization(tmp_path, data, build_model):
     (x, y), validation = data
     tuner = kt.BayesianOptimization(

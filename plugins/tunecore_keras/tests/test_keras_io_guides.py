@@ -25,10 +25,14 @@ import os
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
-from keras import layers
 
-import tunecore as keras_tuner
+if keras.backend.backend() != "tensorflow":
+    pytest.skip("the keras.io guides use TensorFlow (tf.data, tf.distribute)", allow_module_level=True)
+
+import tensorflow as tf  # noqa: E402
+from keras import layers  # noqa: E402
+
+import tunecore as keras_tuner  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

@@ -72,6 +72,7 @@ DISTRIBUTED = textwrap.dedent('''
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.distribute needs the TensorFlow backend")
 def test_trials_run_under_a_mirrored_strategy(tmp_path):
     script = tmp_path / "distributed.py"
     script.write_text(DISTRIBUTED)

@@ -8,6 +8,7 @@ from tunecore.errors import InvalidArgumentError
 from tunecore.trial import TrialStatus
 
 
+@pytest.mark.backends
 def test_a_pruner_ends_fit_of_a_lagging_trial(tmp_path, data, build_model):
     (x, y), (x_val, y_val) = data
     tuner = kt.RandomSearch(build_model, objective="val_loss", max_trials=6, seed=0, directory=tmp_path,

@@ -7,12 +7,11 @@ calls ``on_epoch_end`` (as the keras.io custom-training-loop guide does).
 import math
 from typing import TYPE_CHECKING, Any
 
-import keras
-
 from tunecore.errors import OversizedModelError
 from tunecore.objective import Objective
 from tunecore.trial import Trial, TrialStatus
 from tunecore_keras import weights
+from tunecore_keras.backend import keras
 
 if TYPE_CHECKING:
     from tunecore_keras.tuner import Tuner

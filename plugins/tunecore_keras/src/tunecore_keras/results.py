@@ -9,9 +9,8 @@ import statistics
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import keras
-
 from tunecore.objective import Objective
+from tunecore_keras.backend import keras
 
 
 def epoch_metrics(history: Any) -> dict[int, dict[str, float]]:

@@ -15,14 +15,13 @@ import os
 from collections.abc import Iterable
 from typing import Any
 
-import keras
-
 from tunecore.errors import MissingDependencyError
 from tunecore.hyperparameters import HyperParameters
 from tunecore.integrations import TensorBoardHParams
 from tunecore.integrations.tensorboard import hparams_domain
 from tunecore.optional import optional_import
 from tunecore.trial import Trial
+from tunecore_keras.backend import keras
 
 
 def _boards(callbacks):

@@ -9,8 +9,6 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-import keras
-
 from tunecore import callbacks as callbacks_module
 from tunecore.errors import (
     FailedTrialError,
@@ -26,8 +24,9 @@ from tunecore.oracles import Oracle
 from tunecore.signatures import accepts_keyword
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner
+from tunecore_keras import backend, tensorboard_logs, weights
 from tunecore_keras import results as results_module
-from tunecore_keras import tensorboard_logs, weights
+from tunecore_keras.backend import keras
 from tunecore_keras.callbacks import BatchTrialCallback, SaveBestEpoch, TrialCallback, check_model_size
 
 logger = logging.getLogger("tunecore")
@@ -76,8 +75,11 @@ class Tuner(BaseTuner):
         optimizer: Compile models with this optimizer (a fresh copy per trial).
         loss: Compile models with this loss.
         metrics: Compile models with these metrics.
-        distribution_strategy: A ``tf.distribute.Strategy``; each trial builds
-            and fits inside its scope.
+        distribution_strategy: Each trial builds and fits inside its
+            ``scope()``: a ``tf.distribute.Strategy`` on the TensorFlow backend,
+            a ``keras.distribution.Distribution`` on JAX (a distribution set
+            with ``keras.distribution.set_distribution`` before the search is
+            used the same way). PyTorch has none; see :mod:`.backend`.
         directory: Parent folder of the project (default: the working directory).
         project_name: The project's folder (default ``"untitled_project"``).
         logger: Accepted for Keras Tuner compatibility; unused.
@@ -131,6 +133,8 @@ class Tuner(BaseTuner):
                 f"keep_best_checkpoints must be None (keep all) or an integer >= 1; "
                 f"got {keep_best_checkpoints!r}."
             )
+        backend.check_trainable()
+        backend.check_distribution(distribution_strategy)
         super().__init__(
             oracle,
             hypermodel,
@@ -151,6 +155,7 @@ class Tuner(BaseTuner):
         self.executions_per_trial = executions_per_trial
         self.keep_best_checkpoints = keep_best_checkpoints
         self._oversized_in_a_row = 0
+        self._global_distribution = None
 
     # The search --------------------------------------------------------------
 
@@ -163,7 +168,12 @@ class Tuner(BaseTuner):
         Raises:
             FatalValueError: a callback cannot be deep-copied (each execution gets copies).
             MissingDependencyError: a ``TensorBoard`` callback without tensorboard installed.
+            InvalidArgumentError: a ``keras.distribution`` is set, and the backend is not JAX.
         """
+        found = backend.global_distribution()
+        if found is not None:  # read before the trials' clear_session() resets it
+            backend.check_distribution(found, argument="keras.distribution.set_distribution")
+            self._global_distribution = found
         callbacks = callbacks_module.split(fit_kwargs.get("callbacks"))[1] or []  # Keras's, for fit
         try:
             copy.deepcopy(callbacks)
@@ -313,9 +323,12 @@ class Tuner(BaseTuner):
         model.compile(**kwargs)
 
     def _scope(self):
-        if self.distribution_strategy is None:
+        distribution = self.distribution_strategy
+        if distribution is None:
+            distribution = self._global_distribution
+        if distribution is None:
             return contextlib.nullcontext()
-        return self.distribution_strategy.scope()
+        return distribution.scope()
 
     def _report_executions(self, trial, histories, watchers):
         """Report several executions' mean curve, once they all trained every epoch they saw."""

@@ -10,6 +10,8 @@ library; without it we fall back to ``model.save_weights``.
 import warnings
 from typing import Any
 
+from tunecore_keras.backend import keras
+
 try:
     from keras.src.saving import saving_lib
 except ImportError:  # a Keras without the saving library's layout
@@ -17,8 +19,6 @@ except ImportError:  # a Keras without the saving library's layout
 
 
 def _overrides(model, method):
-    import keras
-
     return getattr(type(model), method, None) is not getattr(keras.Model, method)
 
 

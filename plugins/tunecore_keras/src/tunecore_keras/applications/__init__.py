@@ -6,6 +6,8 @@ The same classes, constructor arguments, hyperparameter names and defaults as
 tunecore-keras plugin does not import it.
 """
 
+# Keras first through the backend check, so that a missing backend names its extra.
+from tunecore_keras import backend  # noqa: F401
 from tunecore_keras.applications.augment import HyperImageAugment
 from tunecore_keras.applications.efficientnet import HyperEfficientNet
 from tunecore_keras.applications.resnet import HyperResNet
