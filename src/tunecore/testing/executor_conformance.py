@@ -1,7 +1,7 @@
 """The contract every executor keeps (see :mod:`tunecore.executors.base`).
 
 The tests drive an executor as the search loop does: one
-:class:`~tunecore.tuners.outcome.TrialRunner` per search (for a tiny
+:class:`~tunecore.tuners.outcome.TunerRunner` per search (for a tiny
 function tuner), then trials submitted, waited for and collected, with the
 reports that a remote executor carries back collected as they arrive. The
 tuned function does what each trial's ``behaviour`` says: return, report,
@@ -25,8 +25,8 @@ from tunecore.executors.base import Executor
 from tunecore.hyperparameters import HyperParameters
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners.function_tuner import FunctionTuner
-from tunecore.executors.runner import TrialOutcome, TrialRunner
-from tunecore.tuners.outcome import RunningTrial
+from tunecore.executors.runner import TrialOutcome
+from tunecore.tuners.outcome import RunningTrial, TunerRunner
 
 #: ``make_executor(max_workers) -> Executor``: what the ``make_executor`` fixture returns.
 MakeExecutor = Callable[[int], Executor]
@@ -77,7 +77,7 @@ class _Driver:
                                    hyperparameters=_space(), max_retries_per_trial=0, seed=0)
         self.reports: list[tuple[str, int, dict[str, float]]] = []
         self._count = 0
-        executor.start(TrialRunner(self.tuner, (), {}))
+        executor.start(TunerRunner(self.tuner, (), {}))
 
     def submit(self, behaviour: str) -> tuple[Any, Trial]:
         """Start a trial that does ``behaviour``: ``(future, trial)``."""
