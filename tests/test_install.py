@@ -49,22 +49,29 @@ class Env:
     work: Path
     find_links: tuple[Path, ...]
 
-    def run(self, *args: str, **environ: str) -> str:
-        """Run a command of the environment in its working folder; its stdout (fails on a non-zero exit)."""
-        env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
+    def environ(self, **extra: str) -> dict[str, str]:
+        """The environment variables of an activated virtual environment, nothing pointing into the checkout."""
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "TUNECORE_DISABLE_PLUGIN_AUTOLOAD")}
         env.update(PATH=f"{self.path / 'bin'}{os.pathsep}{env.get('PATH', '')}", VIRTUAL_ENV=str(self.path),
                    PIP_NO_INPUT="1", MPLBACKEND="Agg", MLFLOW_DISABLE_TELEMETRY="true", DO_NOT_TRACK="true",
-                   **environ)
-        env.pop("TUNECORE_DISABLE_PLUGIN_AUTOLOAD", None)
-        result = subprocess.run(args, cwd=self.work, env=env, capture_output=True, text=True, timeout=_TIMEOUT)
+                   **extra)
+        return env
+
+    def run(self, *args: str, **environ: str) -> str:
+        """Run a command of the environment in its working folder; its stdout (fails on a non-zero exit)."""
+        result = subprocess.run(args, cwd=self.work, env=self.environ(**environ), capture_output=True, text=True,
+                                timeout=_TIMEOUT)
         assert result.returncode == 0, f"{' '.join(args)} failed:\n{result.stdout}\n{result.stderr}"
         return result.stdout
 
     def python(self, code: str, **environ: str) -> str:
+        """Run a script with the environment's Python; its stdout."""
         return self.run(str(self.path / "bin" / "python"), "-c", _FROM_THE_ENVIRONMENT + textwrap.dedent(code),
                         **environ)
 
     def install(self, *requirements: str) -> None:
+        """``pip install`` with the wheelhouses as extra places to look."""
         links = [f"--find-links={folder}" for folder in self.find_links]
         self.run(str(self.path / "bin" / "python"), "-m", "pip", "install", "-q", *links, *requirements)
 
@@ -325,8 +332,7 @@ def test_all_tensorboard_hparams(all_env):
 def test_all_dashboard_starts_and_answers_on_localhost(all_env):
     command = [str(all_env.path / "bin" / "tunecore"), "dashboard", "results/demo", "--port", "0"]
     server = subprocess.Popen(command, cwd=all_env.work, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True, env={**os.environ, "PATH": f"{all_env.path / 'bin'}{os.pathsep}"
-                                              f"{os.environ.get('PATH', '')}"})
+                              text=True, env=all_env.environ())
     lines: list[str] = []
     reader = threading.Thread(target=lambda: lines.extend(iter(server.stdout.readline, "")), daemon=True)
     reader.start()
