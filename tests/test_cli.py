@@ -57,11 +57,15 @@ def _project(directory, name, trials, fail_at=None):
     return tuner
 
 
-def test_tunecore_version(capsys):
+def test_tunecore_version_lists_the_core_and_each_plugin_distribution(install_plugin, capsys):
+    install_plugin("acme-oracle", {"acme_version_probe": "raise ImportError('never imported')"},
+                   {"acme": "acme_version_probe"}, version="1.2.3")
     with pytest.raises(SystemExit) as exit_:
         main(["--version"])
     assert exit_.value.code == 0
-    assert capsys.readouterr().out.strip() == f"tunecore {kt.__version__}"
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"tunecore {kt.__version__}"
+    assert "acme-oracle 1.2.3" in lines[1:]
 
 
 @pytest.mark.parametrize("command", [[], ["plugins"], ["summary"], ["list"], ["export"]])

@@ -3,6 +3,7 @@
 Reading a project never changes it."""
 
 import argparse
+import importlib.metadata
 import os
 import sys
 import warnings
@@ -11,7 +12,7 @@ from collections.abc import Sequence
 from tunecore import __version__
 from tunecore.errors import InvalidArgumentError, ProjectError, TunecoreError
 from tunecore.optional import optional_import
-from tunecore.plugins import PluginWarning, get_plugin_manager
+from tunecore.plugins import ENTRY_POINT_GROUP, PluginWarning, get_plugin_manager
 from tunecore.project import find_projects, load
 from tunecore.storage.journal import JOURNAL
 from tunecore.tuners import summary
@@ -151,9 +152,28 @@ def _add_dashboard(commands: "argparse._SubParsersAction[argparse.ArgumentParser
     board.set_defaults(run=_dashboard)
 
 
+class _Version(argparse.Action):
+    """``--version``: the core's version, then each installed plugin distribution's, one a line.
+
+    Read from the distributions' metadata: no plugin is imported, so a broken one
+    cannot hide the versions a bug report needs."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, help: str | None = None) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, help=help)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        plugins = {
+            (ep.dist.name, ep.dist.version)
+            for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP) if ep.dist is not None
+        }
+        print("\n".join([f"tunecore {__version__}", *(f"{name} {version}" for name, version in sorted(plugins))]))
+        parser.exit()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="tunecore", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"tunecore {__version__}")
+    parser.add_argument("--version", action=_Version,
+                        help="show the versions of tunecore and of its installed plugins, and exit")
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("plugins", help="list installed plugins and what they register").set_defaults(run=_plugins)
     show = commands.add_parser(

@@ -1,6 +1,8 @@
 """Optuna's samplers as tunecore oracles, through the public API."""
 
 import importlib.util
+import subprocess
+import sys
 
 import optuna
 import pytest
@@ -179,3 +181,12 @@ def test_gp_finds_the_optimum_of_a_mixed_space():
 
     tuner = kt.tune(fn, oracle="optuna:gp", n_startup_trials=4, max_trials=12, seed=0, verbose=0)
     assert tuner.oracle.get_best_trials(1)[0].score < 0.1
+
+
+def test_discovering_the_plugin_does_not_import_optuna():
+    code = (
+        "import sys, tunecore, tunecore_optuna; "
+        "assert 'optuna:tpe' in tunecore.oracles.available(); "
+        "assert 'optuna' not in sys.modules, 'Optuna was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -10,21 +10,32 @@
 * :class:`OptunaSampler` and the registered oracles ``"optuna:tpe"``,
   ``"optuna:cmaes"``, ``"optuna:qmc"``, ``"optuna:nsga2"``, ``"optuna:gp"``,
   ``"optuna:random"``.
+
+The names are imported on first access, so that loading the plugin does not
+import Optuna.
 """
 
-from tunecore_optuna.oracles import (
-    OptunaCmaEs,
-    OptunaGP,
-    OptunaNSGAII,
-    OptunaQMC,
-    OptunaRandom,
-    OptunaSampler,
-    OptunaTPE,
-)
-from tunecore_optuna.space import distribution, valid_value
-from tunecore_optuna.study import to_study
+import importlib
+from typing import Any
 
-__all__ = [
-    "OptunaCmaEs", "OptunaGP", "OptunaNSGAII", "OptunaQMC", "OptunaRandom", "OptunaSampler",
-    "OptunaTPE", "distribution", "to_study", "valid_value",
-]
+_EXPORTS = {
+    "OptunaCmaEs": "tunecore_optuna.oracles",
+    "OptunaGP": "tunecore_optuna.oracles",
+    "OptunaNSGAII": "tunecore_optuna.oracles",
+    "OptunaQMC": "tunecore_optuna.oracles",
+    "OptunaRandom": "tunecore_optuna.oracles",
+    "OptunaSampler": "tunecore_optuna.oracles",
+    "OptunaTPE": "tunecore_optuna.oracles",
+    "distribution": "tunecore_optuna.space",
+    "to_study": "tunecore_optuna.study",
+    "valid_value": "tunecore_optuna.space",
+}
+
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'tunecore_optuna' has no attribute {name!r}")
+    module = importlib.import_module(_EXPORTS[name])
+    return getattr(module, name)
