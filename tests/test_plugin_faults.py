@@ -269,3 +269,19 @@ def test_unusable_executor_factory_names_the_plugin(bad_factories):
 def test_a_factory_missing_an_optional_dependency_still_names_the_extra(bad_factories):
     with pytest.raises(MissingDependencyError, match=r"pip install 'tunecore\[acme\]'"):
         kt.oracles.get("needs_extra")
+
+
+def test_an_optional_module_that_names_what_it_lacks_keeps_its_own_message(install_plugin):
+    install_plugin(
+        "acme-backend",
+        {"acme_backend": """
+            from tunecore.errors import MissingDependencyError
+
+            raise MissingDependencyError("acme needs a backend: pip install 'acme[fast]'")
+        """},
+        {},
+    )
+    from tunecore.optional import optional_import
+
+    with pytest.raises(MissingDependencyError, match=r"^acme needs a backend: pip install 'acme\[fast\]'$"):
+        optional_import("acme_backend", "acme")

@@ -1,7 +1,7 @@
 """Keras Tuner's ready-made hypermodels (``kt.applications.HyperResNet``...).
 
 They are Keras models, so they live in the tunecore-keras plugin
-(``pip install 'tunecore[keras]'``); this module forwards Keras Tuner's import
+(``pip install 'tunecore[keras,jax]'``, or another Keras backend); this module forwards Keras Tuner's import
 path to it. Importing it imports Keras; ``import tunecore`` does not.
 """
 

@@ -18,10 +18,13 @@ def optional_import(module_name: str, extra: str) -> ModuleType:
 
     Raises:
         MissingDependencyError: it cannot be imported (also an ``ImportError``);
-            the message names the ``pip install`` that fixes it.
+            the message names the ``pip install`` that fixes it, or is the
+            module's own where the module itself names what it lacks.
     """
     try:
         return importlib.import_module(module_name)
+    except MissingDependencyError:
+        raise  # the module is there and says itself what it lacks (a Keras backend...)
     except ImportError as exc:
         raise MissingDependencyError(
             f"{module_name!r} is required for this feature but is not installed "
