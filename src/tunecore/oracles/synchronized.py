@@ -31,13 +31,14 @@ def _lock_of(oracle: Any) -> Any:
 def synchronized(func: _F) -> _F:
     """Decorate an oracle method so that calls to it on the same oracle never overlap.
 
-    Example::
-
+    Example:
+        ```python
         class MyOracle(tunecore.Oracle):
             @tunecore.synchronized
             def end_trial(self, trial):
                 super().end_trial(trial)
                 ...
+        ```
     """
 
     @functools.wraps(func)
