@@ -1,6 +1,7 @@
 import importlib.util
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -85,13 +86,13 @@ def test_tunecore_list_finds_the_projects_under_a_folder(tmp_path, capsys):
     assert main(["list", str(tmp_path / "runs")]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["PROJECT", "ORACLE", "TRIALS", "COMPLETED", "FAILED", "RUNNING",
-                                "OBJECTIVE", "BEST"]
+                                "STOPPED", "OBJECTIVE", "BEST"]
     first, second = (line.split() for line in lines[1:])
-    assert first[:6] == ["a/first", "RandomSearch", "3", "3", "0", "0"]
-    assert second[:6] == ["b/deeper/second", "RandomSearch", "4", "3", "1", "0"]
-    assert first[6:8] == ["val_loss", "(min)"]
+    assert first[:7] == ["a/first", "RandomSearch", "3", "3", "0", "0", "0"]
+    assert second[:7] == ["b/deeper/second", "RandomSearch", "4", "3", "1", "0", "0"]
+    assert first[7:9] == ["val_loss", "(min)"]
     best = kt.load(tmp_path / "runs" / "a" / "first").get_best_trials(1)[0].score
-    assert float(first[8]) == pytest.approx(best)
+    assert float(first[9]) == pytest.approx(best)
     assert len(lines) == 3
 
 
@@ -151,3 +152,64 @@ def test_tunecore_list_shows_an_unreadable_project_and_goes_on(tmp_path, capsys)
     rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
     assert rows["broken"].split()[1] == "unreadable:"
     assert rows["good"].split()[2:4] == ["1", "1"]
+
+
+def test_tunecore_list_counts_the_pruned_trials(tmp_path, capsys):
+    def fn(hp, trial):
+        x = hp.Int("x", 0, 100)
+        for step in range(4):
+            trial.report(step, loss=x / 100 + step)  # raises TrialStopped when pruned
+        return {"loss": x / 100}
+
+    tuner = kt.tune(fn, objective="loss", max_trials=12, seed=0, directory=tmp_path, project_name="p",
+                    pruner=kt.pruners.MedianPruner(warmup_steps=0, min_trials=2))
+    stopped = sum(t.status == "STOPPED" for t in tuner.oracle.trials.values())
+    assert stopped > 0
+    capsys.readouterr()
+    assert main(["list", str(tmp_path)]) == 0
+    header, row = (line.split() for line in capsys.readouterr().out.splitlines())
+    counts = dict(zip(header[2:7], row[2:7]))
+    assert counts == {"TRIALS": "12", "COMPLETED": str(12 - stopped), "FAILED": "0", "RUNNING": "0",
+                      "STOPPED": str(stopped)}
+
+
+def _journal_bytes(project):
+    return (project / "journal.jsonl").read_bytes()
+
+
+@pytest.mark.parametrize("inside", ["journal.jsonl", "table.csv", "trial_00/table.csv"])
+def test_tunecore_export_never_writes_into_a_project(tmp_path, capsys, inside):
+    _project(tmp_path, "p", trials=2)
+    _project(tmp_path, "other", trials=1)
+    before = {name: _journal_bytes(tmp_path / name) for name in ("p", "other")}
+    (tmp_path / "link").symlink_to(tmp_path / "other")
+    for target in (tmp_path / "p" / inside, tmp_path / "other" / "t.csv", tmp_path / "link" / "t.csv"):
+        assert main(["export", str(tmp_path / "p"), "-o", str(target)]) == 1
+        err = capsys.readouterr().err
+        assert err.startswith("tunecore: Refusing to write the table to") and "inside the project" in err
+        assert len(err.splitlines()) == 1
+    assert {name: _journal_bytes(tmp_path / name) for name in ("p", "other")} == before
+    assert not (tmp_path / "p" / "table.csv").exists() and not (tmp_path / "other" / "t.csv").exists()
+
+
+@pytest.mark.parametrize("output, problem", [
+    ("missing_dir/t.csv", "does not exist"),
+    ("a_folder", "it is a folder"),
+    ("/dev/full", "No space left on device"),
+    ("read_only/t.csv", "Permission denied"),
+])
+def test_tunecore_export_says_in_one_line_why_it_cannot_write(tmp_path, monkeypatch, output, problem):
+    if output == "/dev/full" and not os.path.exists("/dev/full"):
+        pytest.skip("no /dev/full on this system")
+    if output.startswith("read_only") and os.geteuid() == 0:
+        pytest.skip("root writes through permissions")
+    _project(tmp_path, "p", trials=1)
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a_folder").mkdir()
+    (tmp_path / "read_only").mkdir(mode=0o500)
+    result = subprocess.run([sys.executable, "-m", "tunecore.cli", "export", "p", "-o", output],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("tunecore: ") and problem in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1

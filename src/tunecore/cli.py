@@ -60,7 +60,7 @@ def _list(args: argparse.Namespace) -> None:
 
 
 def _projects_table(root: str, projects: list[str]) -> str:
-    header = ("PROJECT", "ORACLE", "TRIALS", "COMPLETED", "FAILED", "RUNNING", "OBJECTIVE", "BEST")
+    header = ("PROJECT", "ORACLE", "TRIALS", "COMPLETED", "FAILED", "RUNNING", "STOPPED", "OBJECTIVE", "BEST")
     rows = [_project_row(root, path) for path in projects]
     widths = [max(len(row[i]) for row in [header, *rows] if i < len(row)) for i in range(len(header))]
     return "\n".join(
@@ -84,7 +84,7 @@ def _project_row(root: str, path: str) -> tuple[str, ...]:
         name,
         (project.oracle or "?").rsplit(".", 1)[-1],
         str(len(project.trials)),
-        *(str(counts.get(status, 0)) for status in ("COMPLETED", "FAILED", "RUNNING")),
+        *(str(counts.get(status, 0)) for status in ("COMPLETED", "FAILED", "RUNNING", "STOPPED")),
         f"{objective.name} ({objective.direction})",
         f"{best[0].score:.6g}" if best else "-",
     )
@@ -97,17 +97,23 @@ _FORMATS = ("csv", "json", "parquet")
 
 def _export(args: argparse.Namespace) -> None:
     fmt = args.format or _format_of(args.output)
+    if args.output:
+        _check_output(args.output)
     frame = load(args.project_dir).trials_dataframe()
-    if fmt == "parquet":
-        if not args.output:
-            raise InvalidArgumentError("Parquet is a binary format: name the file with -o FILE.parquet.")
-        optional_import("pyarrow", "parquet")
-        frame.to_parquet(args.output, index=False)
-    elif fmt == "json":
-        text = frame.to_json(orient="records", date_format="iso", indent=1)
-        _write_text(text + "\n", args.output)
-    else:
-        _write_text(frame.to_csv(index=False), args.output)
+    try:
+        if fmt == "parquet":
+            if not args.output:
+                raise InvalidArgumentError("Parquet is a binary format: name the file with -o FILE.parquet.")
+            optional_import("pyarrow", "parquet")
+            frame.to_parquet(args.output, index=False)
+        elif fmt == "json":
+            text = frame.to_json(orient="records", date_format="iso", indent=1)
+            _write_text(text + "\n", args.output)
+        else:
+            _write_text(frame.to_csv(index=False), args.output)
+    except OSError as exc:  # a full disk, no permission
+        raise TunecoreError(f"Cannot write the table to {args.output or 'standard output'!r}: "
+                            f"{exc.strerror or exc}.") from None
     if args.output:
         print(f"Wrote {len(frame)} trials to {args.output}", file=sys.stderr)
 
@@ -120,6 +126,33 @@ def _format_of(output: str | None) -> str:
     if suffix in ("pq", "parq"):
         return "parquet"
     return "csv"
+
+
+def _check_output(output: str) -> None:
+    """Refuse an output file that cannot be written, or that lies inside a project.
+
+    Reading a project never writes to it, so a table is never written into a
+    project folder (any project's, the one read included), whatever links lead
+    there: the path is resolved first.
+    """
+    path = os.path.realpath(output)
+    if os.path.isdir(path):
+        raise InvalidArgumentError(f"Cannot write the table to {output!r}: it is a folder; name a file in it.")
+    folder = parent = os.path.dirname(path)
+    while True:
+        if os.path.isfile(os.path.join(parent, JOURNAL)):
+            raise InvalidArgumentError(
+                f"Refusing to write the table to {output!r}: it is inside the project {parent!r}, "
+                "and reading a project never writes to it. Write it outside the project."
+            )
+        if os.path.dirname(parent) == parent:
+            break
+        parent = os.path.dirname(parent)
+    if not os.path.isdir(folder):
+        raise InvalidArgumentError(
+            f"Cannot write the table to {output!r}: its folder {os.path.dirname(output) or '.'!r} "
+            "does not exist."
+        )
 
 
 def _write_text(text: str, output: str | None) -> None:
@@ -211,6 +244,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.run(args)
     except TunecoreError as exc:
         print(f"tunecore: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # an unwritable output, a full disk, an unreadable folder
+        where = f": {exc.filename!r}" if exc.filename else ""
+        print(f"tunecore: {exc.strerror or exc}{where}", file=sys.stderr)
         return 1
     return 0
 
