@@ -21,10 +21,23 @@ and a ``time`` (seconds since the epoch):
     ``retry: true`` when they apply; ``step`` and ``metrics`` for a final
     result reported as it ended. Its score is recomputed on replay.
 
-What may be assumed: one process holds an open storage at a time, and it is
-used from one thread; ``append(..., sync=True)`` returns once the event would
-survive a crash of the machine, a plain ``append`` once it would survive a
-crash of the process.
+What may be assumed: an open storage is used from one thread (a driver's
+heartbeat thread calls :meth:`Storage.heartbeat` only); ``append(...,
+sync=True)`` returns once the event would survive a crash of the machine, a
+plain ``append`` once it would survive a crash of the process.
+
+Several drivers. A storage whose ``shared`` is False (the journal, memory)
+admits one open writer at a time. A shared one (a database) may be opened by
+any number of drivers, processes started independently with the same
+location and project name, at once. Each driver keeps its own copy of the
+history, extended by :meth:`Storage.refresh` with the events the others
+appended, and appends a change that others could make too (claiming a trial,
+creating one, ending one) with :meth:`Storage.append_if_current`, which
+appends only when the driver's copy is current: two drivers never both claim
+one trial. A driver running a trial beats its heart (:meth:`Storage.heartbeat`)
+every ``heartbeat_interval`` seconds; a RUNNING trial whose last beat is older
+than ``grace_period`` belongs to a driver that died, and any driver may end it
+(see :mod:`tunecore.ledger`).
 """
 
 import abc
@@ -42,6 +55,17 @@ class Storage(abc.ABC):
     """
 
     project_dir: str | None = None
+    #: Several drivers may open this storage and append to it at once (see the module docstring).
+    shared: bool = False
+    #: Seconds between two heartbeats of a running trial, on a shared storage.
+    heartbeat_interval: float = 60.0
+    #: Seconds without a heartbeat after which a RUNNING trial is stale; None: twice the interval.
+    grace_period: float | None = None
+
+    @property
+    def location(self) -> str:
+        """Where the project is, for messages: a folder, or a URL with its password masked."""
+        return self.project_dir if self.project_dir is not None else "memory"
 
     @abc.abstractmethod
     def open(self, header: dict[str, Any], overwrite: bool = False) -> list[Event]:
@@ -61,6 +85,31 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def append(self, event: Event, sync: bool = False) -> None:
         """Record one event; ``sync=True`` also makes it durable (see the module docstring)."""
+
+    def refresh(self) -> list[Event]:
+        """The events other drivers appended since this one last read or appended, in order.
+
+        A storage that is not shared has none: ``[]``.
+        """
+        return []
+
+    def append_if_current(self, event: Event, sync: bool = False) -> bool:
+        """Append ``event`` only if no other driver appended since this one last read.
+
+        Returns:
+            True when appended; False when another driver's events came first
+            (nothing was appended: :meth:`refresh`, check the change still
+            applies, and try again). A storage that is not shared always appends.
+        """
+        self.append(event, sync=sync)
+        return True
+
+    def heartbeat(self, trial_id: str) -> None:
+        """Record that the driver running ``trial_id`` is alive (a shared storage; not an event)."""
+
+    def heartbeats(self) -> dict[str, float]:
+        """``{trial_id: time of its last heartbeat}`` of the trials that beat (see :meth:`heartbeat`)."""
+        return {}
 
     def close(self) -> None:
         """Release what the storage holds open (a file); a later append opens it again."""
