@@ -369,10 +369,14 @@ class BaseTuner:
         print(summary.search_space_summary(self.oracle.hyperparameters, extended))
 
     def get_trial_dir(self, trial_id: str) -> str:
-        """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project)."""
+        """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project).
+
+        Raises:
+            ProjectError: ``trial_id`` is not a plain id, or ``trial_<trial_id>``
+                is a link or not a folder (nothing in a project is followed as a link).
+        """
         path = paths.trial_dir(self.project_dir, trial_id)
-        os.makedirs(path, exist_ok=True)
-        return path
+        return paths.project_folder(path, f"The folder of trial {trial_id!r}")
 
     def save(self) -> None:
         """Keras Tuner's; nothing to do: every change is in the project's journal as it happens."""
