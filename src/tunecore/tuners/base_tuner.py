@@ -11,6 +11,7 @@ import difflib
 import inspect
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -25,7 +26,7 @@ from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
 from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
-from tunecore.trial import Trial
+from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import discovery, summary
 from tunecore.tuners.loop import SearchLoop
 from tunecore.tuners.outcome import TunerRunner, WorkerOracle
@@ -204,9 +205,30 @@ class BaseTuner:
             for values in initial_points or ():
                 self.oracle.enqueue(values)
             self._search.run(TunerRunner(self, fit_args, fit_kwargs), verbose)
+        except KeyboardInterrupt:
+            interrupted = True
+        else:
+            interrupted = False
         finally:
             self._search = None
             self.oracle.close()
+        if interrupted:
+            print(self._interrupted_line(), file=sys.stderr, flush=True)
+            raise KeyboardInterrupt from None  # our frames say nothing the line does not
+
+    def _interrupted_line(self) -> str:
+        """What Ctrl-C kept, and how to go on, in one line."""
+        trials = self.oracle.trials.values()
+        ended = sum(t.status in TrialStatus.FINISHED for t in trials)
+        rerun = sum(t.status not in TrialStatus.FINISHED for t in trials)
+        again = f" ({rerun} unfinished will run again)" if rerun else ""
+        where = self.oracle.ledger.storage.project_dir
+        if where is None:
+            return (
+                f"Search interrupted: {ended} ended trials kept in memory only{again}; call search() "
+                "on this tuner again to go on, or pass directory= to keep a project you can resume."
+            )
+        return f"Search interrupted: {ended} ended trials kept in {where}{again}; run the same call again to resume."
 
     def _serve_chief(self, role: distribute.Role, runner: TunerRunner) -> None:
         """A distributed worker's search: run the chief's trials, then read its results."""
