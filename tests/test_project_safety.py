@@ -12,7 +12,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.errors import ProjectError
-from tunecore.storage import records
+from tunecore.storage import read_events, write_events
 from tunecore.trial import TrialStatus
 
 
@@ -42,12 +42,10 @@ def _journal(root, project_name="proj"):
 
 
 def _rewrite(path, edit):
-    """Replace the journal's records by ``edit(events)``, with valid checksums."""
-    with open(path, "rb") as f:
-        events = [records.decode(line)[0] for line in f.read().splitlines()]
-    with open(path, "wb") as f:
-        for event in edit(events):
-            f.write(records.encode(event))
+    """Replace the journal's records (header first) by ``edit(records)``, with valid checks."""
+    header, events = read_events(os.path.dirname(path))
+    edited = list(edit([header, *events]))
+    write_events(os.path.dirname(path), edited[0], edited[1:])
 
 
 # One search at a time -----------------------------------------------------------

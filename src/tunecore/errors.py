@@ -98,6 +98,20 @@ class FatalRuntimeError(FatalError):
     """An error that stops the search: Keras Tuner's name (a ``RuntimeError``)."""
 
 
+class RemoteTraceback(TunecoreError, RuntimeError):
+    """The traceback of an exception raised where a trial ran (a worker process,
+    a Dask worker), as text: the ``__cause__`` of the :class:`FatalError` the
+    search raises for it, so that the user's own line shows in the traceback
+    (as ``concurrent.futures`` does for a process pool)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f"\n\"\"\"\n{self.text.rstrip()}\n\"\"\""
+
+
 class TrialStopped(TunecoreError, RuntimeError):
     """Raised by a running trial's ``report`` when the search wants it stopped (a
     pruner, the oracle, ``trial_timeout``, or a cancelled search). Let it propagate:

@@ -1,7 +1,7 @@
 """Where a project's trials live between runs: a journal on disk, memory, or a database."""
 
 from tunecore.storage.base import Storage
-from tunecore.storage.journal import JournalStorage, read_events
+from tunecore.storage.journal import JournalStorage, read_events, write_events
 from tunecore.storage.memory import InMemoryStorage
 from tunecore.storage.recorded import RecordedStorage
 from tunecore.storage.resolve import resolve_storage
@@ -10,5 +10,5 @@ from tunecore.storage.urls import is_url, mask_url
 
 __all__ = [
     "InMemoryStorage", "JournalStorage", "RecordedStorage", "SQLStorage", "Storage", "is_url", "mask_url",
-    "read_events", "resolve_storage",
+    "read_events", "resolve_storage", "write_events",
 ]

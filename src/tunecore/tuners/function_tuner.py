@@ -9,7 +9,7 @@ from typing import Any
 
 from tunecore import oracles
 from tunecore.callbacks import Callback
-from tunecore.errors import InvalidArgumentError
+from tunecore.errors import FatalTypeError, InvalidArgumentError
 from tunecore.objective import Objective
 from tunecore.signatures import accepts_keyword, names_parameter
 from tunecore.storage import InMemoryStorage, Storage
@@ -89,6 +89,12 @@ class FunctionTuner(BaseTuner):
         return self.fn
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
+        if not callable(self.fn):
+            hint = f" To name the metric to optimise, pass objective={self.fn!r}." if isinstance(self.fn, str) else ""
+            raise FatalTypeError(
+                f"tune() and FunctionTuner tune a function fn(hp) that returns the objective; got "
+                f"{self.fn!r} of type {type(self.fn).__name__}, which cannot be called.{hint}"
+            )
         if not accepts_keyword(self.fn, "verbose"):
             kwargs.pop("verbose", None)
         if names_parameter(self.fn, "trial"):
