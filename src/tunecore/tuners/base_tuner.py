@@ -25,7 +25,7 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
-from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
+from tunecore.storage import InMemoryStorage, RecordedStorage, Storage, paths, resolve_storage
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import discovery, summary
 from tunecore.tuners.loop import SearchLoop
@@ -64,8 +64,11 @@ class BaseTuner:
             ``KERASTUNER_TUNER_ID``, else ``"tuner0"``).
         max_retries_per_trial: Overrides the oracle's setting when given.
         max_consecutive_failed_trials: Overrides the oracle's setting when given.
-        storage: Where the trials are kept: a :class:`~tunecore.storage.Storage`
-            (default: a journal in ``directory/project_name``).
+        storage: Where the trials are kept: a database URL
+            (``"sqlite:///runs.db"``, ``"postgresql://user:password@host/db"``),
+            where ``project_name`` names the search and any number of
+            drivers may share it; a :class:`~tunecore.storage.Storage`; or
+            None (default): a journal in ``directory/project_name``.
 
     With Keras Tuner's ``KERASTUNER_*`` environment variables set, the tuner
     takes part in a distributed search on Dask (:mod:`tunecore.distribute`): a
@@ -87,7 +90,7 @@ class BaseTuner:
         tuner_id: str | None = None,
         max_retries_per_trial: int | None = None,
         max_consecutive_failed_trials: int | None = None,
-        storage: Storage | None = None,
+        storage: Storage | str | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -120,7 +123,7 @@ class BaseTuner:
         self._search: SearchLoop | None = None
         if self._role is not None and not self._role.is_chief:
             storage, overwrite = InMemoryStorage(), False  # the chief keeps the project
-        self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
+        self.oracle.open(resolve_storage(storage, self.directory, self.project_name), overwrite=overwrite)
         # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
         self._populate_initial_space()
 
@@ -222,7 +225,7 @@ class BaseTuner:
         ended = sum(t.status in TrialStatus.FINISHED for t in trials)
         rerun = sum(t.status not in TrialStatus.FINISHED for t in trials)
         again = f" ({rerun} unfinished will run again)" if rerun else ""
-        where = self.oracle.ledger.storage.project_dir
+        where = _kept_in(self.oracle.ledger.storage)
         if where is None:
             return (
                 f"Search interrupted: {ended} ended trials kept in memory only{again}; call search() "
@@ -384,7 +387,7 @@ class BaseTuner:
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best trials."""
-        print(summary.results_summary(self.oracle, self.oracle.ledger.storage.project_dir, num_trials))
+        print(summary.results_summary(self.oracle, _kept_in(self.oracle.ledger.storage), num_trials))
 
     def search_space_summary(self, extended: bool = False) -> None:
         """Print the search space (known from the constructor on, as in Keras Tuner)."""
@@ -430,3 +433,8 @@ def _check_seconds(name: str, value: object) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise InvalidArgumentError(f"{name} must be a positive number of seconds or None; got {value!r}.")
+
+
+def _kept_in(storage: Storage) -> str | None:
+    """Where the trials are kept, for messages (a folder, a masked URL); None in this process's memory."""
+    return storage.location if storage.project_dir is not None or storage.shared else None
