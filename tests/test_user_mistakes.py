@@ -197,10 +197,11 @@ def test_ctrl_c_says_in_one_line_what_was_kept_and_how_to_resume(tmp_path, capsy
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "interrupted" in line.lower()]
     project = tmp_path / "p" / "untitled_project"
-    assert lines == [
+    expected = (
         f"Search interrupted: 3 ended trials kept in {project} (1 unfinished will run again); "
         "run the same call again to resume."
-    ]
+    )
+    assert lines == [expected]
     assert "Search finished" not in err
 
     (tmp_path / "interrupt").unlink()
