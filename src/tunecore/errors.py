@@ -48,6 +48,11 @@ class ProjectError(TunecoreError, RuntimeError):
     """A project directory is corrupt or belongs to a different search."""
 
 
+class StorageUnavailableError(ProjectError, ConnectionError):
+    """A project's database could not be reached, after bounded retries; nothing was lost
+    (what was recorded before is in the database), but the search stops."""
+
+
 class InvalidArgumentError(TunecoreError, ValueError, TypeError):
     """An argument has the wrong type or value (caught as ``ValueError`` or ``TypeError``)."""
 

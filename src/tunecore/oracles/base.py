@@ -646,7 +646,7 @@ class Oracle:
                 self.set_state(self.ledger.oracle_state)
             except (KeyError, TypeError, ValueError) as exc:
                 raise ProjectError(
-                    f"The oracle state recorded in {storage.project_dir!r} cannot be restored "
+                    f"The oracle state recorded in {storage.location!r} cannot be restored "
                     f"({type(exc).__name__}: {exc})."
                 ) from None
         if self.hyperparameters.space:
@@ -671,7 +671,7 @@ class Oracle:
         """
         if storage is None:
             storage = self.ledger.storage
-        if storage.project_dir is None:  # in memory: what is in memory is all there is
+        if storage.project_dir is None and not storage.shared:  # in memory: what is in memory is all there is
             return
         self.ledger.storage.close()
         self.ledger = TrialLedger(self.objective, constraints=self.constraints)
@@ -743,7 +743,7 @@ class Oracle:
 def _check_unchanged(recorded, given, storage):
     if recorded.get_config() == given.get_config():
         return
-    if storage.project_dir is None:  # in memory: an earlier trial of this search defined it
+    if storage.project_dir is None and not storage.shared:  # in memory: an earlier trial of this search defined it
         raise ProjectError(
             f"The hyperparameter {given.name!r} is {given!r} here, but an earlier trial defined it "
             f"as {recorded!r}, which is the definition the trials are drawn from. A definition must "
@@ -752,7 +752,7 @@ def _check_unchanged(recorded, given, storage):
         )
     raise ProjectError(
         f"The hyperparameter {given.name!r} is {given!r} here, but {recorded!r} in the project "
-        f"{storage.project_dir!r}: its trials were drawn from the old definition. Use "
+        f"{storage.location!r}: its trials were drawn from the old definition. Use "
         "another project_name, or pass `overwrite=True` to start afresh."
     )
 

@@ -25,7 +25,7 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
-from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
+from tunecore.storage import InMemoryStorage, RecordedStorage, Storage, paths, resolve_storage
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import discovery, summary
 from tunecore.tuners.loop import SearchLoop
@@ -64,8 +64,11 @@ class BaseTuner:
             ``KERASTUNER_TUNER_ID``, else ``"tuner0"``).
         max_retries_per_trial: Overrides the oracle's setting when given.
         max_consecutive_failed_trials: Overrides the oracle's setting when given.
-        storage: Where the trials are kept: a :class:`~tunecore.storage.Storage`
-            (default: a journal in ``directory/project_name``).
+        storage: Where the trials are kept: a database URL
+            (``"sqlite:///runs.db"``, ``"postgresql://user:password@host/db"``),
+            where ``project_name`` names the search and any number of
+            drivers may share it; a :class:`~tunecore.storage.Storage`; or
+            None (default): a journal in ``directory/project_name``.
 
     With Keras Tuner's ``KERASTUNER_*`` environment variables set, the tuner
     takes part in a distributed search on Dask (:mod:`tunecore.distribute`): a
@@ -87,7 +90,7 @@ class BaseTuner:
         tuner_id: str | None = None,
         max_retries_per_trial: int | None = None,
         max_consecutive_failed_trials: int | None = None,
-        storage: Storage | None = None,
+        storage: Storage | str | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -120,7 +123,7 @@ class BaseTuner:
         self._search: SearchLoop | None = None
         if self._role is not None and not self._role.is_chief:
             storage, overwrite = InMemoryStorage(), False  # the chief keeps the project
-        self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
+        self.oracle.open(resolve_storage(storage, self.directory, self.project_name), overwrite=overwrite)
         # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
         self._populate_initial_space()
 
@@ -144,7 +147,10 @@ class BaseTuner:
                 :class:`~tunecore.executors.Executor`.
             max_parallel_trials: Trials in flight at once.
             timeout: Seconds after which no new trial starts; the search then
-                ends as ``cancel_running`` says.
+                ends as ``cancel_running`` says. In Keras Tuner's distributed
+                mode it also bounds the chief's wait for its first tuner and a
+                tuner's wait for its chief (each says what it waits for every
+                10 s meanwhile).
             trial_timeout: Seconds a trial may run. A trial over its limit is
                 stopped and FAILED with a message saying so (and retried per
                 ``max_retries_per_trial``). In a process pool or on Dask it is
@@ -195,11 +201,11 @@ class BaseTuner:
                 "used with it. Unset the KERASTUNER_* variables or leave executor out."
             )
         if role is not None and not role.is_chief:
-            self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs))
+            self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs), timeout)
             return
         if ask_ahead is not None and (isinstance(ask_ahead, bool) or not isinstance(ask_ahead, int) or ask_ahead < 0):
             raise InvalidArgumentError(f"ask_ahead must be an integer >= 0 or None; got {ask_ahead!r}.")
-        pool = dask_chief.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
+        pool = dask_chief.chief_executor(role, timeout) if role else executors.create(executor, max_parallel_trials)
         self._search = SearchLoop(self, pool, search_callbacks, timeout, trial_timeout, cancel_running, ask_ahead)
         try:
             for values in initial_points or ():
@@ -222,7 +228,7 @@ class BaseTuner:
         ended = sum(t.status in TrialStatus.FINISHED for t in trials)
         rerun = sum(t.status not in TrialStatus.FINISHED for t in trials)
         again = f" ({rerun} unfinished will run again)" if rerun else ""
-        where = self.oracle.ledger.storage.project_dir
+        where = _kept_in(self.oracle.ledger.storage)
         if where is None:
             return (
                 f"Search interrupted: {ended} ended trials kept in memory only{again}; call search() "
@@ -230,10 +236,14 @@ class BaseTuner:
             )
         return f"Search interrupted: {ended} ended trials kept in {where}{again}; run the same call again to resume."
 
-    def _serve_chief(self, role: distribute.Role, runner: TunerRunner) -> None:
+    def _serve_chief(self, role: distribute.Role, runner: TunerRunner, timeout: float | None) -> None:
         """A distributed worker's search: run the chief's trials, then read its results."""
         logger.info("Tuner %r runs trials for the chief at %s.", self.tuner_id, role.address)
-        how = dask_chief.serve(role, runner)
+        how = dask_chief.serve(role, runner, timeout)
+        if how == "timeout":
+            logger.warning("Tuner %r found no chief at %s within timeout=%gs; its search ends without trials.",
+                           self.tuner_id, role.address, timeout)
+            return
         if how == "lost":
             raise FatalRuntimeError(
                 f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."
@@ -384,17 +394,21 @@ class BaseTuner:
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best trials."""
-        print(summary.results_summary(self.oracle, self.oracle.ledger.storage.project_dir, num_trials))
+        print(summary.results_summary(self.oracle, _kept_in(self.oracle.ledger.storage), num_trials))
 
     def search_space_summary(self, extended: bool = False) -> None:
         """Print the search space (known from the constructor on, as in Keras Tuner)."""
         print(summary.search_space_summary(self.oracle.hyperparameters, extended))
 
     def get_trial_dir(self, trial_id: str) -> str:
-        """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project)."""
+        """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project).
+
+        Raises:
+            ProjectError: ``trial_id`` is not a plain id, or ``trial_<trial_id>``
+                is a link or not a folder (nothing in a project is followed as a link).
+        """
         path = paths.trial_dir(self.project_dir, trial_id)
-        os.makedirs(path, exist_ok=True)
-        return path
+        return paths.project_folder(path, f"The folder of trial {trial_id!r}")
 
     def save(self) -> None:
         """Keras Tuner's; nothing to do: every change is in the project's journal as it happens."""
@@ -426,3 +440,8 @@ def _check_seconds(name: str, value: object) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise InvalidArgumentError(f"{name} must be a positive number of seconds or None; got {value!r}.")
+
+
+def _kept_in(storage: Storage) -> str | None:
+    """Where the trials are kept, for messages (a folder, a masked URL); None in this process's memory."""
+    return storage.location if storage.project_dir is not None or storage.shared else None
