@@ -90,9 +90,12 @@ def open_project_file(path: str, flags: int, what: str = "The project file") -> 
     Args:
         path: The file.
         flags: ``os.open`` flags (``os.O_RDONLY``, ``os.O_WRONLY | os.O_APPEND``,
-            ``os.O_CREAT | os.O_EXCL``...); not following links and not
-            blocking are added.
+            ``os.O_CREAT | os.O_TRUNC``...); not following links and not
+            blocking are added, and ``O_TRUNC`` waits until the file is checked.
         what: How messages name it (``"The project journal"``).
+
+    Returns:
+        The descriptor (``os.fdopen(fd, "wb")`` makes it a file object).
 
     Raises:
         ProjectError: ``path`` is a link (or, on Windows, a reparse point), not
@@ -100,8 +103,9 @@ def open_project_file(path: str, flags: int, what: str = "The project file") -> 
     """
     if _is_link(_lstat(path)):  # Windows has no O_NOFOLLOW: refuse before opening
         raise _refused(path, what, "a link")
+    truncate = flags & os.O_TRUNC  # only once the file is known to be ours: not a hard link's other name
     try:
-        fd = os.open(path, flags | _NOFOLLOW | _NONBLOCK | _BINARY, 0o666)
+        fd = os.open(path, (flags & ~os.O_TRUNC) | _NOFOLLOW | _NONBLOCK | _BINARY, 0o666)
     except OSError as exc:
         if exc.errno == errno.ELOOP or _is_link(_lstat(path)):  # a link put there meanwhile
             raise _refused(path, what, "a link") from None
@@ -115,6 +119,8 @@ def open_project_file(path: str, flags: int, what: str = "The project file") -> 
             raise _refused(path, what, "a link")
         writing = flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_TRUNC)
         _check_entry(path, opened, what, folder=False, writing=bool(writing))
+        if truncate:
+            os.ftruncate(fd, 0)
     except BaseException:
         os.close(fd)
         raise
