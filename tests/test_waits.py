@@ -65,17 +65,23 @@ def test_a_tuner_whose_chief_never_comes_honours_the_search_timeout(tmp_path, ke
 
 
 @pytest.mark.slow
-def test_trials_queued_on_a_cluster_without_workers_say_so_and_the_timeout_ends_them(tmp_path, quick_notices,
-                                                                                      caplog):
+def test_trials_queued_on_a_cluster_without_workers_say_so_and_the_timeout_ends_the_search(tmp_path, quick_notices,
+                                                                                            caplog):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         with caplog.at_level(logging.INFO, logger="tunecore"):
             tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p",
-                            executor=client, timeout=2, cancel_running=True, verbose=0)
-    assert all(t.status != "COMPLETED" for t in tuner.oracle.trials.values())
+                            executor=client, timeout=2, verbose=0)
+    assert tuner.oracle.trials and all(t.status == "RUNNING" for t in tuner.oracle.trials.values())
     messages = [r.getMessage() for r in caplog.records]
     assert any("wait for a Dask worker" in m and cluster.scheduler_address in m for m in messages)
+    dropped = [m for m in messages if "had not started when the search stopped (timeout=2s reached)" in m]
+    assert len(dropped) == len(tuner.oracle.trials)
+
+    resumed = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p", verbose=0)
+    assert set(tuner.oracle.trials) < set(resumed.oracle.trials)  # the dropped trials ran on resume
+    assert [t.status for t in resumed.oracle.trials.values()] == ["COMPLETED"] * 3
 
 
 def test_a_notice_says_what_is_awaited_and_for_how_long(caplog):

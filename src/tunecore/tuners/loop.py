@@ -35,6 +35,7 @@ logger = logging.getLogger("tunecore")
 
 _REPORT_POLL_S = 0.05
 _LATE_REPORTS_S = 10.0
+_UNSTARTED_CHECK_S = 1.0  # once stopped, how often the loop looks for trials no worker has started
 _ASK_SHARE = 0.1  # suggestions for every worker may take this share of a trial before asking ahead
 
 
@@ -69,6 +70,7 @@ class SearchLoop:
         self._hook = plugins.get_plugin_manager().hook
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._announced = False
+        self._unstarted_checked = -_UNSTARTED_CHECK_S
         self._ask_seconds: float | None = None  # running averages, for the default ask_ahead
         self._trial_seconds: float | None = None
         self._asked_out = False
@@ -178,6 +180,8 @@ class SearchLoop:
                 running[future], self._started[future] = trial, time.monotonic()
                 progress.update(len(running))
                 self._check_stop()
+            if self.stop_reason is not None and running and not self.cancel_running:
+                self._drop_unstarted()
             if not running or (self.stop_reason is not None and self.cancel_running):
                 return
             poll = pool.remote or self.timeout is not None or self.trial_timeout is not None
@@ -223,6 +227,20 @@ class SearchLoop:
             self._announced = True
             what = "abandoning" if self.cancel_running else "letting finish"
             logger.info("The search stops (%s); %s the running trials.", self.stop_reason, what)
+
+    def _drop_unstarted(self) -> None:
+        """The search stopped: trials that no worker has started yet are not waited for; they run on resume."""
+        now = time.monotonic()
+        if now < self._unstarted_checked + _UNSTARTED_CHECK_S:
+            return
+        self._unstarted_checked = now
+        for future in self.executor.unstarted(list(self._running)):
+            if self.executor.kill(future):
+                trial = self._running.pop(future)
+                self._started.pop(future)
+                logger.warning("Trial %s had not started when the search stopped (%s); it will run on resume.",
+                               trial.trial_id, self.stop_reason)
+                self.oracle.ledger.requeue_running([trial.trial_id])
 
     def _overdue(self, done: set[Any]) -> list[tuple[Any, TrialOutcome]]:
         """End the trials over ``trial_timeout`` that the executor can end at once."""
