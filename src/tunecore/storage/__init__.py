@@ -2,7 +2,7 @@
 
 from tunecore.storage.base import Storage
 from tunecore.storage.journal import JournalStorage, read_events
-from tunecore.storage.memory import InMemoryStorage
+from tunecore.storage.memory import InMemoryStorage, SharedLog
 from tunecore.storage.recorded import RecordedStorage
 
-__all__ = ["InMemoryStorage", "JournalStorage", "RecordedStorage", "Storage", "read_events"]
+__all__ = ["InMemoryStorage", "JournalStorage", "RecordedStorage", "SharedLog", "Storage", "read_events"]
