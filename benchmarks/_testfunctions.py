@@ -6,6 +6,11 @@ A space is a list of parameter specs, built into each framework's own API:
 * ``("int", name, low, high)``
 * ``("choice", name, values)``  (unordered)
 
+A spec may end with a condition, ``when(parent, values)``: the parameter is
+active only while the (earlier) parameter ``parent`` holds one of ``values``
+(Keras Tuner's ``parent_name`` / ``parent_values``; define-by-run for Optuna).
+``fn`` then receives the active values only.
+
 Every ``TestFunction.fn`` takes a dict of values and returns the value to
 minimise; ``minimum`` is its known global minimum on the space. Domains are the
 usual ones (Surjanovic & Bingham's Virtual Library of Simulation Experiments).
@@ -160,6 +165,123 @@ def svc_digits(values):
     return float(round(1.0 - accuracy, 12))
 
 
+
+# Michalewicz (m = 10): steep narrow valleys on [0, pi]^d whose width shrinks
+# with the coordinate index; a length scale of the box misses them.
+def michalewicz(values):
+    x = _vector(values, 5)
+    i = np.arange(1, len(x) + 1)
+    return float(-np.sum(np.sin(x) * np.sin(i * x**2 / math.pi) ** 20))
+
+
+def shekel7(values):
+    x = _vector(values, 4)
+    m = 7
+    return float(-np.sum(1.0 / (np.sum((x[:, None] - _SHEKEL_C[:, :m]) ** 2, axis=0) + _SHEKEL_BETA[:m])))
+
+
+def styblinski_tang(values):
+    x = _vector(values, 8)
+    return float(0.5 * np.sum(x**4 - 16 * x**2 + 5 * x))
+
+
+def rosenbrock20(values):
+    x = _vector(values, 20)
+    return float(np.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2))
+
+
+# Branin embedded in 25 dimensions: only x7 and x19 matter (low effective
+# dimension, as in Wang et al., REMBO, 2016); both on [0, 1], mapped onto
+# Branin's box.
+_BRANIN25_ACTIVE = ("x7", "x19")
+
+
+def branin25(values):
+    u, v = (values[name] for name in _BRANIN25_ACTIVE)
+    return branin({"x0": -5.0 + 15.0 * u, "x1": 15.0 * v})
+
+
+_SKLEARN_DATA = {}
+
+
+def _digits(n):
+    if n not in _SKLEARN_DATA:
+        from sklearn.datasets import load_digits
+        from sklearn.model_selection import StratifiedKFold
+
+        X, y = load_digits(return_X_y=True)
+        keep = np.random.default_rng(1).permutation(len(X))[:n]
+        _SKLEARN_DATA[n] = (X[keep] / 16.0, y[keep], StratifiedKFold(3, shuffle=True, random_state=1))
+    return _SKLEARN_DATA[n]
+
+
+def _cv_error(model, n):
+    import warnings
+
+    from sklearn.model_selection import cross_val_score
+
+    X, y, cv = _digits(n)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        accuracy = cross_val_score(model, X, y, cv=cv).mean()
+    return float(round(1.0 - accuracy, 12))
+
+
+# A real SVC search with a conditional space: gamma exists for the rbf, poly and
+# sigmoid kernels only, degree and coef0 for poly only (so the linear kernel has
+# one hyperparameter, poly four). 3-fold CV error on 240 digits.
+def svc_conditional(values):
+    from sklearn.svm import SVC
+
+    kernel = values["kernel"]
+    kwargs = {"C": values["C"]}
+    if kernel != "linear":
+        kwargs["gamma"] = values["gamma"]
+    if kernel == "poly":
+        kwargs.update(degree=values["degree"], coef0=values["coef0"])
+    return _cv_error(SVC(kernel=kernel, **kwargs), 240)
+
+
+# A real pipeline search: an optional scaler, then one of three models, each with
+# its own hyperparameters (active only when the model is chosen). 3-fold CV
+# error on 300 digits.
+def pipeline_choice(values):
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import KNeighborsClassifier
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+    from sklearn.tree import DecisionTreeClassifier
+
+    model = values["model"]
+    if model == "logreg":
+        estimator = LogisticRegression(C=values["lr_C"], max_iter=200)
+    elif model == "knn":
+        estimator = KNeighborsClassifier(n_neighbors=values["knn_k"], weights=values["knn_weights"],
+                                         p=values["knn_p"])
+    else:
+        estimator = DecisionTreeClassifier(max_depth=values["tree_depth"], min_samples_leaf=values["tree_leaf"],
+                                           random_state=0)
+    scaler = {"none": None, "standard": StandardScaler(), "minmax": MinMaxScaler()}[values["scaler"]]
+    return _cv_error(make_pipeline(scaler, estimator) if scaler is not None else estimator, 300)
+
+
+def when(parent, values):
+    """The condition that ends a conditional spec (see the module docstring)."""
+    return ("when", parent, tuple(values))
+
+
+def condition(spec):
+    """``(parent, values)`` of a conditional spec, or None."""
+    last = spec[-1]
+    return (last[1], last[2]) if isinstance(last, tuple) and last and last[0] == "when" else None
+
+
+def is_active(spec, values):
+    """Whether ``spec`` is active given the values chosen so far."""
+    cond = condition(spec)
+    return cond is None or (cond[0] in values and values[cond[0]] in cond[1])
+
+
 def _box(n, low, high):
     return [("float", f"x{i}", low, high, False) for i in range(n)]
 
@@ -186,10 +308,35 @@ FUNCTIONS = {
             ("choice", "kernel", ["linear", "rbf", "poly", "sigmoid"]),
         ], svc_digits, 5 / 180, log_regret=False),
         TestFunction("levy10", _box(10, -10.0, 10.0), levy10, 0.0, trials=100),
+        # issue 24: narrow wells, 20-25 dimensions, conditional scikit-learn searches
+        TestFunction("michalewicz5", _box(5, 0.0, math.pi), michalewicz, -4.687658179),
+        TestFunction("shekel7", _box(4, 0.0, 10.0), shekel7, -10.4029405668),
+        TestFunction("styblinski8", _box(8, -5.0, 5.0), styblinski_tang, -39.16616570377142 * 8),
+        TestFunction("rosenbrock20", _box(20, -5.0, 10.0), rosenbrock20, 0.0, trials=100),
+        TestFunction("branin25", _box(25, 0.0, 1.0), branin25, 0.397887357729739, trials=100),
+        TestFunction("svc_conditional", [
+            ("choice", "kernel", ["linear", "rbf", "poly"]),
+            ("float", "C", 1e-3, 1e4, True),
+            ("float", "gamma", 1e-5, 1e1, True, when("kernel", ["rbf", "poly"])),
+            ("int", "degree", 2, 5, when("kernel", ["poly"])),
+            ("float", "coef0", 0.0, 2.0, False, when("kernel", ["poly"])),
+        ], svc_conditional, 0.0, log_regret=False),
+        TestFunction("pipeline_choice", [
+            ("choice", "scaler", ["none", "standard", "minmax"]),
+            ("choice", "model", ["logreg", "knn", "tree"]),
+            ("float", "lr_C", 1e-4, 1e3, True, when("model", ["logreg"])),
+            ("int", "knn_k", 1, 40, when("model", ["knn"])),
+            ("choice", "knn_weights", ["uniform", "distance"], when("model", ["knn"])),
+            ("int", "knn_p", 1, 2, when("model", ["knn"])),
+            ("int", "tree_depth", 1, 30, when("model", ["tree"])),
+            ("int", "tree_leaf", 1, 30, when("model", ["tree"])),
+        ], pipeline_choice, 0.0, log_regret=False),
     ]
 }
 
 ORIGINAL = ("branin", "hartmann6", "rosenbrock4", "ackley5", "levy4", "mixed")
+ISSUE24 = ("michalewicz5", "shekel7", "styblinski8", "rosenbrock20", "branin25", "svc_conditional",
+           "pipeline_choice")
 
 
 def keras_hyperparameters(space, module):
@@ -197,17 +344,20 @@ def keras_hyperparameters(space, module):
     hp = module.HyperParameters()
     for spec in space:
         kind, name = spec[0], spec[1]
+        cond = condition(spec)
+        parent = {} if cond is None else {"parent_name": cond[0], "parent_values": list(cond[1])}
         if kind == "float":
-            hp.Float(name, spec[2], spec[3], sampling="log" if spec[4] else "linear")
+            hp.Float(name, spec[2], spec[3], sampling="log" if spec[4] else "linear", **parent)
         elif kind == "int":
-            hp.Int(name, spec[2], spec[3])
+            hp.Int(name, spec[2], spec[3], **parent)
         else:
-            hp.Choice(name, spec[2], ordered=False)
+            hp.Choice(name, spec[2], ordered=False, **parent)
     return hp
 
 
 def optuna_distributions(space):
-    """The space as a dict of Optuna distributions, for ``study.ask``."""
+    """The space as a dict of Optuna distributions, for ``study.ask`` (conditions
+    are applied by ``optuna_suggest``)."""
     import optuna.distributions as dist
 
     out = {}
@@ -220,3 +370,19 @@ def optuna_distributions(space):
         else:
             out[name] = dist.CategoricalDistribution(spec[2])
     return out
+
+
+def optuna_suggest(trial, space):
+    """Samples ``space`` define-by-run on an Optuna trial (only active parameters)."""
+    values = {}
+    for spec in space:
+        kind, name = spec[0], spec[1]
+        if not is_active(spec, values):
+            continue
+        if kind == "float":
+            values[name] = trial.suggest_float(name, spec[2], spec[3], log=spec[4])
+        elif kind == "int":
+            values[name] = trial.suggest_int(name, spec[2], spec[3])
+        else:
+            values[name] = trial.suggest_categorical(name, spec[2])
+    return values

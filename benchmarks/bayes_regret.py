@@ -21,7 +21,24 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
 * ``kt_bo``: ``keras_tuner.oracles.BayesianOptimizationOracle`` driven through its
   oracle API (create_trial / update_trial / end_trial), project in a temp dir.
 * ``optuna_tpe`` / ``optuna_gp``: an in-memory study with ``TPESampler`` /
-  ``GPSampler`` driven by ``study.ask`` / ``study.tell``.
+  ``GPSampler`` driven by ``study.ask`` / ``study.tell`` (define-by-run on a
+  conditional space); ``optuna_gp_pending8``: GPSampler with 8 trials always
+  running, driven like ``tunecore_bo_pending8``.
+* ``botorch`` (issue 24): a standard BoTorch loop (BoTorch's defaults:
+  ``SingleTaskGP`` with its dimension-scaled priors and ``Standardize``,
+  ``fit_gpytorch_mll``, ``qLogNoisyExpectedImprovement`` maximised by
+  ``optimize_acqf`` with 10 restarts from 512 raw samples) on the space encoded
+  into [0, 1]^d (log floats on the log scale, integers rounded, choices one-hot
+  and decoded by argmax; inactive conditional parameters are dropped from the
+  values but their columns kept); the same Sobol initial design size as
+  tunecore's. ``botorch_pending8``: the same with 8 trials running (BoTorch's
+  ``X_pending``). Needs ``botorch`` (the ``benchmarks`` extra).
+
+Problems of issue 24 (``_testfunctions.ISSUE24``): ``michalewicz5`` and
+``shekel7`` (narrow wells), ``styblinski8``, ``rosenbrock20`` and ``branin25``
+(20-25 dimensions; Branin on 2 of 25, both read at 100 trials),
+``svc_conditional`` and ``pipeline_choice`` (real scikit-learn searches on
+conditional spaces; regret is the CV error itself).
 
 Simple regret after t trials is min(f over the first t trials) - f*; the tables
 give the median and interquartile range over seeds of log10 of it (floored at
@@ -64,9 +81,12 @@ _common.silence_frameworks()
 
 METHODS = (
     "tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "kt_bo", "optuna_tpe",
-    "optuna_gp",
+    "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
 )
 CHECKPOINTS = (10, 25, 50, 100)
+# Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
+# run ``--gp-trials`` / ``--kt-trials``, or a function's own budget if larger.
+_FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe")
 _FLOOR = 1e-12
 
 
@@ -124,7 +144,9 @@ def _run_keras_tuner(function, seed, n_trials):
     return values
 
 
-def _run_optuna(function, seed, n_trials, sampler_name):
+def _run_optuna(function, seed, n_trials, sampler_name, pending=1):
+    import collections
+
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -136,12 +158,105 @@ def _run_optuna(function, seed, n_trials, sampler_name):
     else:
         sampler = optuna.samplers.TPESampler(seed=seed)
     study = optuna.create_study(sampler=sampler, direction="minimize")
+    conditional = any(_testfunctions.condition(spec) for spec in function.space)
     distributions = _testfunctions.optuna_distributions(function.space)
-    values = []
-    for _ in range(n_trials):
+
+    def ask():
+        if conditional:
+            trial = study.ask()
+            return trial, _testfunctions.optuna_suggest(trial, function.space)
         trial = study.ask(distributions)
-        values.append(function.fn(trial.params))
+        return trial, trial.params
+
+    running, values = collections.deque(), []
+    while len(values) < n_trials:
+        while len(running) < pending and len(values) + len(running) < n_trials:
+            running.append(ask())
+        trial, params = running.popleft()
+        values.append(function.fn(params))
         study.tell(trial, values[-1])
+    return values
+
+
+class _BoxEncoding:
+    """A benchmark space in [0, 1]^d for BoTorch: one column per number, one-hot choices."""
+
+    def __init__(self, space):
+        self.space, self.columns = space, []
+        for spec in space:
+            self.columns.append(len(spec[2]) if spec[0] == "choice" else 1)
+        self.d = sum(self.columns)
+
+    def decode(self, x):
+        """The active values of a point, and the point rounded onto what exists."""
+        values, rounded, start = {}, np.array(x, dtype=float), 0
+        for spec, width in zip(self.space, self.columns):
+            kind, name = spec[0], spec[1]
+            if kind == "choice":
+                k = int(np.argmax(x[start:start + width]))
+                value = spec[2][k]
+                rounded[start:start + width] = np.eye(width)[k]
+            elif kind == "int":
+                value = int(round(spec[2] + x[start] * (spec[3] - spec[2])))
+                rounded[start] = (value - spec[2]) / max(spec[3] - spec[2], 1)
+            elif spec[4]:
+                value = float(np.exp(np.log(spec[2]) + x[start] * (np.log(spec[3]) - np.log(spec[2]))))
+            else:
+                value = float(spec[2] + x[start] * (spec[3] - spec[2]))
+            if _testfunctions.is_active(spec, values):
+                values[name] = value
+            start += width
+        return values, rounded
+
+
+def _run_botorch(function, seed, n_trials, pending=1):
+    """A standard BoTorch loop (SingleTaskGP + qLogNEI); see the module docstring."""
+    import collections
+
+    import torch
+    from botorch.acquisition.logei import qLogNoisyExpectedImprovement
+    from botorch.fit import fit_gpytorch_mll
+    from botorch.models import SingleTaskGP
+    from botorch.models.transforms.outcome import Standardize
+    from botorch.optim import optimize_acqf
+    from gpytorch.mlls import ExactMarginalLogLikelihood
+
+    import tunecore as kt
+    from tunecore_bayes import design
+    from tunecore_bayes.encoding import SpaceEncoder
+
+    torch.set_num_threads(1)
+    torch.manual_seed(seed)
+    encoding = _BoxEncoding(function.space)
+    hp = _testfunctions.keras_hyperparameters(function.space, kt)
+    n_init = design.initial_design_size(SpaceEncoder(hp.space))
+    sobol = torch.quasirandom.SobolEngine(encoding.d, scramble=True, seed=seed).draw(n_init).double()
+    bounds = torch.stack([torch.zeros(encoding.d), torch.ones(encoding.d)]).double()
+    X, Y, values, running = [], [], [], collections.deque()
+
+    def suggest():
+        if len(X) + len(running) < n_init or len(X) < 2:
+            return sobol[min(len(X) + len(running), n_init - 1)].numpy()
+        train_X = torch.tensor(np.array(X))
+        train_Y = -torch.tensor(Y, dtype=torch.float64).unsqueeze(-1)
+        model = SingleTaskGP(train_X, train_Y, outcome_transform=Standardize(m=1))
+        try:
+            fit_gpytorch_mll(ExactMarginalLogLikelihood(model.likelihood, model))
+        except Exception:  # noqa: BLE001 - BoTorch's own loops go on with the prior fit
+            pass
+        x_pending = torch.tensor(np.array([x for x, _ in running])) if running else None
+        acqf = qLogNoisyExpectedImprovement(model, X_baseline=train_X, prune_baseline=True, X_pending=x_pending)
+        candidate, _ = optimize_acqf(acqf, bounds=bounds, q=1, num_restarts=10, raw_samples=512)
+        return candidate[0].detach().numpy()
+
+    while len(values) < n_trials:
+        while len(running) < pending and len(values) + len(running) < n_trials:
+            params, rounded = encoding.decode(suggest())
+            running.append((rounded, params))
+        rounded, params = running.popleft()
+        values.append(function.fn(params))
+        X.append(rounded)
+        Y.append(values[-1])
     return values
 
 
@@ -153,6 +268,9 @@ RUNNERS = {
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),
+    "optuna_gp_pending8": lambda f, s, n: _run_optuna(f, s, n, "gp", pending=8),
+    "botorch": _run_botorch,
+    "botorch_pending8": lambda f, s, n: _run_botorch(f, s, n, pending=8),
 }
 
 
@@ -222,7 +340,7 @@ def main(argv=None):
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--kt-seeds", type=int, default=3, help="seeds for kt_bo")
     parser.add_argument("--kt-trials", type=int, default=50, help="trials for kt_bo")
-    parser.add_argument("--gp-trials", type=int, default=50, help="trials for optuna_gp")
+    parser.add_argument("--gp-trials", type=int, default=50, help="trials for optuna_gp and botorch")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--quick", action="store_true", help="3 seeds, 25 trials (kt_bo: 2 seeds, 25 trials)")
     parser.add_argument("--json", help="also write the raw f values here")
@@ -237,14 +355,16 @@ def main(argv=None):
     for method in args.methods:
         seeds, trials = {
             "kt_bo": (args.kt_seeds, args.kt_trials), "optuna_gp": (args.seeds, args.gp_trials),
+            "optuna_gp_pending8": (args.seeds, args.gp_trials), "botorch": (args.seeds, args.gp_trials),
+            "botorch_pending8": (args.seeds, args.gp_trials),
         }.get(method, (args.seeds, args.trials))
         jobs += [
-            (method, f, seed, trials if args.quick or method not in ("kt_bo", "optuna_gp")
+            (method, f, seed, trials if args.quick or method in _FULL_BUDGET
              else max(trials, _testfunctions.FUNCTIONS[f].trials))
             for f in args.functions for seed in range(seeds)
         ]
     # Slowest first, so that the two workers finish together.
-    jobs.sort(key=lambda job: {"kt_bo": 0, "optuna_gp": 1}.get(job[0], 2))
+    jobs.sort(key=lambda job: {"kt_bo": 0, "botorch": 1, "botorch_pending8": 1, "optuna_gp": 2}.get(job[0], 3))
 
     results, seconds = {}, {}
     for path in args.load:

@@ -144,12 +144,14 @@ def test_tunecore_export_parquet_needs_a_file(tmp_path, capsys):
     assert "-o FILE" in capsys.readouterr().err
 
 
-def test_tunecore_list_shows_an_unreadable_project_and_goes_on(tmp_path, capsys):
+def test_tunecore_list_shows_an_unreadable_project_goes_on_and_exits_1(tmp_path, capsys):
     _project(tmp_path, "good", trials=1)
     (tmp_path / "broken").mkdir()
     (tmp_path / "broken" / "journal.jsonl").write_text("not json\n")
-    assert main(["list", str(tmp_path)]) == 0
-    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[1:]}
+    assert main(["list", str(tmp_path)]) == 1
+    out, err = capsys.readouterr()
+    assert err == "tunecore: 1 of 2 projects cannot be read: 'broken' (the table says why).\n"
+    rows = {line.split()[0]: line for line in out.splitlines()[1:]}
     assert rows["broken"].split()[1] == "unreadable:"
     assert rows["good"].split()[2:4] == ["1", "1"]
 

@@ -16,6 +16,7 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.hyperparameters.walk import values_hash
 from tunecore.ledger import events, shared
 from tunecore.ledger.records import TrialRecord
+from tunecore.ledger.replay import LifeCycle, LifeCycleError
 from tunecore.ledger.scoring import Scorer
 from tunecore.objective import Constraint, Objective
 from tunecore.storage import InMemoryStorage, Storage, paths
@@ -618,16 +619,18 @@ class TrialLedger:
 
     def _replay(self, recorded):
         retry = {}
-        for number, event in enumerate(recorded, start=2):
+        life = LifeCycle(self.storage.locate, shared=self.storage.shared)
+        for index, event in enumerate(recorded):
             try:
+                if isinstance(event, dict):
+                    life.check(index, event)
                 self._replay_one(event, retry)
+            except LifeCycleError as exc:
+                raise _unusable(self.storage, index, f"breaks its trial's life: {exc}") from None
             except (KeyError, TypeError, ValueError, AttributeError, TunecoreError) as exc:
                 kind = event.get("event") if isinstance(event, dict) else None
-                raise ProjectError(
-                    f"Line {number} of the project journal is not a valid {kind or 'event'} "
-                    f"record ({type(exc).__name__}: {exc}). The journal was left untouched; "
-                    "move it away or pass `overwrite=True` to start a new project."
-                ) from None
+                raise _unusable(self.storage, index, f"is not a valid {kind or 'event'} record "
+                                f"({type(exc).__name__}: {exc})") from None
         self._settle(self._records, retry)
         if self.trials:
             logger.info(
@@ -758,6 +761,14 @@ class TrialLedger:
                 tracker.metrics[name].replace(value, step)
             else:
                 tracker.update(name, value, step)
+
+
+def _unusable(storage, index, why):
+    where = storage.locate(index)
+    return ProjectError(
+        f"{where[:1].upper()}{where[1:]} {why}. The project was left untouched; move it away "
+        "or pass `overwrite=True` to start a new project."
+    )
 
 
 def _number(trial_id, name, value):

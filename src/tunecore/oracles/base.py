@@ -60,11 +60,24 @@ from typing import Any
 import numpy as np
 
 from tunecore import plugins, pruners, schedule, warm_start
-from tunecore.errors import InvalidArgumentError, InvalidSpaceError, NewEntriesError, ProjectError
-from tunecore.hyperparameters import HyperParameters
+from tunecore.errors import (
+    InvalidArgumentError,
+    InvalidSpaceError,
+    NewEntriesError,
+    ProjectError,
+)
+from tunecore.hyperparameters import HyperParameter, HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
 from tunecore.ledger import TrialLedger, configuration, shared
-from tunecore.objective import Constraint, Objective, Pareto, create_constraints, create_objective, to_metrics
+from tunecore.objective import (
+    DEFAULT_OBJECTIVE,
+    Constraint,
+    Objective,
+    Pareto,
+    create_constraints,
+    create_objective,
+    to_metrics,
+)
 from tunecore.oracles.synchronized import synchronized
 from tunecore.storage import Storage
 from tunecore.trial import Trial, TrialStatus
@@ -418,6 +431,7 @@ class Oracle:
                 )
                 return self.trials[trial_id]
         trial = self.ledger.running(trial_id)
+        self._check_prunable(trial)
         metrics = to_metrics(result, self.objective)
         if metrics:
             with self.ledger.final_result(trial_id):
@@ -429,6 +443,32 @@ class Oracle:
         self._direct_updates.discard(trial_id)
         self.end_trial(trial)
         return trial
+
+    def _check_prunable(self, trial: Trial) -> None:
+        """Warn once if the pruner can never act: the trial reported, but never the objective."""
+        if self.pruner is None or getattr(self, "_warned_unprunable", False) or isinstance(self.objective, Pareto):
+            return
+        steps = trial.metrics.steps()
+        if not steps or any(self.objective.has_value(trial.metrics.at_step(step)) for step in steps):
+            return
+        self._warned_unprunable = True
+        reported = sorted({name for step in steps for name in trial.metrics.at_step(step)})
+        name = self.objective.name
+        if name == DEFAULT_OBJECTIVE:
+            how = (
+                f"the objective is the value the trial returns, which is not reported while it runs: "
+                f"name a reported metric as the objective (objective={reported[0]!r})"
+            )
+        else:
+            how = (
+                f"report the objective while the trial runs (trial.report(step, {name}=...)), or "
+                f"name a reported metric as the objective (objective={reported[0]!r})"
+            )
+        warnings.warn(
+            f"The pruner {self.pruner!r} can never stop a trial of this search: trial {trial.trial_id} "
+            f"reported {reported} but never the objective {name!r}. To prune, {how}.",
+            UserWarning, stacklevel=3,
+        )
 
     def updated_directly(self, trial_id: str) -> bool:
         """Whether ``update_trial`` was called for the running trial other than through :meth:`report`.
@@ -622,18 +662,26 @@ class Oracle:
             self._catch_up_with_drivers(end_stale=False)  # another driver's space first, then ours
         raise shared.contention(self.ledger.storage, "the search space")
 
-    def check_definitions(self, hyperparameters: HyperParameters) -> None:
+    def check_definitions(self, hyperparameters: HyperParameters | Iterable[HyperParameter]) -> None:
         """Refuse definitions that differ from those the project recorded.
 
-        A hypermodel whose code changed a range between runs would otherwise
-        resume with trials drawn from the old one. Hyperparameters given to
-        the oracle's constructor (overrides) are not checked here.
+        A hypermodel or a tuned function whose code changed a range between
+        runs would otherwise resume with trials drawn from the old one (the
+        first definition of a name is the one used). The tuner checks a
+        hypermodel's definitions when it resumes, and those each trial made
+        (:attr:`HyperParameters.declared`) when it ends, since a function
+        declares its hyperparameters as it runs. Hyperparameters given to the
+        oracle's constructor (overrides) are not checked here.
+
+        Args:
+            hyperparameters: A :class:`HyperParameters` (its space) or definitions.
 
         Raises:
             ProjectError: a hyperparameter is defined differently.
         """
         recorded = self.ledger.space
-        for hp in hyperparameters.space:
+        definitions = hyperparameters.space if isinstance(hyperparameters, HyperParameters) else hyperparameters
+        for hp in definitions:
             if hp.name not in self._given and recorded.is_defined(hp.name, hp.conditions):
                 _check_unchanged(
                     recorded.get_hyperparameter(hp.name, hp.conditions), hp, self.ledger.storage
@@ -665,7 +713,7 @@ class Oracle:
                 self.set_state(self.ledger.oracle_state)
             except (KeyError, TypeError, ValueError) as exc:
                 raise ProjectError(
-                    f"The oracle state recorded in {storage.project_dir!r} cannot be restored "
+                    f"The oracle state recorded in {storage.location!r} cannot be restored "
                     f"({type(exc).__name__}: {exc})."
                 ) from None
         if self.hyperparameters.space:
@@ -690,7 +738,7 @@ class Oracle:
         """
         if storage is None:
             storage = self.ledger.storage
-        if storage.project_dir is None:  # in memory: what is in memory is all there is
+        if storage.project_dir is None and not storage.shared:  # in memory: what is in memory is all there is
             return
         self.ledger.storage.close()
         self.ledger = TrialLedger(self.objective, constraints=self.constraints)
@@ -760,12 +808,20 @@ class Oracle:
 
 
 def _check_unchanged(recorded, given, storage):
-    if recorded.get_config() != given.get_config():
+    if recorded.get_config() == given.get_config():
+        return
+    if storage.project_dir is None and not storage.shared:  # in memory: an earlier trial of this search defined it
         raise ProjectError(
-            f"The hyperparameter {given.name!r} is {given!r} here, but {recorded!r} in the project "
-            f"{storage.project_dir!r}: its trials were drawn from the old definition. Use "
-            "another project_name, or pass `overwrite=True` to start afresh."
+            f"The hyperparameter {given.name!r} is {given!r} here, but an earlier trial defined it "
+            f"as {recorded!r}, which is the definition the trials are drawn from. A definition must "
+            "stay the same from trial to trial: give the other one its own name, or define it in a "
+            "conditional_scope."
         )
+    raise ProjectError(
+        f"The hyperparameter {given.name!r} is {given!r} here, but {recorded!r} in the project "
+        f"{storage.location!r}: its trials were drawn from the old definition. Use "
+        "another project_name, or pass `overwrite=True` to start afresh."
+    )
 
 
 def _check_count(name, value, minimum, optional=False):

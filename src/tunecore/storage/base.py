@@ -91,6 +91,14 @@ class Storage(abc.ABC):
     def append(self, event: Event, sync: bool = False) -> None:
         """Record one event; ``sync=True`` also makes it durable (see the module docstring)."""
 
+    def locate(self, index: int) -> str:
+        """Where the event ``index`` is, for a message that refuses it: ``"event 3 of ..."``.
+
+        ``index`` counts from 0 over the events this storage returned, from
+        :meth:`open` then :meth:`refresh`, in order. A journal names its line.
+        """
+        return f"event {index + 1} of the project ({self.location})"
+
     def refresh(self) -> list[Event]:
         """The events other drivers appended since this one last read or appended, in order.
 

@@ -230,7 +230,7 @@ class StorageConformance:
         first, second = self._drivers(make_storage, location)
         events = _events()
         assert first.append_if_current(events[1])
-        assert not second.append_if_current(events[1])  # it has not read the first's claim
+        assert not second.append_if_current({**events[1], "tuner_id": "second"})  # it has not read the first's
         assert second.refresh() == [events[1]]
         assert second.append_if_current(events[2])
         assert first.append_if_current(events[3]) is False
@@ -241,9 +241,9 @@ class StorageConformance:
 
     def test_only_one_of_two_racing_claims_is_appended(self, make_storage: MakeStorage, location: str) -> None:
         drivers = self._drivers(make_storage, location, n=3)
-        claim = _events()[1]
-        assert [storage.append_if_current(claim) for storage in drivers] == [True, False, False]
-        assert make_storage(location).open(dict(_HEADER)) == [claim]
+        claims = [{**_events()[1], "tuner_id": f"driver{i}"} for i in range(3)]
+        assert [storage.append_if_current(claim) for storage, claim in zip(drivers, claims)] == [True, False, False]
+        assert make_storage(location).open(dict(_HEADER)) == claims[:1]
 
     def test_heartbeats_are_seen_by_every_driver(self, make_storage: MakeStorage, location: str) -> None:
         first, second = self._drivers(make_storage, location)

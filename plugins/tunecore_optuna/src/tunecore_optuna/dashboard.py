@@ -15,8 +15,15 @@ and, at worst, a torn last line, which is left out until the next read. When
 the journal has not changed (same size and modification time) it is not read
 again. A project that is overwritten by a new search (``overwrite=True``)
 shows as a new study.
+
+Why it is read-only: reading a project never writes to it, and the mirror is
+rebuilt from the journal, so an edit made in the browser (a note, a renamed or
+deleted study, a trial told by hand) would be lost at the next read, or worse,
+taken for the search's. Every request but ``GET`` and ``HEAD`` is refused (405)
+with the reason, which optuna-dashboard shows.
 """
 
+import json
 import logging
 import os
 import threading
@@ -152,7 +159,7 @@ def serve(path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 808
     live.sync()
     try:
         server = wsgiref.simple_server.make_server(
-            host, port, optuna_dashboard.wsgi(live.storage),
+            host, port, read_only(optuna_dashboard.wsgi(live.storage)),
             server_class=_ThreadingServer, handler_class=_QuietHandler,
         )
     except OSError as exc:
@@ -174,6 +181,27 @@ def serve(path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 808
     finally:
         stop.set()
         server.server_close()
+
+
+READ_ONLY_REASON = (
+    "This dashboard shows a tunecore project read-only: the project is changed only by its search "
+    "(tunecore records every trial in the project's journal)."
+)
+
+
+def read_only(app: Any) -> Any:
+    """The WSGI application ``app``, refusing every request that could change something (405)."""
+
+    def guarded(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("REQUEST_METHOD", "GET") in ("GET", "HEAD", "OPTIONS"):
+            return app(environ, start_response)
+        body = json.dumps({"reason": READ_ONLY_REASON}).encode()
+        start_response("405 Method Not Allowed", [
+            ("Content-Type", "application/json"), ("Content-Length", str(len(body))), ("Allow", "GET, HEAD"),
+        ])
+        return [body]
+
+    return guarded
 
 
 class _ThreadingServer(ThreadingMixIn, wsgiref.simple_server.WSGIServer):

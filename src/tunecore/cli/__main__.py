@@ -1,0 +1,5 @@
+import sys
+
+from tunecore.cli import main
+
+sys.exit(main())

@@ -1,0 +1,123 @@
+"""Where a command's output goes: standard output, or a file that is never inside a project.
+
+Reading a project never writes to it. A file a command writes is checked
+before anything is read (links resolved, so no path leads into a project),
+and written whole or not at all: into a temporary file beside it, then
+renamed over it. A target that is not a regular file (``/dev/stdout``,
+``/dev/full``, a pipe) is written in place, since it cannot be renamed over.
+"""
+
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Callable
+
+from tunecore.errors import InvalidArgumentError, TunecoreError
+from tunecore.storage.journal import JOURNAL
+
+
+class OutputError(TunecoreError, OSError):
+    """Standard output or an output file cannot be written (a full disk, a closed pipe, no permission)."""
+
+
+def emit(text: str) -> None:
+    """Write ``text`` to standard output now, so that a failure to write is reported as one.
+
+    Raises:
+        OutputError: standard output cannot be written; it is closed so that
+            the interpreter does not fail again when it exits.
+    """
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        _detach_stdout()
+        raise OutputError(f"Cannot write to standard output: {exc.strerror or exc}.") from None
+
+
+def _detach_stdout() -> None:
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):  # not a real file (captured output)
+        pass
+
+
+def check_output(output: str, what: str) -> None:
+    """Refuse an output file that cannot be written, or that lies inside a project.
+
+    ``what`` names what would be written (``"the table"``), for the message.
+    Any project's folder is refused, the one read included, whatever links
+    lead there: the path is resolved first.
+
+    Raises:
+        InvalidArgumentError: ``output`` is a folder, its folder does not
+            exist, or it is inside a project folder.
+    """
+    path = os.path.realpath(output)
+    if os.path.isdir(path):
+        raise InvalidArgumentError(f"Cannot write {what} to {output!r}: it is a folder; name a file in it.")
+    project = project_around(path)
+    if project is not None:
+        raise InvalidArgumentError(
+            f"Refusing to write {what} to {output!r}: it is inside the project {project!r}, "
+            "and reading a project never writes to it. Write it outside the project."
+        )
+    if not os.path.isdir(os.path.dirname(path)):
+        raise InvalidArgumentError(
+            f"Cannot write {what} to {output!r}: its folder {os.path.dirname(output) or '.'!r} does not exist."
+        )
+
+
+def project_around(path: str) -> str | None:
+    """The project folder that holds ``path`` (a resolved path), or None."""
+    parent = os.path.dirname(path)
+    while True:
+        if os.path.isfile(os.path.join(parent, JOURNAL)):
+            return parent
+        if os.path.dirname(parent) == parent:
+            return None
+        parent = os.path.dirname(parent)
+
+
+def write_file(output: str, what: str, write: Callable[[str], object]) -> None:
+    """Call ``write(path)`` to write ``output`` whole: into a temporary file beside it, then renamed.
+
+    Raises:
+        OutputError: the file cannot be written (a full disk, no permission).
+    """
+    target = os.path.realpath(output)
+    try:
+        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+            write(target)
+        else:
+            _replace(target, write)
+    except OSError as exc:
+        raise OutputError(f"Cannot write {what} to {output!r}: {exc.strerror or exc}.") from None
+
+
+def _replace(target: str, write: Callable[[str], object]) -> None:
+    folder, name = os.path.split(target)
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(temporary)
+        with open(temporary, "rb+") as file:
+            os.fsync(file.fileno())
+        os.chmod(temporary, _mode_for(target))
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
+
+
+def _mode_for(target: str) -> int:
+    """The mode a new file would get (0o666 less the umask), or the mode of the file it replaces."""
+    try:
+        return stat.S_IMODE(os.stat(target).st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
