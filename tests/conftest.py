@@ -63,3 +63,43 @@ def _dask_threads():
 def parallel(request):
     """A function that gives ``search()`` keyword arguments running two trials at a time."""
     return request.param
+
+
+# PostgreSQL ------------------------------------------------------------------
+# `.ci/run` starts a real server (.ci/postgres.sh) and exports its URL; by hand:
+#   source .ci/postgres.sh && postgres_start
+# Without it the PostgreSQL tests skip, except in CI (CI or
+# TUNECORE_REQUIRE_POSTGRES set), where they fail: CI cannot skip them silently.
+
+
+def _postgres_server_url():
+    import os
+
+    url = os.environ.get("TUNECORE_TEST_POSTGRES_URL")
+    if not url:
+        message = ("no PostgreSQL server: TUNECORE_TEST_POSTGRES_URL is unset "
+                   "(source .ci/postgres.sh && postgres_start)")
+        if os.environ.get("CI") or os.environ.get("TUNECORE_REQUIRE_POSTGRES"):
+            pytest.fail(message + "; CI must run these tests")
+        pytest.skip(message)
+    return url
+
+
+@pytest.fixture
+def postgres_url():
+    """The URL of a new, empty PostgreSQL database, dropped after the test."""
+    import uuid
+
+    sqlalchemy = pytest.importorskip("sqlalchemy")
+    server = sqlalchemy.engine.make_url(_postgres_server_url()).set(drivername="postgresql+psycopg")
+    name = f"tc_{uuid.uuid4().hex[:12]}"
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f"CREATE DATABASE {name}")
+    try:
+        yield server.set(database=name, drivername="postgresql").render_as_string(hide_password=False)
+    finally:
+        admin.dispose()  # the server may have been restarted meanwhile
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()

@@ -237,7 +237,8 @@ def test_all_installs_every_plugin_and_import_stays_light(all_env):
         kt.plugins.get_plugin_manager()          # discovery imports every plugin's hook module
         assert "bayesian" in kt.oracles.available()
         heavy = {"tensorflow", "keras", "jax", "torch", "sklearn", "scipy", "optuna", "pandas", "mlflow",
-                 "distributed", "dask", "matplotlib", "plotly", "tensorboard"}
+                 "distributed", "dask", "matplotlib", "plotly", "tensorboard", "sqlalchemy", "alembic",
+                 "psycopg"}
         print(json.dumps(sorted(heavy & {name.partition(".")[0] for name in sys.modules})))
     """))
     assert loaded == []
@@ -259,6 +260,17 @@ def test_all_runs_a_search_on_dask(all_env):
             tuner = kt.tune(lambda hp: hp.Float("x", 0.0, 1.0), max_trials=4, executor="dask",
                             max_parallel_trials=2, seed=0, verbose=0)
             assert sum(t.status == "COMPLETED" for t in tuner.oracle.trials.values()) == 4
+    """)
+
+
+def test_all_keeps_a_search_in_a_database(all_env):
+    """The wheel carries the schema's migrations: a new SQLite database is created and read back."""
+    all_env.python("""
+        import tunecore as kt
+
+        kt.tune(lambda hp: hp.Float("x", 0.0, 1.0), max_trials=3, seed=0, verbose=0,
+                storage="sqlite:///runs.db", project_name="db")
+        assert len(kt.load("sqlite:///runs.db", project_name="db").trials) == 3
     """)
 
 

@@ -78,3 +78,67 @@ def _copy(tmp_path, data):
     folder.mkdir()
     (folder / "journal.jsonl").write_bytes(data)
     return folder
+
+
+# Whole records: duplicated, dropped, swapped, spliced from another project -----------
+
+@pytest.fixture(scope="module")
+def foreign_lines(tmp_path_factory):
+    """The lines of another project of the same search (same oracle, objective and seed)."""
+    path = _search(tmp_path_factory.mktemp("foreign"))
+    with open(path, "rb") as f:
+        return f.read().splitlines(keepends=True)
+
+
+_operation = st.one_of(
+    st.tuples(st.just("duplicate"), st.integers(0, 10**6), st.integers(0, 10**6)),
+    st.tuples(st.just("drop"), st.integers(0, 10**6), st.just(0)),
+    st.tuples(st.just("swap"), st.integers(0, 10**6), st.integers(0, 10**6)),
+    st.tuples(st.just("splice"), st.integers(0, 10**6), st.integers(0, 10**6)),
+)
+
+
+def _operate(lines, foreign, operation):
+    kind, i, j = operation
+    lines = list(lines)
+    if kind == "duplicate":  # line i copied to before line j (j == len: appended)
+        lines.insert(j % (len(lines) + 1), lines[i % len(lines)])
+    elif kind == "drop" and len(lines) > 1:
+        del lines[i % len(lines)]
+    elif kind == "swap":
+        i, j = i % len(lines), j % len(lines)
+        lines[i], lines[j] = lines[j], lines[i]
+    elif kind == "splice":  # another project's line i inserted before line j
+        lines.insert(j % (len(lines) + 1), foreign[i % len(foreign)])
+    return lines
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(operations=st.lists(_operation, min_size=1, max_size=3))
+def test_whole_records_out_of_place_are_refused_naming_the_first_line_out_of_place(
+        tmp_path, pristine, foreign_lines, operations):
+    original = pristine.splitlines(keepends=True)
+    lines = original
+    for operation in operations:
+        lines = _operate(lines, foreign_lines, operation)
+    damaged = b"".join(lines)
+    project = tmp_path / "p"
+    shutil.rmtree(project, ignore_errors=True)
+    project.mkdir()
+    journal = project / "journal.jsonl"
+    journal.write_bytes(damaged)
+    first = next((n for n, (a, b) in enumerate(zip(lines, original), start=1) if a != b),
+                 min(len(lines), len(original)) + 1)
+    try:
+        tuner = kt.FunctionTuner(lambda hp: 0.0, max_trials=6, seed=0, directory=tmp_path, project_name="p")
+    except ProjectError as error:
+        assert journal.read_bytes() == damaged  # refused: left untouched
+        assert first == 1 or f"line {first} " in str(error).lower(), (first, str(error))
+        return
+    # Accepted only when what remains is the original's first lines (the last ones dropped,
+    # which a crash before they were written leaves too), replayed as they were.
+    assert pristine.startswith(damaged) and first > len(lines)
+    original_project = kt.load(_copy(tmp_path, damaged))
+    assert {k: t.get_state() for k, t in tuner.oracle.trials.items()} == {
+        k: t.get_state() for k, t in original_project.trials.items()
+    }

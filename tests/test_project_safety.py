@@ -12,7 +12,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.errors import ProjectError
-from tunecore.storage import records
+from tunecore.storage import read_events, write_events
 from tunecore.trial import TrialStatus
 
 
@@ -42,12 +42,10 @@ def _journal(root, project_name="proj"):
 
 
 def _rewrite(path, edit):
-    """Replace the journal's records by ``edit(events)``, with valid checksums."""
-    with open(path, "rb") as f:
-        events = [records.decode(line)[0] for line in f.read().splitlines()]
-    with open(path, "wb") as f:
-        for event in edit(events):
-            f.write(records.encode(event))
+    """Replace the journal's records (header first) by ``edit(records)``, with valid checks."""
+    header, events = read_events(os.path.dirname(path))
+    edited = list(edit([header, *events]))
+    write_events(os.path.dirname(path), edited[0], edited[1:])
 
 
 # One search at a time -----------------------------------------------------------
@@ -374,3 +372,89 @@ def test_a_large_choice_is_recorded_once_not_per_trial(tmp_path):
         sizes.append(os.path.getsize(tmp_path / "p" / "journal.jsonl"))
     assert (sizes[1] - sizes[0]) / 10 < 300
     assert len(kt.load(tmp_path / "p").trials) == 15
+
+
+# Links and odd entries inside the project -------------------------------------------
+
+@pytest.fixture
+def outside(tmp_path):
+    """A folder outside the project, with a file whose bytes must never change."""
+    folder = tmp_path / "outside"
+    folder.mkdir()
+    (folder / "precious.txt").write_text("keep me")
+    return folder
+
+
+def _refused_everywhere(root, match, outside):
+    before = _snapshot(outside)
+    with pytest.raises(ProjectError, match=match):
+        _tuner(root).search(verbose=0)
+    with pytest.raises(ProjectError, match=match):
+        kt.load(root / "proj")
+    assert _snapshot(outside) == before
+
+
+@pytest.mark.parametrize("target", ["precious.txt", "missing.jsonl", "journal.jsonl"])
+def test_a_journal_that_is_a_symlink_is_refused_and_nothing_outside_is_written(tmp_path, outside, target):
+    _tuner(tmp_path / "elsewhere").search(verbose=0)  # a real journal to point at
+    os.replace(tmp_path / "elsewhere" / "proj" / "journal.jsonl", outside / "journal.jsonl")
+    (tmp_path / "root" / "proj").mkdir(parents=True)
+    os.symlink(outside / target, tmp_path / "root" / "proj" / "journal.jsonl")
+    _refused_everywhere(tmp_path / "root", r"The project journal '.*journal\.jsonl' is a link", outside)
+    assert not (outside / "missing.jsonl").exists()
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_journal_that_is_a_fifo_or_a_folder_is_refused_without_waiting(tmp_path, outside):
+    project = tmp_path / "root" / "proj"
+    project.mkdir(parents=True)
+    os.mkfifo(project / "journal.jsonl")
+    _refused_everywhere(tmp_path / "root", "is not a plain file", outside)
+    os.remove(project / "journal.jsonl")
+    (project / "journal.jsonl").mkdir()
+    _refused_everywhere(tmp_path / "root", "is not a plain file", outside)
+
+
+def test_a_journal_hard_linked_to_a_file_outside_is_never_written(tmp_path, outside):
+    _tuner(tmp_path / "root", max_trials=2).search(verbose=0)
+    journal = tmp_path / "root" / "proj" / "journal.jsonl"
+    os.link(journal, outside / "linked.jsonl")
+    before = _snapshot(outside)
+    with pytest.raises(ProjectError, match="is a hard link to a file that has other names"):
+        _tuner(tmp_path / "root").search(verbose=0)
+    assert _snapshot(outside) == before
+    assert len(kt.load(tmp_path / "root" / "proj").trials) == 2  # reading writes nothing: allowed
+
+
+@pytest.mark.parametrize("points_to", ["outside", "a trial folder inside"])
+def test_a_trial_folder_that_is_a_symlink_is_refused_naming_it(tmp_path, outside, points_to):
+    tuner = _tuner(tmp_path)
+    inside = tuner.get_trial_dir("01")
+    target = outside if points_to == "outside" else inside
+    os.symlink(target, os.path.join(tuner.project_dir, "trial_00"))
+    before = _snapshot(outside)
+    with pytest.raises(ProjectError, match=r"The folder of trial '00' '.*trial_00' is a link"):
+        tuner.get_trial_dir("00")
+    (tmp_path / "proj" / "trial_02").write_text("a file")
+    with pytest.raises(ProjectError, match=r"The folder of trial '02' '.*trial_02' is not a folder"):
+        tuner.get_trial_dir("02")
+    assert _snapshot(outside) == before
+
+
+def test_overwrite_removes_links_in_the_project_never_what_they_point_to(tmp_path, outside):
+    _tuner(tmp_path).search(verbose=0)
+    project = tmp_path / "proj"
+    os.symlink(outside, project / "trial_00")
+    os.symlink(outside / "precious.txt", project / "trial_01")
+    before = _snapshot(outside)
+    fresh = _tuner(tmp_path, overwrite=True)
+    assert fresh.oracle.trials == {}
+    assert not os.path.lexists(project / "trial_00") and not os.path.lexists(project / "trial_01")
+    assert _snapshot(outside) == before
+
+    os.remove(project / "journal.jsonl")
+    os.symlink(outside / "precious.txt", project / "journal.jsonl")
+    fresh = _tuner(tmp_path, overwrite=True)
+    fresh.search(verbose=0)
+    assert not os.path.islink(project / "journal.jsonl") and len(kt.load(project).trials) == 4
+    assert _snapshot(outside) == before

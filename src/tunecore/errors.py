@@ -48,6 +48,16 @@ class ProjectError(TunecoreError, RuntimeError):
     """A project directory is corrupt or belongs to a different search."""
 
 
+class ContentionError(ProjectError):
+    """A driver on a shared storage could not record a change: other drivers kept
+    appending first, every time it tried (see :mod:`tunecore.ledger.shared`)."""
+
+
+class StorageUnavailableError(ProjectError, ConnectionError):
+    """A project's database could not be reached, after bounded retries; nothing was lost
+    (what was recorded before is in the database), but the search stops."""
+
+
 class InvalidArgumentError(TunecoreError, ValueError, TypeError):
     """An argument has the wrong type or value (caught as ``ValueError`` or ``TypeError``)."""
 
@@ -91,6 +101,20 @@ class FatalValueError(FatalError, ValueError):
 
 class FatalRuntimeError(FatalError):
     """An error that stops the search: Keras Tuner's name (a ``RuntimeError``)."""
+
+
+class RemoteTraceback(TunecoreError, RuntimeError):
+    """The traceback of an exception raised where a trial ran (a worker process,
+    a Dask worker), as text: the ``__cause__`` of the :class:`FatalError` the
+    search raises for it, so that the user's own line shows in the traceback
+    (as ``concurrent.futures`` does for a process pool)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+    def __str__(self) -> str:
+        return f"\n\"\"\"\n{self.text.rstrip()}\n\"\"\""
 
 
 class TrialStopped(TunecoreError, RuntimeError):

@@ -1,4 +1,4 @@
-"""``tunecore.load(path)``: a read-only view of any project on disk."""
+"""``tunecore.load(path)``: a read-only view of any project, on disk or in a database."""
 
 import os
 from typing import TYPE_CHECKING
@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 from tunecore import results
 from tunecore.ledger import TrialLedger
 from tunecore.objective import Constraint, objective_from_config
-from tunecore.storage import RecordedStorage, read_events
+from tunecore.errors import InvalidArgumentError
+from tunecore.storage import RecordedStorage, is_url, mask_url, read_events, sql
 from tunecore.storage.journal import JOURNAL
 from tunecore.trial import Trial
 
@@ -20,8 +21,13 @@ class Project:
     A trial that was RUNNING when the journal was read (a search in progress,
     or one that was killed) shows as RUNNING.
 
+    Args:
+        path: The project folder, or a database URL.
+        project_name: The project's name in the database (a URL only).
+
     Attributes:
-        path: The project folder.
+        path: The project folder, or the database URL with its password masked.
+        project_name: The project's name in the database, or None for a folder.
         oracle: The import path of the oracle class that wrote it.
         objective: Its :class:`~tunecore.Objective`.
         constraints: Its :class:`~tunecore.Constraint` objects (from the journal header).
@@ -29,14 +35,30 @@ class Project:
         trials: ``{trial_id: Trial}`` with their metric histories and timestamps.
     """
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = os.fspath(path)
-        header, events = read_events(self.path)
+    def __init__(self, path: str | os.PathLike[str], project_name: str | None = None) -> None:
+        self.project_name = project_name
+        if is_url(path):
+            assert isinstance(path, str)
+            if project_name is None:
+                raise InvalidArgumentError(
+                    f"A database holds many projects: name one, load({mask_url(path)!r}, "
+                    "project_name=...). `tunecore list URL` shows them."
+                )
+            self.path = mask_url(path)
+            header, events = sql.read_project(path, project_name)
+        else:
+            if project_name is not None:
+                raise InvalidArgumentError(
+                    f"project_name={project_name!r} names a project in a database; for a folder, "
+                    f"load the project folder itself: load({os.path.join(os.fspath(path), project_name)!r})."
+                )
+            self.path = os.fspath(path)
+            header, events = read_events(self.path)
         self.oracle = header.get("oracle")
         self.objective = objective_from_config(header["objective"])
         self.constraints = [Constraint.from_config(c) for c in header.get("constraints", [])]
         ledger = TrialLedger(self.objective, constraints=self.constraints)
-        ledger.open(RecordedStorage(self.path, events), header)
+        ledger.open(RecordedStorage(self.path, events), header)  # events given: the path is not read
         self.hyperparameters = ledger.space
         self._ledger = ledger
         self.trials = ledger.trials
@@ -64,16 +86,22 @@ class Project:
         return results.trials_dataframe(self)
 
     def __repr__(self) -> str:
-        return f"Project({self.path!r}, oracle={self.oracle!r}, trials={len(self.trials)})"
+        name = f", project_name={self.project_name!r}" if self.project_name is not None else ""
+        return f"Project({self.path!r}{name}, oracle={self.oracle!r}, trials={len(self.trials)})"
 
 
-def load(path: str | os.PathLike[str]) -> Project:
-    """A read-only :class:`Project` of the search kept in ``path`` (``directory/project_name``).
+def load(path: str | os.PathLike[str], project_name: str | None = None) -> Project:
+    """A read-only :class:`Project` of a search: ``load("dir/project_name")``, or
+    ``load("sqlite:///runs.db", project_name="mnist")`` for one kept in a database.
+
+    Reading a database creates nothing in it, and a URL's password shows as ``***``.
 
     Raises:
-        ProjectError: ``path`` holds no tunecore journal, or a corrupt one.
+        ProjectError: ``path`` holds no tunecore journal, or a corrupt one; the
+            database holds no project ``project_name`` (the message lists those it holds).
+        StorageUnavailableError: the database cannot be reached.
     """
-    return Project(path)
+    return Project(path, project_name)
 
 
 def find_projects(directory: str | os.PathLike[str], max_depth: int = 3) -> list[str]:

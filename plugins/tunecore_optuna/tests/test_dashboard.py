@@ -3,12 +3,14 @@
 import json
 import queue
 import shutil
+import signal
 import socket
 import subprocess
 import sys
 import textwrap
 import threading
 import time
+import urllib.error
 import urllib.request
 
 import pytest
@@ -154,6 +156,40 @@ def test_the_dashboard_shows_trials_as_the_search_records_them(live_dashboard):
     trials = _get(detail)["trials"]
     assert {t["state"] for t in trials} <= {"Running", "Complete"}
     assert all(list(t["params"][0].values())[0] == "x" for t in trials if t["params"])
+
+
+@pytest.mark.parametrize("method, path", [
+    ("POST", "/api/studies"), ("DELETE", "/api/studies/0"), ("PUT", "/api/studies/0/note"),
+    ("POST", "/api/trials/0/tell"), ("POST", "/api/trials/0/user-attrs"),
+])
+def test_the_dashboard_refuses_every_change(live_dashboard, method, path):
+    url, _ = live_dashboard
+    base = url.rsplit("/dashboard", 1)[0]
+    _wait_for(lambda: _get(f"{base}/api/studies")["study_summaries"], "the study to be listed")
+    request = urllib.request.Request(f"{base}{path}", data=b"{}", method=method,
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=5)
+    assert refused.value.code == 405
+    assert "read-only" in json.load(refused.value)["reason"]
+    assert [s["study_name"] for s in _get(f"{base}/api/studies")["study_summaries"]] == ["live"]
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_the_dashboard_cleanly(search):
+    board = subprocess.Popen(
+        [sys.executable, "-m", "tunecore.cli", "dashboard", search.project_dir, "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        _url_printed_by(board)
+        board.send_signal(signal.SIGINT)
+        assert board.wait(30) == 0
+        assert "Traceback" not in board.stderr.read()
+    finally:
+        if board.poll() is None:
+            board.kill()
+            board.wait()
 
 
 @pytest.mark.slow

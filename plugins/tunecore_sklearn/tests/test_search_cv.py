@@ -286,3 +286,22 @@ def test_partial_fit_steps_train_a_pipelines_final_step_and_skip_failing_candida
     assert [p["sgd__alpha"] for p in search.cv_results_["params"]] == [1e-3, 1e-2]
     assert "alpha" in search.oracle_.trials["01"].message
     assert search.score(digits_X, digits_y) > 0.8
+
+
+def test_a_search_kept_in_a_database_is_resumed_and_loaded(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    url = f"sqlite:///{tmp_path}/runs.db"
+    X, y = datasets.load_iris(return_X_y=True)
+
+    def search(n_trials):
+        return TunecoreSearchCV(LogisticRegression(max_iter=200), {"C": Float("C", 1e-3, 10.0, sampling="log")},
+                                oracle="random", n_trials=n_trials, cv=3, random_state=0,
+                                storage=url, project_name="iris").fit(X, y)
+
+    first = search(3)
+    again = search(5)
+    assert len(again.oracle_.trials) == 5 and len(again.cv_results_["params"]) == 2
+    project = kt.load(url, project_name="iris")
+    assert sorted(project.trials) == sorted(again.oracle_.trials)
+    assert first.best_score_ <= max(t.score for t in project.trials.values())
+    assert clone(again).get_params()["storage"] == url

@@ -50,6 +50,11 @@ class TrialOutcome:
         killed: The driver ended it (``trial_timeout``): no report is awaited.
         tuner_id: The tuner that ran it, when not the driver's (a Keras Tuner
             distributed worker).
+        returned: What ``run_trial`` returned when it gave no metrics, in
+            words for a message (``"None"``, ``"an empty list"``).
+        error: The exception that made the trial fatal, in the driver's own
+            process only (a worker's reaches the driver as ``message``, its
+            traceback in text): the search's error is chained to it.
     """
 
     trial_id: str
@@ -63,6 +68,8 @@ class TrialOutcome:
     reports: int = 0
     killed: bool = False
     tuner_id: str | None = None
+    returned: str | None = None
+    error: BaseException | None = None
 
 
 class TrialRunner(Protocol):

@@ -371,6 +371,17 @@ class HyperParameters:
         return list(self._space)
 
     @property
+    def declared(self) -> list[HyperParameter]:
+        """The definitions made by calls on this object (``hp.Float(...)``...), in order.
+
+        Unlike `space`, these are the definitions as the code wrote them, also
+        where the object already held a definition of that name (from `copy`,
+        `merge` or `from_config`), whose value the call returned: the tuner
+        compares them with the project's to refuse a definition that changed.
+        """
+        return list(self._declared.values())
+
+    @property
     def values(self) -> dict[str, Any]:
         """Dict of the active hyperparameters' values, in definition order.
 

@@ -60,11 +60,24 @@ from typing import Any
 import numpy as np
 
 from tunecore import plugins, pruners, schedule, warm_start
-from tunecore.errors import InvalidArgumentError, InvalidSpaceError, NewEntriesError, ProjectError
-from tunecore.hyperparameters import HyperParameters
+from tunecore.errors import (
+    InvalidArgumentError,
+    InvalidSpaceError,
+    NewEntriesError,
+    ProjectError,
+)
+from tunecore.hyperparameters import HyperParameter, HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
-from tunecore.ledger import TrialLedger, configuration
-from tunecore.objective import Constraint, Objective, Pareto, create_constraints, create_objective, to_metrics
+from tunecore.ledger import TrialLedger, configuration, shared
+from tunecore.objective import (
+    DEFAULT_OBJECTIVE,
+    Constraint,
+    Objective,
+    Pareto,
+    create_constraints,
+    create_objective,
+    to_metrics,
+)
 from tunecore.oracles.synchronized import synchronized
 from tunecore.storage import Storage
 from tunecore.trial import Trial, TrialStatus
@@ -160,6 +173,7 @@ class Oracle:
         self._updating = False  # update_trial is called by report or tell
         self._direct_updates: set[str] = set()  # trials a caller updated through update_trial itself
         self._report_listener: Callable[[Trial, int, dict[str, Any]], None] | None = None
+        self._state_seen: Any = None  # the recorded oracle state last given to set_state
         if self.pruner is not None and isinstance(self.objective, Pareto):
             raise ValueError(
                 f"A pruner compares trials on one objective; {self.objective!r} has several. "
@@ -356,6 +370,11 @@ class Oracle:
         Raises:
             TrialStateError: the trial is not running.
         """
+        if self.ledger.shared:
+            if self.pruner is not None:
+                self._catch_up_with_drivers()  # the pruner compares with every driver's trials
+            if self.ledger.lost(trial_id):
+                return TrialStatus.STOPPED
         status = self._update(trial_id, metrics, step)
         if status == TrialStatus.STOPPED:
             self.ledger.request_stop(trial_id)
@@ -403,7 +422,16 @@ class Oracle:
             TrialStateError: the trial is not running, or ``status`` is not final.
             TooManyFailedTrialsError: ``max_consecutive_failed_trials`` reached.
         """
+        if self.ledger.shared:
+            self._catch_up_with_drivers(end_stale=False)
+            if self.ledger.lost(trial_id):
+                logger.warning(
+                    "Trial %s was taken over by another driver (this one gave no sign of life within the "
+                    "grace period); the result of this run of it is dropped.", trial_id,
+                )
+                return self.trials[trial_id]
         trial = self.ledger.running(trial_id)
+        self._check_prunable(trial)
         metrics = to_metrics(result, self.objective)
         if metrics:
             with self.ledger.final_result(trial_id):
@@ -415,6 +443,32 @@ class Oracle:
         self._direct_updates.discard(trial_id)
         self.end_trial(trial)
         return trial
+
+    def _check_prunable(self, trial: Trial) -> None:
+        """Warn once if the pruner can never act: the trial reported, but never the objective."""
+        if self.pruner is None or getattr(self, "_warned_unprunable", False) or isinstance(self.objective, Pareto):
+            return
+        steps = trial.metrics.steps()
+        if not steps or any(self.objective.has_value(trial.metrics.at_step(step)) for step in steps):
+            return
+        self._warned_unprunable = True
+        reported = sorted({name for step in steps for name in trial.metrics.at_step(step)})
+        name = self.objective.name
+        if name == DEFAULT_OBJECTIVE:
+            how = (
+                f"the objective is the value the trial returns, which is not reported while it runs: "
+                f"name a reported metric as the objective (objective={reported[0]!r})"
+            )
+        else:
+            how = (
+                f"report the objective while the trial runs (trial.report(step, {name}=...)), or "
+                f"name a reported metric as the objective (objective={reported[0]!r})"
+            )
+        warnings.warn(
+            f"The pruner {self.pruner!r} can never stop a trial of this search: trial {trial.trial_id} "
+            f"reported {reported} but never the objective {name!r}. To prune, {how}.",
+            UserWarning, stacklevel=3,
+        )
 
     def updated_directly(self, trial_id: str) -> bool:
         """Whether ``update_trial`` was called for the running trial other than through :meth:`report`.
@@ -434,7 +488,52 @@ class Oracle:
 
     @synchronized
     def create_trial(self, tuner_id: str | None = None) -> Trial:
-        """Keras Tuner's name for :meth:`ask`, and the place to extend it."""
+        """Keras Tuner's name for :meth:`ask`, and the place to extend it.
+
+        On a shared storage (several drivers), the oracle first catches up
+        with the other drivers' trials and adopts the oracle state they
+        recorded; if another driver claims a trial first, it decides again.
+        While other drivers' trials run and nothing is left to start, the
+        answer is IDLE: one of them may fail and run again.
+
+        Raises:
+            ContentionError: other drivers claimed first, every time (a shared storage).
+        """
+        if not self.ledger.shared:
+            trial = self._create_trial(tuner_id)
+            assert trial is not None  # only a shared storage refuses a claim
+            return trial
+        for tries in range(shared.MAX_TRIES):
+            self._catch_up_with_drivers()
+            if self.ledger.search_stop is not None:
+                return Trial(self.hyperparameters.copy(), status=TrialStatus.STOPPED)
+            state = self.get_state()
+            self.ledger.checkpoint()
+            trial = self._create_trial(tuner_id)
+            if trial is not None:
+                self.ledger.committed()
+                self._state_seen = self.ledger.oracle_state
+                if trial.status == TrialStatus.STOPPED and self.ongoing_trials:
+                    return Trial(self.hyperparameters.copy(), status=TrialStatus.IDLE)
+                return trial
+            self.ledger.rollback()
+            self.set_state(state)
+            shared.backoff(tries)
+        raise shared.contention(self.ledger.storage, "a new trial")
+
+    def _catch_up_with_drivers(self, end_stale: bool = True) -> None:
+        """Take in the other drivers' events: their trials, space and oracle state; end their stale trials."""
+        ledger = self.ledger
+        ledger.catch_up()
+        self.hyperparameters.merge(ledger.space, overwrite=False)
+        if ledger.oracle_state is not None and ledger.oracle_state is not self._state_seen:
+            self._state_seen = ledger.oracle_state
+            self.set_state(ledger.oracle_state)
+        if end_stale:
+            ledger.end_stale(self.max_retries_per_trial)
+
+    def _create_trial(self, tuner_id):
+        """:meth:`create_trial`'s decision; None if another driver claimed first."""
         retry = self.ledger.next_retry()
         if retry is not None:
             return self.ledger.restart(retry, tuner_id, self.get_state())
@@ -554,20 +653,35 @@ class Oracle:
             return
         for hp in new:
             self.hyperparameters.register(hp)
-        self.ledger.record_space(self.hyperparameters)
+        self._record_space()
 
-    def check_definitions(self, hyperparameters: HyperParameters) -> None:
+    def _record_space(self):
+        for _ in range(shared.MAX_TRIES):
+            if self.ledger.record_space(self.hyperparameters):
+                return
+            self._catch_up_with_drivers(end_stale=False)  # another driver's space first, then ours
+        raise shared.contention(self.ledger.storage, "the search space")
+
+    def check_definitions(self, hyperparameters: HyperParameters | Iterable[HyperParameter]) -> None:
         """Refuse definitions that differ from those the project recorded.
 
-        A hypermodel whose code changed a range between runs would otherwise
-        resume with trials drawn from the old one. Hyperparameters given to
-        the oracle's constructor (overrides) are not checked here.
+        A hypermodel or a tuned function whose code changed a range between
+        runs would otherwise resume with trials drawn from the old one (the
+        first definition of a name is the one used). The tuner checks a
+        hypermodel's definitions when it resumes, and those each trial made
+        (:attr:`HyperParameters.declared`) when it ends, since a function
+        declares its hyperparameters as it runs. Hyperparameters given to the
+        oracle's constructor (overrides) are not checked here.
+
+        Args:
+            hyperparameters: A :class:`HyperParameters` (its space) or definitions.
 
         Raises:
             ProjectError: a hyperparameter is defined differently.
         """
         recorded = self.ledger.space
-        for hp in hyperparameters.space:
+        definitions = hyperparameters.space if isinstance(hyperparameters, HyperParameters) else hyperparameters
+        for hp in definitions:
             if hp.name not in self._given and recorded.is_defined(hp.name, hp.conditions):
                 _check_unchanged(
                     recorded.get_hyperparameter(hp.name, hp.conditions), hp, self.ledger.storage
@@ -594,15 +708,16 @@ class Oracle:
                 _check_unchanged(recorded.get_hyperparameter(hp.name, hp.conditions), hp, storage)
         self.hyperparameters.merge(recorded, overwrite=False)
         if self.ledger.oracle_state is not None:
+            self._state_seen = self.ledger.oracle_state
             try:
                 self.set_state(self.ledger.oracle_state)
             except (KeyError, TypeError, ValueError) as exc:
                 raise ProjectError(
-                    f"The oracle state recorded in {storage.project_dir!r} cannot be restored "
+                    f"The oracle state recorded in {storage.location!r} cannot be restored "
                     f"({type(exc).__name__}: {exc})."
                 ) from None
         if self.hyperparameters.space:
-            self.ledger.record_space(self.hyperparameters)
+            self._record_space()
 
     def close(self) -> None:
         """Release the storage (the journal file); the next event opens it again."""
@@ -623,7 +738,7 @@ class Oracle:
         """
         if storage is None:
             storage = self.ledger.storage
-        if storage.project_dir is None:  # in memory: what is in memory is all there is
+        if storage.project_dir is None and not storage.shared:  # in memory: what is in memory is all there is
             return
         self.ledger.storage.close()
         self.ledger = TrialLedger(self.objective, constraints=self.constraints)
@@ -693,12 +808,20 @@ class Oracle:
 
 
 def _check_unchanged(recorded, given, storage):
-    if recorded.get_config() != given.get_config():
+    if recorded.get_config() == given.get_config():
+        return
+    if storage.project_dir is None and not storage.shared:  # in memory: an earlier trial of this search defined it
         raise ProjectError(
-            f"The hyperparameter {given.name!r} is {given!r} here, but {recorded!r} in the project "
-            f"{storage.project_dir!r}: its trials were drawn from the old definition. Use "
-            "another project_name, or pass `overwrite=True` to start afresh."
+            f"The hyperparameter {given.name!r} is {given!r} here, but an earlier trial defined it "
+            f"as {recorded!r}, which is the definition the trials are drawn from. A definition must "
+            "stay the same from trial to trial: give the other one its own name, or define it in a "
+            "conditional_scope."
         )
+    raise ProjectError(
+        f"The hyperparameter {given.name!r} is {given!r} here, but {recorded!r} in the project "
+        f"{storage.location!r}: its trials were drawn from the old definition. Use "
+        "another project_name, or pass `overwrite=True` to start afresh."
+    )
 
 
 def _check_count(name, value, minimum, optional=False):

@@ -20,6 +20,11 @@ and a ``time`` (seconds since the epoch):
     that started it ran it; ``message``, ``retryable: false`` and
     ``retry: true`` when they apply; ``step`` and ``metrics`` for a final
     result reported as it ended. Its score is recomputed on replay.
+``enqueue``
+    ``values`` to run before new suggestions (``Oracle.enqueue``).
+``stop``
+    A search-wide stop was requested (``tuner.stop(everywhere=True)``, a
+    shared storage): ``reason``. The drivers running then start no new trial.
 
 What may be assumed: an open storage is used from one thread (a driver's
 heartbeat thread calls :meth:`Storage.heartbeat` only); ``append(...,
@@ -85,6 +90,14 @@ class Storage(abc.ABC):
     @abc.abstractmethod
     def append(self, event: Event, sync: bool = False) -> None:
         """Record one event; ``sync=True`` also makes it durable (see the module docstring)."""
+
+    def locate(self, index: int) -> str:
+        """Where the event ``index`` is, for a message that refuses it: ``"event 3 of ..."``.
+
+        ``index`` counts from 0 over the events this storage returned, from
+        :meth:`open` then :meth:`refresh`, in order. A journal names its line.
+        """
+        return f"event {index + 1} of the project ({self.location})"
 
     def refresh(self) -> list[Event]:
         """The events other drivers appended since this one last read or appended, in order.

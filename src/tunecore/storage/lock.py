@@ -9,21 +9,19 @@ stale pid file to clean). While held, the file names its holder: pid, host and
 since when, in its first bytes, which Windows leaves readable because its lock
 covers one byte far past them.
 
-The file is opened without following a link (``O_NOFOLLOW`` where it exists;
-on Windows a reparse point is refused before opening, and the opened file
-must be the one looked at), so a ``lock`` that points elsewhere never gets a
-file outside the project truncated or written.
+The file is opened without following a link (:func:`tunecore.storage.paths.open_project_file`),
+so a ``lock`` that points elsewhere never gets a file outside the project
+truncated or written.
 """
 
 import datetime
-import errno
 import json
 import os
 import socket
-import stat
 from types import ModuleType
 
 from tunecore.errors import ProjectError
+from tunecore.storage import paths
 
 LOCK_FILE = "lock"
 
@@ -138,49 +136,8 @@ class ProjectLock:
                 os.close(fd)
 
     def _open(self) -> int:
-        """The lock file's descriptor, opened for writing and created if missing.
-
-        Raises:
-            ProjectError: ``lock`` is a link, or not a plain file.
-        """
-        if _is_link(self.path):  # Windows has no O_NOFOLLOW: refuse before opening
-            raise self._not_a_file("a link")
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o666)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP or _is_link(self.path):  # a link put there meanwhile
-                raise self._not_a_file("a link") from None
-            raise
-        opened = os.fstat(fd)
-        try:
-            seen = os.lstat(self.path)
-        except FileNotFoundError:
-            seen = None
-        if seen is None or not os.path.samestat(opened, seen):  # swapped for a link meanwhile
-            os.close(fd)
-            raise self._not_a_file("a link")
-        if not stat.S_ISREG(opened.st_mode) or opened.st_nlink > 1:
-            os.close(fd)
-            raise self._not_a_file("not a plain file" if not stat.S_ISREG(opened.st_mode)
-                                   else "a hard link to a file that has other names")
-        return fd
-
-    def _not_a_file(self, what: str) -> ProjectError:
-        return ProjectError(
-            f"The project lock {self.path!r} is {what}; tunecore opens it only as a plain file "
-            "of its own, so that nothing outside the project is ever written. Remove it if no "
-            "search is running, and start the search again."
-        )
-
-
-def _is_link(path: str) -> bool:
-    """Whether ``path`` is a symlink, or on Windows any reparse point (a junction...)."""
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return False
-    reparse = getattr(info, "st_file_attributes", 0) & stat.FILE_ATTRIBUTE_REPARSE_POINT
-    return stat.S_ISLNK(info.st_mode) or bool(reparse)
+        """The lock file's descriptor, opened for writing and created if missing (never through a link)."""
+        return paths.open_project_file(self.path, os.O_RDWR | os.O_CREAT, "The project lock")
 
 
 def _describe(holder: str) -> str:

@@ -5,7 +5,7 @@ from typing import Any
 
 from tunecore.errors import TrialStateError
 from tunecore.storage.base import Event, Storage
-from tunecore.storage.journal import read_events
+from tunecore.storage.journal import JOURNAL, line_of, read_events
 
 
 class RecordedStorage(Storage):
@@ -29,3 +29,6 @@ class RecordedStorage(Storage):
 
     def append(self, event: Event, sync: bool = False) -> None:
         raise TrialStateError(f"{self.project_dir!r} was loaded read-only; it cannot record trials.")
+
+    def locate(self, index: int) -> str:
+        return line_of(os.path.join(self.project_dir, JOURNAL), index)

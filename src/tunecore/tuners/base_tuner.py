@@ -11,6 +11,7 @@ import difflib
 import inspect
 import logging
 import os
+import sys
 import warnings
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -24,8 +25,8 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
-from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, Storage, paths
-from tunecore.trial import Trial
+from tunecore.storage import InMemoryStorage, RecordedStorage, Storage, paths, resolve_storage
+from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import discovery, summary
 from tunecore.tuners.loop import SearchLoop
 from tunecore.tuners.outcome import TunerRunner, WorkerOracle
@@ -63,8 +64,11 @@ class BaseTuner:
             ``KERASTUNER_TUNER_ID``, else ``"tuner0"``).
         max_retries_per_trial: Overrides the oracle's setting when given.
         max_consecutive_failed_trials: Overrides the oracle's setting when given.
-        storage: Where the trials are kept: a :class:`~tunecore.storage.Storage`
-            (default: a journal in ``directory/project_name``).
+        storage: Where the trials are kept: a database URL
+            (``"sqlite:///runs.db"``, ``"postgresql://user:password@host/db"``),
+            where ``project_name`` names the search and any number of
+            drivers may share it; a :class:`~tunecore.storage.Storage`; or
+            None (default): a journal in ``directory/project_name``.
 
     With Keras Tuner's ``KERASTUNER_*`` environment variables set, the tuner
     takes part in a distributed search on Dask (:mod:`tunecore.distribute`): a
@@ -86,7 +90,7 @@ class BaseTuner:
         tuner_id: str | None = None,
         max_retries_per_trial: int | None = None,
         max_consecutive_failed_trials: int | None = None,
-        storage: Storage | None = None,
+        storage: Storage | str | None = None,
         **kwargs: Any,
     ) -> None:
         if kwargs:
@@ -119,7 +123,7 @@ class BaseTuner:
         self._search: SearchLoop | None = None
         if self._role is not None and not self._role.is_chief:
             storage, overwrite = InMemoryStorage(), False  # the chief keeps the project
-        self.oracle.open(JournalStorage(self.project_dir) if storage is None else storage, overwrite=overwrite)
+        self.oracle.open(resolve_storage(storage, self.directory, self.project_name), overwrite=overwrite)
         # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
         self._populate_initial_space()
 
@@ -143,7 +147,10 @@ class BaseTuner:
                 :class:`~tunecore.executors.Executor`.
             max_parallel_trials: Trials in flight at once.
             timeout: Seconds after which no new trial starts; the search then
-                ends as ``cancel_running`` says.
+                ends as ``cancel_running`` says. In Keras Tuner's distributed
+                mode it also bounds the chief's wait for its first tuner and a
+                tuner's wait for its chief (each says what it waits for every
+                10 s meanwhile).
             trial_timeout: Seconds a trial may run. A trial over its limit is
                 stopped and FAILED with a message saying so (and retried per
                 ``max_retries_per_trial``). In a process pool or on Dask it is
@@ -194,24 +201,49 @@ class BaseTuner:
                 "used with it. Unset the KERASTUNER_* variables or leave executor out."
             )
         if role is not None and not role.is_chief:
-            self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs))
+            self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs), timeout)
             return
         if ask_ahead is not None and (isinstance(ask_ahead, bool) or not isinstance(ask_ahead, int) or ask_ahead < 0):
             raise InvalidArgumentError(f"ask_ahead must be an integer >= 0 or None; got {ask_ahead!r}.")
-        pool = dask_chief.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
+        pool = dask_chief.chief_executor(role, timeout) if role else executors.create(executor, max_parallel_trials)
         self._search = SearchLoop(self, pool, search_callbacks, timeout, trial_timeout, cancel_running, ask_ahead)
         try:
             for values in initial_points or ():
                 self.oracle.enqueue(values)
             self._search.run(TunerRunner(self, fit_args, fit_kwargs), verbose)
+        except KeyboardInterrupt:
+            interrupted = True
+        else:
+            interrupted = False
         finally:
             self._search = None
             self.oracle.close()
+        if interrupted:
+            print(self._interrupted_line(), file=sys.stderr, flush=True)
+            raise KeyboardInterrupt from None  # our frames say nothing the line does not
 
-    def _serve_chief(self, role: distribute.Role, runner: TunerRunner) -> None:
+    def _interrupted_line(self) -> str:
+        """What Ctrl-C kept, and how to go on, in one line."""
+        trials = self.oracle.trials.values()
+        ended = sum(t.status in TrialStatus.FINISHED for t in trials)
+        rerun = sum(t.status not in TrialStatus.FINISHED for t in trials)
+        again = f" ({rerun} unfinished will run again)" if rerun else ""
+        where = _kept_in(self.oracle.ledger.storage)
+        if where is None:
+            return (
+                f"Search interrupted: {ended} ended trials kept in memory only{again}; call search() "
+                "on this tuner again to go on, or pass directory= to keep a project you can resume."
+            )
+        return f"Search interrupted: {ended} ended trials kept in {where}{again}; run the same call again to resume."
+
+    def _serve_chief(self, role: distribute.Role, runner: TunerRunner, timeout: float | None) -> None:
         """A distributed worker's search: run the chief's trials, then read its results."""
         logger.info("Tuner %r runs trials for the chief at %s.", self.tuner_id, role.address)
-        how = dask_chief.serve(role, runner)
+        how = dask_chief.serve(role, runner, timeout)
+        if how == "timeout":
+            logger.warning("Tuner %r found no chief at %s within timeout=%gs; its search ends without trials.",
+                           self.tuner_id, role.address, timeout)
+            return
         if how == "lost":
             raise FatalRuntimeError(
                 f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."
@@ -227,15 +259,25 @@ class BaseTuner:
         except ProjectError as exc:
             logger.warning("The chief's search ended; its results are not readable here: %s", exc)
 
-    def stop(self, reason: str | None = None) -> None:
+    def stop(self, reason: str | None = None, everywhere: bool = False) -> None:
         """End the search: no new trial starts (safe from a callback or another thread).
 
         The trials still running finish, or are abandoned with
         ``search(cancel_running=True)``.
+
+        Args:
+            reason: Why, for the log.
+            everywhere: On a shared storage (several drivers), stop every
+                driver of the search: a ``stop`` event in the storage, which
+                the others read before they start their next trial. A driver
+                started later runs the search again.
         """
         search = self._search
+        reason = reason or "tuner.stop() was called"
         if search is not None:
-            search.stop(reason or "tuner.stop() was called")
+            search.stop(reason, everywhere=everywhere)
+        elif everywhere:
+            self.oracle.ledger.request_search_stop(reason)
 
     def fit_target(self) -> Callable[..., Any] | None:
         """The callable that finally receives ``search()``'s keyword arguments, or None if unknown.
@@ -362,17 +404,21 @@ class BaseTuner:
 
     def results_summary(self, num_trials: int = 10) -> None:
         """Print the best trials."""
-        print(summary.results_summary(self.oracle, self.oracle.ledger.storage.project_dir, num_trials))
+        print(summary.results_summary(self.oracle, _kept_in(self.oracle.ledger.storage), num_trials))
 
     def search_space_summary(self, extended: bool = False) -> None:
         """Print the search space (known from the constructor on, as in Keras Tuner)."""
         print(summary.search_space_summary(self.oracle.hyperparameters, extended))
 
     def get_trial_dir(self, trial_id: str) -> str:
-        """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project)."""
+        """``directory/project_name/trial_<trial_id>``, created if needed (checked to stay inside the project).
+
+        Raises:
+            ProjectError: ``trial_id`` is not a plain id, or ``trial_<trial_id>``
+                is a link or not a folder (nothing in a project is followed as a link).
+        """
         path = paths.trial_dir(self.project_dir, trial_id)
-        os.makedirs(path, exist_ok=True)
-        return path
+        return paths.project_folder(path, f"The folder of trial {trial_id!r}")
 
     def save(self) -> None:
         """Keras Tuner's; nothing to do: every change is in the project's journal as it happens."""
@@ -404,3 +450,8 @@ def _check_seconds(name: str, value: object) -> None:
         return
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise InvalidArgumentError(f"{name} must be a positive number of seconds or None; got {value!r}.")
+
+
+def _kept_in(storage: Storage) -> str | None:
+    """Where the trials are kept, for messages (a folder, a masked URL); None in this process's memory."""
+    return storage.location if storage.project_dir is not None or storage.shared else None

@@ -9,10 +9,10 @@ from typing import Any
 
 from tunecore import oracles
 from tunecore.callbacks import Callback
-from tunecore.errors import InvalidArgumentError
+from tunecore.errors import FatalTypeError, InvalidArgumentError
 from tunecore.objective import Objective
 from tunecore.signatures import accepts_keyword, names_parameter
-from tunecore.storage import InMemoryStorage
+from tunecore.storage import InMemoryStorage, Storage
 from tunecore.trial import Trial
 from tunecore.tuners.base_tuner import BaseTuner
 from tunecore.tuners.outcome import RunningTrial
@@ -41,6 +41,10 @@ class FunctionTuner(BaseTuner):
             or an :class:`~tunecore.oracles.Oracle` instance.
         directory: Keep the project under ``directory/project_name`` (default:
             in memory only).
+        storage: Keep the project in a database instead: a URL
+            (``"sqlite:///runs.db"``, ``"postgresql://..."``) or a
+            :class:`~tunecore.storage.Storage`; ``project_name`` names the
+            search in it, and every process started with the same two shares it.
         **oracle_kwargs: Passed to the oracle (``seed``, ``hyperparameters``...).
     """
 
@@ -55,6 +59,7 @@ class FunctionTuner(BaseTuner):
         directory: str | os.PathLike[str] | None = None,
         project_name: str | None = None,
         overwrite: bool = False,
+        storage: Storage | str | None = None,
         **oracle_kwargs: Any,
     ) -> None:
         self.fn = fn
@@ -65,7 +70,7 @@ class FunctionTuner(BaseTuner):
             if unexpected is None:
                 raise
             name = unexpected.group(1)
-            known = list(oracles.ORACLE_ARGUMENTS) + _SEARCH_OPTIONS + ["directory", "project_name", "overwrite"]
+            known = list(oracles.ORACLE_ARGUMENTS) + _SEARCH_OPTIONS + ["directory", "project_name", "overwrite", "storage"]
             close = difflib.get_close_matches(name, known, n=1)
             raise InvalidArgumentError(
                 f"Unknown argument {name!r}: it is neither a search option ({', '.join(_SEARCH_OPTIONS)}) "
@@ -74,7 +79,7 @@ class FunctionTuner(BaseTuner):
             ) from None
         super().__init__(
             instance, directory=directory, project_name=project_name, overwrite=overwrite,
-            storage=InMemoryStorage() if directory is None else None,
+            storage=storage if storage is not None or directory is not None else InMemoryStorage(),
         )
 
     def _trial_source(self) -> str:
@@ -84,6 +89,12 @@ class FunctionTuner(BaseTuner):
         return self.fn
 
     def run_trial(self, trial: Trial, *args: Any, **kwargs: Any) -> Any:
+        if not callable(self.fn):
+            hint = f" To name the metric to optimise, pass objective={self.fn!r}." if isinstance(self.fn, str) else ""
+            raise FatalTypeError(
+                f"tune() and FunctionTuner tune a function fn(hp) that returns the objective; got "
+                f"{self.fn!r} of type {type(self.fn).__name__}, which cannot be called.{hint}"
+            )
         if not accepts_keyword(self.fn, "verbose"):
             kwargs.pop("verbose", None)
         if names_parameter(self.fn, "trial"):

@@ -21,10 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from tunecore import plugins
 from tunecore.callbacks import Callback
-from tunecore.errors import FatalTypeError
+from tunecore.errors import FatalError, FatalTypeError, RemoteTraceback
 from tunecore.executors import Executor
 from tunecore.executors.runner import TrialOutcome, TrialRunner
 from tunecore.trial import Trial, TrialStatus
+from tunecore.tuners.outcome import resolve_remote_traceback
 from tunecore.tuners.progress import Progress
 
 if TYPE_CHECKING:
@@ -35,6 +36,7 @@ logger = logging.getLogger("tunecore")
 _REPORT_POLL_S = 0.05
 _LATE_REPORTS_S = 10.0
 _ASK_SHARE = 0.1  # suggestions for every worker may take this share of a trial before asking ahead
+_WAIT_FIRST_S, _WAIT_MAX_S = 0.02, 1.0  # waiting for other drivers' trials, doubling in between
 
 
 class SearchLoop:
@@ -65,6 +67,8 @@ class SearchLoop:
         self.cancel_running = bool(cancel_running)
         self.ask_ahead = ask_ahead
         self.stop_reason: str | None = None
+        self._stop_everywhere = False
+        self._wait_s = _WAIT_FIRST_S
         self._hook = plugins.get_plugin_manager().hook
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._announced = False
@@ -76,9 +80,11 @@ class SearchLoop:
         self._ready: collections.deque[Trial] = collections.deque()  # asked for ahead, not started
         self._received: collections.Counter[str] = collections.Counter()  # reports delivered per trial
 
-    def stop(self, reason: str) -> None:
-        """No new trial starts (safe from a callback or another thread)."""
+    def stop(self, reason: str, everywhere: bool = False) -> None:
+        """No new trial starts (safe from a callback or another thread); ``everywhere``: in
+        every driver of the search (recorded in a shared storage by the loop's thread)."""
         self.stop_reason = reason
+        self._stop_everywhere = self._stop_everywhere or everywhere
 
     def run(self, runner: TrialRunner, verbose: int = 1) -> None:
         """The whole search: its begin and end events around the loop."""
@@ -86,11 +92,15 @@ class SearchLoop:
         self._each("on_search_begin")
         self._hook.tunecore_search_begin(tuner=self.tuner)
         progress = Progress(self.oracle, verbose)
+        interrupted = False
         try:
             with self.oracle.observe_reports(self._reported):
                 self._run(runner, progress)
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            progress.close()
+            progress.close(report=not interrupted)
             try:
                 self.tuner.on_search_end()
             finally:
@@ -115,6 +125,9 @@ class SearchLoop:
             if self._running:  # stopped with cancel_running: as an interruption
                 self._abandon()
                 return
+        except KeyboardInterrupt:
+            self._abandon(quiet=True)  # the tuner says in one line what was kept
+            raise
         except BaseException:
             self._abandon()
             raise
@@ -141,22 +154,30 @@ class SearchLoop:
         self._ask_seconds = _average(self._ask_seconds, time.perf_counter() - start)
         return trial
 
-    def _abandon(self) -> None:
+    def _abandon(self, quiet: bool = False) -> None:
         self.executor.shutdown(cancel=True)
         for trial in self._running.values():
-            logger.warning("Trial %s was interrupted; it will run again on resume.", trial.trial_id)
+            logger.log(
+                logging.INFO if quiet else logging.WARNING,
+                "Trial %s was interrupted; it will run again on resume.", trial.trial_id,
+            )
         self.oracle.ledger.requeue_running()
 
     def _loop(self, progress: Progress) -> None:
         pool, running, ready, tuner = self.executor, self._running, self._ready, self.tuner
         while True:
             self._check_stop()
+            waiting = False
             while len(running) < pool.capacity and self.stop_reason is None:
                 trial = ready.popleft() if ready else self._ask()
                 if trial.status == TrialStatus.IDLE and not running:
-                    logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
+                    # On a shared storage, other drivers' trials run: one may fail and run again.
+                    waiting = self.oracle.ledger.shared
+                    if not waiting:
+                        logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
                 if trial.status != TrialStatus.RUNNING:
                     break
+                self._wait_s = _WAIT_FIRST_S
                 tuner.on_trial_begin(trial)
                 self._each("on_trial_begin", trial)
                 self._hook.tunecore_trial_begin(tuner=tuner, trial=trial)
@@ -167,6 +188,9 @@ class SearchLoop:
                 running[future], self._started[future] = trial, time.monotonic()
                 progress.update(len(running))
                 self._check_stop()
+            if waiting and not running and self.stop_reason is None:
+                self._wait_for_others()
+                continue
             if not running or (self.stop_reason is not None and self.cancel_running):
                 return
             poll = pool.remote or self.timeout is not None or self.trial_timeout is not None
@@ -194,11 +218,34 @@ class SearchLoop:
                 progress.update(len(running), finished_trial=trial)
                 self._asked_out = False  # an ended trial may give the oracle something new to suggest
                 if outcome.fatal:
-                    raise outcome.fatal(f"Trial {trial.trial_id} stopped the search:\n{outcome.message}")
+                    raise _fatal_error(trial, outcome, self._user_functions())
+
+    def _user_functions(self) -> list[Any]:
+        """The user's callables a trial runs, to name their frames in a worker's traceback."""
+        tuner = self.tuner
+        functions = [tuner.fit_target(), type(tuner).run_trial]
+        hypermodel = getattr(tuner, "hypermodel", None)
+        if hypermodel is not None:
+            functions += [getattr(hypermodel, "build", None), getattr(hypermodel, "fit", None)]
+        return [f for f in functions if f is not None]
+
+    def _wait_for_others(self) -> None:
+        """Sleep while other drivers run the trials left (20 ms, doubling to 1 s; ``timeout`` bounds it)."""
+        wait = self._wait_s
+        if self._deadline is not None:
+            wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
+        time.sleep(wait)
+        self._wait_s = min(2 * self._wait_s, _WAIT_MAX_S)
 
     def _check_stop(self) -> None:
         if self.stop_reason is None and self._deadline is not None and time.monotonic() >= self._deadline:
             self.stop_reason = f"timeout={self.timeout:g}s reached"
+        ledger = self.oracle.ledger
+        if self._stop_everywhere:
+            self._stop_everywhere = False
+            ledger.request_search_stop(self.stop_reason or "tuner.stop(everywhere=True) was called")
+        if self.stop_reason is None and ledger.search_stop is not None:
+            self.stop_reason = f"another driver stopped the search: {ledger.search_stop}"
         if self.stop_reason is not None and not self._announced:
             self._announced = True
             what = "abandoning" if self.cancel_running else "letting finish"
@@ -256,15 +303,23 @@ class SearchLoop:
             trial.hyperparameters = outcome.hyperparameters
         if outcome.tuner_id is not None:
             trial.tuner_id = outcome.tuner_id
+        # A definition that changed (the code, between runs) stops the search before the trial
+        # ends: it stays RUNNING, to run again when the search resumes with the project's definition.
+        self.oracle.check_definitions(trial.hyperparameters.declared)
         self.oracle.update_space(trial.hyperparameters)
         objective = self.oracle.objective
         reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())
         if outcome.status == TrialStatus.COMPLETED and outcome.metrics is None and not reported:
             # A programming error that every trial would repeat: stop at once, as Keras Tuner does.
             outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
+            returned = outcome.returned or "None"
+            hint = (
+                "Did you forget to return the metrics?" if returned == "None" else
+                "Return the objective's value (a number), a dict of metrics, or a list of those."
+            )
             outcome.message = (
-                f"The return value of {self.tuner._trial_source()} is None and the trial reported no "
-                f"{objective.names}. Did you forget to return the metrics?"
+                f"The return value of {self.tuner._trial_source()} is {returned} and the trial reported no "
+                f"{objective.names}. {hint}"
             )
         self.oracle.tell(
             trial.trial_id,
@@ -273,6 +328,25 @@ class SearchLoop:
             message=outcome.message,
             retryable=outcome.retryable,
         )
+
+
+def _fatal_error(trial: Trial, outcome: TrialOutcome, functions: Sequence[Any] = ()) -> FatalError:
+    """The error a fatal trial stops the search with, chained to the trial's own.
+
+    In the driver's process the cause is the exception itself; from a worker
+    it is its traceback as text (:class:`~tunecore.errors.RemoteTraceback`),
+    with the frames of the user's ``functions`` named again, so the user's
+    line shows either way.
+    """
+    assert outcome.fatal is not None
+    text = (outcome.message or "").strip()
+    cause: BaseException | None = outcome.error
+    if cause is None and text.startswith("Traceback (most recent call last)"):
+        cause = RemoteTraceback(resolve_remote_traceback(text, functions))
+    what = text.splitlines()[-1] if cause is not None and text else text
+    error = outcome.fatal(f"Trial {trial.trial_id} stopped the search (recorded FAILED): {what}")
+    error.__cause__ = cause
+    return error
 
 
 def _average(previous: float | None, value: float) -> float:

@@ -8,12 +8,24 @@ driver, ``tuner.oracle`` is the oracle itself. In a worker, it is a
 the oracle as it arrives and answers with the oracle's decision (STOPPED).
 """
 
+import linecache
+import re
 import time
 import traceback
+import types
 import warnings
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from tunecore.errors import FailedTrialError, FatalError, FatalTypeError, OversizedModelError, TrialStopped
+from tunecore.errors import (
+    FailedTrialError,
+    FatalError,
+    FatalTypeError,
+    FatalValueError,
+    InvalidSpaceError,
+    OversizedModelError,
+    TrialStopped,
+)
 from tunecore.executors.runner import ReportChannel, TrialOutcome
 from tunecore.trial import Trial, TrialStatus
 
@@ -131,6 +143,8 @@ class TunerRunner:
             except TypeError as exc:  # a programming error: every trial would fail the same way
                 outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
                 outcome.message = str(exc)
+            if outcome.metrics is None:
+                outcome.returned = _describe_empty(results)
         except TrialStopped as exc:
             outcome.status, outcome.retryable, outcome.message = TrialStatus.STOPPED, False, str(exc) or None
         except OversizedModelError as exc:
@@ -139,8 +153,11 @@ class TunerRunner:
             outcome.status, outcome.retryable = TrialStatus.FAILED, False
             outcome.message = traceback.format_exc()
         except FatalError as exc:
-            outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, type(exc)
-            outcome.message = traceback.format_exc()
+            self._fatal(outcome, exc, type(exc))
+        except InvalidSpaceError as exc:
+            # A definition the trial made is invalid (a range, a reserved name...): every
+            # trial would repeat it, so it stops the search instead of being retried.
+            self._fatal(outcome, exc, FatalTypeError if isinstance(exc, TypeError) else FatalValueError)
         except Exception:
             outcome.status = TrialStatus.FAILED
             outcome.message = traceback.format_exc()
@@ -149,3 +166,85 @@ class TunerRunner:
             outcome.reports = oracle.sent
             outcome.hyperparameters = trial.hyperparameters
         return outcome
+
+    def _fatal(self, outcome: TrialOutcome, exc: BaseException, fatal: type[FatalError]) -> None:
+        outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, fatal
+        outcome.message = traceback.format_exc()
+        if self.channel is None:  # in the driver: the search's error is chained to this one
+            outcome.error = exc
+
+
+def _describe_empty(results: Any) -> str:
+    """``results`` that hold no metrics (None, ``[]``, ``[None]``...), in words for a message."""
+    if results is None:
+        return "None"
+    if isinstance(results, (list, tuple)):
+        kind = type(results).__name__
+        if not results:
+            return f"an empty {kind}"
+        return f"a {kind} of {', '.join(sorted({_describe_empty(r) for r in results}))}"
+    return repr(results)
+
+
+_DYNAMIC_FRAME = re.compile(r'^  File "<dynamic-code>", line (\d+), in (\S+)$')
+
+
+def resolve_remote_traceback(text: str, functions: Iterable[Any]) -> str:
+    """A worker's traceback with the user's own frames named again.
+
+    cloudpickle ships functions defined in ``__main__`` or a notebook by value
+    and names their file ``<dynamic-code>``, so a worker's traceback loses the
+    user's file and line. The driver still has the functions: a frame whose
+    name and line match exactly one of theirs (or of the functions their module
+    defines) gets its file and source line back.
+
+    Args:
+        text: The traceback, as ``traceback.format_exc()`` wrote it in the worker.
+        functions: The callables a trial runs (the tuned function, a hypermodel's methods).
+    """
+    if "<dynamic-code>" not in text:
+        return text
+    codes = _user_codes(functions)
+    lines = []
+    for line in text.splitlines():
+        match = _DYNAMIC_FRAME.match(line)
+        found = None
+        if match:
+            number, name = int(match.group(1)), match.group(2)
+            candidates = {
+                code.co_filename for code in codes
+                if code.co_name == name and number in {n for _, _, n in code.co_lines() if n is not None}
+            }
+            found = candidates.pop() if len(candidates) == 1 else None
+        if found is None:
+            lines.append(line)
+            continue
+        lines.append(f'  File "{found}", line {number}, in {name}')
+        source = linecache.getline(found, number).strip()
+        if source:
+            lines.append(f"    {source}")
+    return "\n".join(lines) + "\n"
+
+
+def _user_codes(functions: Iterable[Any]) -> list[types.CodeType]:
+    """The code objects of ``functions``, of the functions their modules define, and nested ones."""
+    roots: list[Any] = []
+    for function in functions:
+        function = getattr(function, "__func__", function)
+        code = getattr(function, "__code__", None)
+        if code is None:
+            continue
+        roots.append(code)
+        for value in list(getattr(function, "__globals__", {}).values()):
+            inner = getattr(getattr(value, "__func__", value), "__code__", None)
+            if inner is not None and inner.co_filename == code.co_filename:
+                roots.append(inner)
+    codes, seen = [], set()
+    while roots:
+        code = roots.pop()
+        if id(code) in seen:
+            continue
+        seen.add(id(code))
+        codes.append(code)
+        roots.extend(c for c in code.co_consts if isinstance(c, types.CodeType))
+    return codes

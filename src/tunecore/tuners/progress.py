@@ -113,12 +113,14 @@ class Progress:
         if self.best_score is None or self.oracle.objective.better_than(score, self.best_score):
             self.best_score = score
 
-    def close(self) -> None:
+    def close(self, report: bool = True) -> None:
+        """Close the bar and print the closing report (``report=False``: log it only, as
+        for an interrupted search, which says what it kept in one line of its own)."""
         self.bar.close()
-        report = self.report()
-        if self.verbose:
-            tqdm.write(report)
-        logger.info(report)
+        text = self.report()
+        if self.verbose and report:
+            tqdm.write(text)
+        logger.info(text)
 
     def report(self) -> str:
         trials = self.oracle.trials.values()
@@ -127,6 +129,8 @@ class Progress:
             counts[trial.status] = counts.get(trial.status, 0) + 1
         parts = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
         lines = [f"Search finished in {time.perf_counter() - self.start:.1f}s: {parts or 'no trials'}."]
+        if counts and not counts.get(TrialStatus.COMPLETED):
+            lines[0] += " No trial completed, so there is no best trial yet."
         best = self.oracle.get_best_trials(1)
         if best:
             lines.append(

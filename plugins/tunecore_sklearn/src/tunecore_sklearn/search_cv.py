@@ -21,6 +21,7 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import Objective
 from tunecore.oracles import Oracle
 from tunecore.signatures import accepts_keyword
+from tunecore.storage import Storage, resolve_storage
 from tunecore.trial import TrialStatus
 from tunecore_sklearn import _folds
 from tunecore_sklearn._space import ParameterSpace
@@ -38,7 +39,7 @@ class TunecoreSearchCV(BaseSearchCV):
     (in parallel over candidates and folds with ``n_jobs``), and the mean test
     scores go back to the oracle before it proposes more. ``cv_results_`` also
     holds each candidate's ``trial_id``; the oracle, with every trial, is
-    ``oracle_``. The oracle lives in memory: nothing is written to disk.
+    ``oracle_``. The oracle lives in memory, unless ``storage`` names a database.
 
     Example:
         ```python
@@ -85,6 +86,13 @@ class TunecoreSearchCV(BaseSearchCV):
         partial_fit_steps: Train each candidate with ``partial_fit``, this many
             passes over each fold's training part, so that the oracle's pruner
             can stop it early (see below). None: cross-validate with ``fit``.
+        storage: Keep the trials in a database: a URL (``"sqlite:///runs.db"``,
+            ``"postgresql://..."``) or a :class:`tunecore.storage.Storage`.
+            A later ``fit`` resumes the search (``n_trials`` counts every
+            trial in it), and searches started elsewhere with the same
+            ``storage`` and ``project_name`` share it. None: in memory.
+        project_name: The search's name in ``storage`` (default
+            ``"untitled_project"``).
 
     Failed candidates do not stop the search. A candidate whose folds all fail
     (while ``error_score`` is not ``"raise"``) is reported to the oracle as a
@@ -119,6 +127,8 @@ class TunecoreSearchCV(BaseSearchCV):
         "resource": [str, None],
         "oracle_kwargs": [dict, None],
         "partial_fit_steps": [Interval(Integral, 1, None, closed="left"), None],
+        "storage": [str, Storage, None],
+        "project_name": [str, None],
     }
 
     def __init__(
@@ -141,6 +151,8 @@ class TunecoreSearchCV(BaseSearchCV):
         resource: str | None = None,
         oracle_kwargs: dict[str, Any] | None = None,
         partial_fit_steps: int | None = None,
+        storage: str | Storage | None = None,
+        project_name: str | None = None,
     ) -> None:
         self.search_space = search_space
         self.oracle = oracle
@@ -150,6 +162,8 @@ class TunecoreSearchCV(BaseSearchCV):
         self.resource = resource
         self.oracle_kwargs = oracle_kwargs
         self.partial_fit_steps = partial_fit_steps
+        self.storage = storage
+        self.project_name = project_name
         super().__init__(
             estimator=estimator,
             scoring=scoring,
@@ -213,6 +227,12 @@ class TunecoreSearchCV(BaseSearchCV):
             raise ValueError(f"All {asked} candidates failed. The last error:\n{failure}")
 
     def _make_oracle(self, hyperparameters):
+        oracle = self._new_oracle(hyperparameters)
+        if self.storage is not None:
+            oracle.open(resolve_storage(self.storage, ".", self.project_name or "untitled_project"))
+        return oracle
+
+    def _new_oracle(self, hyperparameters):
         settings = {
             "objective": Objective("score", "max"),
             # scikit-learn's searches go on whatever fails; so does this one.
