@@ -8,9 +8,11 @@ user's own exception so that their line is in the traceback.
 """
 
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 import traceback
 import warnings
 
@@ -60,12 +62,12 @@ def test_a_reserved_tuner_name_stops_the_search():
     assert tuner.get_best_hyperparameters() == []  # no IndexError inside tunecore
 
 
-def test_an_invalid_definition_in_a_worker_process_shows_the_users_line(tmp_path):
+def test_an_invalid_definition_in_a_worker_shows_the_users_line(parallel):
     def objective(hp):
         return hp.Choice("units", [])  # no values to choose from
 
     with pytest.raises(FatalValueError, match="units") as caught:
-        kt.tune(objective, max_trials=4, executor="process", max_parallel_trials=1, verbose=0)
+        kt.tune(objective, max_trials=4, verbose=0, **parallel())
 
     assert isinstance(caught.value.__cause__, RemoteTraceback)
     text = _traceback_text(caught.value)
@@ -195,10 +197,11 @@ def test_ctrl_c_says_in_one_line_what_was_kept_and_how_to_resume(tmp_path, capsy
     err = capsys.readouterr().err
     lines = [line for line in err.splitlines() if "interrupted" in line.lower()]
     project = tmp_path / "p" / "untitled_project"
-    assert lines == [
+    expected = (
         f"Search interrupted: 3 ended trials kept in {project} (1 unfinished will run again); "
         "run the same call again to resume."
-    ]
+    )
+    assert lines == [expected]
     assert "Search finished" not in err
 
     (tmp_path / "interrupt").unlink()
@@ -238,3 +241,39 @@ def test_a_search_where_no_trial_completed_says_so(capsys):
     kt.tune(objective, max_trials=2, max_consecutive_failed_trials=5, verbose=1)
     out = capsys.readouterr()
     assert "2 failed. No trial completed" in out.out + out.err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(sys.platform == "win32", reason="process groups")
+def test_ctrl_c_on_a_process_pool_is_one_line_too_and_keeps_every_ended_trial(tmp_path):
+    """A terminal's Ctrl-C reaches the workers as well: they leave it to the driver."""
+    script = tmp_path / "search.py"
+    script.write_text(textwrap.dedent(f"""
+        import os, time
+        import tunecore as kt
+
+        def objective(hp):
+            x = hp.Float("x", 0, 1)
+            open(os.path.join({str(tmp_path)!r}, "started"), "a").close()
+            time.sleep(0.2)
+            return x
+
+        if __name__ == "__main__":
+            kt.tune(objective, max_trials=200, directory={str(tmp_path / "p")!r}, verbose=0,
+                    executor="process", max_parallel_trials=2)
+    """))
+    search = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True, start_new_session=True)
+    deadline = 600
+    while not (tmp_path / "started").exists() and deadline:
+        time.sleep(0.1)
+        deadline -= 1
+    time.sleep(1.5)
+    os.killpg(search.pid, signal.SIGINT)
+    _, err = search.communicate(timeout=120)
+
+    assert err.count("Search interrupted:") == 1 and "Process tunecore-worker" not in err, err
+    assert "Traceback" in err and err.count("Traceback") == 1  # the bare KeyboardInterrupt's own
+    ended = int(err.split("Search interrupted: ")[1].split(" ")[0])
+    project = kt.load(tmp_path / "p" / "untitled_project")
+    assert sum(t.status == kt.TrialStatus.COMPLETED for t in project.trials.values()) == ended

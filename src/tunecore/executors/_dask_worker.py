@@ -16,6 +16,7 @@ from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING
 from tunecore.errors import FatalRuntimeError
 from tunecore.executors.dask_channel import DaskChannel
 from tunecore.executors.payload import load_runner
+from tunecore.executors.waiting import Notice
 from tunecore.trial import Trial
 
 if TYPE_CHECKING:
@@ -69,26 +70,31 @@ def run_served_trial(channel: str, trial: Trial) -> "TrialOutcome":
     return outcome
 
 
-def serve(address: str, name: str, runner: "TrialRunner") -> str:
+def serve(address: str, name: str, runner: "TrialRunner", timeout: float | None = None) -> str:
     """Be a Dask worker of the chief's scheduler at ``address`` until its search ends.
 
-    Waits for the scheduler if it is not up yet. Trials run one at a time with
-    ``runner``. Returns ``"ended"`` or ``"interrupted"`` as the chief says, or
-    ``"lost"`` when the scheduler went away first (the chief died).
+    Waits for the scheduler if it is not up yet: until Ctrl-C, or ``timeout``
+    seconds (then returns ``"timeout"``), saying so every
+    :data:`~tunecore.executors.waiting.NOTICE_S` seconds. Trials run one at a
+    time with ``runner``. Returns ``"ended"`` or ``"interrupted"`` as the chief
+    says, or ``"lost"`` when the scheduler went away first (the chief died).
     """
     if name in _served:
         raise FatalRuntimeError(f"Tuner {name!r} already serves the chief from this process; give each its own id.")
     _served[name] = runner
     try:
-        return asyncio.run(_serve(address, name))
+        return asyncio.run(_serve(address, name, timeout))
     finally:
         _served.pop(name, None)
 
 
-async def _serve(address: str, name: str) -> str:
-    worker = Worker(address, nthreads=1, name=name, resources={SERVING: 1}, dashboard=False)
+async def _serve(address: str, name: str, timeout: float | None) -> str:
+    worker = Worker(address, nthreads=1, name=name, resources={SERVING: 1}, dashboard=False,
+                    death_timeout=timeout)
     try:
-        await worker
+        await _join(worker, address, name, timeout)
+    except asyncio.TimeoutError:
+        return "timeout"
     except RuntimeError as exc:
         cause = "another process uses this tuner id" if "name taken" in str(exc.__cause__) else exc.__cause__ or exc
         raise FatalRuntimeError(
@@ -104,3 +110,16 @@ async def _serve(address: str, name: str) -> str:
             except OSError:  # the connection closed
                 break
     return "lost"
+
+
+async def _join(worker: Worker, address: str, name: str, timeout: float | None) -> None:
+    """Start ``worker``: it waits for the chief's scheduler, saying so while it waits."""
+    what = (f"Tuner {name!r} waits for the chief at {address} (the process of this search with "
+            "KERASTUNER_TUNER_ID=chief); Ctrl-C stops it"
+            + (f", and its search ends after timeout={timeout:g}s" if timeout is not None else ""))
+    notice = Notice()
+    starting = asyncio.ensure_future(worker.start())
+    while not starting.done():
+        await asyncio.wait({starting}, timeout=POLL_S)
+        notice(what)
+    starting.result()

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from tunecore.executors.base import Executor
 from tunecore.executors.dask_channel import DaskChannel
 from tunecore.executors.payload import dump_runner
+from tunecore.executors.waiting import Notice
 from tunecore.optional import optional_import
 from tunecore.trial import Trial
 
@@ -34,6 +35,14 @@ logger = logging.getLogger("tunecore")
 def _worker_running(key: str, dask_scheduler: Any = None) -> str | None:
     task = dask_scheduler.tasks.get(key)
     return task.processing_on.address if task is not None and task.processing_on is not None else None
+
+
+_QUEUED = ("released", "waiting", "queued", "no-worker")  # a task's states before a worker takes it
+
+
+def _queued(keys: list[str], dask_scheduler: Any = None) -> list[str]:
+    tasks = dask_scheduler.tasks
+    return [key for key in keys if key in tasks and tasks[key].state in _QUEUED]
 
 
 
@@ -99,6 +108,7 @@ class DaskExecutor(Executor):
         self._trial_ids: dict[str, str] = {}  # task key -> trial id
         self._results: dict[str, TrialOutcome] = {}  # task key -> outcome gathered with others
         self._reports: Any = None
+        self._idle = Notice()  # while no trial ends: says so when the cluster has no worker for them
 
     @classmethod
     def accepts(cls, obj: object) -> bool:
@@ -149,7 +159,11 @@ class DaskExecutor(Executor):
                 futures, timeout=timeout, return_when="FIRST_COMPLETED"
             )
         except TimeoutError:
-            return set(), set(futures)
+            done, not_done = set(), set(futures)
+        if not done:
+            self._notice_starved(len(not_done))
+            return done, not_done
+        self._idle.restart()
         self._futures.difference_update(done)
         for future in done:
             self._trial_ids.pop(future.key, None)
@@ -197,6 +211,13 @@ class DaskExecutor(Executor):
                 logger.warning("Could not restart the Dask worker %s after a trial timeout: %s", address, exc)
         return True
 
+    def unstarted(self, futures: Collection[Any]) -> set[Any]:
+        """The trials still in the scheduler's queue (no worker has taken them); one scheduler call."""
+        by_key = {future.key: future for future in futures}
+        if not by_key or self._client is None:
+            return set()
+        return {by_key[key] for key in self._client.run_on_scheduler(_queued, keys=list(by_key))}
+
     def _slots(self) -> int:
         """Trials the cluster can run at once: its threads, or fewer where ``resources`` limit them.
 
@@ -208,6 +229,20 @@ class DaskExecutor(Executor):
             fits = [int(info.get("resources", {}).get(name, 0) // need) for name, need in (self.resources or {}).items()]
             slots += min([info.get("nthreads", 1), *fits])
         return slots
+
+    def _notice_starved(self, waiting: int) -> None:
+        """Every :data:`~tunecore.executors.waiting.NOTICE_S` seconds without a trial ending, say so
+        if no worker can run the trials waiting (one scheduler call then)."""
+        if waiting and self._idle.due() and not self._slots():
+            self._idle.log(self._starved_message(waiting))
+
+    def _starved_message(self, waiting: int) -> str:
+        needs = f" with the resources {self.resources}" if self.resources else ""
+        start = "dask worker ADDRESS" + (" --resources " + ",".join(f"{k}={v}" for k, v in self.resources.items())
+                                         if self.resources else "")
+        return (f"{waiting} trial(s) wait for a Dask worker{needs}: the cluster at "
+                f"{self._client.scheduler.address} has none. Start one ({start}), or stop the search "
+                "(Ctrl-C or search(timeout=...); trials that have not started run on resume)")
 
     def _has_nanny(self, address: str) -> bool:
         workers = self._client.scheduler_info().get("workers", {})

@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 from tunecore.distribute import ENDED, INTERRUPTED, POLL_S, SERVING, Role
 from tunecore.executors.dask import DaskExecutor
+from tunecore.executors.waiting import Notice
 from tunecore.optional import optional_import
 
 if TYPE_CHECKING:
@@ -25,41 +26,51 @@ _RECOUNT_S = 0.2  # how often the chief counts its tuners (one scheduler call)
 _LEAVE_S = 10.0  # how long it waits for them to leave after its search
 
 
-def chief_executor(role: Role) -> "ChiefExecutor":
-    """The executor of the chief's search: trials go to the tuners serving at ``role.address``."""
+def chief_executor(role: Role, timeout: float | None = None) -> "ChiefExecutor":
+    """The executor of the chief's search: trials go to the tuners serving at ``role.address``.
+
+    ``timeout`` is the search's: the chief waits that long at most for its first tuner.
+    """
     optional_import("distributed", "dask")
-    return ChiefExecutor(role.address)
+    return ChiefExecutor(role.address, timeout)
 
 
-def serve(role: Role, runner: "TrialRunner") -> str:
+def serve(role: Role, runner: "TrialRunner", timeout: float | None = None) -> str:
     """A worker's search: run the chief's trials with ``runner`` until its search ends.
 
     Returns how it ended: ``"ended"``, ``"interrupted"`` (the chief's search
-    stopped on Ctrl-C or an error), or ``"lost"`` (its scheduler went away).
+    stopped on Ctrl-C or an error), ``"lost"`` (its scheduler went away), or
+    ``"timeout"`` (no chief listened at its address within ``timeout`` seconds).
     """
     optional_import("distributed", "dask")
     from tunecore.executors import _dask_worker
 
-    return _dask_worker.serve(role.address, role.tuner_id, runner)
+    return _dask_worker.serve(role.address, role.tuner_id, runner, timeout)
 
 
 class ChiefExecutor(DaskExecutor):
     """Runs each trial on one of the tuners serving at ``address`` (one trial per tuner at a time).
 
     A Dask scheduler is started at ``address``, or, when one already listens
-    there, used as is. :meth:`start` waits for the first tuner; tuners may join
-    and leave during the search (a trial on one that leaves fails as retryable,
-    as on any Dask worker). Trials wait in the scheduler's queue while no
-    tuner is free. When the search ends, the tuners are told to leave, and
-    whether it finished or was interrupted.
+    there, used as is. :meth:`start` waits for the first tuner, saying so every
+    :data:`~tunecore.executors.waiting.NOTICE_S` seconds, until one connects,
+    Ctrl-C, or the search's ``timeout`` passes (then no trial runs:
+    :attr:`capacity` is 0 and the search ends). Tuners may join and leave
+    during the search (a trial on one that leaves fails as retryable, as on
+    any Dask worker). Trials wait in the scheduler's queue while no tuner is
+    free. When the search ends, the tuners are told to leave, and whether it
+    finished or was interrupted.
 
     Args:
         address: ``tcp://host:port``.
+        timeout: The search's ``timeout`` (seconds, from now), or None.
     """
 
-    def __init__(self, address: str) -> None:
+    def __init__(self, address: str, timeout: float | None = None) -> None:
         super().__init__(resources={SERVING: 1})
         self.address = address
+        self.timeout = timeout
+        self._deadline = None if timeout is None else time.monotonic() + timeout
         self._counted_at = 0.0
 
     def start(self, runner: "TrialRunner") -> None:
@@ -72,10 +83,23 @@ class ChiefExecutor(DaskExecutor):
 
         self._task = (worker.run_served_trial, channel)
         if not self._count_tuners():
-            logger.info("Waiting for tuners (KERASTUNER_TUNER_ID other than 'chief') to connect to %s.",
-                        self.address)
-            while not self._count_tuners():
-                time.sleep(0.05)
+            self._wait_for_a_tuner()
+
+    def _wait_for_a_tuner(self) -> None:
+        what = (f"The chief waits for a tuner to connect to {self.address} (a process of this search with "
+                "KERASTUNER_TUNER_ID other than 'chief'); Ctrl-C stops it"
+                + (f", and the search ends without trials after timeout={self.timeout:g}s"
+                   if self.timeout is not None else ""))
+        logger.info("%s.", what)
+        notice = Notice()
+        while not self._count_tuners():
+            if self._deadline is not None and time.monotonic() >= self._deadline:
+                logger.warning("No tuner connected to the chief at %s within timeout=%gs: the search ends "
+                               "without running a trial.", self.address, self.timeout)
+                self.capacity = 0
+                return
+            notice(what)
+            time.sleep(0.05)
 
     def wait(self, futures: Any, timeout: float | None = None) -> tuple[set[Any], set[Any]]:
         if time.monotonic() - self._counted_at > _RECOUNT_S:
@@ -92,6 +116,11 @@ class ChiefExecutor(DaskExecutor):
             while self._slots() and time.monotonic() < deadline:
                 time.sleep(0.1)
         super().shutdown(cancel=cancel)
+
+    def _starved_message(self, waiting: int) -> str:
+        return (f"{waiting} trial(s) wait for a tuner: none is connected to the chief at {self.address} "
+                "(start a process of this search with KERASTUNER_TUNER_ID other than 'chief'), or stop "
+                "the search (Ctrl-C or search(timeout=...); trials that have not started run on resume)")
 
     def _count_tuners(self) -> int:
         """Count the tuners serving now (a plain Dask worker has no slot for a trial); trials in

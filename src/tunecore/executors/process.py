@@ -9,6 +9,7 @@ import concurrent.futures
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import threading
 from collections.abc import Collection
 from multiprocessing.connection import Connection
@@ -62,6 +63,9 @@ class WorkerDiedError(RuntimeError):
 
 def _serve(connection: Connection, payload: bytes) -> None:
     """A worker's life: install the runner, then run the trials the driver sends until told to end."""
+    # Ctrl-C reaches the whole process group: it is the driver's to handle (it abandons the
+    # running trials, ends the workers and says in one line what was kept), not each worker's.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _install(payload)
     while True:
         try:

@@ -147,7 +147,11 @@ class BaseTuner:
                 :class:`~tunecore.executors.Executor`.
             max_parallel_trials: Trials in flight at once.
             timeout: Seconds after which no new trial starts; the search then
-                ends as ``cancel_running`` says.
+                ends as ``cancel_running`` says (a trial queued for a worker
+                that has not started it is not waited for: it runs on resume). In Keras Tuner's distributed
+                mode it also bounds the chief's wait for its first tuner and a
+                tuner's wait for its chief (each says what it waits for every
+                10 s meanwhile).
             trial_timeout: Seconds a trial may run. A trial over its limit is
                 stopped and FAILED with a message saying so (and retried per
                 ``max_retries_per_trial``). In a process pool or on Dask it is
@@ -198,11 +202,11 @@ class BaseTuner:
                 "used with it. Unset the KERASTUNER_* variables or leave executor out."
             )
         if role is not None and not role.is_chief:
-            self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs))
+            self._serve_chief(role, TunerRunner(copy.copy(self), fit_args, fit_kwargs), timeout)
             return
         if ask_ahead is not None and (isinstance(ask_ahead, bool) or not isinstance(ask_ahead, int) or ask_ahead < 0):
             raise InvalidArgumentError(f"ask_ahead must be an integer >= 0 or None; got {ask_ahead!r}.")
-        pool = dask_chief.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
+        pool = dask_chief.chief_executor(role, timeout) if role else executors.create(executor, max_parallel_trials)
         self._search = SearchLoop(self, pool, search_callbacks, timeout, trial_timeout, cancel_running, ask_ahead)
         try:
             for values in initial_points or ():
@@ -233,10 +237,14 @@ class BaseTuner:
             )
         return f"Search interrupted: {ended} ended trials kept in {where}{again}; run the same call again to resume."
 
-    def _serve_chief(self, role: distribute.Role, runner: TunerRunner) -> None:
+    def _serve_chief(self, role: distribute.Role, runner: TunerRunner, timeout: float | None) -> None:
         """A distributed worker's search: run the chief's trials, then read its results."""
         logger.info("Tuner %r runs trials for the chief at %s.", self.tuner_id, role.address)
-        how = dask_chief.serve(role, runner)
+        how = dask_chief.serve(role, runner, timeout)
+        if how == "timeout":
+            logger.warning("Tuner %r found no chief at %s within timeout=%gs; its search ends without trials.",
+                           self.tuner_id, role.address, timeout)
+            return
         if how == "lost":
             raise FatalRuntimeError(
                 f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."
@@ -252,15 +260,25 @@ class BaseTuner:
         except ProjectError as exc:
             logger.warning("The chief's search ended; its results are not readable here: %s", exc)
 
-    def stop(self, reason: str | None = None) -> None:
+    def stop(self, reason: str | None = None, everywhere: bool = False) -> None:
         """End the search: no new trial starts (safe from a callback or another thread).
 
         The trials still running finish, or are abandoned with
         ``search(cancel_running=True)``.
+
+        Args:
+            reason: Why, for the log.
+            everywhere: On a shared storage (several drivers), stop every
+                driver of the search: a ``stop`` event in the storage, which
+                the others read before they start their next trial. A driver
+                started later runs the search again.
         """
         search = self._search
+        reason = reason or "tuner.stop() was called"
         if search is not None:
-            search.stop(reason or "tuner.stop() was called")
+            search.stop(reason, everywhere=everywhere)
+        elif everywhere:
+            self.oracle.ledger.request_search_stop(reason)
 
     def fit_target(self) -> Callable[..., Any] | None:
         """The callable that finally receives ``search()``'s keyword arguments, or None if unknown.

@@ -7,8 +7,8 @@ calls ``on_epoch_end`` (as the keras.io custom-training-loop guide does).
 import math
 from typing import TYPE_CHECKING, Any
 
-from tunecore.errors import OversizedModelError
-from tunecore.objective import Objective
+from tunecore.errors import FatalValueError, OversizedModelError
+from tunecore.objective import DEFAULT_OBJECTIVE, Objective
 from tunecore.trial import Trial, TrialStatus
 from tunecore_keras import weights
 from tunecore_keras.backend import keras
@@ -43,6 +43,29 @@ def _floats(logs):
     return metrics
 
 
+def check_objective_logged(objective: Objective, epoch: int, metrics: dict[str, float]) -> None:
+    """Raise :class:`FatalValueError` if ``objective`` is not among an epoch's logged ``metrics``.
+
+    Every trial would train to the end and fail the same way (no validation
+    data, a misspelt metric), so the search stops at the first epoch.
+    """
+    missing = [name for name in objective.names if name not in metrics and name != DEFAULT_OBJECTIVE]
+    if not missing:
+        return
+    logged = ", ".join(sorted(metrics)) or "nothing"
+    if any(name.startswith("val_") for name in missing) and not any(n.startswith("val_") for n in metrics):
+        hint = (
+            "No validation metric was logged: pass validation_data= (or validation_split=) to "
+            "search(), or choose a logged metric as the objective."
+        )
+    else:
+        hint = "Choose a logged metric as the objective, or compile the model with the metric it names."
+    raise FatalValueError(
+        f"The objective {', '.join(map(repr, missing))} is not in the logs of epoch {epoch} (logged: "
+        f"{logged}), so no trial could be scored. {hint}"
+    )
+
+
 class _Callback(keras.callbacks.Callback):
     """A callback whose model may be assigned, not only set.
 
@@ -67,6 +90,10 @@ class TrialCallback(_Callback):
         tuner: The :class:`~tunecore_keras.tuner.Tuner`.
         trial: The running trial.
         live: Report each epoch to ``tuner.oracle`` as it ends (else only record it).
+        check_objective: Whether the objective must be in the first epoch's logs
+            (``model.fit`` is the only source of metrics, validating every epoch):
+            if not, raise :class:`~tunecore.errors.FatalValueError` at once
+            rather than train every trial for nothing.
 
     Attributes:
         epochs: ``{epoch: metrics}`` of every epoch seen, in order.
@@ -74,11 +101,12 @@ class TrialCallback(_Callback):
         stopped: Whether the oracle asked the trial to stop.
     """
 
-    def __init__(self, tuner: "Tuner", trial: Trial, live: bool = True) -> None:
+    def __init__(self, tuner: "Tuner", trial: Trial, live: bool = True, check_objective: bool = False) -> None:
         super().__init__()
         self.tuner = tuner
         self.trial = trial
         self.live = live
+        self.check_objective = check_objective
         self.epochs: dict[int, dict[str, float]] = {}
         self.nan_epoch: int | None = None
         self.stopped = False
@@ -95,6 +123,8 @@ class TrialCallback(_Callback):
         # The hook runs first so that an override may add metrics to the logs.
         self.tuner.on_epoch_end(self.trial, self.model, epoch, logs=logs)
         metrics = _floats(logs)
+        if self.check_objective and not self.epochs:
+            check_objective_logged(self.tuner.oracle.objective, epoch, metrics)
         self.epochs[epoch] = metrics
         loss = metrics.get("loss")
         # TerminateOnNaN's test, once per epoch: a batch-level callback would turn

@@ -240,11 +240,14 @@ class Tuner(BaseTuner):
         user_callbacks = kwargs.pop("callbacks", None) or []
         checkpoint = SaveBestEpoch(self.oracle.objective, self._checkpoint_path(trial.trial_id))
         live = self.executions_per_trial == 1
+        # Where model.fit is the only source of metrics and validates every epoch, the objective
+        # must be in the first epoch's logs (a custom fit may compute it after training).
+        check = type(self.hypermodel).fit is HyperModel.fit and kwargs.get("validation_freq", 1) == 1
         histories, watchers = [], []
         for execution in range(self.executions_per_trial):
             callbacks = copy.deepcopy(user_callbacks)
             tensorboard_logs.configure(callbacks, trial, None if live else execution)
-            watcher = self._trial_callback(trial, live)
+            watcher = self._trial_callback(trial, live, check)
             watchers.append(watcher)
             result = self._build_and_fit_model(
                 trial, *args, callbacks=[*callbacks, watcher, checkpoint], **kwargs
@@ -261,14 +264,14 @@ class Tuner(BaseTuner):
             self._report_executions(trial, histories, watchers)
         return histories
 
-    def _trial_callback(self, trial, live):
+    def _trial_callback(self, trial, live, check_objective=False):
         tuner_class = type(self)
         batch_hooks = (
             tuner_class.on_batch_begin is not Tuner.on_batch_begin
             or tuner_class.on_batch_end is not Tuner.on_batch_end
         )
         callback_class = BatchTrialCallback if batch_hooks else TrialCallback
-        return callback_class(self, trial, live=live)
+        return callback_class(self, trial, live=live, check_objective=check_objective)
 
     def _build_and_fit_model(self, trial, *args, **kwargs):
         """Build the model and call ``hypermodel.fit`` (Keras Tuner's hook for AutoKeras)."""

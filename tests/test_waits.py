@@ -1,0 +1,92 @@
+"""Every wait is bounded: by the search's ``timeout=``, by Ctrl-C, or by a documented limit, and says what it waits for."""
+
+import logging
+import socket
+
+import pytest
+
+import tunecore as kt
+from tunecore.executors import waiting
+
+pytest.importorskip("distributed")
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def keras_tuner_role(monkeypatch):
+    """Keras Tuner's distributed mode on a free port; call it with the tuner id."""
+    def role(tuner_id):
+        monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
+        monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(_free_port()))
+        monkeypatch.setenv("KERASTUNER_TUNER_ID", tuner_id)
+    return role
+
+
+@pytest.fixture
+def quick_notices(monkeypatch):
+    monkeypatch.setattr(waiting, "NOTICE_S", 0.3)
+
+
+def _loss(hp):
+    return hp.Float("x", 0.0, 1.0)
+
+
+@pytest.mark.slow
+def test_a_chief_that_no_tuner_joins_honours_the_search_timeout(tmp_path, keras_tuner_role, quick_notices, caplog):
+    keras_tuner_role("chief")
+    with caplog.at_level(logging.INFO, logger="tunecore"):
+        tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p", timeout=2,
+                        verbose=0)
+    assert tuner.oracle.trials == {}
+    assert kt.load(tmp_path / "p").trials == {}
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("waits for a tuner to connect to tcp://127.0.0.1:" in m and "(waiting for" in m for m in messages)
+    assert any("No tuner connected to the chief" in m and "timeout=2s" in m for m in messages)
+
+
+@pytest.mark.slow
+def test_a_tuner_whose_chief_never_comes_honours_the_search_timeout(tmp_path, keras_tuner_role, quick_notices,
+                                                                    caplog):
+    keras_tuner_role("tuner0")
+    with caplog.at_level(logging.INFO, logger="tunecore"):
+        tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p", timeout=2,
+                        verbose=0)
+    assert tuner.oracle.trials == {}
+    assert not (tmp_path / "p").exists(), "a tuner keeps no project"
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("Tuner 'tuner0' waits for the chief at tcp://127.0.0.1:" in m and "(waiting for" in m
+               for m in messages)
+    assert any("found no chief" in m and "timeout=2s" in m for m in messages)
+
+
+@pytest.mark.slow
+def test_trials_queued_on_a_cluster_without_workers_say_so_and_the_timeout_ends_the_search(tmp_path, quick_notices,
+                                                                                            caplog):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
+            distributed.Client(cluster) as client:
+        with caplog.at_level(logging.INFO, logger="tunecore"):
+            tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p",
+                            executor=client, timeout=2, verbose=0)
+    assert tuner.oracle.trials and all(t.status == "RUNNING" for t in tuner.oracle.trials.values())
+    messages = [r.getMessage() for r in caplog.records]
+    assert any("wait for a Dask worker" in m and cluster.scheduler_address in m for m in messages)
+    dropped = [m for m in messages if "had not started when the search stopped (timeout=2s reached)" in m]
+    assert len(dropped) == len(tuner.oracle.trials)
+
+    resumed = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p", verbose=0)
+    assert set(tuner.oracle.trials) < set(resumed.oracle.trials)  # the dropped trials ran on resume
+    assert [t.status for t in resumed.oracle.trials.values()] == ["COMPLETED"] * 3
+
+
+def test_a_notice_says_what_is_awaited_and_for_how_long(caplog):
+    with caplog.at_level(logging.WARNING, logger="tunecore"):
+        waiting.Notice(every=60)("Waiting for the moon")  # not due yet
+        assert caplog.records == []
+        waiting.Notice(every=0)("Waiting for the moon")
+    assert [r.getMessage() for r in caplog.records] == ["Waiting for the moon (waiting for 0 s)."]
