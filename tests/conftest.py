@@ -93,12 +93,13 @@ def postgres_url():
     sqlalchemy = pytest.importorskip("sqlalchemy")
     server = sqlalchemy.engine.make_url(_postgres_server_url()).set(drivername="postgresql+psycopg")
     name = f"tc_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT")
+    admin = sqlalchemy.create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as conn:
         conn.exec_driver_sql(f"CREATE DATABASE {name}")
     try:
         yield server.set(database=name, drivername="postgresql").render_as_string(hide_password=False)
     finally:
+        admin.dispose()  # the server may have been restarted meanwhile
         with admin.connect() as conn:
             conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.dispose()

@@ -46,6 +46,11 @@ def place(tmp_path_factory):
     (root / "empty").mkdir()
     (root / "link_to_p").symlink_to(root / "p")
     (root / "read_only").mkdir(mode=0o500)
+    (root / "journal_is_a_link").mkdir()
+    (root / "journal_is_a_link" / "journal.jsonl").symlink_to(root / "p" / "journal.jsonl")
+    (root / "journal_is_a_pipe").mkdir()
+    os.mkfifo(root / "journal_is_a_pipe" / "journal.jsonl")  # reading it must not wait for a writer
+    (root / "link_into_p.csv").symlink_to(root / "p" / "journal.jsonl")
     return root
 
 
@@ -55,6 +60,8 @@ BAD_PROJECTS = {  # the bad input -> the project argument that carries it
     "foreign folder": "empty",
     "corrupt journal": "corrupt",
     "journal is a folder": "journal_is_a_folder",
+    "journal is a link": "journal_is_a_link",
+    "journal is a pipe": "journal_is_a_pipe",
 }
 BAD_OUTPUTS = {  # export's bad outputs
     "missing output folder": "missing_dir/t.csv",
@@ -63,6 +70,7 @@ BAD_OUTPUTS = {  # export's bad outputs
     "output inside the project": "p/t.csv",
     "output on the journal": "p/journal.jsonl",
     "output inside a project through a link": "link_to_p/t.csv",
+    "output is a link to the journal": "link_into_p.csv",
     "unwritable folder": "read_only/t.csv",
 }
 
@@ -73,7 +81,8 @@ def _cases():
             yield pytest.param([command, project], id=f"{command}-{bad}")
     for bad, directory in {"nonexistent folder": "missing", "foreign file": "notes.txt",
                            "no project below": "empty", "corrupt journal": "corrupt",
-                           "journal is a folder": "journal_is_a_folder"}.items():
+                           "journal is a folder": "journal_is_a_folder",
+                           "journal is a pipe": "journal_is_a_pipe"}.items():
         yield pytest.param(["list", directory, "--depth", "0"], id=f"list-{bad}")
     for bad, output in BAD_OUTPUTS.items():
         yield pytest.param(["export", "p", "-o", output], id=f"export-{bad}")
@@ -114,6 +123,17 @@ def test_a_full_standard_output_is_one_line_too(place, argv):
                                 stderr=subprocess.PIPE, text=True, timeout=120)
     assert result.returncode == 1
     assert result.stderr == "tunecore: Cannot write to standard output: No space left on device.\n"
+
+
+@pytest.mark.slow
+def test_a_reader_that_leaves_early_stops_the_command_quietly(place):
+    if not HAS_PANDAS:
+        pytest.skip("export needs pandas")
+    command = [sys.executable, "-m", "tunecore.cli", "export", str(place / "p")]
+    exporter = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    exporter.stdout.close()  # the reader leaves before the table is written, as `| head` may
+    assert exporter.wait(120) == 141
+    assert exporter.stderr.read() == b""
 
 
 def test_an_unexpected_error_is_one_line_that_says_how_to_see_the_traceback(place, monkeypatch, capsys):

@@ -22,12 +22,16 @@ HEADER = {"oracle": "tunecore.oracles.random.RandomSearch", "objective": {"name"
 
 
 class TestSQLiteStorage(StorageConformance):
+    shared = True
+
     @pytest.fixture
     def make_storage(self):
         return lambda location: SQLStorage(f"sqlite:///{location}/runs.db", "project")
 
 
 class TestPostgreSQLStorage(StorageConformance):
+    shared = True
+
     @pytest.fixture
     def make_storage(self, postgres_url):
         return lambda location: SQLStorage(postgres_url, "project")

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage
+from tunecore.storage import InMemoryStorage, JournalStorage, RecordedStorage, SharedLog
 from tunecore.testing import StorageConformance
 
 
@@ -18,6 +18,18 @@ class TestInMemoryStorage(StorageConformance):
     @pytest.fixture
     def make_storage(self):
         return lambda location: InMemoryStorage()
+
+
+class TestSharedInMemoryStorage(StorageConformance):
+    """Drivers in one process (threads) sharing a SharedLog, the test double of a database."""
+
+    persistent = False
+    shared = True
+
+    @pytest.fixture
+    def make_storage(self):
+        logs = {}
+        return lambda location: InMemoryStorage(log=logs.setdefault(location, SharedLog()))
 
 
 class TestRecordedStorage(StorageConformance):

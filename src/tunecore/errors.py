@@ -48,6 +48,11 @@ class ProjectError(TunecoreError, RuntimeError):
     """A project directory is corrupt or belongs to a different search."""
 
 
+class ContentionError(ProjectError):
+    """A driver on a shared storage could not record a change: other drivers kept
+    appending first, every time it tried (see :mod:`tunecore.ledger.shared`)."""
+
+
 class StorageUnavailableError(ProjectError, ConnectionError):
     """A project's database could not be reached, after bounded retries; nothing was lost
     (what was recorded before is in the database), but the search stops."""

@@ -8,6 +8,7 @@ import traceback
 from collections.abc import Sequence
 
 from tunecore.cli.commands import build_parser
+from tunecore.cli.output import ReaderGone
 from tunecore.errors import TunecoreError
 
 __all__ = ["main", "TRACEBACK_VARIABLE"]
@@ -23,12 +24,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     line on stderr, ``tunecore: <what went wrong>``, and status 1, without a
     traceback unless ``TUNECORE_TRACEBACK=1``; a usage error is argparse's
     message and status 2 (``--help`` and ``--version`` exit 0, through
-    ``SystemExit``); Ctrl-C is one line and status 130.
+    ``SystemExit``); Ctrl-C is one line and status 130. When the reader of
+    a pipe leaves early (``tunecore export P | head``) the command stops
+    quietly, with status 141 as a command killed by ``SIGPIPE`` has.
     """
     parser = build_parser(__doc__ or "")
     args = parser.parse_args(argv)
     try:
         args.run(args)
+    except ReaderGone:
+        return 141
     except KeyboardInterrupt:
         _say("interrupted (Ctrl-C).")
         return 130

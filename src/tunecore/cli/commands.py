@@ -14,12 +14,13 @@ from collections.abc import Sequence
 
 from tunecore import __version__
 from tunecore.cli.output import check_output, emit, write_file
-from tunecore.cli.projects import add_project_argument, open_project, project_location
+from tunecore.cli.projects import add_project_argument, open_project, project_location, project_name
 from tunecore.cli.tables import projects_table
 from tunecore.errors import InvalidArgumentError, ProjectError
 from tunecore.optional import optional_import
 from tunecore.plugins import ENTRY_POINT_GROUP, PluginWarning, get_plugin_manager
 from tunecore.project import find_projects
+from tunecore.storage import is_url, mask_url, sql
 from tunecore.storage.journal import JOURNAL
 from tunecore.tuners import summary as summaries
 
@@ -51,6 +52,12 @@ def plugins(args: argparse.Namespace) -> None:
 
 
 def summary(args: argparse.Namespace) -> None:
+    if is_url(args.project_dir) and args.project_name is None:
+        names = sql.list_projects(args.project_dir)
+        if len(names) != 1:  # a database of several projects: say what is inside rather than fail
+            emit(f"{mask_url(args.project_dir)} holds {len(names)} projects:\n")
+            after = "Show one with: tunecore summary URL --project-name NAME\n"
+            return _show_projects(args.project_dir, names, after=after, url=args.project_dir)
     location = project_location(args)
     if os.path.isdir(location) and not os.path.isfile(os.path.join(location, JOURNAL)):
         projects = find_projects(location, LIST_DEPTH)
@@ -65,6 +72,11 @@ def summary(args: argparse.Namespace) -> None:
 
 
 def list_projects(args: argparse.Namespace) -> None:
+    if is_url(args.directory):  # a database: every project in it
+        names = sql.list_projects(args.directory)
+        if not names:
+            raise ProjectError(f"No tunecore project in {mask_url(args.directory)} (its tables are empty).")
+        return _show_projects(args.directory, names, url=args.directory)
     projects = find_projects(args.directory, args.depth)
     if not projects:
         raise ProjectError(
@@ -74,9 +86,10 @@ def list_projects(args: argparse.Namespace) -> None:
     _show_projects(args.directory, projects)
 
 
-def _show_projects(root: str, projects: list[str], after: str = "") -> None:
-    """Print the table of ``projects``; raise after it when one of them cannot be read."""
-    table, unreadable = projects_table(root, projects)
+def _show_projects(root: str, projects: list[str], after: str = "", url: str | None = None) -> None:
+    """Print the table of ``projects`` (folders, or names in the database ``url``); raise after it
+    when one of them cannot be read."""
+    table, unreadable = projects_table(root, projects, url)
     emit(table + "\n" + after)
     if unreadable:
         names = ", ".join(repr(name) for name in unreadable)
@@ -133,7 +146,7 @@ def _wrote(count: int, output: str) -> None:
 
 def dashboard(args: argparse.Namespace) -> None:
     board = optional_import("tunecore_optuna.dashboard", "optuna")
-    board.serve(project_location(args), host=args.host, port=args.port)
+    board.serve(args.project_dir, host=args.host, port=args.port, project_name=project_name(args))
 
 
 # the parser ------------------------------------------------------------------
@@ -192,11 +205,13 @@ def build_parser(description: str) -> argparse.ArgumentParser:
     show.set_defaults(run=summary)
 
     listing = commands.add_parser(
-        "list", help="list the projects under a folder",
-        description="List the projects under a folder: oracle, trial counts, objective and best score. "
+        "list", help="list the projects under a folder, or in a database",
+        description="List the projects under a folder, or in a database (a URL: sqlite:///runs.db, "
+                    "postgresql://...): oracle, trial counts, objective and best score. "
                     "Exits with status 1 when one of them cannot be read.",
     )
-    listing.add_argument("directory", nargs="?", default=".", help="where to look (default: here)")
+    listing.add_argument("directory", nargs="?", default=".",
+                         help="where to look: a folder (default: here) or a database URL")
     listing.add_argument("--depth", type=_count, default=LIST_DEPTH,
                          help=f"how many folder levels to search (default: {LIST_DEPTH})")
     listing.set_defaults(run=list_projects)

@@ -18,7 +18,11 @@ from tunecore.storage.journal import JOURNAL
 
 
 class OutputError(TunecoreError, OSError):
-    """Standard output or an output file cannot be written (a full disk, a closed pipe, no permission)."""
+    """Standard output or an output file cannot be written (a full disk, no permission)."""
+
+
+class ReaderGone(OutputError):
+    """Standard output is a pipe whose reader has left (``tunecore export P | head``): not an error to report."""
 
 
 def emit(text: str) -> None:
@@ -27,13 +31,15 @@ def emit(text: str) -> None:
     Raises:
         OutputError: standard output cannot be written; it is closed so that
             the interpreter does not fail again when it exits.
+        ReaderGone: standard output is a pipe that its reader closed.
     """
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
     except OSError as exc:
         _detach_stdout()
-        raise OutputError(f"Cannot write to standard output: {exc.strerror or exc}.") from None
+        error = ReaderGone if isinstance(exc, BrokenPipeError) else OutputError
+        raise error(f"Cannot write to standard output: {exc.strerror or exc}.") from None
 
 
 def _detach_stdout() -> None:

@@ -3,23 +3,24 @@
 import os
 
 from tunecore.errors import TunecoreError
-from tunecore.project import load
+from tunecore.project import Project, load
 
 STATUSES = ("COMPLETED", "FAILED", "RUNNING", "STOPPED")
 HEADER = ("PROJECT", "ORACLE", "TRIALS", *STATUSES, "OBJECTIVE", "BEST")
 
 
-def projects_table(root: str, projects: list[str]) -> tuple[str, dict[str, str]]:
+def projects_table(root: str, projects: list[str], url: str | None = None) -> tuple[str, dict[str, str]]:
     """``(table, unreadable)``: one row per project, and ``{name: why}`` for those that cannot be read.
 
+    ``projects`` are folders under ``root``, or the names of projects in the database ``url``.
     An unreadable project keeps its row (``unreadable: why``), so the others are still shown.
     """
     rows = []
     unreadable = {}
     for path in projects:
-        name = os.path.relpath(path, root)
+        name = path if url is not None else os.path.relpath(path, root)
         try:
-            rows.append(_row(name, path))
+            rows.append(_row(name, load(url, project_name=path) if url is not None else load(path)))
         except (TunecoreError, OSError) as exc:
             why = " ".join(str(exc).split())
             unreadable[name] = why
@@ -32,8 +33,7 @@ def projects_table(root: str, projects: list[str]) -> tuple[str, dict[str, str]]
     return text, unreadable
 
 
-def _row(name: str, path: str) -> tuple[str, ...]:
-    project = load(path)
+def _row(name: str, project: Project) -> tuple[str, ...]:
     counts: dict[str, int] = {}
     for trial in project.trials.values():
         counts[trial.status] = counts.get(trial.status, 0) + 1

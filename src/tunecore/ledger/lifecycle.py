@@ -14,7 +14,7 @@ from typing import Any
 from tunecore.errors import ProjectError, TooManyFailedTrialsError, TrialStateError, TunecoreError
 from tunecore.hyperparameters import HyperParameters
 from tunecore.hyperparameters.walk import values_hash
-from tunecore.ledger import events
+from tunecore.ledger import events, shared
 from tunecore.ledger.records import TrialRecord
 from tunecore.ledger.replay import LifeCycle, LifeCycleError
 from tunecore.ledger.scoring import Scorer
@@ -41,6 +41,8 @@ class TrialLedger:
         space: The search space as the storage recorded it (after :meth:`open`).
         oracle_state: The oracle's last recorded state (after :meth:`open`), or None.
         queued: Values enqueued to run before new suggestions (see :meth:`enqueue`).
+        search_stop: Why a search-wide stop was requested while this driver
+            ran (a shared storage's ``stop`` event), or None.
         scorer: The :class:`~tunecore.ledger.scoring.Scorer` of the objective and constraints.
     """
 
@@ -61,6 +63,12 @@ class TrialLedger:
         self._last_tuner_id: str | None = None
         self._finalising: str | None = None
         self._said_infeasible = False
+        self.search_stop: str | None = None
+        self._own: set[str] = set()  # the trials this driver runs, on a shared storage
+        self._taken: set[str] = set()  # ... and those another driver ended or took over
+        self._popped: tuple[list[dict[str, Any]], list[str]] | None = None  # taken from the queues in a claim
+        self._heart: shared.Heartbeat | None = None
+        self._behind: list[dict[str, Any]] = []  # events read in a lost claim, not applied yet
 
     @property
     def objective(self) -> Objective:
@@ -75,6 +83,11 @@ class TrialLedger:
         return self.scorer.constraints
 
     # Storage -----------------------------------------------------------------
+
+    @property
+    def shared(self) -> bool:
+        """Whether other drivers may append to this search's storage (see :mod:`tunecore.ledger.shared`)."""
+        return self.storage.shared
 
     def open(self, storage: Storage, header: dict[str, Any], overwrite: bool = False) -> None:
         """Keep the trials in ``storage`` from now on, replaying what it holds.
@@ -94,15 +107,97 @@ class TrialLedger:
             if record.final is not None:
                 self._append(record.final)
                 record.final = None
+        if self._heart is not None:
+            self._heart.close()
+            self._heart = None
         self.storage.close()
 
-    def record_space(self, hyperparameters: HyperParameters) -> None:
-        """Record the search space, if it differs from the one recorded last."""
+    # Several drivers ---------------------------------------------------------
+
+    def catch_up(self) -> bool:
+        """Apply the events other drivers appended since this one last read (a shared storage).
+
+        Returns:
+            Whether there were any.
+
+        Raises:
+            ProjectError: another driver appended an event that cannot be replayed.
+        """
+        if not self.shared:
+            return False
+        recorded, self._behind = self._behind + self.storage.refresh(), []
+        self._apply(recorded)
+        return bool(recorded)
+
+    def checkpoint(self) -> None:
+        """Remember what is taken from the queues from now on, for :meth:`rollback`."""
+        self._popped = ([], [])
+
+    def rollback(self) -> None:
+        """Put back what was taken from the queues since :meth:`checkpoint`: a claim that lost to
+        another driver (call it before :meth:`catch_up`, which drops what the winner took)."""
+        if self._popped is not None:
+            values, retries = self._popped
+            self.queued[:0] = values
+            self._retry_queue[:0] = [t for t in retries if t not in self._retry_queue]
+        self._popped = None
+
+    def committed(self) -> None:
+        """The claim since :meth:`checkpoint` was recorded: nothing to put back."""
+        self._popped = None
+
+    def lost(self, trial_id: str) -> bool:
+        """Whether another driver ended or took over ``trial_id``, which this driver was running
+        (it stopped beating in time); what this driver's run of it reports is dropped."""
+        return trial_id in self._taken
+
+    def end_stale(self, max_retries: int = 0) -> list[str]:
+        """End the running trials of drivers that stopped beating their heart (FAILED, retried per ``max_retries``).
+
+        Returns:
+            The ids of the trials ended.
+        """
+        if not self.shared or not self.ongoing:
+            return []
+        grace = shared.grace_period(self.storage)
+        found = shared.stale(self.ongoing, self._own, self.storage.heartbeats(), grace, time.time())
+        ended = []
+        for trial_id, silent in found.items():
+            trial = self.ongoing.get(trial_id)
+            if trial is None:
+                continue
+            message = (
+                f"Trial {trial_id} was interrupted: the driver running it ({trial.tuner_id or 'unnamed'}) "
+                f"gave no sign of life for {silent:.1f}s (grace_period={grace:g}s, {self.storage.location})."
+            )
+            logger.warning("%s It ends FAILED%s.", message,
+                           ", to run again" if trial.attempts <= max_retries else "")
+            self.propose_end(trial_id, TrialStatus.FAILED, message)
+            if self._end(trial_id, TrialStatus.FAILED, max_retries, None, counts=False) is not None:
+                ended.append(trial_id)
+        return ended
+
+    def request_search_stop(self, reason: str) -> None:
+        """Stop the whole search: every driver running it starts no new trial (a ``stop`` event)."""
+        self.search_stop = reason
+        if self.shared:
+            self._append({"event": "stop", "reason": reason}, sync=True)
+
+    def record_space(self, hyperparameters: HyperParameters) -> bool:
+        """Record the search space, if it differs from the one recorded last.
+
+        Returns:
+            False if another driver recorded a space first (a shared storage):
+            :meth:`catch_up`, merge :attr:`space` in, and record again.
+        """
         config = hyperparameters.get_config()
-        if config != self._space_config:
-            self._space_config = config
-            self.space = hyperparameters.copy()
-            self._append({"event": "space", "hyperparameters": config})
+        if config == self._space_config:
+            return True
+        if not self._claim({"event": "space", "hyperparameters": config}, conflicts=("space",)):
+            return False
+        self._space_config = config
+        self.space = hyperparameters.copy()
+        return True
 
     # The life of a trial -----------------------------------------------------
 
@@ -117,36 +212,61 @@ class TrialLedger:
 
     def next_enqueued(self) -> dict[str, Any] | None:
         """The first queued configuration's values (removed from the queue), or None."""
-        return self.queued.pop(0) if self.queued else None
+        if not self.queued:
+            return None
+        values = self.queued.pop(0)
+        if self._popped is not None:
+            self._popped[0].append(values)
+        return values
 
     def next_retry(self) -> str | None:
         """The id of a trial waiting to run again, or None."""
-        return self._retry_queue.pop(0) if self._retry_queue else None
+        if not self._retry_queue:
+            return None
+        trial_id = self._retry_queue.pop(0)
+        if self._popped is not None:
+            self._popped[1].append(trial_id)
+        return trial_id
 
     def create(self, trial_id: str, hyperparameters: HyperParameters, tuner_id: str | None,
-               oracle_state: Any) -> Trial:
+               oracle_state: Any) -> Trial | None:
         """Add a new RUNNING trial with ``hyperparameters``.
+
+        Returns:
+            The trial; None if another driver created or started a trial first
+            (a shared storage): :meth:`rollback`, :meth:`catch_up` and decide again.
 
         Raises:
             TrialStateError: ``trial_id`` exists or is not a valid id.
         """
         if trial_id in self.trials or not paths.is_trial_id(trial_id):
             raise TrialStateError(f"Cannot create trial {trial_id!r}: the id exists or is not valid.")
+        values = hyperparameters.values
+        event = self._start_event(trial_id, values, tuner_id, 1, oracle_state)
+        if not self._claim(event, conflicts=_CLAIMS):
+            return None
         # No status until the record's transition (Trial's annotation does not admit None).
         trial = Trial(hyperparameters, trial_id=trial_id, status=None, tuner_id=tuner_id)  # type: ignore[arg-type]
         record = self._records[trial_id] = TrialRecord(trial)
         record.transition(TrialStatus.RUNNING)
         trial.attempts = 1
-        values = hyperparameters.values
         self._tried.add(values_hash(values))
         self.trials[trial_id] = self.ongoing[trial_id] = trial
-        trial.created_at = trial.started_at = self._append_start(record, values, oracle_state)
+        trial.created_at = trial.started_at = self._started(record, event, oracle_state)
         return trial
 
-    def restart(self, trial_id: str, tuner_id: str | None, oracle_state: Any) -> Trial:
-        """Run a FAILED (or interrupted) trial again with the same values."""
+    def restart(self, trial_id: str, tuner_id: str | None, oracle_state: Any) -> Trial | None:
+        """Run a FAILED (or interrupted) trial again with the same values.
+
+        Returns:
+            The trial; None as :meth:`create`.
+        """
         record = self._records[trial_id]
         trial = record.trial
+        event = self._start_event(trial_id, trial.hyperparameters.values, tuner_id, trial.attempts + 1,
+                                  oracle_state)
+        if not self._claim(event, conflicts=_CLAIMS, trial_id=trial_id):
+            return None
         record.transition(TrialStatus.RUNNING)
         record.forget_run()
         trial.tuner_id = tuner_id
@@ -155,7 +275,7 @@ class TrialLedger:
         trial.score = trial.best_step = trial.message = trial.ended_at = None
         trial.retryable = True
         self.ongoing[trial_id] = trial
-        trial.started_at = self._append_start(record, trial.hyperparameters.values, oracle_state)
+        trial.started_at = self._started(record, event, oracle_state)
         return trial
 
     def running(self, trial_id: str) -> Trial:
@@ -257,6 +377,10 @@ class TrialLedger:
             TrialStateError: the trial is not running, or its status is not a final one.
             TooManyFailedTrialsError: ``max_consecutive_failures`` reached.
         """
+        return bool(self._end(trial_id, status, max_retries, max_consecutive_failures))
+
+    def _end(self, trial_id, status, max_retries, max_consecutive_failures, counts=True):
+        """:meth:`end`; None if another driver ended or took the trial first (a shared storage)."""
         record = self._running(trial_id)
         trial = record.trial
         status = status or trial.status
@@ -275,10 +399,21 @@ class TrialLedger:
         retry = status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
         if retry:
             self._retry_queue.append(trial_id)
-            logger.info("Trial %s failed; retrying (attempt %d).", trial_id, trial.attempts + 1)
-        trial.ended_at = self._append_end(record, retry)
+        ended_at = self._append_end(record, retry)
+        if ended_at is None:  # undone: the other driver's events say what became of it
+            logger.warning("Trial %s was ended by another driver first; this run's end is dropped.", trial_id)
+            record.status = trial.status = TrialStatus.RUNNING
+            if retry:
+                self._retry_queue.remove(trial_id)
+            self._taken.add(trial_id)
+            self.catch_up()
+            return None
+        trial.ended_at = ended_at
         if retry:
+            logger.info("Trial %s failed; retrying (attempt %d).", trial_id, trial.attempts + 1)
             return True
+        if status == TrialStatus.FAILED and not counts:
+            return False
         if status == TrialStatus.FAILED:
             self.consecutive_failures += 1
             if max_consecutive_failures is not None and self.consecutive_failures >= max_consecutive_failures:
@@ -310,7 +445,18 @@ class TrialLedger:
 
     def requeue_running(self, trial_ids: Iterable[str] | None = None) -> None:
         """Queue RUNNING trials to run again, as a resume does: those an interrupted
-        search left running, or only ``trial_ids`` (asked for, never started)."""
+        search left running, or only ``trial_ids`` (asked for, never started).
+
+        On a shared storage, this driver's trials end FAILED, to run again
+        (whatever their attempts), so that any driver takes them at once; the
+        other drivers' trials go on.
+        """
+        if self.shared:
+            for trial_id in [t for t in (self.ongoing if trial_ids is None else trial_ids) if t in self._own]:
+                self.propose_end(trial_id, TrialStatus.FAILED,
+                                 f"Trial {trial_id} was interrupted: its driver stopped before it ended.")
+                self._end(trial_id, TrialStatus.FAILED, self._records[trial_id].trial.attempts, None, counts=False)
+            return
         for trial_id in list(self.ongoing) if trial_ids is None else list(trial_ids):
             if trial_id not in self._retry_queue:
                 self._retry_queue.append(trial_id)
@@ -398,18 +544,56 @@ class TrialLedger:
         self.storage.append(event, sync=sync)
         return now
 
-    def _append_start(self, record, values, oracle_state):
-        trial = record.trial
-        event = {"event": "trial", "trial_id": trial.trial_id, "values": values}
-        if trial.tuner_id != self._last_tuner_id:
-            self._last_tuner_id = event["tuner_id"] = trial.tuner_id
-        record.started_by = trial.tuner_id
-        if trial.attempts != 1:
-            event["attempt"] = trial.attempts
+    def _claim(self, event, sync=False, conflicts=(), trial_id=None):
+        """Append ``event`` as :meth:`_append` does; on a shared storage, only onto a current copy.
+
+        Events other drivers appended first are applied and the append tried
+        again, unless one of them is of a kind in ``conflicts`` or concerns
+        ``trial_id``: then nothing is appended, they wait for :meth:`catch_up`,
+        and the answer is False.
+        """
+        if not self.shared:
+            self._append(event, sync=sync)
+            return True
+        for tries in range(shared.MAX_TRIES):
+            event["time"] = round(time.time(), 3)
+            if self.storage.append_if_current(event, sync=sync):
+                return True
+            recorded = self.storage.refresh()
+            if any(e.get("event") in conflicts or (trial_id is not None and e.get("trial_id") == trial_id)
+                   for e in recorded):
+                self._behind.extend(recorded)
+                return False
+            self._apply(recorded)
+            shared.backoff(tries)
+        raise shared.contention(self.storage, f"a {event['event']} event")
+
+    def _start_event(self, trial_id, values, tuner_id, attempt, oracle_state):
+        event = {"event": "trial", "trial_id": trial_id, "values": values}
+        if tuner_id != self._last_tuner_id:
+            event["tuner_id"] = tuner_id
+        if attempt != 1:
+            event["attempt"] = attempt
         if oracle_state != self.oracle_state:
-            self.oracle_state = event["oracle"] = oracle_state
-        record.values = values
-        return self._append(event)
+            event["oracle"] = oracle_state
+        return event
+
+    def _started(self, record, event, oracle_state):
+        """Keep what the appended ``trial`` event recorded; return its time."""
+        trial = record.trial
+        if "tuner_id" in event:
+            self._last_tuner_id = event["tuner_id"]
+        if "oracle" in event:
+            self.oracle_state = oracle_state
+        record.started_by = trial.tuner_id
+        record.values = event["values"]
+        if self.shared:
+            self._own.add(trial.trial_id)
+            self._taken.discard(trial.trial_id)
+            if self._heart is None:
+                self._heart = shared.Heartbeat(self.storage)
+            self._heart.add(trial.trial_id)
+        return event["time"]
 
     def _append_end(self, record, retry):
         trial = record.trial
@@ -420,7 +604,18 @@ class TrialLedger:
         if trial.tuner_id != record.started_by:  # another tuner ran it
             changed["tuner_id"] = record.started_by = trial.tuner_id
         final, record.final = record.final, None
-        return self._append(events.end_event(trial, retry, final, **changed), sync=True)
+        event = events.end_event(trial, retry, final, **changed)
+        if self.shared:
+            self._disown(trial.trial_id)
+            if not self._claim(event, sync=True, trial_id=trial.trial_id):
+                return None
+            return event["time"]
+        return self._append(event, sync=True)
+
+    def _disown(self, trial_id):
+        self._own.discard(trial_id)
+        if self._heart is not None:
+            self._heart.discard(trial_id)
 
     def _replay(self, recorded):
         retry = {}
@@ -436,24 +631,68 @@ class TrialLedger:
                 kind = event.get("event") if isinstance(event, dict) else None
                 raise _unusable(self.storage, index, f"is not a valid {kind or 'event'} record "
                                 f"({type(exc).__name__}: {exc})") from None
-        for trial_id, record in self._records.items():
-            trial = record.trial
-            if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
-                trial.score, trial.best_step = self.scorer.best_of(trial) or (None, None)
-            self._tried.add(values_hash(record.values))
-            if trial.status == TrialStatus.RUNNING or retry[trial_id]:
-                self._retry_queue.append(trial_id)
-            elif trial.status == TrialStatus.FAILED:
-                self.consecutive_failures += 1
-            elif trial.status == TrialStatus.COMPLETED:
-                self.consecutive_failures = 0
+        self._settle(self._records, retry)
         if self.trials:
             logger.info(
                 "Resumed %d trials (%d to run again).", len(self.trials), len(self._retry_queue)
             )
 
+    def _settle(self, trial_ids, retry):
+        """After replaying events: score the trials ``trial_ids`` that ended, queue those to run again.
+
+        A trial left RUNNING runs again (an interrupted search), unless the
+        storage is shared: it is then another driver's (see :meth:`end_stale`).
+        """
+        for trial_id in trial_ids:
+            record = self._records[trial_id]
+            trial = record.trial
+            if trial.status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
+                trial.score, trial.best_step = self.scorer.best_of(trial) or (None, None)
+            self._tried.add(values_hash(record.values))
+            if trial.status == TrialStatus.RUNNING and self.shared:
+                self.ongoing[trial_id] = trial
+                if trial_id in self._retry_queue:
+                    self._retry_queue.remove(trial_id)
+                continue
+            self.ongoing.pop(trial_id, None)
+            if trial.status == TrialStatus.RUNNING or retry.get(trial_id):
+                if trial_id not in self._retry_queue:
+                    self._retry_queue.append(trial_id)
+                continue
+            if trial_id in self._retry_queue:
+                self._retry_queue.remove(trial_id)
+            if trial.status == TrialStatus.FAILED:
+                self.consecutive_failures += 1
+            elif trial.status == TrialStatus.COMPLETED:
+                self.consecutive_failures = 0
+
+    def _apply(self, recorded):
+        """Replay events another driver appended onto this driver's copy of the history."""
+        retry, settle = {}, []
+        for event in recorded:
+            try:
+                self._replay_one(event, retry)
+            except (KeyError, TypeError, ValueError, AttributeError, TunecoreError) as exc:
+                raise ProjectError(
+                    f"Another driver appended an event to {self.storage.location} that is not valid "
+                    f"({type(exc).__name__}: {exc}): {event!r}."
+                ) from None
+            kind = event["event"]
+            if kind == "stop":
+                self.search_stop = str(event.get("reason") or "another driver stopped the search")
+            elif kind in ("trial", "end"):
+                trial_id = event["trial_id"]
+                if trial_id in self._own:  # it was stale: another driver ended it or runs it now
+                    self._disown(trial_id)
+                    self._taken.add(trial_id)
+                if trial_id not in settle:
+                    settle.append(trial_id)
+        self._settle(settle, retry)
+
     def _replay_one(self, event, retry):
         kind = event["event"]
+        if kind == "stop":  # a search-wide stop concerns the drivers that ran then
+            return
         if kind == "space":
             self._space_config = event["hyperparameters"]
             self.space = HyperParameters.from_config(self._space_config)
@@ -470,6 +709,7 @@ class TrialLedger:
                 trial = self.trials[trial_id] = Trial(None, trial_id=trial_id)
                 trial.created_at = event["time"]
                 record = self._records[trial_id] = TrialRecord(trial)
+            record.forget_run()
             trial = record.trial
             record.values = events.configure(trial, self.space, event["values"])
             record.status = trial.status = TrialStatus.RUNNING  # replayed as it was checked when written
@@ -538,3 +778,7 @@ def _number(trial_id, name, value):
         raise TypeError(
             f"Trial {trial_id} reported {name}={value!r}; a metric must be a number."
         ) from None
+
+
+#: Events that make a claim (a trial created or started) decided on an older copy stale.
+_CLAIMS = ("trial", "space", "stop")

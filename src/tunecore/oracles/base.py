@@ -68,7 +68,7 @@ from tunecore.errors import (
 )
 from tunecore.hyperparameters import HyperParameter, HyperParameters
 from tunecore.hyperparameters.walk import iter_grid, sample_values, space_size
-from tunecore.ledger import TrialLedger, configuration
+from tunecore.ledger import TrialLedger, configuration, shared
 from tunecore.objective import (
     DEFAULT_OBJECTIVE,
     Constraint,
@@ -173,6 +173,7 @@ class Oracle:
         self._updating = False  # update_trial is called by report or tell
         self._direct_updates: set[str] = set()  # trials a caller updated through update_trial itself
         self._report_listener: Callable[[Trial, int, dict[str, Any]], None] | None = None
+        self._state_seen: Any = None  # the recorded oracle state last given to set_state
         if self.pruner is not None and isinstance(self.objective, Pareto):
             raise ValueError(
                 f"A pruner compares trials on one objective; {self.objective!r} has several. "
@@ -369,6 +370,11 @@ class Oracle:
         Raises:
             TrialStateError: the trial is not running.
         """
+        if self.ledger.shared:
+            if self.pruner is not None:
+                self._catch_up_with_drivers()  # the pruner compares with every driver's trials
+            if self.ledger.lost(trial_id):
+                return TrialStatus.STOPPED
         status = self._update(trial_id, metrics, step)
         if status == TrialStatus.STOPPED:
             self.ledger.request_stop(trial_id)
@@ -416,6 +422,14 @@ class Oracle:
             TrialStateError: the trial is not running, or ``status`` is not final.
             TooManyFailedTrialsError: ``max_consecutive_failed_trials`` reached.
         """
+        if self.ledger.shared:
+            self._catch_up_with_drivers(end_stale=False)
+            if self.ledger.lost(trial_id):
+                logger.warning(
+                    "Trial %s was taken over by another driver (this one gave no sign of life within the "
+                    "grace period); the result of this run of it is dropped.", trial_id,
+                )
+                return self.trials[trial_id]
         trial = self.ledger.running(trial_id)
         self._check_prunable(trial)
         metrics = to_metrics(result, self.objective)
@@ -474,7 +488,52 @@ class Oracle:
 
     @synchronized
     def create_trial(self, tuner_id: str | None = None) -> Trial:
-        """Keras Tuner's name for :meth:`ask`, and the place to extend it."""
+        """Keras Tuner's name for :meth:`ask`, and the place to extend it.
+
+        On a shared storage (several drivers), the oracle first catches up
+        with the other drivers' trials and adopts the oracle state they
+        recorded; if another driver claims a trial first, it decides again.
+        While other drivers' trials run and nothing is left to start, the
+        answer is IDLE: one of them may fail and run again.
+
+        Raises:
+            ContentionError: other drivers claimed first, every time (a shared storage).
+        """
+        if not self.ledger.shared:
+            trial = self._create_trial(tuner_id)
+            assert trial is not None  # only a shared storage refuses a claim
+            return trial
+        for tries in range(shared.MAX_TRIES):
+            self._catch_up_with_drivers()
+            if self.ledger.search_stop is not None:
+                return Trial(self.hyperparameters.copy(), status=TrialStatus.STOPPED)
+            state = self.get_state()
+            self.ledger.checkpoint()
+            trial = self._create_trial(tuner_id)
+            if trial is not None:
+                self.ledger.committed()
+                self._state_seen = self.ledger.oracle_state
+                if trial.status == TrialStatus.STOPPED and self.ongoing_trials:
+                    return Trial(self.hyperparameters.copy(), status=TrialStatus.IDLE)
+                return trial
+            self.ledger.rollback()
+            self.set_state(state)
+            shared.backoff(tries)
+        raise shared.contention(self.ledger.storage, "a new trial")
+
+    def _catch_up_with_drivers(self, end_stale: bool = True) -> None:
+        """Take in the other drivers' events: their trials, space and oracle state; end their stale trials."""
+        ledger = self.ledger
+        ledger.catch_up()
+        self.hyperparameters.merge(ledger.space, overwrite=False)
+        if ledger.oracle_state is not None and ledger.oracle_state is not self._state_seen:
+            self._state_seen = ledger.oracle_state
+            self.set_state(ledger.oracle_state)
+        if end_stale:
+            ledger.end_stale(self.max_retries_per_trial)
+
+    def _create_trial(self, tuner_id):
+        """:meth:`create_trial`'s decision; None if another driver claimed first."""
         retry = self.ledger.next_retry()
         if retry is not None:
             return self.ledger.restart(retry, tuner_id, self.get_state())
@@ -594,7 +653,14 @@ class Oracle:
             return
         for hp in new:
             self.hyperparameters.register(hp)
-        self.ledger.record_space(self.hyperparameters)
+        self._record_space()
+
+    def _record_space(self):
+        for _ in range(shared.MAX_TRIES):
+            if self.ledger.record_space(self.hyperparameters):
+                return
+            self._catch_up_with_drivers(end_stale=False)  # another driver's space first, then ours
+        raise shared.contention(self.ledger.storage, "the search space")
 
     def check_definitions(self, hyperparameters: HyperParameters | Iterable[HyperParameter]) -> None:
         """Refuse definitions that differ from those the project recorded.
@@ -642,6 +708,7 @@ class Oracle:
                 _check_unchanged(recorded.get_hyperparameter(hp.name, hp.conditions), hp, storage)
         self.hyperparameters.merge(recorded, overwrite=False)
         if self.ledger.oracle_state is not None:
+            self._state_seen = self.ledger.oracle_state
             try:
                 self.set_state(self.ledger.oracle_state)
             except (KeyError, TypeError, ValueError) as exc:
@@ -650,7 +717,7 @@ class Oracle:
                     f"({type(exc).__name__}: {exc})."
                 ) from None
         if self.hyperparameters.space:
-            self.ledger.record_space(self.hyperparameters)
+            self._record_space()
 
     def close(self) -> None:
         """Release the storage (the journal file); the next event opens it again."""

@@ -20,6 +20,11 @@ and a ``time`` (seconds since the epoch):
     that started it ran it; ``message``, ``retryable: false`` and
     ``retry: true`` when they apply; ``step`` and ``metrics`` for a final
     result reported as it ended. Its score is recomputed on replay.
+``enqueue``
+    ``values`` to run before new suggestions (``Oracle.enqueue``).
+``stop``
+    A search-wide stop was requested (``tuner.stop(everywhere=True)``, a
+    shared storage): ``reason``. The drivers running then start no new trial.
 
 What may be assumed: an open storage is used from one thread (a driver's
 heartbeat thread calls :meth:`Storage.heartbeat` only); ``append(...,

@@ -370,6 +370,32 @@ def list_projects(url: str) -> list[str]:
         engine.dispose()
 
 
+def last_event(url: str, project_name: str) -> int:
+    """The number of the last event of a project in a database (0: none yet); reading changes nothing.
+
+    Cheap: a reader polls it to re-read a project only when it changed (``tunecore dashboard``).
+
+    Raises:
+        ProjectError: the database holds no tunecore project ``project_name``.
+    """
+    sa = _sqlalchemy()
+    schema = _schema()
+    engine = _create_engine(url, {}, writing=False)
+    try:
+        with engine.connect() as conn:
+            _project_names(conn, url)
+            found = conn.execute(
+                sa.select(sa.func.max(schema.events.c.seq))
+                .select_from(schema.events.join(schema.projects))
+                .where(schema.projects.c.name == project_name)
+            ).scalar()
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
+    finally:
+        engine.dispose()
+    return int(found or 0)
+
+
 def _project_names(conn: Any, url: str) -> list[str]:
     sa = _sqlalchemy()
     schema = _schema()

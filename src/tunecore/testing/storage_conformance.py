@@ -1,14 +1,17 @@
 """The contract every storage keeps (see :mod:`tunecore.storage.base`).
 
-A storage declares what it promises beyond the contract with two class
+A storage declares what it promises beyond the contract with class
 attributes of the suite, and the tests of promises it does not make are
 skipped: ``persistent`` (a new instance on the same location reads back what
-an earlier one wrote) and ``read_only`` (it reads projects that another
-storage, the ``make_writer`` fixture's, wrote, and refuses to append).
+an earlier one wrote), ``read_only`` (it reads projects that another
+storage, the ``make_writer`` fixture's, wrote, and refuses to append) and
+``shared`` (several instances on one location are drivers of one search:
+``refresh``, ``append_if_current``, heartbeats).
 """
 
 import json
 import os
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -63,10 +66,13 @@ class StorageConformance:
             an earlier one appended (a journal: True; memory: False).
         read_only: ``append`` is refused; the tests read projects written by
             the storage that ``make_writer`` makes.
+        shared: Storages made on one location at once share the project as
+            drivers of one search do (``storage.shared`` is True).
     """
 
     persistent: bool = True
     read_only: bool = False
+    shared: bool = False
 
     @pytest.fixture
     def make_storage(self) -> MakeStorage:
@@ -194,3 +200,70 @@ class StorageConformance:
         ]
         assert [again.trials[t.trial_id].score for t in ended] == [t.score for t in ended]
         assert len(again.trials) == 3
+
+    # Several drivers (``shared``) ---------------------------------------------------
+
+    def _drivers(self, make_storage: MakeStorage, location: str, n: int = 2) -> list[Storage]:
+        self._require("shared", "several drivers share one project")
+        drivers = [make_storage(location) for _ in range(n)]
+        for storage in drivers:
+            assert storage.shared
+            storage.open(dict(_HEADER))
+        return drivers
+
+    def test_a_driver_sees_what_another_appended(self, make_storage: MakeStorage, location: str) -> None:
+        first, second = self._drivers(make_storage, location)
+        events = _events()
+        first.append(events[0])
+        first.append(events[1])
+        assert second.refresh() == events[:2]
+        assert second.refresh() == []
+        second.append(events[2])
+        assert first.refresh() == [events[2]]
+        assert first.refresh() == []  # its own events are never handed back
+        third = make_storage(location)
+        assert third.open(dict(_HEADER)) == events[:3]
+        for storage in (first, second, third):
+            storage.close()
+
+    def test_append_if_current_refuses_a_stale_copy(self, make_storage: MakeStorage, location: str) -> None:
+        first, second = self._drivers(make_storage, location)
+        events = _events()
+        assert first.append_if_current(events[1])
+        assert not second.append_if_current({**events[1], "tuner_id": "second"})  # it has not read the first's
+        assert second.refresh() == [events[1]]
+        assert second.append_if_current(events[2])
+        assert first.append_if_current(events[3]) is False
+        assert first.refresh() == [events[2]]
+        first.append(events[3])  # a plain append does not need a current copy
+        assert first.append_if_current(events[4])  # nor does it make the copy stale
+        assert make_storage(location).open(dict(_HEADER)) == events[1:]
+
+    def test_only_one_of_two_racing_claims_is_appended(self, make_storage: MakeStorage, location: str) -> None:
+        drivers = self._drivers(make_storage, location, n=3)
+        claims = [{**_events()[1], "tuner_id": f"driver{i}"} for i in range(3)]
+        assert [storage.append_if_current(claim) for storage, claim in zip(drivers, claims)] == [True, False, False]
+        assert make_storage(location).open(dict(_HEADER)) == claims[:1]
+
+    def test_heartbeats_are_seen_by_every_driver(self, make_storage: MakeStorage, location: str) -> None:
+        first, second = self._drivers(make_storage, location)
+        assert first.heartbeat_interval > 0
+        before = time.time()
+        first.heartbeat("00")
+        beats = second.heartbeats()
+        assert set(beats) == {"00"} and before - 1.0 <= beats["00"] <= time.time() + 1.0
+        second.heartbeat("01")
+        assert set(first.heartbeats()) == {"00", "01"}
+
+    def test_oracles_on_two_drivers_share_one_search(self, make_storage: MakeStorage, location: str) -> None:
+        self._require("shared", "several drivers share one project")
+        first, second = _oracle(max_trials=4), _oracle(max_trials=4)
+        first.open(make_storage(location))
+        second.open(make_storage(location))
+        a, b = first.ask("a"), second.ask("b")
+        assert a.trial_id != b.trial_id and a.hyperparameters.values != b.hyperparameters.values
+        first.tell(a.trial_id, 1.0)
+        second.tell(b.trial_id, 2.0)
+        assert [t.trial_id for t in run_trials(first, lambda values: values["lr"], n=10)] == ["02", "03"]
+        assert second.ask("b").status in ("STOPPED", "IDLE") and len(second.trials) == 4
+        assert all(t.status == "COMPLETED" for t in second.trials.values())

@@ -147,7 +147,8 @@ class BaseTuner:
                 :class:`~tunecore.executors.Executor`.
             max_parallel_trials: Trials in flight at once.
             timeout: Seconds after which no new trial starts; the search then
-                ends as ``cancel_running`` says. In Keras Tuner's distributed
+                ends as ``cancel_running`` says (a trial queued for a worker
+                that has not started it is not waited for: it runs on resume). In Keras Tuner's distributed
                 mode it also bounds the chief's wait for its first tuner and a
                 tuner's wait for its chief (each says what it waits for every
                 10 s meanwhile).
@@ -259,15 +260,25 @@ class BaseTuner:
         except ProjectError as exc:
             logger.warning("The chief's search ended; its results are not readable here: %s", exc)
 
-    def stop(self, reason: str | None = None) -> None:
+    def stop(self, reason: str | None = None, everywhere: bool = False) -> None:
         """End the search: no new trial starts (safe from a callback or another thread).
 
         The trials still running finish, or are abandoned with
         ``search(cancel_running=True)``.
+
+        Args:
+            reason: Why, for the log.
+            everywhere: On a shared storage (several drivers), stop every
+                driver of the search: a ``stop`` event in the storage, which
+                the others read before they start their next trial. A driver
+                started later runs the search again.
         """
         search = self._search
+        reason = reason or "tuner.stop() was called"
         if search is not None:
-            search.stop(reason or "tuner.stop() was called")
+            search.stop(reason, everywhere=everywhere)
+        elif everywhere:
+            self.oracle.ledger.request_search_stop(reason)
 
     def fit_target(self) -> Callable[..., Any] | None:
         """The callable that finally receives ``search()``'s keyword arguments, or None if unknown.

@@ -24,6 +24,7 @@ from tunecore.callbacks import Callback
 from tunecore.errors import FatalError, FatalTypeError, FatalValueError, RemoteTraceback
 from tunecore.executors import Executor
 from tunecore.executors.runner import TrialOutcome, TrialRunner
+from tunecore.executors.waiting import Notice
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners.outcome import resolve_remote_traceback
 from tunecore.tuners.progress import Progress
@@ -35,7 +36,9 @@ logger = logging.getLogger("tunecore")
 
 _REPORT_POLL_S = 0.05
 _LATE_REPORTS_S = 10.0
+_UNSTARTED_CHECK_S = 1.0  # once stopped, how often the loop looks for trials no worker has started
 _ASK_SHARE = 0.1  # suggestions for every worker may take this share of a trial before asking ahead
+_WAIT_FIRST_S, _WAIT_MAX_S = 0.02, 1.0  # waiting for other drivers' trials, doubling in between
 
 
 class SearchLoop:
@@ -66,9 +69,13 @@ class SearchLoop:
         self.cancel_running = bool(cancel_running)
         self.ask_ahead = ask_ahead
         self.stop_reason: str | None = None
+        self._stop_everywhere = False
+        self._wait_s = _WAIT_FIRST_S
         self._hook = plugins.get_plugin_manager().hook
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._announced = False
+        self._unstarted_checked = -_UNSTARTED_CHECK_S
+        self._others = Notice()  # says what a driver waits for while other drivers' trials run
         self._ask_seconds: float | None = None  # running averages, for the default ask_ahead
         self._trial_seconds: float | None = None
         self._asked_out = False
@@ -77,9 +84,11 @@ class SearchLoop:
         self._ready: collections.deque[Trial] = collections.deque()  # asked for ahead, not started
         self._received: collections.Counter[str] = collections.Counter()  # reports delivered per trial
 
-    def stop(self, reason: str) -> None:
-        """No new trial starts (safe from a callback or another thread)."""
+    def stop(self, reason: str, everywhere: bool = False) -> None:
+        """No new trial starts (safe from a callback or another thread); ``everywhere``: in
+        every driver of the search (recorded in a shared storage by the loop's thread)."""
         self.stop_reason = reason
+        self._stop_everywhere = self._stop_everywhere or everywhere
 
     def run(self, runner: TrialRunner, verbose: int = 1) -> None:
         """The whole search: its begin and end events around the loop."""
@@ -162,12 +171,18 @@ class SearchLoop:
         pool, running, ready, tuner = self.executor, self._running, self._ready, self.tuner
         while True:
             self._check_stop()
+            waiting = False
             while len(running) < pool.capacity and self.stop_reason is None:
                 trial = ready.popleft() if ready else self._ask()
                 if trial.status == TrialStatus.IDLE and not running:
-                    logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
+                    # On a shared storage, other drivers' trials run: one may fail and run again.
+                    waiting = self.oracle.ledger.shared
+                    if not waiting:
+                        logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
                 if trial.status != TrialStatus.RUNNING:
                     break
+                self._wait_s = _WAIT_FIRST_S
+                self._others.restart()
                 tuner.on_trial_begin(trial)
                 self._each("on_trial_begin", trial)
                 self._hook.tunecore_trial_begin(tuner=tuner, trial=trial)
@@ -178,6 +193,11 @@ class SearchLoop:
                 running[future], self._started[future] = trial, time.monotonic()
                 progress.update(len(running))
                 self._check_stop()
+            if self.stop_reason is not None and running and not self.cancel_running:
+                self._drop_unstarted()
+            if waiting and not running and self.stop_reason is None:
+                self._wait_for_others()
+                continue
             if not running or (self.stop_reason is not None and self.cancel_running):
                 return
             poll = pool.remote or self.timeout is not None or self.trial_timeout is not None
@@ -216,13 +236,45 @@ class SearchLoop:
             functions += [getattr(hypermodel, "build", None), getattr(hypermodel, "fit", None)]
         return [f for f in functions if f is not None]
 
+    def _wait_for_others(self) -> None:
+        """Sleep while other drivers run the trials left (20 ms, doubling to 1 s; ``timeout`` bounds it)."""
+        wait = self._wait_s
+        if self._deadline is not None:
+            wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
+        self._others(
+            f"Tuner {self.tuner.tuner_id!r} waits for the trials other drivers run in this project to end "
+            "(the oracle suggests nothing new until then); Ctrl-C or search(timeout=...) ends the wait"
+        )
+        time.sleep(wait)
+        self._wait_s = min(2 * self._wait_s, _WAIT_MAX_S)
+
     def _check_stop(self) -> None:
         if self.stop_reason is None and self._deadline is not None and time.monotonic() >= self._deadline:
             self.stop_reason = f"timeout={self.timeout:g}s reached"
+        ledger = self.oracle.ledger
+        if self._stop_everywhere:
+            self._stop_everywhere = False
+            ledger.request_search_stop(self.stop_reason or "tuner.stop(everywhere=True) was called")
+        if self.stop_reason is None and ledger.search_stop is not None:
+            self.stop_reason = f"another driver stopped the search: {ledger.search_stop}"
         if self.stop_reason is not None and not self._announced:
             self._announced = True
             what = "abandoning" if self.cancel_running else "letting finish"
             logger.info("The search stops (%s); %s the running trials.", self.stop_reason, what)
+
+    def _drop_unstarted(self) -> None:
+        """The search stopped: trials that no worker has started yet are not waited for; they run on resume."""
+        now = time.monotonic()
+        if now < self._unstarted_checked + _UNSTARTED_CHECK_S:
+            return
+        self._unstarted_checked = now
+        for future in self.executor.unstarted(list(self._running)):
+            if self.executor.kill(future):
+                trial = self._running.pop(future)
+                self._started.pop(future)
+                logger.warning("Trial %s had not started when the search stopped (%s); it will run on resume.",
+                               trial.trial_id, self.stop_reason)
+                self.oracle.ledger.requeue_running([trial.trial_id])
 
     def _overdue(self, done: set[Any]) -> list[tuple[Any, TrialOutcome]]:
         """End the trials over ``trial_timeout`` that the executor can end at once."""

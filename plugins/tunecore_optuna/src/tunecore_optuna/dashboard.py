@@ -14,7 +14,9 @@ record carries a checksum, so a read that races an append sees whole records
 and, at worst, a torn last line, which is left out until the next read. When
 the journal has not changed (same size and modification time) it is not read
 again. A project that is overwritten by a new search (``overwrite=True``)
-shows as a new study.
+shows as a new study. A project in a database (a URL and its project name) is
+read the same way, through :func:`tunecore.load`, which only reads the
+database; it is read again when its last event's number changed.
 
 Why it is read-only: reading a project never writes to it, and the mirror is
 rebuilt from the journal, so an edit made in the browser (a note, a renamed or
@@ -38,7 +40,9 @@ import tunecore
 from tunecore.errors import InvalidArgumentError
 from tunecore.objective import Objective
 from tunecore.project import Project
+from tunecore.storage import is_url, mask_url
 from tunecore.storage.journal import JOURNAL
+from tunecore.storage.sql import last_event
 from tunecore.trial import Trial
 from tunecore_optuna import study as studies
 
@@ -54,17 +58,24 @@ class LiveStudy:
     gets a new Optuna trial, since Optuna never changes a finished one.
 
     Args:
-        path: The project folder (``directory/project_name``).
+        path: The project folder (``directory/project_name``), or a database URL.
         storage: The Optuna storage to fill (default: a new ``InMemoryStorage``).
+        project_name: The project in the database ``path`` names (a URL only).
+
+    Attributes:
+        path: The project folder, or the URL with its password masked.
     """
 
-    def __init__(self, path: str | os.PathLike[str], storage: optuna.storages.BaseStorage | None = None) -> None:
-        self.path = os.fspath(path)
+    def __init__(self, path: str | os.PathLike[str], storage: optuna.storages.BaseStorage | None = None,
+                 project_name: str | None = None) -> None:
+        self._source = os.fspath(path)
+        self.project_name = project_name
+        self.path = mask_url(self._source) if is_url(self._source) else self._source
         self.storage = storage or optuna.storages.InMemoryStorage()
         self.study_id: int | None = None
         self._objective: Objective | None = None
         self._copied: dict[str, tuple[int, int]] = {}  # tunecore trial_id -> (Optuna trial_id, attempts)
-        self._seen: tuple[int, int] | None = None  # (size, mtime) of the journal when last read
+        self._seen: tuple[int, int] | None = None  # (size, mtime) of the journal, or the last event, when read
 
     def sync(self) -> int:
         """Copy what changed in the project since the last call; returns how many trials changed.
@@ -72,10 +83,10 @@ class LiveStudy:
         Raises:
             ProjectError: the folder holds no tunecore project, or a corrupt one.
         """
-        seen = _journal_stamp(self.path)
+        seen = self._stamp()
         if seen is not None and seen == self._seen:
             return 0
-        project = tunecore.load(self.path)
+        project = tunecore.load(self._source, project_name=self.project_name)
         self._seen = seen
         if self.study_id is None or project.objective != self._objective or (
             set(self._copied) - set(project.trials)
@@ -103,7 +114,7 @@ class LiveStudy:
     def _new_study(self, project: Project) -> None:
         if self.study_id is not None:
             self.storage.delete_study(self.study_id)
-        name = os.path.basename(os.path.normpath(self.path)) or "tunecore"
+        name = self.project_name or os.path.basename(os.path.normpath(self.path)) or "tunecore"
         self.study_id = studies.create_study_id(self.storage, project.objective, name)
         self._objective = project.objective
         self._copied = {}
@@ -145,9 +156,16 @@ class LiveStudy:
             changed = True
         return int(changed)
 
+    def _stamp(self) -> tuple[int, int] | None:
+        if is_url(self._source):
+            return last_event(self._source, self.project_name or ""), 0
+        return _journal_stamp(self._source)
 
-def serve(path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8080, interval: float = 1.0) -> None:
-    """Serve optuna-dashboard on the project in ``path`` until interrupted (Ctrl-C).
+
+def serve(path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 8080, interval: float = 1.0,
+          project_name: str | None = None) -> None:
+    """Serve optuna-dashboard on the project in ``path`` (a folder, or a database URL and
+    ``project_name``) until interrupted (Ctrl-C).
 
     Prints the address it serves at (``port=0`` picks a free port).
 
@@ -155,7 +173,7 @@ def serve(path: str | os.PathLike[str], host: str = "127.0.0.1", port: int = 808
         ProjectError: ``path`` holds no tunecore project.
         InvalidArgumentError: ``host`` and ``port`` cannot be listened on.
     """
-    live = LiveStudy(path)
+    live = LiveStudy(path, project_name=project_name)
     live.sync()
     try:
         server = wsgiref.simple_server.make_server(

@@ -1,0 +1,339 @@
+"""Many drivers, one search: drivers that share one storage cooperate, and nothing is lost when one dies.
+
+Each driver here is a tuner (or an oracle driven with ask / tell) on its own
+``InMemoryStorage`` over one ``SharedLog``, the test double of a database;
+threads stand for the processes of a SLURM array job.
+"""
+
+import collections
+import threading
+import time
+
+import pytest
+
+import tunecore as kt
+from tunecore.errors import ContentionError
+from tunecore.storage import InMemoryStorage, SharedLog
+from tunecore.trial import TrialStatus
+
+
+def _space():
+    hp = kt.HyperParameters()
+    hp.Float("x", -1.0, 1.0)
+    hp.Choice("kind", ["a", "b", "c"])
+    return hp
+
+
+def _loss(values):
+    if "x" not in values:  # a grid's
+        return float(sum(len(str(value)) for value in values.values()))
+    return (values["x"] - 0.25) ** 2 + {"a": 0.0, "b": 0.5, "c": 1.0}[values["kind"]]
+
+
+class Driver(kt.BaseTuner):
+    """A tuner whose trials compute ``_loss``; ``runs`` counts each trial's runs across drivers."""
+
+    def __init__(self, oracle, storage, runs=None, delay=0.0, **kwargs):
+        self.runs = runs if runs is not None else collections.Counter()
+        self.delay = delay
+        super().__init__(oracle, storage=storage, **kwargs)
+
+    def run_trial(self, trial, *args, **kwargs):
+        self.runs[trial.trial_id] += 1
+        time.sleep(self.delay)  # lets the other drivers in
+        return _loss(trial.hyperparameters.values)
+
+
+def _storage(log, **kwargs):
+    return InMemoryStorage(log=log, **kwargs)
+
+
+def _random(**kwargs):
+    kwargs.setdefault("max_trials", 12)
+    return kt.oracles.RandomSearch(objective="loss", hyperparameters=_space(), seed=3, **kwargs)
+
+
+def _in_threads(drivers, **search_kwargs):
+    errors = []
+
+    def search(driver):
+        try:
+            driver.search(verbose=0, **search_kwargs)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search, args=(driver,)) for driver in drivers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    assert not any(thread.is_alive() for thread in threads)
+
+
+def _reader(log, make_oracle=_random):
+    oracle = make_oracle()
+    oracle.open(_storage(log))
+    return oracle
+
+
+def test_max_trials_counts_for_the_whole_search_and_no_trial_runs_twice():
+    log, runs = SharedLog(), collections.Counter()
+    drivers = [
+        Driver(_random(max_trials=16), _storage(log), runs, delay=0.002, tuner_id=f"driver{i}") for i in range(4)
+    ]
+    _in_threads(drivers)
+
+    search = _reader(log)
+    assert len(search.trials) == 16 and set(runs) == set(search.trials)
+    assert set(runs.values()) == {1}
+    assert all(t.status == TrialStatus.COMPLETED for t in search.trials.values())
+    values = [tuple(sorted(t.hyperparameters.values.items())) for t in search.trials.values()]
+    assert len(set(values)) == 16
+    assert len({t.tuner_id for t in search.trials.values()}) > 1  # the drivers shared the work
+    assert search.ask("late").status == TrialStatus.STOPPED
+
+
+def _run(oracle, trial):
+    for step in range(3):
+        oracle.report(trial.trial_id, step, loss=_loss(trial.hyperparameters.values) + 1.0 / (step + 1))
+    oracle.tell(trial.trial_id)
+
+
+def _lockstep(make_oracle, n_drivers, rounds, seed_log=None):
+    """Drivers that each ask one trial, then tell theirs, round after round; the values tried, in order."""
+    log = seed_log or SharedLog()
+    oracles = []
+    for _ in range(n_drivers):
+        oracle = make_oracle()
+        oracle.open(_storage(log))
+        oracles.append(oracle)
+    for _ in range(rounds):
+        asked = [(oracle, oracle.ask("t")) for oracle in oracles]
+        started = [(oracle, trial) for oracle, trial in asked if trial.status == TrialStatus.RUNNING]
+        if not started:
+            break
+        for oracle, trial in started:
+            _run(oracle, trial)
+    final = make_oracle()
+    final.open(_storage(log))
+    return [(t.trial_id, t.hyperparameters.values, t.status) for t in final.trials.values()]
+
+
+def _grid():
+    hp = kt.HyperParameters()
+    hp.Choice("a", [1, 2, 3])
+    hp.Choice("b", ["x", "y"])
+    hp.Boolean("c")
+    return kt.oracles.GridSearch(objective="loss", hyperparameters=hp, seed=0)
+
+
+@pytest.mark.parametrize("make_oracle", [_random, _grid], ids=["random", "grid"])
+def test_drivers_continue_each_other_as_parallel_workers_of_one_driver_would(make_oracle):
+    # Three drivers in lockstep try what one oracle with three trials in flight tries.
+    alone = _lockstep(make_oracle, 1, 100)
+    log = SharedLog()
+    oracle = make_oracle()
+    oracle.open(_storage(log))
+    for _ in range(100):  # one driver, three trials at a time
+        trials = [t for t in (oracle.ask("t") for _ in range(3)) if t.status == TrialStatus.RUNNING]
+        if not trials:
+            break
+        for trial in trials:
+            _run(oracle, trial)
+    parallel = [(t.trial_id, t.hyperparameters.values, t.status) for t in oracle.trials.values()]
+    shared = _lockstep(make_oracle, 3, 100)
+    assert shared == parallel
+    assert sorted(map(str, (v for _, v, _ in shared))) == sorted(map(str, (v for _, v, _ in alone)))
+
+
+def test_grid_split_over_drivers_runs_every_configuration_once():
+    log, runs = SharedLog(), collections.Counter()
+    drivers = [Driver(_grid(), _storage(log), runs, delay=0.002) for _ in range(3)]
+    _in_threads(drivers)
+    search = _reader(log, _grid)
+    values = [tuple(sorted(t.hyperparameters.values.items())) for t in search.trials.values()]
+    assert len(values) == 12 == len(set(values))
+    assert set(runs.values()) == {1}
+
+
+def test_hyperband_brackets_continue_in_another_driver():
+    bayes = pytest.importorskip("tunecore_bayes")
+
+    def hyperband():
+        return bayes.Hyperband(objective="loss", hyperparameters=_space(), max_epochs=9, factor=3, seed=1)
+
+    alone = _lockstep(hyperband, 1, 400)
+    shared = _lockstep(hyperband, 1, 7)  # one driver runs 7 trials...
+    assert shared == alone[:7]
+    log = SharedLog()
+    _lockstep(hyperband, 1, 7, seed_log=log)
+    continued = _lockstep(hyperband, 1, 400, seed_log=log)  # ...another continues its brackets
+    assert continued == alone
+
+
+def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending():
+    pytest.importorskip("tunecore_bayes")
+
+    def bayesian():
+        return kt.oracles.create(
+            "bayesian", objective="loss", hyperparameters=_space(), max_trials=8, num_initial_points=2, seed=2
+        )
+
+    oracle = bayesian()
+    oracle.open(_storage(SharedLog()))
+    for _ in range(10):  # one driver, two trials at a time
+        for trial in [t for t in (oracle.ask("t") for _ in range(2)) if t.status == TrialStatus.RUNNING]:
+            _run(oracle, trial)
+    parallel = [t.hyperparameters.values for t in oracle.trials.values()]
+    shared = [values for _, values, _ in _lockstep(bayesian, 2, 10)]  # two drivers, one trial each
+    # The same suggestions, up to the optimiser's tolerance (one driver reuses its last fit for the
+    # second trial of a batch; another fits again, with the first trial pending).
+    assert [v["kind"] for v in shared] == [v["kind"] for v in parallel] and len(shared) == 8
+    assert shared[1::2] != shared[0::2]
+    assert all(abs(a["x"] - b["x"]) < 0.05 for a, b in zip(shared, parallel))
+
+
+def test_a_pruner_compares_trials_across_drivers():
+    log = SharedLog()
+    slow = _random(pruner="median")
+    slow.open(_storage(log))
+    late = slow.ask("slow")  # starts before the other driver's trials end
+    fast = _random()
+    fast.open(_storage(log))
+    for _ in range(5):
+        trial = fast.ask("fast")
+        for step in range(4):
+            fast.report(trial.trial_id, step, loss=0.1)
+        fast.tell(trial.trial_id)
+    assert slow.report(late.trial_id, 0, loss=5.0) == TrialStatus.STOPPED
+    ended = slow.tell(late.trial_id)
+    assert ended.status == TrialStatus.STOPPED and "median" in ended.message.lower()
+
+
+def test_a_trial_of_a_dead_driver_runs_again_and_the_search_completes():
+    log, runs = SharedLog(), collections.Counter()
+    dead = _random(max_trials=4)
+    dead.open(_storage(log, heartbeat_interval=0.02, grace_period=0.3))
+    orphan = dead.ask("dead")
+    dead.close()  # its heart stops: as if the process were killed
+    survivor = Driver(_random(max_trials=4, max_retries_per_trial=1),
+                      _storage(log, heartbeat_interval=0.02, grace_period=0.3), runs, tuner_id="survivor")
+    survivor.search(verbose=0)
+
+    trials = survivor.oracle.trials
+    assert len(trials) == 4 and all(t.status == TrialStatus.COMPLETED for t in trials.values())
+    again = trials[orphan.trial_id]
+    assert again.attempts == 2 and again.tuner_id == "survivor" and runs[orphan.trial_id] == 1
+
+    # The dead driver comes back and tells its trial: that run is dropped, nothing changes.
+    dead.tell(orphan.trial_id, 123.0)
+    search = _reader(log)
+    assert search.trials[orphan.trial_id].status == TrialStatus.COMPLETED
+    assert search.trials[orphan.trial_id].score == pytest.approx(_loss(orphan.hyperparameters.values))
+    ends = [e for e in log.events if e["event"] == "end" and e["trial_id"] == orphan.trial_id]
+    assert [e["status"] for e in ends] == ["FAILED", "COMPLETED"]
+    assert "gave no sign of life" in ends[0]["message"] and ends[0]["retry"] is True
+
+
+def test_without_retries_a_dead_drivers_trial_ends_failed_and_is_not_run_again():
+    log, runs = SharedLog(), collections.Counter()
+    dead = _random(max_trials=3)
+    dead.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    orphan = dead.ask("dead")
+    dead.close()
+    survivor = Driver(_random(max_trials=3), _storage(log, heartbeat_interval=0.02, grace_period=0.2), runs)
+    survivor.search(verbose=0)
+    trials = survivor.oracle.trials
+    assert trials[orphan.trial_id].status == TrialStatus.FAILED and orphan.trial_id not in runs
+    assert sorted(t.status for t in trials.values()) == ["COMPLETED", "COMPLETED", "FAILED"]
+
+
+def test_a_living_driver_keeps_its_trial_with_heartbeats():
+    log = SharedLog()
+    runner = _random(max_trials=2)
+    runner.open(_storage(log, heartbeat_interval=0.02, grace_period=0.15))
+    trial = runner.ask("runner")
+    other = _random(max_trials=2, max_retries_per_trial=3)
+    other.open(_storage(log, heartbeat_interval=0.02, grace_period=0.15))
+    for _ in range(20):  # far longer than the grace period: the heartbeat keeps it alive
+        assert other.ask("other").status in (TrialStatus.RUNNING, TrialStatus.IDLE)
+        time.sleep(0.02)
+    assert runner.tell(trial.trial_id, 0.5).status == TrialStatus.COMPLETED
+    assert other.trials[trial.trial_id].status == TrialStatus.RUNNING  # until it reads the end
+    assert other.ask("other").status == TrialStatus.IDLE  # its own second trial still runs
+    assert other.trials[trial.trial_id].status == TrialStatus.COMPLETED
+    assert [e["event"] for e in log.events].count("end") == 1
+
+
+def test_a_driver_that_finds_nothing_to_start_waits_for_the_others():
+    log, runs = SharedLog(), collections.Counter()
+    first = Driver(_random(max_trials=3), _storage(log), runs, delay=0.2, tuner_id="first")
+    second = Driver(_random(max_trials=3), _storage(log), runs, delay=0.0, tuner_id="second")
+    _in_threads([first, second])
+    assert sum(runs.values()) == 3 and set(runs.values()) == {1}
+
+
+def test_timeout_bounds_the_wait_for_other_drivers():
+    log = SharedLog()
+    holder = _random(max_trials=1)
+    holder.open(_storage(log, heartbeat_interval=0.05, grace_period=60))
+    holder.ask("holder")  # runs for ever, beating
+    waiter = Driver(_random(max_trials=1), _storage(log, heartbeat_interval=0.05, grace_period=60))
+    waiter.search(verbose=0, timeout=0.3)  # returns: nothing to start, and it does not wait past timeout
+    assert list(waiter.oracle.ongoing_trials) == ["00"]
+    holder.close()
+
+
+def test_stop_everywhere_stops_every_driver_of_the_search():
+    log, runs = SharedLog(), collections.Counter()
+
+    class StopAfterTwo(kt.callbacks.Callback):
+        def on_trial_end(self, tuner, trial):
+            if sum(runs.values()) >= 2:
+                tuner.stop("enough", everywhere=True)
+
+    stopper = Driver(_random(max_trials=10_000), _storage(log), runs, delay=0.005, tuner_id="stopper")
+    others = [Driver(_random(max_trials=10_000), _storage(log), runs, delay=0.005) for _ in range(2)]
+    errors = []
+
+    def search(driver, **kwargs):
+        try:
+            driver.search(verbose=0, **kwargs)
+        except BaseException as exc:  # noqa: BLE001
+            errors.append(exc)
+
+    threads = [threading.Thread(target=search, args=(d,)) for d in others]
+    threads.append(threading.Thread(target=search, args=(stopper,), kwargs={"callbacks": [StopAfterTwo()]}))
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors and not any(t.is_alive() for t in threads)
+    assert [e["reason"] for e in log.events if e["event"] == "stop"] == ["enough"]
+    search = _reader(log)
+    assert len(search.trials) < 50 and all(t.status == TrialStatus.COMPLETED for t in search.trials.values())
+
+
+def test_a_driver_that_always_loses_the_race_gives_up_with_contention_error(monkeypatch):
+    import tunecore.ledger.shared as shared
+
+    class Busy(InMemoryStorage):
+        def append_if_current(self, event, sync=False):  # another driver always appended first
+            return event["event"] != "trial" and super().append_if_current(event, sync)
+
+    monkeypatch.setattr(shared, "MAX_TRIES", 3)
+    oracle = _random()
+    oracle.open(Busy(log=SharedLog()))
+    with pytest.raises(ContentionError, match="other drivers appended first 3 times"):
+        oracle.ask("loser")
+
+
+def test_one_driver_on_a_shared_storage_runs_as_on_its_own():
+    alone = Driver(_random(max_trials=6), InMemoryStorage())
+    alone.search(verbose=0)
+    shared = Driver(_random(max_trials=6), _storage(SharedLog()))
+    shared.search(verbose=0)
+    assert [t.hyperparameters.values for t in shared.oracle.trials.values()] == [
+        t.hyperparameters.values for t in alone.oracle.trials.values()
+    ]
