@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from tunecore import plugins
 from tunecore.callbacks import Callback
-from tunecore.errors import FatalError, FatalTypeError, RemoteTraceback
+from tunecore.errors import FatalError, FatalTypeError, FatalValueError, RemoteTraceback
 from tunecore.executors import Executor
 from tunecore.executors.runner import TrialOutcome, TrialRunner
 from tunecore.executors.waiting import Notice
@@ -353,6 +353,10 @@ class SearchLoop:
             message=outcome.message,
             retryable=outcome.retryable,
         )
+        if (outcome.status == TrialStatus.COMPLETED and trial.status == TrialStatus.FAILED and not reported
+                and outcome.metrics and not objective.has_value(outcome.metrics)):
+            # Metrics without the objective: every trial would return the same names.
+            outcome.fatal, outcome.message = FatalValueError, trial.message
 
 
 def _fatal_error(trial: Trial, outcome: TrialOutcome, functions: Sequence[Any] = ()) -> FatalError:
