@@ -52,6 +52,13 @@ def place(tmp_path_factory):
     (root / "journal_is_a_pipe").mkdir()
     os.mkfifo(root / "journal_is_a_pipe" / "journal.jsonl")  # reading it must not wait for a writer
     (root / "link_into_p.csv").symlink_to(root / "p" / "journal.jsonl")
+    (root / "not_a.db").write_text("not a database\n")
+    if HAS_SQL:
+        from tunecore.storage.sql import SQLStorage
+
+        kt.tune(_loss_of_x, objective="loss", max_trials=2, seed=0, verbose=0,
+                storage=SQLStorage(f"sqlite:///{root / 'good.db'}", project_name="p"))
+        (root / "damaged.db").write_bytes((root / "good.db").read_bytes()[:2048])
     return root
 
 
@@ -63,6 +70,13 @@ BAD_PROJECTS = {  # the bad input -> the project argument that carries it
     "journal is a folder": "journal_is_a_folder",
     "journal is a link": "journal_is_a_link",
     "journal is a pipe": "journal_is_a_pipe",
+}
+BAD_URLS = {  # a project in a database, named by a URL
+    "missing database": ["sqlite:///missing.db"],
+    "not a database": ["sqlite:///not_a.db"],
+    "damaged database": ["sqlite:///damaged.db"],
+    "unknown database": ["nosuch://host/db"],
+    "in-memory database": ["sqlite://"],
 }
 BAD_OUTPUTS = {  # export's bad outputs
     "missing output folder": "missing_dir/t.csv",
@@ -85,9 +99,17 @@ def _cases():
                            "journal is a folder": "journal_is_a_folder",
                            "journal is a pipe": "journal_is_a_pipe"}.items():
         yield pytest.param(["list", directory, "--depth", "0"], id=f"list-{bad}")
+    if HAS_SQL:
+        for bad, url in BAD_URLS.items():
+            for command in ("summary", "export", "dashboard", "list"):
+                yield pytest.param([command, *url], id=f"{command}-{bad}")
     for bad, output in BAD_OUTPUTS.items():
         yield pytest.param(["export", "p", "-o", output], id=f"export-{bad}")
     yield pytest.param(["export", "p", "-o", "t.parquet", "-f", "parquet", "-o", "/dev/full"], id="export-parquet-full")
+    if HAS_SQL:
+        yield pytest.param(["summary", "sqlite:///good.db", "--project-name", "nope"], id="summary-no-such-project")
+        yield pytest.param(["export", "sqlite:///good.db", "-o", "good.db"], id="export-over-the-database")
+        yield pytest.param(["summary", "p", "--project-name", "p"], id="summary-project-name-with-a-folder")
 
 
 @pytest.mark.parametrize("argv", list(_cases()))
