@@ -82,11 +82,13 @@ _common.silence_frameworks()
 METHODS = (
     "tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "kt_bo", "optuna_tpe",
     "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
+    "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
 # run ``--gp-trials`` / ``--kt-trials``, or a function's own budget if larger.
-_FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe")
+_FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
+                "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8")
 _FLOOR = 1e-12
 
 
@@ -100,17 +102,19 @@ def _run_tunecore(function, seed, n_trials, oracle_name, **kwargs):
     return [t.score for t in run_trials(oracle, function.fn)]
 
 
-def _run_tunecore_pending(function, seed, n_trials, pending):
-    """BO with ``pending`` trials always running; f values in the order they are told."""
+def _run_tunecore_pending(function, seed, n_trials, n_running, **kwargs):
+    """BO with ``n_running`` trials always running; f values in the order they are told."""
     import collections
 
     import tunecore as kt
 
     hp = _testfunctions.keras_hyperparameters(function.space, kt)
-    oracle = kt.oracles.BayesianOptimization(objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed)
+    oracle = kt.oracles.BayesianOptimization(
+        objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed, **kwargs
+    )
     running, values = collections.deque(), []
     while len(values) < n_trials:
-        while len(running) < pending and len(values) + len(running) < n_trials:
+        while len(running) < n_running and len(values) + len(running) < n_trials:
             trial = oracle.ask(f"worker{len(running)}")
             if trial.status != "RUNNING":
                 break
@@ -265,6 +269,10 @@ RUNNERS = {
     "tunecore_bo_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8),
     "tunecore_bo_alpha1e-4": lambda f, s, n: _run_tunecore(f, s, n, "bo", alpha=1e-4),
     "tunecore_random": lambda f, s, n: _run_tunecore(f, s, n, "random"),
+    "tunecore_bo_dimprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="dim_scaled"),
+    "tunecore_bo_dimprior_pending8": lambda f, s, n: _run_tunecore_pending(
+        f, s, n, 8, lengthscale_prior="dim_scaled"),
+    "tunecore_bo_fantasy_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="fantasy"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),
@@ -381,6 +389,8 @@ def main(argv=None):
             results.setdefault((method, function_name), []).append(values)
             seconds.setdefault(method, []).append(elapsed)
             print(f"[{done}/{len(jobs)}] {method} {function_name} seed={seed}: {elapsed:.1f}s", file=sys.stderr)
+            if args.json:  # after every run, so that an interrupted run keeps what it finished
+                _save(args.json, results, args.methods)
     wall = time.perf_counter() - start
 
     checkpoints = [t for t in CHECKPOINTS if any(len(v) >= t for runs in results.values() for v in runs)]
@@ -391,8 +401,13 @@ def main(argv=None):
         f"{m} {np.median(seconds[m]):.1f}" for m in methods if m in seconds))
     print(f"Wall time: {wall / 60:.1f} min with {args.workers} workers; load average {os.getloadavg()}")
     if args.json:
-        with open(args.json, "w") as f:
-            json.dump({f"{m}|{fn}": runs for (m, fn), runs in results.items() if m in args.methods}, f)
+        _save(args.json, results, args.methods)
+
+
+def _save(path, results, methods):
+    with open(path + ".tmp", "w") as f:
+        json.dump({f"{m}|{fn}": runs for (m, fn), runs in results.items() if m in methods}, f)
+    os.replace(path + ".tmp", path)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,7 @@ from tunecore.cli import main
 
 HAS_PANDAS = importlib.util.find_spec("pandas") is not None
 HAS_DASHBOARD = importlib.util.find_spec("tunecore_optuna") is not None
+HAS_SQL = importlib.util.find_spec("sqlalchemy") is not None
 
 
 def _search(directory, name="p"):
@@ -208,6 +209,32 @@ def test_reading_never_writes(tmp_path, capsys):
     capsys.readouterr()
 
     assert _tree(tmp_path / "runs") == before
+
+
+@pytest.mark.skipif(not HAS_SQL, reason="a database project needs tunecore[sql]")
+def test_reading_a_database_never_writes_and_no_output_lands_on_it(tmp_path, capsys):
+    from tunecore.storage.sql import SQLStorage
+
+    url = f"sqlite:///{tmp_path / 'db' / 'runs.db'}"
+    kt.tune(_loss_of_x, objective="loss", max_trials=3, seed=0, storage=SQLStorage(url, project_name="p"),
+            verbose=0)
+    before = _tree(tmp_path / "db")
+
+    assert main(["summary", url]) == 0
+    assert main(["list", url]) == 0
+    kt.load(url, project_name="p").get_best_trials(1)
+    if HAS_PANDAS:
+        assert main(["export", url, "-o", str(tmp_path / "t.csv")]) == 0
+        for output in ("runs.db", "runs.db-wal", "runs.db-shm", "runs.db-journal"):
+            capsys.readouterr()
+            assert main(["export", url, "-o", str(tmp_path / "db" / output)]) == 1
+            err = capsys.readouterr().err
+            assert err.startswith("tunecore: Refusing to write the table to") and err.count("\n") == 1
+    assert _tree(tmp_path / "db") == before
+
+
+def _loss_of_x(hp):
+    return hp.Float("x", 0.0, 1.0)
 
 
 def test_an_export_is_written_whole_or_not_at_all(tmp_path, monkeypatch, capsys):

@@ -106,6 +106,13 @@ def test_an_empty_list_is_named_as_what_it_is():
     assert "None" not in str(caught.value) and "forget to return" not in str(caught.value)
 
 
+def test_metrics_without_the_objective_stop_the_search_naming_both():
+    tuner = kt.FunctionTuner(lambda hp: {"loss": hp.Float("x", 0, 1)}, objective="acc", max_trials=5)
+    with pytest.raises(FatalValueError, match=r"\['acc'\] was never reported; the trial reported \['loss'\]"):
+        tuner.search(verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.FAILED]
+
+
 # Definitions checked on resume ---------------------------------------------------
 
 

@@ -8,8 +8,6 @@ import pytest
 import tunecore as kt
 from tunecore.executors import waiting
 
-pytest.importorskip("distributed")
-
 
 def _free_port():
     with socket.socket() as s:
@@ -20,6 +18,8 @@ def _free_port():
 @pytest.fixture
 def keras_tuner_role(monkeypatch):
     """Keras Tuner's distributed mode on a free port; call it with the tuner id."""
+    pytest.importorskip("distributed", reason="Keras Tuner's distributed mode runs on Dask: tunecore[dask]")
+
     def role(tuner_id):
         monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
         monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(_free_port()))
@@ -65,17 +65,23 @@ def test_a_tuner_whose_chief_never_comes_honours_the_search_timeout(tmp_path, ke
 
 
 @pytest.mark.slow
-def test_trials_queued_on_a_cluster_without_workers_say_so_and_the_timeout_ends_them(tmp_path, quick_notices,
-                                                                                      caplog):
+def test_trials_queued_on_a_cluster_without_workers_say_so_and_the_timeout_ends_the_search(tmp_path, quick_notices,
+                                                                                            caplog):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
             distributed.Client(cluster) as client:
         with caplog.at_level(logging.INFO, logger="tunecore"):
             tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p",
-                            executor=client, timeout=2, cancel_running=True, verbose=0)
-    assert all(t.status != "COMPLETED" for t in tuner.oracle.trials.values())
+                            executor=client, timeout=2, verbose=0)
+    assert tuner.oracle.trials and all(t.status == "RUNNING" for t in tuner.oracle.trials.values())
     messages = [r.getMessage() for r in caplog.records]
     assert any("wait for a Dask worker" in m and cluster.scheduler_address in m for m in messages)
+    dropped = [m for m in messages if "had not started when the search stopped (timeout=2s reached)" in m]
+    assert len(dropped) == len(tuner.oracle.trials)
+
+    resumed = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p", verbose=0)
+    assert set(tuner.oracle.trials) < set(resumed.oracle.trials)  # the dropped trials ran on resume
+    assert [t.status for t in resumed.oracle.trials.values()] == ["COMPLETED"] * 3
 
 
 def test_a_notice_says_what_is_awaited_and_for_how_long(caplog):
@@ -84,3 +90,23 @@ def test_a_notice_says_what_is_awaited_and_for_how_long(caplog):
         assert caplog.records == []
         waiting.Notice(every=0)("Waiting for the moon")
     assert [r.getMessage() for r in caplog.records] == ["Waiting for the moon (waiting for 0 s)."]
+
+
+def test_a_driver_waiting_for_other_drivers_trials_says_so(quick_notices, caplog):
+    from tunecore.storage import InMemoryStorage, SharedLog
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    log = SharedLog()
+    holder = kt.oracles.RandomSearch(objective="loss", hyperparameters=hp, max_trials=1, seed=0)
+    holder.open(InMemoryStorage(log=log, heartbeat_interval=0.05, grace_period=60))
+    holder.ask("holder")  # its trial runs for ever, beating
+    try:
+        with caplog.at_level(logging.WARNING, logger="tunecore"):
+            waiter = kt.FunctionTuner(_loss, objective="loss", max_trials=1,
+                                      storage=InMemoryStorage(log=log, heartbeat_interval=0.05, grace_period=60))
+            waiter.search(verbose=0, timeout=1)
+    finally:
+        holder.close()
+    assert any("Tuner 'tuner0' waits for the trials other drivers run in this project" in r.getMessage()
+               and "(waiting for" in r.getMessage() for r in caplog.records)

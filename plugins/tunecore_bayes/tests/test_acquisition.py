@@ -4,6 +4,8 @@ import scipy.stats
 import scipy.stats.qmc
 
 from tunecore_bayes.acquisition import (
+    batch_log_expected_improvement,
+    choose_batch,
     log_expected_improvement,
     optimize_acquisition,
     upper_confidence_bound,
@@ -168,3 +170,53 @@ def test_gp_log_ei_loop_minimises_branin():
         X, y = np.vstack([X, x]), np.append(y, _branin(x[None]))
 
     assert y.min() < 1.0
+
+
+def test_batch_ei_without_pending_points_is_log_ei():
+    gp, _ = _quadratic_gp()
+    Xq = np.random.default_rng(0).random((50, 2))
+    expected = log_expected_improvement(*gp.predict(Xq), gp.y_best)
+    np.testing.assert_allclose(batch_log_expected_improvement(gp, Xq, np.empty((0, 2))), expected)
+
+
+def test_batch_ei_is_the_average_ei_after_conditioning_on_sampled_outcomes():
+    # The closed form (variance from the posterior covariance, mean shifted by the
+    # samples) against brute force: condition the GP on each sample and average.
+    gp, _ = _quadratic_gp()
+    pending = np.array([[0.32, 0.68], [0.6, 0.2]])
+    Xq = np.array([[0.3, 0.7], [0.31, 0.69], [0.9, 0.9]])
+    n = 4000
+    batch = np.exp(batch_log_expected_improvement(gp, Xq, pending, rng=1, n_samples=n))
+
+    rng = np.random.default_rng(2)
+    mean_p, cov_p = gp.predict(pending)[0], gp.posterior_covariance(pending, pending)
+    draws = rng.multivariate_normal(mean_p, cov_p + gp.noise_variance * np.eye(2), size=400)
+    brute = np.mean([
+        np.exp(log_expected_improvement(*gp.posterior_condition(pending, f).predict(Xq), min(gp.y_best, f.min())))
+        for f in draws
+    ], axis=0)
+    np.testing.assert_allclose(batch, brute, rtol=0.15, atol=1e-4 * brute.max())
+
+
+def test_posterior_covariance_matches_predict_on_the_diagonal():
+    gp, _ = _quadratic_gp()
+    Xq = np.random.default_rng(3).random((7, 2))
+    np.testing.assert_allclose(np.diag(gp.posterior_covariance(Xq, Xq)), gp.predict(Xq)[1] ** 2, rtol=1e-6,
+                               atol=1e-12)
+
+
+def test_a_pending_point_lowers_batch_ei_next_to_it_and_not_far_away():
+    gp, _ = _quadratic_gp()
+    near = np.array([[0.305, 0.7]])
+    plain = log_expected_improvement(*gp.predict(near), gp.y_best)[0]
+    at_optimum = batch_log_expected_improvement(gp, near, np.array([[0.3, 0.7]]), rng=0)[0]
+    far_off = batch_log_expected_improvement(gp, near, np.array([[0.95, 0.05]]), rng=0)[0]
+    assert at_optimum < plain - 0.5
+    assert far_off == pytest.approx(plain, abs=0.05)
+
+
+def test_choose_batch_skips_excluded_points():
+    gp, X = _quadratic_gp()
+    candidates = np.array([[0.3, 0.7], [0.35, 0.65]])
+    chosen = choose_batch(gp, candidates, np.array([[0.5, 0.5]]), rng=0, exclude=candidates[:1])
+    np.testing.assert_array_equal(chosen, candidates[1])

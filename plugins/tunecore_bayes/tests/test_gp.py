@@ -91,9 +91,10 @@ def test_ard_gives_an_irrelevant_dimension_a_long_lengthscale():
     assert lengthscales[2] > 3.0 * lengthscales[:2].max()
 
 
-def test_log_posterior_gradient_matches_finite_differences():
+@pytest.mark.parametrize("lengthscale_prior", ["optuna", "dim_scaled"])
+def test_log_posterior_gradient_matches_finite_differences(lengthscale_prior):
     X = _sobol(16, 3)
-    gp = GaussianProcess(seed=0).fit(X, _smooth_3d(X))
+    gp = GaussianProcess(seed=0, lengthscale_prior=lengthscale_prior).fit(X, _smooth_3d(X))
     rng = np.random.default_rng(0)
 
     def value(theta):
@@ -203,3 +204,35 @@ def test_pessimistic_prior_mean_reverts_to_the_worst_observation_far_from_data()
 def test_unknown_prior_mean_is_rejected():
     with pytest.raises(ValueError, match="prior_mean"):
         GaussianProcess(prior_mean="median")
+
+
+def _narrow_well(X):
+    return -np.exp(-0.5 * np.sum((X - 0.37) ** 2, axis=1) / 0.03**2)
+
+
+def test_dim_scaled_prior_lets_the_data_choose_short_length_scales():
+    # A well of width 0.03, sampled densely around it: the data ask for a length
+    # scale near the width, which Optuna's prior (ℓ⁻² penalty) resists.
+    rng = np.random.default_rng(0)
+    X = np.clip(0.37 + 0.06 * rng.standard_normal((40, 2)), 0.0, 1.0)
+    y = _narrow_well(X)
+    optuna = GaussianProcess(seed=0).fit(X, y)
+    scaled = GaussianProcess(seed=0, lengthscale_prior="dim_scaled").fit(X, y)
+
+    assert np.exp(scaled.params.log_lengthscales).max() < 0.75 * np.exp(optuna.params.log_lengthscales).min()
+
+
+def test_dim_scaled_prior_grows_the_length_scales_with_the_dimension():
+    # With one observation the posterior is the prior: its mode, √2 + ½ log d - s² in log ℓ.
+    modes = [
+        GaussianProcess(seed=0, lengthscale_prior="dim_scaled").fit(np.full((1, d), 0.5), [1.0]).params
+        for d in (2, 32)
+    ]
+    assert np.mean(modes[1].log_lengthscales) - np.mean(modes[0].log_lengthscales) == pytest.approx(
+        0.5 * np.log(16), abs=0.05
+    )
+
+
+def test_unknown_lengthscale_prior_is_rejected():
+    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled'; got 'gamma'"):
+        GaussianProcess(lengthscale_prior="gamma")

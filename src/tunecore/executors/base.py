@@ -21,7 +21,10 @@ and collects their outcomes as they complete:
    when the oracle answers STOPPED, calls :meth:`Executor.stop` so that the
    trial's next report returns STOPPED in the worker.
 5. :meth:`Executor.kill` ends one trial at once (its ``trial_timeout`` passed)
-   and replaces its worker, where the executor can.
+   and replaces its worker, where the executor can. Once the search stops
+   (``timeout``, ``tuner.stop()``), the trials :meth:`Executor.unstarted` names
+   (queued, no worker has started them) are not waited for: they are killed
+   and run again on resume.
 6. :meth:`Executor.shutdown` ends the workers; ``cancel=True`` abandons the
    trials in flight (Ctrl-C, a fatal error).
 
@@ -83,6 +86,13 @@ class Executor(abc.ABC):
         False if this executor cannot: the trial then stops at its next report.
         """
         return False
+
+    def unstarted(self, futures: Collection[Any]) -> set[Any]:
+        """Those of ``futures`` whose trial waits for a worker and has not started.
+
+        An executor that starts every submitted trial at once has none (the default).
+        """
+        return set()
 
     def shutdown(self, cancel: bool = False) -> None:
         """Release the workers."""

@@ -37,6 +37,14 @@ def _worker_running(key: str, dask_scheduler: Any = None) -> str | None:
     return task.processing_on.address if task is not None and task.processing_on is not None else None
 
 
+_QUEUED = ("released", "waiting", "queued", "no-worker")  # a task's states before a worker takes it
+
+
+def _queued(keys: list[str], dask_scheduler: Any = None) -> list[str]:
+    tasks = dask_scheduler.tasks
+    return [key for key in keys if key in tasks and tasks[key].state in _QUEUED]
+
+
 
 class DaskExecutor(Executor):
     """Trials run as Dask tasks, as many at once as the cluster has threads.
@@ -203,6 +211,13 @@ class DaskExecutor(Executor):
                 logger.warning("Could not restart the Dask worker %s after a trial timeout: %s", address, exc)
         return True
 
+    def unstarted(self, futures: Collection[Any]) -> set[Any]:
+        """The trials still in the scheduler's queue (no worker has taken them); one scheduler call."""
+        by_key = {future.key: future for future in futures}
+        if not by_key or self._client is None:
+            return set()
+        return {by_key[key] for key in self._client.run_on_scheduler(_queued, keys=list(by_key))}
+
     def _slots(self) -> int:
         """Trials the cluster can run at once: its threads, or fewer where ``resources`` limit them.
 
@@ -227,7 +242,7 @@ class DaskExecutor(Executor):
                                          if self.resources else "")
         return (f"{waiting} trial(s) wait for a Dask worker{needs}: the cluster at "
                 f"{self._client.scheduler.address} has none. Start one ({start}), or stop the search "
-                "(Ctrl-C, or search(timeout=...) with cancel_running=True)")
+                "(Ctrl-C or search(timeout=...); trials that have not started run on resume)")
 
     def _has_nanny(self, address: str) -> bool:
         workers = self._client.scheduler_info().get("workers", {})

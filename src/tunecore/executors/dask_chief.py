@@ -120,7 +120,7 @@ class ChiefExecutor(DaskExecutor):
     def _starved_message(self, waiting: int) -> str:
         return (f"{waiting} trial(s) wait for a tuner: none is connected to the chief at {self.address} "
                 "(start a process of this search with KERASTUNER_TUNER_ID other than 'chief'), or stop "
-                "the search (Ctrl-C)")
+                "the search (Ctrl-C or search(timeout=...); trials that have not started run on resume)")
 
     def _count_tuners(self) -> int:
         """Count the tuners serving now (a plain Dask worker has no slot for a trial); trials in

@@ -147,7 +147,8 @@ class BaseTuner:
                 :class:`~tunecore.executors.Executor`.
             max_parallel_trials: Trials in flight at once.
             timeout: Seconds after which no new trial starts; the search then
-                ends as ``cancel_running`` says. In Keras Tuner's distributed
+                ends as ``cancel_running`` says (a trial queued for a worker
+                that has not started it is not waited for: it runs on resume). In Keras Tuner's distributed
                 mode it also bounds the chief's wait for its first tuner and a
                 tuner's wait for its chief (each says what it waits for every
                 10 s meanwhile).

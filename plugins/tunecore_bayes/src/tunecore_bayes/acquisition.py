@@ -20,6 +20,21 @@ epsilon); we put it at -(3/ε)^¼ ≈ -1.1e4, where the middle branch's cancella
 nearer -1/√ε the middle branch loses every digit. The derivative is
 d log h / dz = Φ(z) / h(z), evaluated on the same branches.
 
+Batch EI for running trials (Ginsbourger, Le Riche & Carraro, "Kriging is
+well-suited to parallelize optimization", 2010; the greedy sequential q-EI that
+BoTorch's ``X_pending`` computes): with p pending points P whose outcomes f_P
+are unknown,
+    q-EI(x) = E_{f_P}[ EI(x | data, (P, f_P); target min(y*, min f_P)) ],
+by Monte Carlo over S joint samples of the outcomes the trials will report,
+f_P⁽ˢ⁾ = μ_P + L_P εˢ, L_P Lᵀ_P = Σ_PP + σₙ² I (σₙ² the GP's noise variance).
+Conditioning on P changes the variance at x whatever f_P is, and the mean
+linearly in it:
+    w(x)   = Σ_xP (Σ_PP + σₙ² I)⁻¹,   σ'²(x) = σ²(x) - w(x) Σ_Px,
+    μ'ˢ(x) = μ(x) + w(x) (f_P⁽ˢ⁾ - μ_P),
+so the S samples cost one (m, p) solve and an (m, S) EI. A running trial near
+the incumbent keeps its neighbourhood worth refining when its own outcome
+might not improve, and makes it worthless when the outcome surely will.
+
 EI's target y* may be lowered below the best observation (``best``): with tied
 scores on a plateau, improvement means beating the best by at least the scores'
 resolution, and the plateau itself then offers almost none (see
@@ -110,6 +125,7 @@ def optimize_acquisition(
     centres: np.ndarray | None = None,
     avoid: Callable[[np.ndarray], np.ndarray] | None = None,
     return_candidates: bool = False,
+    n_kept: int = _KEPT,
 ) -> Any:
     """Finds the point that maximises log EI (or minimises the LCB) under a fitted GP.
 
@@ -131,8 +147,9 @@ def optimize_acquisition(
             defaults to ``gp.X_best``.
         avoid: A function of candidates, shape (k, d), that returns a boolean
             mask, shape (k,), of those not to choose, unless no candidate is left.
-        return_candidates: Also return the 256 best-scored points (among the
+        return_candidates: Also return the ``n_kept`` best-scored points (among the
             quasi-random candidates and the local optima), for :func:`choose`.
+        n_kept: How many points ``return_candidates`` returns.
 
     Returns:
         The chosen point, shape (d,), or None when every candidate is excluded;
@@ -189,7 +206,7 @@ def optimize_acquisition(
     scores = np.concatenate([scores, score(local) + taboo(local)])
 
     x = _first_allowed(candidates, scores, exclude)
-    return (x, candidates[np.argsort(scores)[:_KEPT]]) if return_candidates else x
+    return (x, candidates[np.argsort(scores)[:n_kept]]) if return_candidates else x
 
 
 def choose(
@@ -213,6 +230,68 @@ def choose(
     best = gp.y_best if best is None else best
     mean, std = gp.predict(candidates)
     scores = -log_expected_improvement(mean, std, best) if kind == "ei" else upper_confidence_bound(mean, std, beta)
+    if avoid is not None:
+        blocked = np.where(avoid(candidates), np.inf, 0.0)
+        if not np.isinf(scores + blocked).all():
+            scores = scores + blocked
+    return _first_allowed(candidates, scores, exclude)
+
+
+def batch_log_expected_improvement(
+    gp: GaussianProcess,
+    X: np.ndarray,
+    pending: np.ndarray,
+    best: float | None = None,
+    rng: int | np.random.Generator | None = None,
+    n_samples: int = 64,
+) -> np.ndarray:
+    """log q-EI of each point of ``X`` as the next point of a batch with ``pending`` running.
+
+    Args:
+        gp: A fitted ``GaussianProcess`` (not conditioned on the pending points).
+        X: Points to score, shape (m, d).
+        pending: Points being evaluated, shape (p, d).
+        best: EI's target y*; defaults to ``gp.y_best``.
+        rng: Seed or generator of the Monte Carlo samples (shared by all points).
+        n_samples: Joint samples of the pending outcomes.
+
+    Returns:
+        log q-EI, shape (m,) (see the module notation).
+    """
+    best = gp.y_best if best is None else best
+    X, pending = np.atleast_2d(X), np.atleast_2d(pending)
+    mean, std = gp.predict(X)
+    if not len(pending):
+        return log_expected_improvement(mean, std, best)
+    mean_p = gp.predict(pending)[0]
+    cov_pp = gp.posterior_covariance(pending, pending) + gp.noise_variance * np.eye(len(pending))
+    jitter = 1e-10 * max(float(np.mean(np.diag(cov_pp))), 1e-300)
+    chol = np.linalg.cholesky(cov_pp + jitter * np.eye(len(pending)))
+    cov_xp = gp.posterior_covariance(X, pending)
+    weights = scipy.linalg.cho_solve((chol, True), cov_xp.T).T
+    std_new = np.sqrt(np.maximum(std**2 - np.sum(weights * cov_xp, axis=1), 1e-12 * std.max() ** 2 + 1e-300))
+    samples = chol @ np.random.default_rng(rng).standard_normal((len(pending), n_samples))
+    means = mean[:, None] + weights @ samples
+    targets = np.minimum(best, (mean_p[:, None] + samples).min(axis=0))
+    log_ei = log_expected_improvement(means, np.broadcast_to(std_new[:, None], means.shape), targets[None, :])
+    return scipy.special.logsumexp(log_ei, axis=1) - np.log(n_samples)
+
+
+def choose_batch(
+    gp: GaussianProcess,
+    candidates: np.ndarray,
+    pending: np.ndarray,
+    best: float | None = None,
+    rng: int | np.random.Generator | None = None,
+    exclude: np.ndarray | None = None,
+    avoid: Callable[[np.ndarray], np.ndarray] | None = None,
+) -> np.ndarray | None:
+    """The best of ``candidates`` by :func:`batch_log_expected_improvement`, as :func:`choose` does.
+
+    Returns:
+        The chosen point, shape (d,), or None when every candidate is excluded.
+    """
+    scores = -batch_log_expected_improvement(gp, candidates, pending, best, rng)
     if avoid is not None:
         blocked = np.where(avoid(candidates), np.inf, 0.0)
         if not np.isinf(scores + blocked).all():

@@ -11,7 +11,7 @@ from tunecore.hyperparameters import HyperParameter
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
-from tunecore_bayes.acquisition import choose, optimize_acquisition
+from tunecore_bayes.acquisition import choose, choose_batch, optimize_acquisition
 from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
@@ -20,6 +20,9 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 
 
 _TABOO_RADIUS = 0.25
+PENDING_STRATEGIES = ("believer", "fantasy")
+_KEPT_FOR_FOLLOW_UP = 256
+_BATCH_POOL = 2048  # every scored candidate, for batch EI
 
 
 def _believe(gp, X_pending):
@@ -74,6 +77,13 @@ class GPProposer:
         taboo_radius: Radius of the neighbourhood of a tied observation that
             suggestions avoid (see above; 0 turns the taboo off).
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
+        lengthscale_prior: The GP's length-scale prior, ``"optuna"`` or
+            ``"dim_scaled"`` (see :mod:`tunecore_bayes.gp`).
+        pending: How running trials shape the next suggestion: ``"believer"``
+            (each imputed with its posterior mean, or the incumbent's loss if
+            that is higher) or ``"fantasy"`` (batch EI over joint posterior
+            samples of their outcomes, :func:`~tunecore_bayes.acquisition.batch_log_expected_improvement`;
+            with ``acquisition="ei"`` only).
     """
 
     def __init__(
@@ -84,15 +94,23 @@ class GPProposer:
         max_points: int = 256,
         taboo_radius: float = _TABOO_RADIUS,
         prior_mean: str = "max",
+        lengthscale_prior: str = "optuna",
+        pending: str = "believer",
     ) -> None:
         if acquisition not in ("ei", "ucb"):
             raise ValueError(f"acquisition must be 'ei' or 'ucb'; got {acquisition!r}.")
+        if pending not in PENDING_STRATEGIES:
+            raise ValueError(
+                f"pending must be one of {', '.join(map(repr, PENDING_STRATEGIES))}; got {pending!r}."
+            )
         self.alpha = alpha
         self.beta = beta
         self.acquisition = acquisition
         self.max_points = max_points
         self.taboo_radius = taboo_radius
         self.prior_mean = prior_mean
+        self.lengthscale_prior = lengthscale_prior
+        self.pending = pending
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo) of the last optimisation
@@ -140,12 +158,13 @@ class GPProposer:
         # rate) would make a stationary GP model the outliers and nothing else.
         y = power_transform(losses)
         warm = self.params if self.params is not None and len(self.params.log_lengthscales) == encoder.d else None
-        gp = GaussianProcess(noise_floor=self.alpha, seed=rng.integers(2**31), prior_mean=self.prior_mean)
+        gp = GaussianProcess(noise_floor=self.alpha, seed=rng.integers(2**31), prior_mean=self.prior_mean,
+                             lengthscale_prior=self.lengthscale_prior)
         if len(y) > self.max_points // 2:
             # Hyperparameters from half the points (a quarter of the cubic cost),
             # the posterior from all of them.
             fit_on = _subset(X, losses, self.max_points // 2, warm, rng)
-            self.params = GaussianProcess(self.alpha, gp.seed, self.prior_mean).fit(
+            self.params = GaussianProcess(self.alpha, gp.seed, self.prior_mean, self.lengthscale_prior).fit(
                 X[fit_on], y[fit_on], warm_start=warm
             ).params
             gp = gp.fit(X, y, warm_start=self.params, optimize=False)
@@ -155,13 +174,19 @@ class GPProposer:
         best = gp.y_best - _transformed_gap(losses, y, target_gap)
         avoid = None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius)
         model = gp
-        if pending:
+        batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
+        if pending and not batch:
             gp = _believe(gp, encoder.encode_many(pending))
+        exclude_X = encoder.round(encoder.encode_many(exclude))
         x, candidates = optimize_acquisition(
             gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=best, avoid=avoid,
             centres=X[np.argsort(losses, kind="stable")[:_N_CENTRES]],
-            round_fn=encoder.round, exclude=encoder.round(encoder.encode_many(exclude)), return_candidates=True,
+            round_fn=encoder.round, exclude=exclude_X, return_candidates=True,
+            n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP,
         )
+        if batch:
+            x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
+                             exclude=exclude_X, avoid=avoid)
         self._last = (key, model, best, candidates, avoid)
         return None if x is None else encoder.decode(x, space)
 
@@ -174,9 +199,14 @@ class GPProposer:
         freed worker of a large cluster gets its trial in milliseconds).
         """
         _, model, best, candidates, avoid = self._last
-        gp = _believe(model, encoder.encode_many(pending))
-        x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=best, avoid=avoid,
-                   exclude=encoder.round(encoder.encode_many(exclude)))
+        exclude_X = encoder.round(encoder.encode_many(exclude))
+        if self.pending == "fantasy" and self.acquisition == "ei":
+            x = choose_batch(model, candidates, encoder.encode_many(pending), best=best,
+                             rng=len(pending), exclude=exclude_X, avoid=avoid)
+        else:
+            gp = _believe(model, encoder.encode_many(pending))
+            x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=best, avoid=avoid,
+                       exclude=exclude_X)
         return None if x is None else encoder.decode(x, space)
 
     def get_state(self) -> list[float] | None:
@@ -211,6 +241,11 @@ class BayesianOptimization(Oracle):
         beta: Exploration weight of ``acquisition="ucb"`` (``mean - beta * std``).
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
+        lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default)
+            or ``"dim_scaled"`` (see :mod:`tunecore_bayes.gp`).
+        pending: How running trials (parallel workers) shape the next
+            suggestion: ``"believer"`` (default) or ``"fantasy"`` (see
+            :class:`GPProposer`).
         **kwargs: The arguments every oracle shares (``hyperparameters``,
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``,
             ``max_consecutive_failed_trials``): see :class:`~tunecore.oracles.Oracle`.
@@ -225,13 +260,17 @@ class BayesianOptimization(Oracle):
         beta: float = 2.6,
         seed: int | None = None,
         acquisition: str = "ei",
+        lengthscale_prior: str = "optuna",
+        pending: str = "believer",
         **kwargs: Any,
     ) -> None:
         super().__init__(objective=objective, max_trials=max_trials, seed=seed, **kwargs)
         self.num_initial_points = num_initial_points
         self.alpha = alpha
         self.beta = beta
-        self._proposer = GPProposer(alpha=alpha, beta=beta, acquisition=acquisition)
+        self._proposer = GPProposer(
+            alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending
+        )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         space = self.hyperparameters.space

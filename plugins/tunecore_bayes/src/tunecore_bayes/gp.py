@@ -18,7 +18,16 @@ Notation:
     K         = k(X, X) + σ² I = L Lᵀ,    α = K⁻¹ ỹ
     log p(ỹ | θ)    = -½ ỹᵀα - Σᵢ log Lᵢᵢ - n/2 log 2π
     ∂ log p / ∂θⱼ   = ½ tr((ααᵀ - K⁻¹) ∂K/∂θⱼ)
-    log prior(θ)    = Σᵢ -0.1 (ℓᵢ² + ℓᵢ⁻²) + (log a - a) + (0.1 log σ² - 30 σ²)
+    log prior(θ)    = Σᵢ log p(ℓᵢ) + (log a - a) + (0.1 log σ² - 30 σ²)
+    log p(ℓᵢ)       = -0.1 (ℓᵢ² + ℓᵢ⁻²)                     ``lengthscale_prior="optuna"``
+                    = -(log ℓᵢ - μ_d)² / (2 s²),  μ_d = √2 + ½ log d,  s = √3
+                                                            ``lengthscale_prior="dim_scaled"``
+The dimension-scaled prior is Hvarfner, Hellsten & Nardi, "Vanilla Bayesian
+Optimization Performs Great in High Dimensions" (ICML 2024), BoTorch's default
+since 0.12: a log-normal whose median grows as √d, so that the prior complexity
+of the model does not grow with the dimension, and whose log-scale spread lets
+the data choose short length scales (narrow wells) at a quadratic, not an
+ℓ⁻², cost.
 
 The Matérn derivatives never divide by r:
     ∂k/∂log ℓᵢ = 5/3 a c(r) (xᵢ - x'ᵢ)² / ℓᵢ²
@@ -48,6 +57,9 @@ import scipy.optimize
 import scipy.spatial.distance
 
 _SQRT5 = np.sqrt(5.0)
+_SQRT2 = np.sqrt(2.0)
+_DIM_SCALED_VARIANCE = 3.0  # s² of the dimension-scaled log-normal prior
+LENGTHSCALE_PRIORS = ("optuna", "dim_scaled")
 _LOG_2PI = np.log(2.0 * np.pi)
 _LOG_LENGTHSCALE_BOUNDS = (np.log(1e-3), np.log(1e3))
 _LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
@@ -96,6 +108,9 @@ class GaussianProcess:
             unexplored regions, the corners of the box first, are worth trying
             for their uncertainty only, not because the mean of the observations
             looks good next to the values near a basin.
+        lengthscale_prior: ``"optuna"`` (Optuna's, which penalises length
+            scales below about 0.3 hard) or ``"dim_scaled"`` (Hvarfner et al.,
+            2024; see the module notation).
 
     Attributes:
         params: The fitted ``GPParams``; set by ``fit``.
@@ -108,12 +123,19 @@ class GaussianProcess:
         noise_floor: float = 1e-6,
         seed: int | np.integer[Any] | np.random.Generator | None = None,
         prior_mean: str = "mean",
+        lengthscale_prior: str = "optuna",
     ) -> None:
         if prior_mean not in ("mean", "max"):
             raise ValueError(f"prior_mean must be 'mean' or 'max'; got {prior_mean!r}.")
+        if lengthscale_prior not in LENGTHSCALE_PRIORS:
+            raise ValueError(
+                f"lengthscale_prior must be one of {', '.join(map(repr, LENGTHSCALE_PRIORS))}; "
+                f"got {lengthscale_prior!r}."
+            )
         self.noise_floor = noise_floor
         self.seed = seed
         self.prior_mean = prior_mean
+        self.lengthscale_prior = lengthscale_prior
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, warm_start: GPParams | None = None, optimize: bool = True
@@ -210,10 +232,7 @@ class GaussianProcess:
         """
         Xq = np.atleast_2d(np.asarray(Xq, dtype=float))
         lengthscales, amplitude, _ = self._unpack(self.params.to_vector())
-        scaled_X, scaled_q = self._X / lengthscales, Xq / lengthscales
-        r = scipy.spatial.distance.cdist(scaled_q, scaled_X)
-        c = (1.0 + _SQRT5 * r) * np.exp(-_SQRT5 * r)
-        k_star = amplitude * (c + 5.0 / 3.0 * r**2 * np.exp(-_SQRT5 * r))
+        k_star, c = self._cross(Xq, self._X)
         mu = k_star @ self._alpha
         chol = self._chol[0]
         whitened = scipy.linalg.solve_triangular(chol, k_star.T, lower=True, check_finite=False)
@@ -234,6 +253,26 @@ class GaussianProcess:
         dsd = np.where(clipped[:, None], 0.0, dvar / (2.0 * sd[:, None]))
         return mean, std, self._y_std * dmu, self._y_std * dsd
 
+    def posterior_covariance(self, Xa: np.ndarray, Xb: np.ndarray) -> np.ndarray:
+        """Posterior covariance of the latent f between two sets of inputs.
+
+        Σ(Xa, Xb) = s² (k(Xa, Xb) - k(Xa, X) K⁻¹ k(X, Xb)), noise excluded; what
+        batch acquisition needs to sample the outcomes of running trials jointly.
+
+        Args:
+            Xa: Inputs, shape (m, d).
+            Xb: Inputs, shape (p, d).
+
+        Returns:
+            The covariance, shape (m, p), in the units of the fitted y squared.
+        """
+        Xa = np.atleast_2d(np.asarray(Xa, dtype=float))
+        Xb = np.atleast_2d(np.asarray(Xb, dtype=float))
+        chol = self._chol[0]
+        wa = scipy.linalg.solve_triangular(chol, self._cross(Xa, self._X)[0].T, lower=True, check_finite=False)
+        wb = scipy.linalg.solve_triangular(chol, self._cross(Xb, self._X)[0].T, lower=True, check_finite=False)
+        return self._y_std**2 * (self._cross(Xa, Xb)[0] - wa.T @ wb)
+
     def posterior_condition(self, X_extra: np.ndarray, y_extra: np.ndarray) -> GaussianProcess:
         """Returns a GP with the same hyperparameters and standardisation, and more data.
 
@@ -247,7 +286,7 @@ class GaussianProcess:
         Returns:
             A new, conditioned ``GaussianProcess``; ``self`` is unchanged.
         """
-        other = GaussianProcess(self.noise_floor, self.seed, self.prior_mean)
+        other = GaussianProcess(self.noise_floor, self.seed, self.prior_mean, self.lengthscale_prior)
         other.params = self.params
         other._y_mean, other._y_std = self._y_mean, self._y_std
         other._X = np.vstack([self._X, np.atleast_2d(np.asarray(X_extra, dtype=float))])
@@ -255,6 +294,11 @@ class GaussianProcess:
         other._z = (other._y - other._y_mean) / other._y_std
         other._condition()
         return other
+
+    @property
+    def noise_variance(self) -> float:
+        """The fitted noise variance σ², in the units of the fitted y squared."""
+        return float(np.exp(self.params.log_noise)) * self._y_std**2
 
     @property
     def y_best(self) -> float:
@@ -271,6 +315,14 @@ class GaussianProcess:
             _LOG_AMPLITUDE_BOUNDS,
             (np.log(self.noise_floor), max(_MAX_LOG_NOISE, np.log(self.noise_floor))),
         ]
+
+    def _cross(self, A, B):
+        """The kernel matrix k(A, B) under the fitted parameters, and its c(r)."""
+        lengthscales, amplitude, _ = self._unpack(self.params.to_vector())
+        r = scipy.spatial.distance.cdist(A / lengthscales, B / lengthscales)
+        decay = np.exp(-_SQRT5 * r)
+        c = (1.0 + _SQRT5 * r) * decay
+        return amplitude * (c + 5.0 / 3.0 * r**2 * decay), c
 
     @staticmethod
     def _unpack(theta):
@@ -302,12 +354,14 @@ class GaussianProcess:
         grad[-2] = 0.5 * np.sum(W * K)
         grad[-1] = 0.5 * noise * np.trace(W)
 
-        log_prior = (
-            -0.1 * np.sum(lengthscales**2 + lengthscales**-2)
-            + (np.log(amplitude) - amplitude)
-            + (0.1 * np.log(noise) - 30.0 * noise)
-        )
-        grad[:-2] += -0.2 * (lengthscales**2 - lengthscales**-2)
+        if self.lengthscale_prior == "dim_scaled":
+            offset = theta[:-2] - (_SQRT2 + 0.5 * np.log(len(lengthscales)))
+            log_prior = -0.5 * np.sum(offset**2) / _DIM_SCALED_VARIANCE
+            grad[:-2] += -offset / _DIM_SCALED_VARIANCE
+        else:
+            log_prior = -0.1 * np.sum(lengthscales**2 + lengthscales**-2)
+            grad[:-2] += -0.2 * (lengthscales**2 - lengthscales**-2)
+        log_prior += (np.log(amplitude) - amplitude) + (0.1 * np.log(noise) - 30.0 * noise)
         grad[-2] += 1.0 - amplitude
         grad[-1] += 0.1 - 30.0 * noise
         return -(log_likelihood + log_prior), -grad

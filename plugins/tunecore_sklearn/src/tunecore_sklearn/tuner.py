@@ -14,12 +14,14 @@ from tunecore.errors import FatalValueError, NoSavedModelError, TrialStopped
 from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, Objective
+from tunecore.storage import paths
 from tunecore.oracles import Oracle
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner
 from tunecore_sklearn import _folds
 
 _MODEL_FILE = "model.joblib"
+_WHAT = "The model file of trial {}"  # opened without following links, as every file of a project
 
 
 class Sklearn(BaseTuner):
@@ -220,12 +222,13 @@ class Sklearn(BaseTuner):
         """
         if self._data is None:
             path = os.path.join(self.get_trial_dir(trial.trial_id), _MODEL_FILE)
-            if not os.path.exists(path):
+            if not os.path.lexists(path):
                 raise NoSavedModelError(
                     f"Trial {trial.trial_id} has no saved model at {path!r}: models are refit "
                     "on the search data, so call search(X, y) in this process first."
                 )
-            return joblib.load(path)
+            with os.fdopen(paths.open_project_file(path, os.O_RDONLY, _WHAT.format(trial.trial_id)), "rb") as f:
+                return joblib.load(f)
         if trial.trial_id not in self._refit:
             model = self.hypermodel.build(trial.hyperparameters.copy())
             _folds.fit(model, *self._data)
@@ -236,8 +239,9 @@ class Sklearn(BaseTuner):
     def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
         """Save ``model`` as the model of ``trial_id``."""
         path = os.path.join(self.get_trial_dir(trial_id), _MODEL_FILE)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        joblib.dump(model, path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with os.fdopen(paths.open_project_file(path, flags, _WHAT.format(trial_id)), "wb") as f:
+            joblib.dump(model, f)
 
     def __getstate__(self) -> dict[str, Any]:
         # Workers receive the data with the search arguments; do not send it twice.
