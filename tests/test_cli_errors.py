@@ -10,6 +10,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.cli import main
+from tunecore.storage import read_events, write_events
 
 HAS_PANDAS = importlib.util.find_spec("pandas") is not None
 HAS_DASHBOARD = importlib.util.find_spec("tunecore_optuna") is not None
@@ -53,6 +54,12 @@ def place(tmp_path_factory):
     os.mkfifo(root / "journal_is_a_pipe" / "journal.jsonl")  # reading it must not wait for a writer
     (root / "link_into_p.csv").symlink_to(root / "p" / "journal.jsonl")
     (root / "not_a.db").write_text("not a database\n")
+    header, events = read_events(root / "p")
+    for name, changed in {"no_objective": {}, "objective_of_a_number": {"objective": 42},
+                          "constraint_of_a_number": {"constraints": [1]}}.items():
+        crafted = {key: value for key, value in header.items() if key != "objective"}
+        (root / name).mkdir()
+        write_events(root / name, {**crafted, **changed}, events)  # every check valid: only the header is wrong
     if HAS_SQL:
         from tunecore.storage.sql import SQLStorage
 
@@ -70,6 +77,9 @@ BAD_PROJECTS = {  # the bad input -> the project argument that carries it
     "journal is a folder": "journal_is_a_folder",
     "journal is a link": "journal_is_a_link",
     "journal is a pipe": "journal_is_a_pipe",
+    "header without an objective": "no_objective",
+    "header with a number for objective": "objective_of_a_number",
+    "header with a number for constraint": "constraint_of_a_number",
 }
 BAD_URLS = {  # a project in a database, named by a URL
     "missing database": ["sqlite:///missing.db"],
