@@ -44,6 +44,8 @@ _T = TypeVar("_T")
 _MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 #: Seconds an SQLite connection waits for another driver's write before giving up.
 SQLITE_BUSY_TIMEOUT = 60.0
+#: Seconds a connection to a database server may take (an unreachable host fails then, not minutes later).
+CONNECT_TIMEOUT = 10
 _MAX_APPEND_RACES = 1000
 
 
@@ -478,6 +480,8 @@ def _create_engine(url: str, kwargs: dict[str, Any], writing: bool = True) -> An
         options.setdefault("connect_args", {}).update(timeout=SQLITE_BUSY_TIMEOUT, check_same_thread=False)
     else:
         options.setdefault("pool_pre_ping", True)
+        if parsed.get_backend_name() == "postgresql":  # libpq's connect_timeout; none by default
+            options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT)
     try:
         engine = sa.create_engine(parsed, **options)
     except sa.exc.NoSuchModuleError:
