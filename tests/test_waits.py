@@ -8,8 +8,6 @@ import pytest
 import tunecore as kt
 from tunecore.executors import waiting
 
-pytest.importorskip("distributed")
-
 
 def _free_port():
     with socket.socket() as s:
@@ -20,6 +18,8 @@ def _free_port():
 @pytest.fixture
 def keras_tuner_role(monkeypatch):
     """Keras Tuner's distributed mode on a free port; call it with the tuner id."""
+    pytest.importorskip("distributed", reason="Keras Tuner's distributed mode runs on Dask: tunecore[dask]")
+
     def role(tuner_id):
         monkeypatch.setenv("KERASTUNER_ORACLE_IP", "127.0.0.1")
         monkeypatch.setenv("KERASTUNER_ORACLE_PORT", str(_free_port()))
@@ -90,3 +90,23 @@ def test_a_notice_says_what_is_awaited_and_for_how_long(caplog):
         assert caplog.records == []
         waiting.Notice(every=0)("Waiting for the moon")
     assert [r.getMessage() for r in caplog.records] == ["Waiting for the moon (waiting for 0 s)."]
+
+
+def test_a_driver_waiting_for_other_drivers_trials_says_so(quick_notices, caplog):
+    from tunecore.storage import InMemoryStorage, SharedLog
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    log = SharedLog()
+    holder = kt.oracles.RandomSearch(objective="loss", hyperparameters=hp, max_trials=1, seed=0)
+    holder.open(InMemoryStorage(log=log, heartbeat_interval=0.05, grace_period=60))
+    holder.ask("holder")  # its trial runs for ever, beating
+    try:
+        with caplog.at_level(logging.WARNING, logger="tunecore"):
+            waiter = kt.FunctionTuner(_loss, objective="loss", max_trials=1,
+                                      storage=InMemoryStorage(log=log, heartbeat_interval=0.05, grace_period=60))
+            waiter.search(verbose=0, timeout=1)
+    finally:
+        holder.close()
+    assert any("Tuner 'tuner0' waits for the trials other drivers run in this project" in r.getMessage()
+               and "(waiting for" in r.getMessage() for r in caplog.records)

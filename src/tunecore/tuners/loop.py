@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from tunecore import plugins
 from tunecore.callbacks import Callback
-from tunecore.errors import FatalError, FatalTypeError, RemoteTraceback
+from tunecore.errors import FatalError, FatalTypeError, FatalValueError, RemoteTraceback
 from tunecore.executors import Executor
 from tunecore.executors.runner import TrialOutcome, TrialRunner
+from tunecore.executors.waiting import Notice
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners.outcome import resolve_remote_traceback
 from tunecore.tuners.progress import Progress
@@ -74,6 +75,7 @@ class SearchLoop:
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._announced = False
         self._unstarted_checked = -_UNSTARTED_CHECK_S
+        self._others = Notice()  # says what a driver waits for while other drivers' trials run
         self._ask_seconds: float | None = None  # running averages, for the default ask_ahead
         self._trial_seconds: float | None = None
         self._asked_out = False
@@ -180,6 +182,7 @@ class SearchLoop:
                 if trial.status != TrialStatus.RUNNING:
                     break
                 self._wait_s = _WAIT_FIRST_S
+                self._others.restart()
                 tuner.on_trial_begin(trial)
                 self._each("on_trial_begin", trial)
                 self._hook.tunecore_trial_begin(tuner=tuner, trial=trial)
@@ -238,6 +241,10 @@ class SearchLoop:
         wait = self._wait_s
         if self._deadline is not None:
             wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
+        self._others(
+            f"Tuner {self.tuner.tuner_id!r} waits for the trials other drivers run in this project to end "
+            "(the oracle suggests nothing new until then); Ctrl-C or search(timeout=...) ends the wait"
+        )
         time.sleep(wait)
         self._wait_s = min(2 * self._wait_s, _WAIT_MAX_S)
 
@@ -346,6 +353,10 @@ class SearchLoop:
             message=outcome.message,
             retryable=outcome.retryable,
         )
+        if (outcome.status == TrialStatus.COMPLETED and trial.status == TrialStatus.FAILED and not reported
+                and outcome.metrics and not objective.has_value(outcome.metrics)):
+            # Metrics without the objective: every trial would return the same names.
+            outcome.fatal, outcome.message = FatalValueError, trial.message
 
 
 def _fatal_error(trial: Trial, outcome: TrialOutcome, functions: Sequence[Any] = ()) -> FatalError:
