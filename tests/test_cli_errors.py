@@ -290,3 +290,22 @@ def test_an_export_is_written_whole_or_not_at_all(tmp_path, monkeypatch, capsys)
     assert output.read_text().startswith("trial_id,status")
     assert output.stat().st_mode & 0o777 == 0o640  # the file it replaces keeps its mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "table.csv"]
+
+
+def test_a_link_changed_while_the_project_is_read_cannot_lead_the_table_into_it(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pandas", reason="export needs pandas")
+    project = _search(str(tmp_path / "runs"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "where").symlink_to(tmp_path / "out")
+    journal = (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes()
+    read = kt.Project.trials_dataframe
+
+    def read_then_swap(self):
+        (tmp_path / "where").unlink()
+        (tmp_path / "where").symlink_to(tmp_path / "runs" / "p")  # now the output path leads into the project
+        return read(self)
+
+    monkeypatch.setattr(kt.Project, "trials_dataframe", read_then_swap)
+    assert main(["export", project, "-o", str(tmp_path / "where" / "journal.jsonl")]) == 1
+    assert "inside the project" in capsys.readouterr().err
+    assert (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes() == journal
