@@ -622,8 +622,8 @@ class TrialLedger:
         life = LifeCycle(self.storage.locate, shared=self.storage.shared)
         for index, event in enumerate(recorded):
             try:
-                if isinstance(event, dict):
-                    life.check(index, event)
+                if isinstance(event, dict) and not life.check(index, event):
+                    continue
                 self._replay_one(event, retry)
             except LifeCycleError as exc:
                 raise _unusable(self.storage, index, f"breaks its trial's life: {exc}") from None
