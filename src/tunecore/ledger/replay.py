@@ -17,6 +17,9 @@ A trial's states: ``NEW`` (nothing recorded yet), ``RUNNING``, ``RETRY``
 ``restart``    a ``trial`` event of a later attempt; its ``attempt`` is the last one plus 1
 ``report``     a ``metrics`` event
 ``end``        an ``end`` event; ``end-retry`` when it says ``retry: true``
+``late-report`` (shared storages only) a ``metrics`` event of an attempt that
+               is no longer running: the driver running it was taken for
+               dead and another driver ended the attempt; it is ignored
 
 A shared storage (several drivers, :attr:`Storage.shared
 <tunecore.storage.Storage.shared>`) allows :data:`SHARED_LIFE_CYCLE` too.
@@ -43,7 +46,12 @@ LIFE_CYCLE: dict[tuple[str, str], str] = {
 }
 
 #: What a shared storage allows as well: steps that another driver's view makes legitimate.
-SHARED_LIFE_CYCLE: dict[tuple[str, str], str] = {}
+SHARED_LIFE_CYCLE: dict[tuple[str, str], str] = {
+    # A driver whose heartbeat was missed reports on until it learns that its run was ended.
+    (RUNNING, "late-report"): RUNNING,
+    (RETRY, "late-report"): RETRY,
+    (ENDED, "late-report"): ENDED,
+}
 
 _WHAT = {
     "create": "creates trial {trial}",
@@ -76,6 +84,7 @@ class LifeCycle:
 
     def __init__(self, locate: Callable[[int], str], shared: bool = False) -> None:
         self.rules = {**LIFE_CYCLE, **(SHARED_LIFE_CYCLE if shared else {})}
+        self.shared = shared
         self._locate = locate
         self._lives: dict[str, _Life] = {}
 
@@ -93,6 +102,8 @@ class LifeCycle:
         if life is None:
             life = self._lives[trial_id] = _Life()
         after = self.rules.get((life.state, step))
+        if step == "report" and self.shared and is_late_report(event, life.state == RUNNING, life.attempt):
+            step = "late-report"
         attempt = event.get("attempt", 1) if step in ("create", "restart") else life.attempt
         if after is None or (step == "restart" and attempt != life.attempt + 1):
             raise LifeCycleError(self._why(trial_id, life, step, attempt))
@@ -114,6 +125,13 @@ class LifeCycle:
         if life.state == RETRY:
             return f"it {what}, which ended {life.status} at {where} and did not run again since"
         return f"it {what}, which is {life.state} since {where}"
+
+
+def is_late_report(event: Mapping[str, Any], running: bool, attempt: int) -> bool:
+    """Whether a ``metrics`` event is from an earlier run of a trial than its current one (shared storages:
+    see ``late-report``); ``running`` and ``attempt`` describe the trial as replayed so far."""
+    reported = event.get("attempt", 1)
+    return isinstance(reported, int) and reported <= attempt and (reported < attempt or not running)
 
 
 def _step(event):
