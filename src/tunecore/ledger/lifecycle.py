@@ -16,7 +16,7 @@ from tunecore.hyperparameters import HyperParameters
 from tunecore.hyperparameters.walk import values_hash
 from tunecore.ledger import events, shared
 from tunecore.ledger.records import TrialRecord
-from tunecore.ledger.replay import LifeCycle, LifeCycleError, is_late_report
+from tunecore.ledger.replay import LifeCycle, LifeCycleError
 from tunecore.ledger.scoring import Scorer
 from tunecore.objective import Constraint, Objective
 from tunecore.storage import InMemoryStorage, Storage, paths
@@ -626,8 +626,8 @@ class TrialLedger:
         life = LifeCycle(self.storage.locate, shared=self.storage.shared)
         for index, event in enumerate(recorded):
             try:
-                if isinstance(event, dict):
-                    life.check(index, event)
+                if isinstance(event, dict) and not life.check(index, event):
+                    continue
                 self._replay_one(event, retry)
             except LifeCycleError as exc:
                 raise _unusable(self.storage, index, f"breaks its trial's life: {exc}") from None
@@ -732,7 +732,7 @@ class TrialLedger:
         record = self._records[trial_id]
         trial = record.trial
         if kind == "metrics":
-            if self.shared and is_late_report(event, record.status == TrialStatus.RUNNING, trial.attempts):
+            if self.shared and (record.status != TrialStatus.RUNNING or event.get("attempt", 1) != trial.attempts):
                 return  # from a run another driver ended (its driver was taken for dead)
             self._track(trial, events.read_metrics(event), int(event["step"]))
         elif kind == "end":
