@@ -10,6 +10,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.cli import main
+from tunecore.storage import read_events, write_events
 
 HAS_PANDAS = importlib.util.find_spec("pandas") is not None
 HAS_DASHBOARD = importlib.util.find_spec("tunecore_optuna") is not None
@@ -53,6 +54,12 @@ def place(tmp_path_factory):
     os.mkfifo(root / "journal_is_a_pipe" / "journal.jsonl")  # reading it must not wait for a writer
     (root / "link_into_p.csv").symlink_to(root / "p" / "journal.jsonl")
     (root / "not_a.db").write_text("not a database\n")
+    header, events = read_events(root / "p")
+    for name, changed in {"no_objective": {}, "objective_of_a_number": {"objective": 42},
+                          "constraint_of_a_number": {"constraints": [1]}}.items():
+        crafted = {key: value for key, value in header.items() if key != "objective"}
+        (root / name).mkdir()
+        write_events(root / name, {**crafted, **changed}, events)  # every check valid: only the header is wrong
     if HAS_SQL:
         from tunecore.storage.sql import SQLStorage
 
@@ -70,6 +77,9 @@ BAD_PROJECTS = {  # the bad input -> the project argument that carries it
     "journal is a folder": "journal_is_a_folder",
     "journal is a link": "journal_is_a_link",
     "journal is a pipe": "journal_is_a_pipe",
+    "header without an objective": "no_objective",
+    "header with a number for objective": "objective_of_a_number",
+    "header with a number for constraint": "constraint_of_a_number",
 }
 BAD_URLS = {  # a project in a database, named by a URL
     "missing database": ["sqlite:///missing.db"],
@@ -280,3 +290,22 @@ def test_an_export_is_written_whole_or_not_at_all(tmp_path, monkeypatch, capsys)
     assert output.read_text().startswith("trial_id,status")
     assert output.stat().st_mode & 0o777 == 0o640  # the file it replaces keeps its mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "table.csv"]
+
+
+def test_a_link_changed_while_the_project_is_read_cannot_lead_the_table_into_it(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pandas", reason="export needs pandas")
+    project = _search(str(tmp_path / "runs"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "where").symlink_to(tmp_path / "out")
+    journal = (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes()
+    read = kt.Project.trials_dataframe
+
+    def read_then_swap(self):
+        (tmp_path / "where").unlink()
+        (tmp_path / "where").symlink_to(tmp_path / "runs" / "p")  # now the output path leads into the project
+        return read(self)
+
+    monkeypatch.setattr(kt.Project, "trials_dataframe", read_then_swap)
+    assert main(["export", project, "-o", str(tmp_path / "where" / "journal.jsonl")]) == 1
+    assert "inside the project" in capsys.readouterr().err
+    assert (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes() == journal

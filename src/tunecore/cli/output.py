@@ -118,9 +118,14 @@ def project_around(path: str) -> str | None:
 def write_file(output: str, what: str, write: Callable[[str], object]) -> None:
     """Call ``write(path)`` to write ``output`` whole: into a temporary file beside it, then renamed.
 
+    The checks of :func:`check_output` are made again first: a link changed
+    since a command checked its output cannot lead the file into a project.
+
     Raises:
+        InvalidArgumentError: ``output`` is refused (see :func:`check_output`).
         OutputError: the file cannot be written (a full disk, no permission).
     """
+    check_output(output, what)
     target = os.path.realpath(output)
     try:
         if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
