@@ -128,7 +128,12 @@ def _grid():
     return kt.oracles.GridSearch(objective="loss", hyperparameters=hp, seed=0)
 
 
-@pytest.mark.parametrize("make_oracle", [_random, _grid], ids=["random", "grid"])
+def _hyperband():
+    bayes = pytest.importorskip("tunecore_bayes")
+    return bayes.Hyperband(objective="loss", hyperparameters=_space(), max_epochs=9, factor=3, seed=1)
+
+
+@pytest.mark.parametrize("make_oracle", [_random, _grid, _hyperband], ids=["random", "grid", "hyperband"])
 def test_drivers_continue_each_other_as_parallel_workers_of_one_driver_would(make_oracle):
     # Three drivers in lockstep try what one oracle with three trials in flight tries.
     alone = _lockstep(make_oracle, 1, 100)
@@ -365,3 +370,16 @@ def test_reports_of_a_driver_taken_for_dead_are_ignored_by_every_driver_and_on_r
     assert [e["status"] for e in log.events if e["event"] == "end" and e["trial_id"] == trial.trial_id] == [
         "FAILED", "COMPLETED"
     ]
+
+
+def test_a_configuration_enqueued_by_one_driver_runs_once_in_another():
+    log = SharedLog()
+    first, second = _random(), _random()
+    first.open(_storage(log))
+    second.open(_storage(log))
+    assert first.enqueue({"x": 0.25, "kind": "a"})
+    trial = second.ask("second")
+    assert trial.hyperparameters.values == {"x": 0.25, "kind": "a"}
+    second.tell(trial.trial_id, 0.0)
+    assert first.ask("first").hyperparameters.values != {"x": 0.25, "kind": "a"}
+    assert not first.enqueue({"x": 0.25, "kind": "a"})  # tried already, by the other driver
