@@ -159,6 +159,21 @@ def test_a_full_standard_output_is_one_line_too(place, argv):
 
 
 @pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="where the system cannot say which file stdout is")
+@pytest.mark.parametrize("argv", [["summary", "p"], ["list", "."], ["export", "p"]])
+def test_a_standard_output_appended_to_the_journal_is_refused(place, argv):
+    if argv[0] == "export" and not HAS_PANDAS:
+        pytest.skip("export needs pandas")
+    journal = (place / "p" / "journal.jsonl").read_bytes()
+    with open(place / "p" / "journal.jsonl", "ab") as appended:  # tunecore summary p >> p/journal.jsonl
+        result = subprocess.run([sys.executable, "-m", "tunecore.cli", *argv], cwd=place, stdout=appended,
+                                stderr=subprocess.PIPE, text=True, timeout=120)
+    assert result.returncode == 1
+    assert result.stderr.startswith("tunecore: Refusing to write to standard output") and result.stderr.count("\n") == 1
+    assert (place / "p" / "journal.jsonl").read_bytes() == journal
+
+
+@pytest.mark.slow
 def test_a_reader_that_leaves_early_stops_the_command_quietly(place):
     if not HAS_PANDAS:
         pytest.skip("export needs pandas")
