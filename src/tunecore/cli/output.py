@@ -7,7 +7,6 @@ renamed over it. A target that is not a regular file (``/dev/stdout``,
 ``/dev/full``, a pipe) is written in place, since it cannot be renamed over.
 """
 
-import io
 import os
 import stat
 import sys
@@ -51,7 +50,7 @@ def _check_stdout() -> None:
     """
     try:
         target = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
-    except (OSError, ValueError, AttributeError, io.UnsupportedOperation):  # no /proc, or not a real file
+    except (OSError, ValueError, AttributeError):  # no /proc, or not a real file (captured output)
         return
     if not os.path.isfile(target):
         return
@@ -59,7 +58,8 @@ def _check_stdout() -> None:
     database = database_of(target)
     if project is not None or database is not None:
         _detach_stdout()
-        where = f"inside the project {project!r}" if project is not None else f"a file of the SQLite database {database!r}"
+        where = (f"inside the project {project!r}" if project is not None
+                 else f"a file of the SQLite database {database!r}")
         raise InvalidArgumentError(
             f"Refusing to write to standard output: it is {target!r}, {where}, and reading a project never "
             "writes to it. Redirect the output outside the project."
