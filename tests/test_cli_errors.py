@@ -137,7 +137,7 @@ def test_every_command_says_in_one_line_why_it_cannot(place, monkeypatch, capsys
 
     status = main(argv)
 
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert status == 1
     assert err.startswith("tunecore: ") and err.endswith("\n") and err.count("\n") == 1, err
     assert "Traceback" not in err and "unexpected" not in err
@@ -153,9 +153,24 @@ def test_a_full_standard_output_is_one_line_too(place, argv):
         pytest.skip("export needs pandas")
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "tunecore.cli", *argv], cwd=place, stdout=full,
-                                stderr=subprocess.PIPE, text=True, timeout=120)
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert result.stderr == "tunecore: Cannot write to standard output: No space left on device.\n"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="where the system cannot say which file stdout is")
+@pytest.mark.parametrize("argv", [["summary", "p"], ["list", "."], ["export", "p"]])
+def test_a_standard_output_appended_to_the_journal_is_refused(place, argv):
+    if argv[0] == "export" and not HAS_PANDAS:
+        pytest.skip("export needs pandas")
+    journal = (place / "p" / "journal.jsonl").read_bytes()
+    with open(place / "p" / "journal.jsonl", "ab") as appended:  # tunecore summary p >> p/journal.jsonl
+        result = subprocess.run([sys.executable, "-m", "tunecore.cli", *argv], cwd=place, stdout=appended,
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("tunecore: Refusing to write to standard output") and result.stderr.count("\n") == 1
+    assert (place / "p" / "journal.jsonl").read_bytes() == journal
 
 
 @pytest.mark.slow
@@ -290,3 +305,22 @@ def test_an_export_is_written_whole_or_not_at_all(tmp_path, monkeypatch, capsys)
     assert output.read_text().startswith("trial_id,status")
     assert output.stat().st_mode & 0o777 == 0o640  # the file it replaces keeps its mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "table.csv"]
+
+
+def test_a_link_changed_while_the_project_is_read_cannot_lead_the_table_into_it(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pandas", reason="export needs pandas")
+    project = _search(str(tmp_path / "runs"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "where").symlink_to(tmp_path / "out")
+    journal = (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes()
+    read = kt.Project.trials_dataframe
+
+    def read_then_swap(self):
+        (tmp_path / "where").unlink()
+        (tmp_path / "where").symlink_to(tmp_path / "runs" / "p")  # now the output path leads into the project
+        return read(self)
+
+    monkeypatch.setattr(kt.Project, "trials_dataframe", read_then_swap)
+    assert main(["export", project, "-o", str(tmp_path / "where" / "journal.jsonl")]) == 1
+    assert "inside the project" in capsys.readouterr().err
+    assert (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes() == journal

@@ -246,9 +246,11 @@ def test_a_search_where_no_trial_completed_says_so(capsys):
         hp.Float("x", 0, 1)
         raise RuntimeError("the GPU is busy")
 
-    kt.tune(objective, max_trials=2, max_consecutive_failed_trials=5, verbose=1)
+    tuner = kt.tune(objective, max_trials=2, max_consecutive_failed_trials=5, verbose=1)
     out = capsys.readouterr()
     assert "2 failed. No trial completed" in out.out + out.err
+    tuner.results_summary()
+    assert "No trial completed (2 failed), so there is no best trial yet." in capsys.readouterr().out
 
 
 @pytest.mark.slow

@@ -44,8 +44,9 @@ LIFE_CYCLE: dict[tuple[str, str], str] = {
 
 #: What a shared storage allows as well: steps that another driver's view makes legitimate.
 #: A driver that stopped beating its heart may still report after another driver ended its
-#: trial (and maybe started it again): such a late report is allowed and skipped, never
-#: applied (see :meth:`LifeCycle.check`). A new attempt of a RUNNING trial (another driver
+#: trial (and maybe started it again): such a late report (of an ended attempt, or of an
+#: earlier attempt than the one running: reports carry their ``attempt``) is allowed and
+#: skipped, never applied (see :meth:`LifeCycle.check`). A new attempt of a RUNNING trial (another driver
 #: taking over a stale one) is a ``restart`` of :data:`LIFE_CYCLE`.
 SHARED_LIFE_CYCLE: dict[tuple[str, str], str] = {
     (ENDED, "report"): ENDED,
@@ -85,6 +86,7 @@ class LifeCycle:
 
     def __init__(self, locate: Callable[[int], str], shared: bool = False) -> None:
         self.rules = {**LIFE_CYCLE, **(SHARED_LIFE_CYCLE if shared else {})}
+        self.shared = shared
         self._locate = locate
         self._lives: dict[str, _Life] = {}
 
@@ -110,7 +112,8 @@ class LifeCycle:
         if step == "report":  # the most frequent step, which leaves the state (and its place) as it was
             if after is None:
                 raise LifeCycleError(self._why(trial_id, life, step, life.attempt))
-            return life.state == RUNNING
+            # Reports carry their attempt on a shared storage: one of an earlier run is late too.
+            return life.state == RUNNING and (not self.shared or event.get("attempt", 1) == life.attempt)
         attempt = event.get("attempt", 1) if step in ("create", "restart") else life.attempt
         if after is None or (step == "restart" and attempt != life.attempt + 1):
             raise LifeCycleError(self._why(trial_id, life, step, attempt))
