@@ -137,7 +137,7 @@ def test_every_command_says_in_one_line_why_it_cannot(place, monkeypatch, capsys
 
     status = main(argv)
 
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert status == 1
     assert err.startswith("tunecore: ") and err.endswith("\n") and err.count("\n") == 1, err
     assert "Traceback" not in err and "unexpected" not in err
@@ -153,9 +153,24 @@ def test_a_full_standard_output_is_one_line_too(place, argv):
         pytest.skip("export needs pandas")
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "tunecore.cli", *argv], cwd=place, stdout=full,
-                                stderr=subprocess.PIPE, text=True, timeout=120)
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert result.stderr == "tunecore: Cannot write to standard output: No space left on device.\n"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="where the system cannot say which file stdout is")
+@pytest.mark.parametrize("argv", [["summary", "p"], ["list", "."], ["export", "p"]])
+def test_a_standard_output_appended_to_the_journal_is_refused(place, argv):
+    if argv[0] == "export" and not HAS_PANDAS:
+        pytest.skip("export needs pandas")
+    journal = (place / "p" / "journal.jsonl").read_bytes()
+    with open(place / "p" / "journal.jsonl", "ab") as appended:  # tunecore summary p >> p/journal.jsonl
+        result = subprocess.run([sys.executable, "-m", "tunecore.cli", *argv], cwd=place, stdout=appended,
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("tunecore: Refusing to write to standard output") and result.stderr.count("\n") == 1
+    assert (place / "p" / "journal.jsonl").read_bytes() == journal
 
 
 @pytest.mark.slow

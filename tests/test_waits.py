@@ -1,4 +1,4 @@
-"""Every wait is bounded: by the search's ``timeout=``, by Ctrl-C, or by a documented limit, and says what it waits for."""
+"""Every wait is bounded (the search's ``timeout=``, Ctrl-C, or a documented limit) and says what it waits for."""
 
 import logging
 import os
@@ -73,10 +73,9 @@ def test_trials_queued_on_a_cluster_without_workers_say_so_and_the_timeout_ends_
                                                                                             caplog):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        with caplog.at_level(logging.INFO, logger="tunecore"):
-            tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p",
-                            executor=client, timeout=2, verbose=0)
+            distributed.Client(cluster) as client, caplog.at_level(logging.INFO, logger="tunecore"):
+        tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p",
+                        executor=client, timeout=2, verbose=0)
     assert tuner.oracle.trials and all(t.status == "RUNNING" for t in tuner.oracle.trials.values())
     messages = [r.getMessage() for r in caplog.records]
     assert any("wait for a Dask worker" in m and cluster.scheduler_address in m for m in messages)

@@ -229,7 +229,8 @@ class DaskExecutor(Executor):
         workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
         slots = 0
         for info in workers.values():
-            fits = [int(info.get("resources", {}).get(name, 0) // need) for name, need in (self.resources or {}).items()]
+            fits = [int(info.get("resources", {}).get(name, 0) // need)
+                    for name, need in (self.resources or {}).items()]
             slots += min([info.get("nthreads", 1), *fits])
         return slots
 
