@@ -128,7 +128,12 @@ def _grid():
     return kt.oracles.GridSearch(objective="loss", hyperparameters=hp, seed=0)
 
 
-@pytest.mark.parametrize("make_oracle", [_random, _grid], ids=["random", "grid"])
+def _hyperband():
+    bayes = pytest.importorskip("tunecore_bayes")
+    return bayes.Hyperband(objective="loss", hyperparameters=_space(), max_epochs=9, factor=3, seed=1)
+
+
+@pytest.mark.parametrize("make_oracle", [_random, _grid, _hyperband], ids=["random", "grid", "hyperband"])
 def test_drivers_continue_each_other_as_parallel_workers_of_one_driver_would(make_oracle):
     # Three drivers in lockstep try what one oracle with three trials in flight tries.
     alone = _lockstep(make_oracle, 1, 100)
@@ -337,3 +342,68 @@ def test_one_driver_on_a_shared_storage_runs_as_on_its_own():
     assert [t.hyperparameters.values for t in shared.oracle.trials.values()] == [
         t.hyperparameters.values for t in alone.oracle.trials.values()
     ]
+
+
+def test_reports_of_a_driver_taken_for_dead_are_ignored_by_every_driver_and_on_resume():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=5.0, grace_period=0.2))  # its reports catch up seldom
+    trial = paused.ask("paused")
+    paused.close()  # its heart stops, as in a long pause (a frozen node), but it lives on
+    time.sleep(0.3)
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    again = other.ask("other")  # ends the silent trial, and runs it again
+    assert again.trial_id == trial.trial_id and again.attempts == 2
+    other.report(again.trial_id, 0, loss=0.5)
+    assert paused.report(trial.trial_id, 1, loss=99.0) == TrialStatus.RUNNING  # it has not caught up yet
+    paused.tell(trial.trial_id, 97.0)  # now it learns: the result of its run is dropped
+    assert paused.report(trial.trial_id, 2, loss=98.0) == TrialStatus.STOPPED
+    assert other.ask("other").status == TrialStatus.RUNNING  # catches up with the late report: ignored
+    assert other.tell(again.trial_id).score == 0.5
+    assert other.trials[trial.trial_id].metrics.get_history("loss") == [(0, 0.5)]
+
+    resumed = _reader(log)  # replay keeps the second run only, and refuses nothing
+    ended = resumed.trials[trial.trial_id]
+    assert (ended.status, ended.score, ended.attempts) == (TrialStatus.COMPLETED, 0.5, 2)
+    assert ended.metrics.get_history("loss") == [(0, 0.5)]
+    assert [e["status"] for e in log.events if e["event"] == "end" and e["trial_id"] == trial.trial_id] == [
+        "FAILED", "COMPLETED"
+    ]
+
+
+def test_a_configuration_enqueued_by_one_driver_runs_once_in_another():
+    log = SharedLog()
+    first, second = _random(), _random()
+    first.open(_storage(log))
+    second.open(_storage(log))
+    assert first.enqueue({"x": 0.25, "kind": "a"})
+    trial = second.ask("second")
+    assert trial.hyperparameters.values == {"x": 0.25, "kind": "a"}
+    second.tell(trial.trial_id, 0.0)
+    assert first.ask("first").hyperparameters.values != {"x": 0.25, "kind": "a"}
+    assert not first.enqueue({"x": 0.25, "kind": "a"})  # tried already, by the other driver
+
+
+def test_a_driver_taken_for_dead_learns_it_at_a_report_and_stops_its_trial():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    assert other.ask("other").trial_id == trial.trial_id
+    assert paused.report(trial.trial_id, 0, loss=1.0) == TrialStatus.STOPPED
+    assert not [e for e in log.events if e["event"] == "metrics"]
+
+
+def test_an_oracle_waiting_with_no_trial_running_anywhere_ends_the_search(caplog):
+    class Waiting(kt.oracles.RandomSearch):
+        def populate_space(self, trial_id):
+            return {"status": TrialStatus.IDLE}
+
+    driver = Driver(Waiting(objective="loss", hyperparameters=_space(), max_trials=3), _storage(SharedLog()))
+    _in_threads([driver])  # returns: there is nothing to wait for
+    assert not driver.oracle.trials and "no trial running" in caplog.text

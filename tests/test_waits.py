@@ -1,7 +1,11 @@
-"""Every wait is bounded: by the search's ``timeout=``, by Ctrl-C, or by a documented limit, and says what it waits for."""
+"""Every wait is bounded (the search's ``timeout=``, Ctrl-C, or a documented limit) and says what it waits for."""
 
 import logging
+import os
+import signal
 import socket
+import subprocess
+import sys
 
 import pytest
 
@@ -69,10 +73,9 @@ def test_trials_queued_on_a_cluster_without_workers_say_so_and_the_timeout_ends_
                                                                                             caplog):
     distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=0, dashboard_address=None) as cluster, \
-            distributed.Client(cluster) as client:
-        with caplog.at_level(logging.INFO, logger="tunecore"):
-            tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p",
-                            executor=client, timeout=2, verbose=0)
+            distributed.Client(cluster) as client, caplog.at_level(logging.INFO, logger="tunecore"):
+        tuner = kt.tune(_loss, objective="loss", max_trials=3, directory=tmp_path, project_name="p",
+                        executor=client, timeout=2, verbose=0)
     assert tuner.oracle.trials and all(t.status == "RUNNING" for t in tuner.oracle.trials.values())
     messages = [r.getMessage() for r in caplog.records]
     assert any("wait for a Dask worker" in m and cluster.scheduler_address in m for m in messages)
@@ -110,3 +113,33 @@ def test_a_driver_waiting_for_other_drivers_trials_says_so(quick_notices, caplog
         holder.close()
     assert any("Tuner 'tuner0' waits for the trials other drivers run in this project" in r.getMessage()
                and "(waiting for" in r.getMessage() for r in caplog.records)
+
+
+WAITER = """
+import logging, sys
+import tunecore as kt
+
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+kt.tune(lambda hp: hp.Float("x", 0.0, 1.0), objective="loss", max_trials=2, directory=sys.argv[1],
+        project_name="p", verbose=0)
+"""
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("tuner_id, says", [("chief", "waits for a tuner"), ("tuner0", "waits for the chief")])
+def test_ctrl_c_ends_a_wait_without_timeout(tmp_path, tuner_id, says):
+    pytest.importorskip("distributed", reason="Keras Tuner's distributed mode runs on Dask: tunecore[dask]")
+    env = {**os.environ, "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port()),
+           "KERASTUNER_TUNER_ID": tuner_id, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-c", WAITER, str(tmp_path)], env=env, stderr=subprocess.PIPE,
+                               stdout=subprocess.DEVNULL, text=True)
+    try:
+        for line in process.stderr:  # until it says what it waits for
+            if says in line:
+                break
+        process.send_signal(signal.SIGINT)
+        assert process.wait(60) != 0  # it returns: interrupted
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from tunecore import results
 from tunecore.ledger import TrialLedger
 from tunecore.objective import Constraint, objective_from_config
-from tunecore.errors import InvalidArgumentError
+from tunecore.errors import InvalidArgumentError, ProjectError
 from tunecore.storage import RecordedStorage, is_url, mask_url, read_events, sql
 from tunecore.storage.journal import JOURNAL
 from tunecore.trial import Trial
@@ -55,8 +55,14 @@ class Project:
             self.path = os.fspath(path)
             header, events = read_events(self.path)
         self.oracle = header.get("oracle")
-        self.objective = objective_from_config(header["objective"])
-        self.constraints = [Constraint.from_config(c) for c in header.get("constraints", [])]
+        try:
+            self.objective = objective_from_config(header["objective"])
+            self.constraints = [Constraint.from_config(c) for c in header.get("constraints", [])]
+        except (KeyError, TypeError, ValueError) as exc:  # a header that checks out but says no search
+            raise ProjectError(
+                f"The header of the project {self.path!r} does not describe a search: its objective or "
+                f"constraints cannot be read ({type(exc).__name__}: {exc}). It was left untouched."
+            ) from None
         ledger = TrialLedger(self.objective, constraints=self.constraints)
         ledger.open(RecordedStorage(self.path, events), header)  # events given: the path is not read
         self.hyperparameters = ledger.space

@@ -33,6 +33,7 @@ def emit(text: str) -> None:
             the interpreter does not fail again when it exits.
         ReaderGone: standard output is a pipe that its reader closed.
     """
+    _check_stdout()
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -40,6 +41,29 @@ def emit(text: str) -> None:
         _detach_stdout()
         error = ReaderGone if isinstance(exc, BrokenPipeError) else OutputError
         raise error(f"Cannot write to standard output: {exc.strerror or exc}.") from None
+
+
+def _check_stdout() -> None:
+    """Refuse a standard output that is a file inside a project (``tunecore export P >> P/journal.jsonl``).
+
+    The shell opened it; where the system says which file it is (``/proc``), it is checked as an output file is.
+    """
+    try:
+        target = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
+    except (OSError, ValueError, AttributeError):  # no /proc, or not a real file (captured output)
+        return
+    if not os.path.isfile(target):
+        return
+    project = project_around(target)
+    database = database_of(target)
+    if project is not None or database is not None:
+        _detach_stdout()
+        where = (f"inside the project {project!r}" if project is not None
+                 else f"a file of the SQLite database {database!r}")
+        raise InvalidArgumentError(
+            f"Refusing to write to standard output: it is {target!r}, {where}, and reading a project never "
+            "writes to it. Redirect the output outside the project."
+        )
 
 
 def _detach_stdout() -> None:
@@ -118,9 +142,14 @@ def project_around(path: str) -> str | None:
 def write_file(output: str, what: str, write: Callable[[str], object]) -> None:
     """Call ``write(path)`` to write ``output`` whole: into a temporary file beside it, then renamed.
 
+    The checks of :func:`check_output` are made again first: a link changed
+    since a command checked its output cannot lead the file into a project.
+
     Raises:
+        InvalidArgumentError: ``output`` is refused (see :func:`check_output`).
         OutputError: the file cannot be written (a full disk, no permission).
     """
+    check_output(output, what)
     target = os.path.realpath(output)
     try:
         if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):

@@ -6,6 +6,7 @@ when a search starts, never by ``import tunecore``.
 """
 
 import asyncio
+import logging
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,8 @@ from tunecore.trial import Trial
 
 if TYPE_CHECKING:
     from tunecore.executors.runner import TrialOutcome, TrialRunner
+
+logger = logging.getLogger("tunecore")
 
 # (plugin name, thread id) -> runner. Each worker thread keeps its own runner so
 # that trials running side by side in one process never share the tuner's
@@ -119,6 +122,9 @@ async def _join(worker: Worker, address: str, name: str, timeout: float | None) 
             + (f", and its search ends after timeout={timeout:g}s" if timeout is not None else ""))
     notice = Notice()
     starting = asyncio.ensure_future(worker.start())
+    await asyncio.wait({starting}, timeout=POLL_S)
+    if not starting.done():  # the chief is not up yet
+        logger.info("%s.", what)
     while not starting.done():
         await asyncio.wait({starting}, timeout=POLL_S)
         notice(what)

@@ -12,11 +12,14 @@ restarts or joins later gets it too).
 ``distributed`` is imported here only, so ``import tunecore`` never needs it.
 """
 
+import contextlib
 import copy
 import logging
 import os
+import signal
+import threading
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tunecore.executors.base import Executor
@@ -226,7 +229,8 @@ class DaskExecutor(Executor):
         workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
         slots = 0
         for info in workers.values():
-            fits = [int(info.get("resources", {}).get(name, 0) // need) for name, need in (self.resources or {}).items()]
+            fits = [int(info.get("resources", {}).get(name, 0) // need)
+                    for name, need in (self.resources or {}).items()]
             slots += min([info.get("nthreads", 1), *fits])
         return slots
 
@@ -277,7 +281,7 @@ class DaskExecutor(Executor):
         # retry count, not Dask's, decides whether it runs again.
         with optional_import("dask.config", "dask").set({
             "distributed.scheduler.allowed-failures": 0,
-        }):
+        }), _workers_leave_ctrl_c_to_the_driver():
             cluster = self._own(distributed.LocalCluster(**self._local_cluster_kwargs()))
         self._started_cluster = True
         return self._own(distributed.Client(cluster))
@@ -298,3 +302,22 @@ class DaskExecutor(Executor):
     def _own(self, resource: Any) -> Any:
         self._owned.append(resource)
         return resource
+
+
+@contextlib.contextmanager
+def _workers_leave_ctrl_c_to_the_driver() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored, a disposition they inherit.
+
+    A terminal's Ctrl-C reaches the whole process group; the driver handles it
+    (it abandons the running trials, closes the cluster and says in one line
+    what was kept), so the workers must not each print a traceback. A Ctrl-C
+    while the cluster starts is ignored too.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -17,9 +17,13 @@ from tunecore.storage.base import Event
 from tunecore.trial import Trial
 
 
-def metrics_event(trial_id: str, step: int, metrics: Mapping[str, float]) -> Event:
-    """A report of a running trial (or its final result, which rides in its ``end`` event)."""
-    return {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
+def metrics_event(trial_id: str, step: int, metrics: Mapping[str, float], attempt: int = 1) -> Event:
+    """A report of a running trial (or its final result, which rides in its ``end`` event);
+    ``attempt`` is recorded when not the first (a shared storage's drivers tell runs apart)."""
+    event: Event = {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
+    if attempt != 1:
+        event["attempt"] = attempt
+    return event
 
 
 def end_event(trial: Trial, retry: bool, final: Event | None, **changed: Any) -> Event:

@@ -69,6 +69,7 @@ class TrialLedger:
         self._popped: tuple[list[dict[str, Any]], list[str]] | None = None  # taken from the queues in a claim
         self._heart: shared.Heartbeat | None = None
         self._behind: list[dict[str, Any]] = []  # events read in a lost claim, not applied yet
+        self._next_stale_check = 0.0
 
     @property
     def objective(self) -> Objective:
@@ -157,9 +158,11 @@ class TrialLedger:
         Returns:
             The ids of the trials ended.
         """
-        if not self.shared or not self.ongoing:
+        if not self.shared or not self.ongoing or time.monotonic() < self._next_stale_check:
             return []
         grace = shared.grace_period(self.storage)
+        # Reading the heartbeats is a query: often enough to notice a death well within the grace period.
+        self._next_stale_check = time.monotonic() + min(grace / 4, self.storage.heartbeat_interval)
         found = shared.stale(self.ongoing, self._own, self.storage.heartbeats(), grace, time.time())
         ended = []
         for trial_id, silent in found.items():
@@ -308,7 +311,8 @@ class TrialLedger:
         metrics = {name: _number(trial_id, name, value) for name, value in metrics.items()}
         final = trial_id == self._finalising
         self._track(record.trial, metrics, step, final=final)
-        event = events.metrics_event(trial_id, step, metrics)
+        attempt = record.trial.attempts if self.shared else 1
+        event = events.metrics_event(trial_id, step, metrics, attempt)
         if record.final is not None:  # a final result followed by more: it was not the last
             self._append(record.final)
         record.final = event if final else None
@@ -622,8 +626,8 @@ class TrialLedger:
         life = LifeCycle(self.storage.locate, shared=self.storage.shared)
         for index, event in enumerate(recorded):
             try:
-                if isinstance(event, dict):
-                    life.check(index, event)
+                if isinstance(event, dict) and not life.check(index, event):
+                    continue
                 self._replay_one(event, retry)
             except LifeCycleError as exc:
                 raise _unusable(self.storage, index, f"breaks its trial's life: {exc}") from None
@@ -728,6 +732,8 @@ class TrialLedger:
         record = self._records[trial_id]
         trial = record.trial
         if kind == "metrics":
+            if self.shared and (record.status != TrialStatus.RUNNING or event.get("attempt", 1) != trial.attempts):
+                return  # from a run another driver ended (its driver was taken for dead)
             self._track(trial, events.read_metrics(event), int(event["step"]))
         elif kind == "end":
             status = event["status"]

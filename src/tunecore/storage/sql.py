@@ -44,6 +44,8 @@ _T = TypeVar("_T")
 _MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 #: Seconds an SQLite connection waits for another driver's write before giving up.
 SQLITE_BUSY_TIMEOUT = 60.0
+#: Seconds a connection to a database server may take (an unreachable host fails then, not minutes later).
+CONNECT_TIMEOUT = 10
 _MAX_APPEND_RACES = 1000
 
 
@@ -361,6 +363,8 @@ def read_project(url: str, project_name: str) -> tuple[dict[str, Any], list[Even
                                 .where(schema.events.c.project_id == row.id).order_by(schema.events.c.seq)).all()
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
+    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
     finally:
         engine.dispose()
     location = f"{mask_url(url)} (project {project_name!r})"
@@ -380,6 +384,8 @@ def list_projects(url: str) -> list[str]:
             return _project_names(conn, url)
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
+    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
     finally:
         engine.dispose()
 
@@ -405,6 +411,8 @@ def last_event(url: str, project_name: str) -> int:
             ).scalar()
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
+    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
     finally:
         engine.dispose()
     return int(found or 0)
@@ -484,11 +492,18 @@ def _create_engine(url: str, kwargs: dict[str, Any], writing: bool = True) -> An
         if not writing and not os.path.isfile(path):
             raise ProjectError(f"{mask_url(url)} holds no tunecore project: there is no file {path!r}.")
         options.setdefault("connect_args", {}).update(timeout=SQLITE_BUSY_TIMEOUT, check_same_thread=False)
+    elif parsed.get_backend_name() == "postgresql":  # libpq's connect_timeout; none by default
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT)
     # Every change is one statement, its own transaction: no BEGIN and COMMIT round trips. No
     # ping before each use either: a connection that died is retried (SQLStorage._run).
     options.setdefault("isolation_level", "AUTOCOMMIT")
     try:
         engine = sa.create_engine(parsed, **options)
+    except sa.exc.NoSuchModuleError:
+        raise InvalidArgumentError(
+            f"{mask_url(url)!r} names a database SQLAlchemy does not know ({parsed.drivername!r}); write it as "
+            "'sqlite:///path/to/runs.db' or 'postgresql://user:password@host:5432/database'."
+        ) from None
     except ImportError as exc:
         extra = "postgresql" if parsed.get_backend_name() == "postgresql" else "sql"
         raise MissingDependencyError(
