@@ -407,3 +407,19 @@ def test_an_oracle_waiting_with_no_trial_running_anywhere_ends_the_search(caplog
     driver = Driver(Waiting(objective="loss", hyperparameters=_space(), max_trials=3), _storage(SharedLog()))
     _in_threads([driver])  # returns: there is nothing to wait for
     assert not driver.oracle.trials and "no trial running" in caplog.text
+
+
+def test_hyperband_over_four_racing_drivers_runs_the_schedule_of_one():
+    log, runs = SharedLog(), collections.Counter()
+    drivers = [Driver(_hyperband(), _storage(log), runs, delay=0.003) for _ in range(4)]
+    _in_threads(drivers)
+    search = _reader(log, _hyperband)
+    alone = _lockstep(_hyperband, 1, 400)
+
+    def schedule(values):
+        return sorted(collections.Counter(
+            (v["tuner/bracket"], v["tuner/round"], v["tuner/epochs"]) for v in values
+        ).items())
+
+    assert schedule(t.hyperparameters.values for t in search.trials.values()) == schedule(v for _, v, _ in alone)
+    assert set(runs.values()) == {1} and all(t.status == TrialStatus.COMPLETED for t in search.trials.values())
