@@ -254,7 +254,8 @@ def test_a_shared_storage_allows_a_late_report_after_another_driver_ended_the_tr
         {"event": "end", "trial_id": "00", "status": "FAILED", "message": "stale", "retry": True, "time": 3.0},
         {"event": "metrics", "trial_id": "00", "step": 1, "metrics": {"loss": 0.0}, "time": 4.0},  # late
         {"event": "trial", "trial_id": "00", "values": {}, "tuner_id": "b", "attempt": 2, "time": 5.0},
-        {"event": "metrics", "trial_id": "00", "step": 0, "metrics": {"loss": 2.0}, "time": 6.0},
+        {"event": "metrics", "trial_id": "00", "step": 0, "metrics": {"loss": 2.0}, "attempt": 2, "time": 6.0},
+        {"event": "metrics", "trial_id": "00", "step": 2, "metrics": {"loss": -3.0}, "time": 6.5},  # late
         {"event": "end", "trial_id": "00", "status": "COMPLETED", "time": 7.0},
         {"event": "metrics", "trial_id": "00", "step": 2, "metrics": {"loss": -1.0}, "time": 8.0},  # late
     ]

@@ -347,7 +347,7 @@ def test_one_driver_on_a_shared_storage_runs_as_on_its_own():
 def test_reports_of_a_driver_taken_for_dead_are_ignored_by_every_driver_and_on_resume():
     log = SharedLog()
     paused = _random(max_trials=2)
-    paused.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    paused.open(_storage(log, heartbeat_interval=5.0, grace_period=0.2))  # its reports catch up seldom
     trial = paused.ask("paused")
     paused.close()  # its heart stops, as in a long pause (a frozen node), but it lives on
     time.sleep(0.3)
@@ -356,7 +356,7 @@ def test_reports_of_a_driver_taken_for_dead_are_ignored_by_every_driver_and_on_r
     again = other.ask("other")  # ends the silent trial, and runs it again
     assert again.trial_id == trial.trial_id and again.attempts == 2
     other.report(again.trial_id, 0, loss=0.5)
-    assert paused.report(trial.trial_id, 1, loss=99.0) == TrialStatus.RUNNING  # it does not know yet
+    assert paused.report(trial.trial_id, 1, loss=99.0) == TrialStatus.RUNNING  # it has not caught up yet
     paused.tell(trial.trial_id, 97.0)  # now it learns: the result of its run is dropped
     assert paused.report(trial.trial_id, 2, loss=98.0) == TrialStatus.STOPPED
     assert other.ask("other").status == TrialStatus.RUNNING  # catches up with the late report: ignored
@@ -383,3 +383,43 @@ def test_a_configuration_enqueued_by_one_driver_runs_once_in_another():
     second.tell(trial.trial_id, 0.0)
     assert first.ask("first").hyperparameters.values != {"x": 0.25, "kind": "a"}
     assert not first.enqueue({"x": 0.25, "kind": "a"})  # tried already, by the other driver
+
+
+def test_a_driver_taken_for_dead_learns_it_at_a_report_and_stops_its_trial():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    assert other.ask("other").trial_id == trial.trial_id
+    assert paused.report(trial.trial_id, 0, loss=1.0) == TrialStatus.STOPPED
+    assert not [e for e in log.events if e["event"] == "metrics"]
+
+
+def test_an_oracle_waiting_with_no_trial_running_anywhere_ends_the_search(caplog):
+    class Waiting(kt.oracles.RandomSearch):
+        def populate_space(self, trial_id):
+            return {"status": TrialStatus.IDLE}
+
+    driver = Driver(Waiting(objective="loss", hyperparameters=_space(), max_trials=3), _storage(SharedLog()))
+    _in_threads([driver])  # returns: there is nothing to wait for
+    assert not driver.oracle.trials and "no trial running" in caplog.text
+
+
+def test_hyperband_over_four_racing_drivers_runs_the_schedule_of_one():
+    log, runs = SharedLog(), collections.Counter()
+    drivers = [Driver(_hyperband(), _storage(log), runs, delay=0.003) for _ in range(4)]
+    _in_threads(drivers)
+    search = _reader(log, _hyperband)
+    alone = _lockstep(_hyperband, 1, 400)
+
+    def schedule(values):
+        return sorted(collections.Counter(
+            (v["tuner/bracket"], v["tuner/round"], v["tuner/epochs"]) for v in values
+        ).items())
+
+    assert schedule(t.hyperparameters.values for t in search.trials.values()) == schedule(v for _, v, _ in alone)
+    assert set(runs.values()) == {1} and all(t.status == TrialStatus.COMPLETED for t in search.trials.values())

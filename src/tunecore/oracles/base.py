@@ -53,6 +53,7 @@ import contextlib
 import logging
 import numbers
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -174,6 +175,7 @@ class Oracle:
         self._direct_updates: set[str] = set()  # trials a caller updated through update_trial itself
         self._report_listener: Callable[[Trial, int, dict[str, Any]], None] | None = None
         self._state_seen: Any = None  # the recorded oracle state last given to set_state
+        self._next_catch_up = 0.0  # a shared storage: when a report catches up with other drivers
         if self.pruner is not None and isinstance(self.objective, Pareto):
             raise ValueError(
                 f"A pruner compares trials on one objective; {self.objective!r} has several. "
@@ -371,8 +373,10 @@ class Oracle:
             TrialStateError: the trial is not running.
         """
         if self.ledger.shared:
-            if self.pruner is not None:
-                self._catch_up_with_drivers()  # the pruner compares with every driver's trials
+            # The pruner compares with every driver's trials; without one, catching up now and
+            # then tells a driver taken for dead (its heartbeat missed) to stop its trial.
+            if self.pruner is not None or time.monotonic() >= self._next_catch_up:
+                self._catch_up_with_drivers()
             if self.ledger.lost(trial_id):
                 return TrialStatus.STOPPED
         status = self._update(trial_id, metrics, step)
@@ -525,6 +529,7 @@ class Oracle:
         """Take in the other drivers' events: their trials, space and oracle state; end their stale trials."""
         ledger = self.ledger
         ledger.catch_up()
+        self._next_catch_up = time.monotonic() + ledger.storage.heartbeat_interval
         self.hyperparameters.merge(ledger.space, overwrite=False)
         if ledger.oracle_state is not None and ledger.oracle_state is not self._state_seen:
             self._state_seen = ledger.oracle_state

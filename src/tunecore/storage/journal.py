@@ -273,12 +273,10 @@ def _parse(data, path):
         raise _corrupt(path, "it is empty")
     project = _check_format(lines[0], path)
     checks = records.Checks(project)
-    parsed = []
-    for number, line in enumerate(lines, start=1):
-        event, why = checks.decode(line)
-        if event is None:
-            raise _corrupt(path, f"line {number} is not a valid record: {why}")
-        parsed.append(event)
+    parsed, failed = checks.decode_all(lines)
+    if parsed is None:
+        index, why = failed
+        raise _corrupt(path, f"line {index + 1} is not a valid record: {why}")
     return parsed[0], parsed[1:], torn, checks
 
 

@@ -177,7 +177,7 @@ class SearchLoop:
                 trial = ready.popleft() if ready else self._ask()
                 if trial.status == TrialStatus.IDLE and not running:
                     # On a shared storage, other drivers' trials run: one may fail and run again.
-                    waiting = self.oracle.ledger.shared
+                    waiting = self.oracle.ledger.shared and bool(self.oracle.ongoing_trials)
                     if not waiting:
                         logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
                 if trial.status != TrialStatus.RUNNING:
