@@ -64,7 +64,8 @@ class Project:
                 f"constraints cannot be read ({type(exc).__name__}: {exc}). It was left untouched."
             ) from None
         ledger = TrialLedger(self.objective, constraints=self.constraints)
-        ledger.open(RecordedStorage(self.path, events), header)  # events given: the path is not read
+        # Events given: the path is not read. A database's events are several drivers'.
+        ledger.open(RecordedStorage(self.path, events, shared=project_name is not None), header)
         self.hyperparameters = ledger.space
         self._ledger = ledger
         self.trials = ledger.trials
