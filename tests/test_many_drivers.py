@@ -448,3 +448,32 @@ def test_a_database_project_with_a_late_report_loads_with_the_running_trials_of_
     other.tell(again.trial_id)
     other.close()
     assert kt.load(url, project_name="search").trials[trial.trial_id].score == 0.5
+
+
+def test_a_late_report_does_not_stop_the_driver_running_the_trial_now_from_ending_it():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=5.0, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+
+    class Racing(InMemoryStorage):
+        """The paused driver's late report lands just before this driver's end."""
+
+        raced = False
+
+        def append_if_current(self, event, sync=False):
+            if event["event"] == "end" and event["status"] == TrialStatus.COMPLETED and not self.raced:
+                self.raced = True
+                paused.report(trial.trial_id, 1, loss=99.0)
+            return super().append_if_current(event, sync)
+
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(Racing(log=log, heartbeat_interval=0.02, grace_period=0.2))
+    again = other.ask("other")
+    other.report(again.trial_id, 0, loss=0.5)
+    ended = other.tell(again.trial_id)
+    assert (ended.status, ended.score) == (TrialStatus.COMPLETED, 0.5) and not other.ledger.lost(again.trial_id)
+    assert [e["status"] for e in log.events if e["event"] == "end"] == ["FAILED", "COMPLETED"]
+    assert [e["metrics"]["loss"] for e in log.events if e["event"] == "metrics"] == [0.5, 99.0]
