@@ -150,3 +150,43 @@ def test_ctrl_c_ends_a_wait_without_timeout(tmp_path, tuner_id, says):
         if process.poll() is None:
             process.kill()
             process.wait()
+
+
+SERVER = """
+import logging, sys, time
+import tunecore as kt
+
+logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+def loss(hp):
+    time.sleep(0.2)
+    return hp.Float("x", 0.0, 1.0)
+
+timeout = float(sys.argv[2]) if len(sys.argv) > 2 else None
+kt.tune(loss, objective="loss", max_trials=10_000, directory=sys.argv[1], project_name="p", verbose=0,
+        timeout=timeout)
+print("RETURNED", flush=True)
+"""
+
+
+@pytest.mark.slow
+def test_a_tuner_leaves_a_running_chief_after_its_own_timeout(tmp_path):
+    pytest.importorskip("distributed", reason="Keras Tuner's distributed mode runs on Dask: tunecore[dask]")
+    env = {**os.environ, "KERASTUNER_ORACLE_IP": "127.0.0.1", "KERASTUNER_ORACLE_PORT": str(_free_port()),
+           "PYTHONUNBUFFERED": "1"}
+    chief = subprocess.Popen([sys.executable, "-c", SERVER, str(tmp_path)],
+                             env={**env, "KERASTUNER_TUNER_ID": "chief"},
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        tuner = subprocess.run([sys.executable, "-c", SERVER, str(tmp_path), "3"],
+                               env={**env, "KERASTUNER_TUNER_ID": "tuner0"}, capture_output=True, text=True,
+                               timeout=120, check=False)
+        assert tuner.returncode == 0, tuner.stderr
+        assert "RETURNED" in tuner.stdout
+        assert "Tuner 'tuner0' left the chief" in tuner.stderr
+        assert chief.poll() is None, "the chief's search goes on"
+        ran = [t for t in kt.load(tmp_path / "p").trials.values() if t.tuner_id == "tuner0"]
+        assert ran and all(t.status == "COMPLETED" for t in ran)
+    finally:
+        chief.kill()
+        chief.wait()

@@ -36,8 +36,10 @@ def serve(role: Role, runner: "TrialRunner", timeout: float | None = None) -> st
     """A worker's search: run the chief's trials with ``runner`` until its search ends.
 
     Returns how it ended: ``"ended"``, ``"interrupted"`` (the chief's search
-    stopped on Ctrl-C or an error), ``"lost"`` (its scheduler went away), or
-    ``"timeout"`` (no chief listened at its address within ``timeout`` seconds).
+    stopped on Ctrl-C or an error), ``"lost"`` (its scheduler went away),
+    ``"timeout"`` (no chief listened at its address within ``timeout``
+    seconds), or ``"left"`` (``timeout`` passed while it served: it finished
+    its trial and left; the chief's search goes on).
     """
     optional_import("distributed", "dask")
     from tunecore.executors import _dask_worker

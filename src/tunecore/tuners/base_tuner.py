@@ -245,6 +245,9 @@ class BaseTuner:
             logger.warning("Tuner %r found no chief at %s within timeout=%gs; its search ends without trials.",
                            self.tuner_id, role.address, timeout)
             return
+        if how == "left":
+            logger.info("Tuner %r left the chief at %s after its search's timeout=%gs; the chief's search "
+                           "goes on with its other tuners.", self.tuner_id, role.address, timeout)
         if how == "lost":
             raise FatalRuntimeError(
                 f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."
