@@ -477,3 +477,16 @@ def test_a_late_report_does_not_stop_the_driver_running_the_trial_now_from_endin
     assert (ended.status, ended.score) == (TrialStatus.COMPLETED, 0.5) and not other.ledger.lost(again.trial_id)
     assert [e["status"] for e in log.events if e["event"] == "end"] == ["FAILED", "COMPLETED"]
     assert [e["metrics"]["loss"] for e in log.events if e["event"] == "metrics"] == [0.5, 99.0]
+
+
+def test_a_tuner_that_is_not_searching_can_stop_every_driver():
+    log, runs = SharedLog(), collections.Counter()
+    driver = Driver(_random(max_trials=10_000), _storage(log), runs, delay=0.005)
+    thread = threading.Thread(target=driver.search, kwargs={"verbose": 0})
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not runs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    Driver(_random(max_trials=10_000), _storage(log)).stop("from the console", everywhere=True)
+    thread.join(timeout=60)
+    assert not thread.is_alive() and 0 < len(runs) < 10_000
