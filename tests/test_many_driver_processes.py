@@ -1,4 +1,4 @@
-"""Many driver processes on one SQLite database: one is killed (SIGKILL) mid-trial, and the search completes.
+"""Many driver processes on one database (SQLite, and PostgreSQL where a server runs): one is killed (SIGKILL) mid-trial, and the search completes.
 
 The scenario of a SLURM array job: the same script started several times,
 each a driver sharing one search through the database. A driver that dies
@@ -58,10 +58,18 @@ def _runs(path):
         return [json.loads(line) for line in f if line.endswith("\n")]
 
 
-def test_a_driver_killed_mid_trial_leaves_nothing_lost(tmp_path):
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database: a SQLite file, or a database on the PostgreSQL server (skipped without one)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path}/runs.db"
+    return request.getfixturevalue("postgres_url")
+
+
+def test_a_driver_killed_mid_trial_leaves_nothing_lost(tmp_path, database_url):
     script = tmp_path / "driver.py"
     script.write_text(_DRIVER)
-    url, runs = f"sqlite:///{tmp_path}/runs.db", str(tmp_path / "runs.jsonl")
+    url, runs = database_url, str(tmp_path / "runs.jsonl")
 
     def start(name):
         return subprocess.Popen([sys.executable, str(script), url, runs, name],

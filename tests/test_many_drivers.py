@@ -407,3 +407,86 @@ def test_an_oracle_waiting_with_no_trial_running_anywhere_ends_the_search(caplog
     driver = Driver(Waiting(objective="loss", hyperparameters=_space(), max_trials=3), _storage(SharedLog()))
     _in_threads([driver])  # returns: there is nothing to wait for
     assert not driver.oracle.trials and "no trial running" in caplog.text
+
+
+def test_hyperband_over_four_racing_drivers_runs_the_schedule_of_one():
+    log, runs = SharedLog(), collections.Counter()
+    drivers = [Driver(_hyperband(), _storage(log), runs, delay=0.003) for _ in range(4)]
+    _in_threads(drivers)
+    search = _reader(log, _hyperband)
+    alone = _lockstep(_hyperband, 1, 400)
+
+    def schedule(values):
+        return sorted(collections.Counter(
+            (v["tuner/bracket"], v["tuner/round"], v["tuner/epochs"]) for v in values
+        ).items())
+
+    assert schedule(t.hyperparameters.values for t in search.trials.values()) == schedule(v for _, v, _ in alone)
+    assert set(runs.values()) == {1} and all(t.status == TrialStatus.COMPLETED for t in search.trials.values())
+
+
+def test_a_database_project_with_a_late_report_loads_with_the_running_trials_of_live_drivers(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    from tunecore.storage import SQLStorage
+
+    url = f"sqlite:///{tmp_path}/runs.db"
+    paused = _random(max_trials=3)
+    paused.open(SQLStorage(url, "search", heartbeat_interval=5.0, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+    other = _random(max_trials=3, max_retries_per_trial=1)
+    other.open(SQLStorage(url, "search", heartbeat_interval=0.05, grace_period=0.2))
+    again = other.ask("other")
+    assert again.trial_id == trial.trial_id
+    paused.report(trial.trial_id, 1, loss=99.0)  # late: another driver runs the trial now
+    other.report(again.trial_id, 0, loss=0.5)
+
+    project = kt.load(url, project_name="search")  # while the other driver's trial runs
+    assert project.trials[trial.trial_id].status == TrialStatus.RUNNING
+    assert project.trials[trial.trial_id].metrics.get_history("loss") == [(0, 0.5)]
+    other.tell(again.trial_id)
+    other.close()
+    assert kt.load(url, project_name="search").trials[trial.trial_id].score == 0.5
+
+
+def test_a_late_report_does_not_stop_the_driver_running_the_trial_now_from_ending_it():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=5.0, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+
+    class Racing(InMemoryStorage):
+        """The paused driver's late report lands just before this driver's end."""
+
+        raced = False
+
+        def append_if_current(self, event, sync=False):
+            if event["event"] == "end" and event["status"] == TrialStatus.COMPLETED and not self.raced:
+                self.raced = True
+                paused.report(trial.trial_id, 1, loss=99.0)
+            return super().append_if_current(event, sync)
+
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(Racing(log=log, heartbeat_interval=0.02, grace_period=0.2))
+    again = other.ask("other")
+    other.report(again.trial_id, 0, loss=0.5)
+    ended = other.tell(again.trial_id)
+    assert (ended.status, ended.score) == (TrialStatus.COMPLETED, 0.5) and not other.ledger.lost(again.trial_id)
+    assert [e["status"] for e in log.events if e["event"] == "end"] == ["FAILED", "COMPLETED"]
+    assert [e["metrics"]["loss"] for e in log.events if e["event"] == "metrics"] == [0.5, 99.0]
+
+
+def test_a_tuner_that_is_not_searching_can_stop_every_driver():
+    log, runs = SharedLog(), collections.Counter()
+    driver = Driver(_random(max_trials=10_000), _storage(log), runs, delay=0.005)
+    thread = threading.Thread(target=driver.search, kwargs={"verbose": 0})
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not runs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    Driver(_random(max_trials=10_000), _storage(log)).stop("from the console", everywhere=True)
+    thread.join(timeout=60)
+    assert not thread.is_alive() and 0 < len(runs) < 10_000

@@ -208,7 +208,9 @@ def test_loading_an_unknown_project_names_those_held(database_url):
     tunecore.tune(_loss, max_trials=1, storage=database_url, project_name="alpha", verbose=0)
     with pytest.raises(ProjectError, match="holds 'alpha'"):
         tunecore.load(database_url, project_name="alpah")
-    with pytest.raises(InvalidArgumentError, match="project_name"):
+    assert tunecore.load(database_url).project_name == "alpha", "the only project needs no name"
+    tunecore.tune(_loss, max_trials=1, storage=database_url, project_name="beta", verbose=0)
+    with pytest.raises(InvalidArgumentError, match="holds 2 projects"):
         tunecore.load(database_url)
 
 
@@ -322,3 +324,22 @@ def test_the_password_never_shows(postgres_url, tmp_path, capsys, caplog):
         assert password not in text
     assert any("***" in text for text in texts)
     assert json.dumps(read_project(postgres_url, "s")[0]).find(password) == -1
+
+
+def test_an_insert_whose_commit_was_not_confirmed_is_recorded_once(database_url, caplog):
+    import sqlalchemy
+
+    storage = SQLStorage(database_url, "search", retry_wait=0)
+    storage.open(HEADER)
+    lost = []
+
+    def lose_the_answer(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO TUNECORE_EVENTS") and not lost:
+            lost.append(statement)  # the row is committed (autocommit); the driver never hears it
+            raise sqlalchemy.exc.OperationalError(statement, parameters, ConnectionError("server closed the connection"))
+
+    sqlalchemy.event.listen(storage._connect(), "after_cursor_execute", lose_the_answer)
+    assert storage.append_if_current(_event(0))
+    storage.append(_event(1))
+    assert lost and "trying again" in caplog.text
+    assert SQLStorage(database_url, "search").open(HEADER) == [_event(0), _event(1)]

@@ -8,7 +8,10 @@ and collects their outcomes as they complete:
    ``runner(trial) -> TrialOutcome`` (both in :mod:`tunecore.executors.runner`).
    A remote executor ships it to its workers once (it carries the hypermodel and the fit arguments, never a built model)
    and sets ``runner.channel``: a :class:`~tunecore.executors.runner.ReportChannel` through which the
-   trials' reports reach the driver while they run.
+   trials' reports reach the driver while they run. Before that, the loop sets
+   :attr:`Executor.deadline`, the ``time.monotonic()`` at which the search's
+   ``timeout`` passes (None without one): a wait in ``start`` (connecting,
+   waiting for a worker) ends by then.
 2. :meth:`Executor.submit` is called with a :class:`~tunecore.Trial` and
    returns a ``concurrent.futures.Future``-like object whose result is a
    :class:`~tunecore.executors.runner.TrialOutcome`. At most :attr:`capacity`
@@ -53,6 +56,7 @@ class Executor(abc.ABC):
 
     capacity: int = 1
     remote: bool = False
+    deadline: float | None = None
 
     @abc.abstractmethod
     def start(self, runner: TrialRunner) -> None:

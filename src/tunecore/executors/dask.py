@@ -18,6 +18,7 @@ import logging
 import os
 import signal
 import threading
+import time
 import uuid
 from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
@@ -276,7 +277,8 @@ class DaskExecutor(Executor):
         if user is not None:  # a cluster object
             return self._own(distributed.Client(user))
         if self._address is not None:
-            return self._own(distributed.Client(self._address))
+            timeout = self._connect_timeout()  # None: Dask's own (Client(timeout=None) is refused)
+            return self._own(distributed.Client(self._address, **({} if timeout is None else {"timeout": timeout})))
         # A worker that dies then fails its trial at once, and the oracle's
         # retry count, not Dask's, decides whether it runs again.
         with optional_import("dask.config", "dask").set({
@@ -285,6 +287,16 @@ class DaskExecutor(Executor):
             cluster = self._own(distributed.LocalCluster(**self._local_cluster_kwargs()))
         self._started_cluster = True
         return self._own(distributed.Client(cluster))
+
+    def _connect_timeout(self) -> float | None:
+        """Seconds to reach a scheduler: Dask's ``distributed.comm.timeouts.connect`` (30 s by default),
+        or less when the search's timeout comes first."""
+        if self.deadline is None:
+            return None
+        dask_utils = optional_import("dask.utils", "dask")
+        dask_config = optional_import("dask.config", "dask")
+        limit = dask_utils.parse_timedelta(dask_config.get("distributed.comm.timeouts.connect"), "s")
+        return round(max(min(self.deadline - time.monotonic(), limit), 0.5), 1)
 
     def _local_cluster_kwargs(self) -> dict[str, Any]:
         n = self.max_workers or os.cpu_count() or 1

@@ -552,9 +552,9 @@ class TrialLedger:
         """Append ``event`` as :meth:`_append` does; on a shared storage, only onto a current copy.
 
         Events other drivers appended first are applied and the append tried
-        again, unless one of them is of a kind in ``conflicts`` or concerns
-        ``trial_id``: then nothing is appended, they wait for :meth:`catch_up`,
-        and the answer is False.
+        again, unless one of them is of a kind in ``conflicts`` or starts or
+        ends ``trial_id`` (a late report of it does not count): then nothing
+        is appended, they wait for :meth:`catch_up`, and the answer is False.
         """
         if not self.shared:
             self._append(event, sync=sync)
@@ -564,7 +564,7 @@ class TrialLedger:
             if self.storage.append_if_current(event, sync=sync):
                 return True
             recorded = self.storage.refresh()
-            if any(e.get("event") in conflicts or (trial_id is not None and e.get("trial_id") == trial_id)
+            if any(e.get("event") in conflicts or (e.get("trial_id") == trial_id and e.get("event") in ("trial", "end"))
                    for e in recorded):
                 self._behind.extend(recorded)
                 return False

@@ -245,7 +245,15 @@ class Oracle:
     _random_values = random_values  # Keras Tuner's name, which its custom oracles call
 
     def is_tried(self, values: Mapping[str, Any]) -> bool:
-        """Whether ``values`` were suggested already (running, ended or waiting for a retry)."""
+        """Whether ``values`` were suggested already (running, ended or waiting for a retry).
+
+        While the space is empty (a function tuner whose trials all failed
+        before declaring a hyperparameter), it is not known yet: the empty
+        configuration counts as tried only once a trial with it did not fail,
+        so a search resumed after fixing the function discovers its space.
+        """
+        if not values and not self.hyperparameters.space:
+            return any(t.status != TrialStatus.FAILED for t in self.trials.values())
         return self.ledger.is_tried(self._hyperparameters_for(values).values)
 
     @property
@@ -758,7 +766,7 @@ class Oracle:
             if response["status"] != TrialStatus.RUNNING:
                 return response["status"], None
             hps = self._hyperparameters_for(response["values"])
-            if not self.ledger.is_tried(hps.values):
+            if not self.is_tried(hps.values):
                 return TrialStatus.RUNNING, hps
         values = self.random_values()
         if values is None:

@@ -11,7 +11,7 @@ from tunecore import oracles
 from tunecore.callbacks import Callback
 from tunecore.errors import FatalTypeError, InvalidArgumentError
 from tunecore.objective import Objective
-from tunecore.signatures import accepts_keyword, names_parameter
+from tunecore.signatures import accepts_keyword, binding_error, names_parameter
 from tunecore.storage import InMemoryStorage, Storage
 from tunecore.trial import Trial
 from tunecore.tuners.base_tuner import BaseTuner
@@ -97,12 +97,21 @@ class FunctionTuner(BaseTuner):
             )
         if not accepts_keyword(self.fn, "verbose"):
             kwargs.pop("verbose", None)
+        call_args: tuple[Any, ...] = (trial.hyperparameters, *args)
         if names_parameter(self.fn, "trial"):
             handle = RunningTrial(self.oracle, trial)
             if _second_parameter(self.fn) == "trial":  # fn(hp, trial, *args)
-                return self.fn(trial.hyperparameters, handle, *args, **kwargs)
-            kwargs["trial"] = handle
-        return self.fn(trial.hyperparameters, *args, **kwargs)
+                call_args = (trial.hyperparameters, handle, *args)
+            else:
+                kwargs["trial"] = handle
+        mismatch = binding_error(self.fn, call_args, kwargs)
+        if mismatch is not None:  # every trial would fail the same way
+            raise FatalTypeError(
+                f"{self._trial_source()[0].upper()}{self._trial_source()[1:]} cannot be called with the "
+                f"search's arguments: {mismatch}. It is called as fn(hp, *args, **kwargs) with the extra "
+                "arguments given to tune(fn, *args, ...) or search(*args, **kwargs): pass what it needs there."
+            )
+        return self.fn(*call_args, **kwargs)
 
 
 def _second_parameter(fn: Callable[..., Any]) -> str | None:

@@ -124,6 +124,7 @@ class SearchLoop:
     def _run(self, runner: TrialRunner, progress: Progress) -> None:
         pool = self.executor
         try:
+            pool.deadline = self._deadline
             pool.start(runner)
             self._loop(progress)
             if self._running:  # stopped with cancel_running: as an interruption

@@ -27,6 +27,7 @@ from tunecore.errors import (
     TrialStopped,
 )
 from tunecore.executors.runner import ReportChannel, TrialOutcome
+from tunecore.signatures import binding_error
 from tunecore.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -134,6 +135,13 @@ class TunerRunner:
         outcome = TrialOutcome(trial.trial_id, TrialStatus.COMPLETED)
         start = time.perf_counter()
         try:
+            mismatch = binding_error(self.tuner.run_trial, (trial, *self.fit_args), self.fit_kwargs)
+            if mismatch is not None:  # every trial would fail the same way
+                raise FatalTypeError(
+                    f"{type(self.tuner).__name__}.run_trial cannot be called with the search's arguments: "
+                    f"{mismatch}. It is called as run_trial(trial, *args, **kwargs) with the arguments given "
+                    "to search(*args, **kwargs): pass what it needs there."
+                )
             with self.tuner.trial_scope():
                 results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
             if not remote and oracle.updated_directly(trial.trial_id):

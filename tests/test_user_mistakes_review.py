@@ -1,0 +1,101 @@
+"""Review of issue 23 as landed: user mistakes found with fresh scenarios.
+
+A call that cannot bind to the tuned function or to ``run_trial`` is the
+user's mistake, raised at once; and a search resumed after any mistake that
+struck before a hyperparameter was declared runs the fixed function rather
+than taking its empty space for exhausted.
+"""
+
+import pytest
+
+import tunecore as kt
+from tunecore.errors import FatalTypeError, FatalValueError, TooManyFailedTrialsError
+
+
+def test_a_function_called_without_an_argument_it_needs_stops_the_search(tmp_path):
+    def objective(hp, data):
+        return hp.Float("x", 0, 1) + data
+
+    with pytest.raises(FatalTypeError, match=r"missing a required argument: 'data'.*tune\(fn, \*args"):
+        kt.tune(objective, max_trials=3, directory=tmp_path, verbose=0)
+    (trial,) = kt.load(tmp_path / "untitled_project").trials.values()
+    assert trial.status == kt.TrialStatus.FAILED
+
+    tuner = kt.tune(objective, 1.0, max_trials=3, directory=tmp_path, verbose=0)  # fixed: the search goes on
+    assert [t.status for t in tuner.oracle.trials.values()][1:] == [kt.TrialStatus.COMPLETED] * 2
+
+
+def test_an_unexpected_keyword_for_a_function_with_trial_is_named():
+    def objective(hp, trial):
+        return hp.Float("x", 0, 1)
+
+    with pytest.raises(FatalTypeError, match="too many positional arguments"):
+        kt.tune(objective, 3, max_trials=3, verbose=0)
+
+
+def test_a_run_trial_override_missing_a_search_argument_stops_the_search(tmp_path):
+    class Tuner(kt.BaseTuner):
+        def run_trial(self, trial, x, y):
+            return trial.hyperparameters.Float("a", 0, 1) + x + y
+
+    tuner = Tuner(oracle=kt.oracles.create("random", max_trials=3), directory=tmp_path)
+    with pytest.raises(FatalTypeError, match=r"run_trial.*missing a required argument: 'y'"):
+        tuner.search(1, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.FAILED]
+
+
+def test_a_type_error_inside_the_function_is_still_an_ordinary_failed_trial():
+    def objective(hp):
+        hp.Float("x", 0, 1)
+        return len(None)  # the user's bug in the body, not in the call: Keras Tuner fails the trial
+
+    tuner = kt.FunctionTuner(objective, max_trials=2, max_consecutive_failed_trials=5)
+    tuner.search(verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.FAILED] * 2
+
+
+ORACLES = [
+    ("random", {"max_trials": 4}),
+    ("grid", {"max_trials": 4}),
+    ("bayesian", {"max_trials": 4}),
+    ("hyperband", {"max_epochs": 3}),
+]
+
+
+@pytest.mark.parametrize("oracle, options", ORACLES)
+def test_a_search_resumed_after_a_mistake_before_any_definition_runs_the_fixed_function(tmp_path, oracle, options):
+    with pytest.raises(FatalValueError):
+        kt.tune(lambda hp: hp.Int("x", 3, 1), oracle=oracle, directory=tmp_path, verbose=0, **options)
+
+    tuner = kt.tune(lambda hp: hp.Int("x", 1, 3), oracle=oracle, directory=tmp_path, verbose=0, **options)
+    statuses = [t.status for t in tuner.oracle.trials.values()]
+    assert statuses[0] == kt.TrialStatus.FAILED and statuses.count(kt.TrialStatus.COMPLETED) >= 2
+    assert tuner.get_best_hyperparameters()[0]["x"] in (1, 2, 3)
+
+
+@pytest.mark.parametrize("oracle, options", ORACLES)
+def test_a_first_trial_that_fails_before_declaring_does_not_end_the_search(oracle, options):
+    calls = []
+
+    def objective(hp):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("the data share was not mounted yet")
+        return hp.Int("x", 1, 3)
+
+    tuner = kt.tune(objective, oracle=oracle, verbose=0, **options)
+    statuses = [t.status for t in tuner.oracle.trials.values()]
+    assert statuses[0] == kt.TrialStatus.FAILED and statuses.count(kt.TrialStatus.COMPLETED) >= 2
+
+
+def test_a_function_that_always_fails_before_declaring_still_stops_after_consecutive_failures():
+    def objective(hp):
+        raise OSError("no data")
+
+    with pytest.raises(TooManyFailedTrialsError):
+        kt.tune(objective, max_trials=10, verbose=0)
+
+
+def test_a_function_that_declares_nothing_runs_once():
+    tuner = kt.tune(lambda hp: 1.0, max_trials=5, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.COMPLETED]
