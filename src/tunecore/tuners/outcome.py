@@ -20,10 +20,12 @@ from typing import TYPE_CHECKING, Any
 from tunecore.errors import (
     FailedTrialError,
     FatalError,
+    FatalProjectError,
     FatalTypeError,
     FatalValueError,
     InvalidSpaceError,
     OversizedModelError,
+    ProjectError,
     TrialStopped,
 )
 from tunecore.executors.runner import ReportChannel, TrialOutcome
@@ -162,6 +164,8 @@ class TunerRunner:
             outcome.message = traceback.format_exc()
         except FatalError as exc:
             self._fatal(outcome, exc, type(exc))
+        except ProjectError as exc:  # the project refuses a trial's file: retrying meets it again
+            self._fatal(outcome, exc, FatalProjectError)
         except InvalidSpaceError as exc:
             # A definition the trial made is invalid (a range, a reserved name...): every
             # trial would repeat it, so it stops the search instead of being retried.
