@@ -12,8 +12,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.errors import ProjectError
-from tunecore.storage import read_events
-from tunecore.storage import records
+from tunecore.storage import read_events, records
 from tunecore.trial import TrialStatus
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "data", "journal_v2")

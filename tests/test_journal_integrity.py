@@ -6,7 +6,6 @@ write a crash cut short) is cut.
 """
 
 import logging
-import os
 
 import pytest
 

@@ -208,7 +208,9 @@ def test_loading_an_unknown_project_names_those_held(database_url):
     tunecore.tune(_loss, max_trials=1, storage=database_url, project_name="alpha", verbose=0)
     with pytest.raises(ProjectError, match="holds 'alpha'"):
         tunecore.load(database_url, project_name="alpah")
-    with pytest.raises(InvalidArgumentError, match="project_name"):
+    assert tunecore.load(database_url).project_name == "alpha", "the only project needs no name"
+    tunecore.tune(_loss, max_trials=1, storage=database_url, project_name="beta", verbose=0)
+    with pytest.raises(InvalidArgumentError, match="holds 2 projects"):
         tunecore.load(database_url)
 
 

@@ -69,7 +69,7 @@ class LifeCycleError(ValueError):
 class _Life:
     """A trial's replayed state, its attempt, the place of the event that set them, how it ended."""
 
-    __slots__ = ("state", "attempt", "index", "status")
+    __slots__ = ("attempt", "index", "state", "status")
 
     def __init__(self) -> None:
         self.state, self.attempt, self.index, self.status = NEW, 0, -1, ""
