@@ -6,6 +6,8 @@ struck before a hyperparameter was declared runs the fixed function rather
 than taking its empty space for exhausted.
 """
 
+import warnings
+
 import pytest
 
 import tunecore as kt
@@ -99,3 +101,31 @@ def test_a_function_that_always_fails_before_declaring_still_stops_after_consecu
 def test_a_function_that_declares_nothing_runs_once():
     tuner = kt.tune(lambda hp: 1.0, max_trials=5, verbose=0)
     assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.COMPLETED]
+
+
+# A pruner on a function that cannot report ---------------------------------------
+
+
+def test_a_pruner_on_a_function_without_a_trial_parameter_warns_once_at_the_users_line():
+    with pytest.warns(UserWarning, match=r"no `trial` parameter.*trial\.report\(step, loss=\.\.\.\).*objective='loss'") as caught:
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=4, pruner="median", verbose=0)
+    pruner_warnings = [w for w in caught if "pruner" in str(w.message)]
+    assert len(pruner_warnings) == 1 and pruner_warnings[0].filename == __file__
+
+
+def test_a_pruner_on_a_named_objective_says_which_metric_to_report():
+    with pytest.warns(UserWarning, match=r"trial\.report\(step, acc=\.\.\.\)"):
+        kt.FunctionTuner(lambda hp: {"acc": hp.Float("x", 0, 1)}, objective=kt.Objective("acc", "max"),
+                         max_trials=2, pruner="median")
+
+
+def test_no_pruner_warning_for_a_function_that_reports_or_a_search_without_a_pruner():
+    def reports(hp, trial):
+        x = hp.Float("x", 0, 1)
+        trial.report(0, loss=x)
+        return {"loss": x}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kt.tune(reports, objective="loss", max_trials=2, pruner="median", verbose=0)
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, verbose=0)
