@@ -129,3 +129,28 @@ def test_no_pruner_warning_for_a_function_that_reports_or_a_search_without_a_pru
         warnings.simplefilter("error")
         kt.tune(reports, objective="loss", max_trials=2, pruner="median", verbose=0)
         kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, verbose=0)
+
+
+# A result is a number however it is held -----------------------------------------
+
+
+def test_a_numpy_or_tensor_scalar_returned_is_the_objective_as_it_is_in_a_dict():
+    np = pytest.importorskip("numpy")
+
+    tuner = kt.tune(lambda hp: np.array(hp.Float("x", 0, 1)), max_trials=2, verbose=0, seed=0)
+    assert all(t.status == kt.TrialStatus.COMPLETED and t.score == t.hyperparameters["x"]
+               for t in tuner.oracle.trials.values())
+
+
+def test_a_tensor_scalar_returned_is_the_objective():
+    torch = pytest.importorskip("torch")
+
+    tuner = kt.tune(lambda hp: torch.tensor(hp.Float("x", 0, 1), dtype=torch.float64), max_trials=2, verbose=0)
+    assert all(t.status == kt.TrialStatus.COMPLETED for t in tuner.oracle.trials.values())
+
+
+def test_an_array_of_several_values_is_still_refused_naming_it():
+    np = pytest.importorskip("numpy")
+
+    with pytest.raises(FatalTypeError, match=r"array\(\[0\.5, 1\. *\]\) of type ndarray"):
+        kt.tune(lambda hp: np.array([hp.Fixed("x", 0.5), 1.0]), max_trials=2, verbose=0)

@@ -192,8 +192,11 @@ class JournalStorage(Storage):
             )
 
     def _read(self, header):
-        fd = paths.open_project_file(self.path, os.O_RDWR, _WHAT)
-        with os.fdopen(fd, "r+b") as f:
+        try:
+            fd, writable = paths.open_project_file(self.path, os.O_RDWR, _WHAT), True
+        except PermissionError:  # a read-only project still opens to be read (appending to it fails)
+            fd, writable = paths.open_project_file(self.path, os.O_RDONLY, _WHAT), False
+        with os.fdopen(fd, "r+b" if writable else "rb") as f:
             data = f.read()
             stored, events, torn, self._checks = _parse(data, self.path)
             for key in ("oracle", "objective"):
@@ -205,11 +208,12 @@ class JournalStorage(Storage):
                     )
             if torn is not None:
                 logger.warning("%s: the last record was cut off by a crash; it is dropped.", self.path)
-                f.truncate(len(data) - len(torn))
-            elif not data.endswith(b"\n"):  # a whole last record whose newline the crash cut
+                if writable:
+                    f.truncate(len(data) - len(torn))
+            elif not data.endswith(b"\n") and writable:  # a whole last record whose newline the crash cut
                 f.seek(0, os.SEEK_END)
                 f.write(b"\n")
-            f.flush()
+                f.flush()
             self._size = os.fstat(f.fileno()).st_size
         return events
 

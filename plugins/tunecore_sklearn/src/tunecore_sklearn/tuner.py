@@ -1,5 +1,6 @@
 """The Sklearn tuner: cross-validated search over scikit-learn models."""
 
+import difflib
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -7,10 +8,10 @@ from typing import Any
 import joblib
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import KFold, check_cv
 
-from tunecore.errors import FatalValueError, NoSavedModelError, TrialStopped
+from tunecore.errors import FatalTypeError, FatalValueError, NoSavedModelError, TrialStopped
 from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, Objective
@@ -164,6 +165,13 @@ class Sklearn(BaseTuner):
     ) -> dict[str, float]:
         """Cross-validate the model built from ``trial.hyperparameters``; returns its metrics."""
         model = self.hypermodel.build(trial.hyperparameters)
+        if not hasattr(model, "fit"):  # every trial would fail the same way
+            raise FatalTypeError(
+                "Expected the model-building function (the hypermodel's build(hp)) to return a "
+                f"scikit-learn estimator (an object with fit); it returned {model!r} of type "
+                f"{type(model).__name__}. Did you forget to return the model?"
+            )
+        scorer = self._scorer(model)
         splits = list(self._splitter(model, y).split(X, y, groups))
         if self.partial_fit_steps and hasattr(model, "partial_fit"):
             def report(step: int, metrics: dict[str, float]) -> None:
@@ -171,7 +179,7 @@ class Sklearn(BaseTuner):
                     raise TrialStopped(f"Trial {trial.trial_id} was stopped at step {step}.")
 
             return _folds.cross_validate_steps(
-                model, X, y, splits, check_scoring(model, scoring=self.scoring), self.partial_fit_steps,
+                model, X, y, splits, scorer, self.partial_fit_steps,
                 report, sample_weight=sample_weight,
             )
         return _folds.cross_validate(
@@ -179,12 +187,24 @@ class Sklearn(BaseTuner):
             X,
             y,
             splits,
-            check_scoring(model, scoring=self.scoring),
+            scorer,
             metrics=self.metrics,
             sample_weight=sample_weight,
             n_jobs=self.n_jobs,
             error_score=self.error_score,
         )
+
+    def _scorer(self, model):
+        """``scoring`` as a scorer of ``model``; a ``scoring`` that cannot be one stops the search."""
+        try:
+            return check_scoring(model, scoring=self.scoring)
+        except (ValueError, TypeError) as exc:  # a misspelt name, a model with no score method
+            fatal = FatalValueError if isinstance(exc, ValueError) else FatalTypeError
+            close = difflib.get_close_matches(self.scoring, get_scorer_names(), n=1) if isinstance(self.scoring, str) else []
+            hint = f" Did you mean scoring={close[0]!r}?" if close else ""
+            raise fatal(
+                f"scoring={self.scoring!r} cannot score the model {type(model).__name__}.{hint} ({exc})"
+            ) from exc
 
     def _splitter(self, model, y):
         if hasattr(self.cv, "split"):
