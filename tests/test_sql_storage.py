@@ -225,6 +225,36 @@ def test_a_database_of_another_application_is_not_ours(tmp_path):
     assert path.read_bytes() == before
 
 
+@pytest.mark.parametrize("content", [b"hello, not a database\n", bytes(range(256)) * 20])
+def test_a_search_on_a_file_that_is_not_a_database_stops_with_a_project_error(tmp_path, content):
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(ProjectError, match="notes.db") as raised:
+        tunecore.tune(_loss, max_trials=1, storage=f"sqlite:///{path}", project_name="s", verbose=0)
+    assert "not a database" in str(raised.value) and "sqlalche.me" not in str(raised.value)
+    assert not isinstance(raised.value, ConnectionError), "waiting will not make it a database"
+    assert path.read_bytes() == content
+
+
+def test_a_database_path_that_is_a_folder_or_a_dangling_link_is_refused_at_once(tmp_path, caplog):
+    (tmp_path / "folder.db").mkdir()
+    os.symlink(tmp_path / "gone" / "runs.db", tmp_path / "dangling.db")
+    for name in ("folder.db", "dangling.db"):
+        with pytest.raises(ProjectError, match=name) as raised:
+            tunecore.tune(_loss, max_trials=1, storage=f"sqlite:///{tmp_path / name}", project_name="s", verbose=0)
+        assert not isinstance(raised.value, ConnectionError), "waiting will not make it a file"
+    assert "trying again" not in caplog.text
+    assert not (tmp_path / "gone").exists()
+
+
+def test_a_database_reached_through_a_symbolic_link_is_the_linked_one(tmp_path):
+    tunecore.tune(_loss, max_trials=2, storage=f"sqlite:///{tmp_path}/runs.db", project_name="s", verbose=0)
+    os.symlink(tmp_path / "runs.db", tmp_path / "link.db")
+    tunecore.tune(_loss, max_trials=3, storage=f"sqlite:///{tmp_path}/link.db", project_name="s", verbose=0)
+    assert len(tunecore.load(f"sqlite:///{tmp_path}/runs.db", project_name="s").trials) == 3
+    assert os.path.islink(tmp_path / "link.db")
+
+
 def test_a_schema_from_a_newer_tunecore_is_refused(tmp_path):
     url = f"sqlite:///{tmp_path}/runs.db"
     SQLStorage(url, "s").open(HEADER)

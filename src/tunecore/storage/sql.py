@@ -322,6 +322,8 @@ class SQLStorage(Storage):
                     conn = conn.execution_options(isolation_level=conn.default_isolation_level)
                     with conn.begin():
                         return work(conn)
+            except sa.exc.IntegrityError:
+                raise  # a place taken by another driver: the callers' business
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
                 why = _reason(exc, self.url)
                 if attempt == self.retries:
@@ -335,6 +337,11 @@ class SQLStorage(Storage):
                 if self._engine is not None:
                     self._engine.dispose()  # connections to a restarted server are dead
                 time.sleep(self.retry_wait)
+            except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+                raise ProjectError(
+                    f"Could not {what} in {self.location}: {_reason(exc, self.url)}. It was left untouched; "
+                    "name another database with storage=."
+                ) from None
         raise AssertionError("unreachable")
 
 
@@ -485,6 +492,10 @@ def _create_engine(url: str, kwargs: dict[str, Any], writing: bool = True) -> An
                 "empty; name a file: 'sqlite:///path/to/runs.db'."
             )
         folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path) or (os.path.islink(path) and not os.path.exists(path)):
+            what = "a folder" if os.path.isdir(path) else f"a link to {os.readlink(path)!r}, which does not exist"
+            raise ProjectError(f"{mask_url(url)} names {what}, not a database file; name a file: "
+                               "'sqlite:///path/to/runs.db'.")
         if not os.path.isdir(folder):
             if not writing:
                 raise ProjectError(f"{mask_url(url)} holds no tunecore project: {folder!r} does not exist.")
