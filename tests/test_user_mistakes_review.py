@@ -11,7 +11,7 @@ import warnings
 import pytest
 
 import tunecore as kt
-from tunecore.errors import FatalTypeError, FatalValueError, TooManyFailedTrialsError
+from tunecore.errors import FatalError, FatalTypeError, FatalValueError, TooManyFailedTrialsError
 
 
 def test_a_function_called_without_an_argument_it_needs_stops_the_search(tmp_path):
@@ -154,3 +154,19 @@ def test_an_array_of_several_values_is_still_refused_naming_it():
 
     with pytest.raises(FatalTypeError, match=r"array\(\[0\.5, 1\. *\]\) of type ndarray"):
         kt.tune(lambda hp: np.array([hp.Fixed("x", 0.5), 1.0]), max_trials=2, verbose=0)
+
+
+# The user's own FatalError from a worker process ---------------------------------
+
+
+def test_a_users_own_fatal_error_from_a_worker_stops_the_search(parallel):
+    class DataIsGone(FatalError):
+        """Defined where no worker can import it: a worker gets it by value."""
+
+    def objective(hp):
+        hp.Float("x", 0, 1)
+        raise DataIsGone("the dataset was deleted")
+
+    with pytest.raises(FatalError, match="DataIsGone: the dataset was deleted"):
+        kt.tune(objective, max_trials=6, verbose=0, max_consecutive_failed_trials=None, **parallel())
+

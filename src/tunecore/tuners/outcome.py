@@ -9,6 +9,7 @@ the oracle as it arrives and answers with the oracle's decision (STOPPED).
 """
 
 import linecache
+import pickle
 import re
 import time
 import traceback
@@ -180,10 +181,26 @@ class TunerRunner:
         return outcome
 
     def _fatal(self, outcome: TrialOutcome, exc: BaseException, fatal: type[FatalError]) -> None:
-        outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, fatal
+        outcome.status, outcome.retryable = TrialStatus.FAILED, False
         outcome.message = traceback.format_exc()
         if self.channel is None:  # in the driver: the search's error is chained to this one
-            outcome.error = exc
+            outcome.fatal, outcome.error = fatal, exc
+        else:  # the outcome goes back to the driver, which must be able to import the class
+            outcome.fatal = _importable(fatal)
+
+
+def _importable(fatal: type[FatalError]) -> type[FatalError]:
+    """``fatal``, or its nearest base of :mod:`tunecore.errors` if it cannot be pickled by reference.
+
+    A user's own ``FatalError`` subclass defined in ``__main__`` or a notebook
+    is recreated by value in a worker, so it has no name the driver can load;
+    the trial's traceback (the message) still names it.
+    """
+    try:
+        pickle.dumps(fatal)
+        return fatal
+    except Exception:  # noqa: BLE001 - whatever pickling refuses
+        return next(c for c in fatal.__mro__ if c.__module__ == FatalError.__module__ and issubclass(c, FatalError))
 
 
 def _describe_empty(results: Any) -> str:
