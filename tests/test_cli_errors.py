@@ -10,9 +10,11 @@ import pytest
 
 import tunecore as kt
 from tunecore.cli import main
+from tunecore.storage import read_events, write_events
 
 HAS_PANDAS = importlib.util.find_spec("pandas") is not None
 HAS_DASHBOARD = importlib.util.find_spec("tunecore_optuna") is not None
+HAS_SQL = importlib.util.find_spec("sqlalchemy") is not None
 
 
 def _search(directory, name="p"):
@@ -51,6 +53,19 @@ def place(tmp_path_factory):
     (root / "journal_is_a_pipe").mkdir()
     os.mkfifo(root / "journal_is_a_pipe" / "journal.jsonl")  # reading it must not wait for a writer
     (root / "link_into_p.csv").symlink_to(root / "p" / "journal.jsonl")
+    (root / "not_a.db").write_text("not a database\n")
+    header, events = read_events(root / "p")
+    for name, changed in {"no_objective": {}, "objective_of_a_number": {"objective": 42},
+                          "constraint_of_a_number": {"constraints": [1]}}.items():
+        crafted = {key: value for key, value in header.items() if key != "objective"}
+        (root / name).mkdir()
+        write_events(root / name, {**crafted, **changed}, events)  # every check valid: only the header is wrong
+    if HAS_SQL:
+        from tunecore.storage.sql import SQLStorage
+
+        kt.tune(_loss_of_x, objective="loss", max_trials=2, seed=0, verbose=0,
+                storage=SQLStorage(f"sqlite:///{root / 'good.db'}", project_name="p"))
+        (root / "damaged.db").write_bytes((root / "good.db").read_bytes()[:2048])
     return root
 
 
@@ -62,6 +77,16 @@ BAD_PROJECTS = {  # the bad input -> the project argument that carries it
     "journal is a folder": "journal_is_a_folder",
     "journal is a link": "journal_is_a_link",
     "journal is a pipe": "journal_is_a_pipe",
+    "header without an objective": "no_objective",
+    "header with a number for objective": "objective_of_a_number",
+    "header with a number for constraint": "constraint_of_a_number",
+}
+BAD_URLS = {  # a project in a database, named by a URL
+    "missing database": ["sqlite:///missing.db"],
+    "not a database": ["sqlite:///not_a.db"],
+    "damaged database": ["sqlite:///damaged.db"],
+    "unknown database": ["nosuch://host/db"],
+    "in-memory database": ["sqlite://"],
 }
 BAD_OUTPUTS = {  # export's bad outputs
     "missing output folder": "missing_dir/t.csv",
@@ -84,9 +109,17 @@ def _cases():
                            "journal is a folder": "journal_is_a_folder",
                            "journal is a pipe": "journal_is_a_pipe"}.items():
         yield pytest.param(["list", directory, "--depth", "0"], id=f"list-{bad}")
+    if HAS_SQL:
+        for bad, url in BAD_URLS.items():
+            for command in ("summary", "export", "dashboard", "list"):
+                yield pytest.param([command, *url], id=f"{command}-{bad}")
     for bad, output in BAD_OUTPUTS.items():
         yield pytest.param(["export", "p", "-o", output], id=f"export-{bad}")
     yield pytest.param(["export", "p", "-o", "t.parquet", "-f", "parquet", "-o", "/dev/full"], id="export-parquet-full")
+    if HAS_SQL:
+        yield pytest.param(["summary", "sqlite:///good.db", "--project-name", "nope"], id="summary-no-such-project")
+        yield pytest.param(["export", "sqlite:///good.db", "-o", "good.db"], id="export-over-the-database")
+        yield pytest.param(["summary", "p", "--project-name", "p"], id="summary-project-name-with-a-folder")
 
 
 @pytest.mark.parametrize("argv", list(_cases()))
@@ -104,7 +137,7 @@ def test_every_command_says_in_one_line_why_it_cannot(place, monkeypatch, capsys
 
     status = main(argv)
 
-    out, err = capsys.readouterr()
+    err = capsys.readouterr().err
     assert status == 1
     assert err.startswith("tunecore: ") and err.endswith("\n") and err.count("\n") == 1, err
     assert "Traceback" not in err and "unexpected" not in err
@@ -120,9 +153,24 @@ def test_a_full_standard_output_is_one_line_too(place, argv):
         pytest.skip("export needs pandas")
     with open("/dev/full", "w") as full:
         result = subprocess.run([sys.executable, "-m", "tunecore.cli", *argv], cwd=place, stdout=full,
-                                stderr=subprocess.PIPE, text=True, timeout=120)
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert result.stderr == "tunecore: Cannot write to standard output: No space left on device.\n"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not os.path.exists("/proc/self/fd"), reason="where the system cannot say which file stdout is")
+@pytest.mark.parametrize("argv", [["summary", "p"], ["list", "."], ["export", "p"]])
+def test_a_standard_output_appended_to_the_journal_is_refused(place, argv):
+    if argv[0] == "export" and not HAS_PANDAS:
+        pytest.skip("export needs pandas")
+    journal = (place / "p" / "journal.jsonl").read_bytes()
+    with open(place / "p" / "journal.jsonl", "ab") as appended:  # tunecore summary p >> p/journal.jsonl
+        result = subprocess.run([sys.executable, "-m", "tunecore.cli", *argv], cwd=place, stdout=appended,
+                                stderr=subprocess.PIPE, text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert result.stderr.startswith("tunecore: Refusing to write to standard output") and result.stderr.count("\n") == 1
+    assert (place / "p" / "journal.jsonl").read_bytes() == journal
 
 
 @pytest.mark.slow
@@ -210,6 +258,32 @@ def test_reading_never_writes(tmp_path, capsys):
     assert _tree(tmp_path / "runs") == before
 
 
+@pytest.mark.skipif(not HAS_SQL, reason="a database project needs tunecore[sql]")
+def test_reading_a_database_never_writes_and_no_output_lands_on_it(tmp_path, capsys):
+    from tunecore.storage.sql import SQLStorage
+
+    url = f"sqlite:///{tmp_path / 'db' / 'runs.db'}"
+    kt.tune(_loss_of_x, objective="loss", max_trials=3, seed=0, storage=SQLStorage(url, project_name="p"),
+            verbose=0)
+    before = _tree(tmp_path / "db")
+
+    assert main(["summary", url]) == 0
+    assert main(["list", url]) == 0
+    kt.load(url, project_name="p").get_best_trials(1)
+    if HAS_PANDAS:
+        assert main(["export", url, "-o", str(tmp_path / "t.csv")]) == 0
+        for output in ("runs.db", "runs.db-wal", "runs.db-shm", "runs.db-journal"):
+            capsys.readouterr()
+            assert main(["export", url, "-o", str(tmp_path / "db" / output)]) == 1
+            err = capsys.readouterr().err
+            assert err.startswith("tunecore: Refusing to write the table to") and err.count("\n") == 1
+    assert _tree(tmp_path / "db") == before
+
+
+def _loss_of_x(hp):
+    return hp.Float("x", 0.0, 1.0)
+
+
 def test_an_export_is_written_whole_or_not_at_all(tmp_path, monkeypatch, capsys):
     pytest.importorskip("pandas", reason="export needs pandas")
     project = _search(str(tmp_path))
@@ -231,3 +305,22 @@ def test_an_export_is_written_whole_or_not_at_all(tmp_path, monkeypatch, capsys)
     assert output.read_text().startswith("trial_id,status")
     assert output.stat().st_mode & 0o777 == 0o640  # the file it replaces keeps its mode
     assert sorted(p.name for p in tmp_path.iterdir()) == ["p", "table.csv"]
+
+
+def test_a_link_changed_while_the_project_is_read_cannot_lead_the_table_into_it(tmp_path, monkeypatch, capsys):
+    pytest.importorskip("pandas", reason="export needs pandas")
+    project = _search(str(tmp_path / "runs"))
+    (tmp_path / "out").mkdir()
+    (tmp_path / "where").symlink_to(tmp_path / "out")
+    journal = (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes()
+    read = kt.Project.trials_dataframe
+
+    def read_then_swap(self):
+        (tmp_path / "where").unlink()
+        (tmp_path / "where").symlink_to(tmp_path / "runs" / "p")  # now the output path leads into the project
+        return read(self)
+
+    monkeypatch.setattr(kt.Project, "trials_dataframe", read_then_swap)
+    assert main(["export", project, "-o", str(tmp_path / "where" / "journal.jsonl")]) == 1
+    assert "inside the project" in capsys.readouterr().err
+    assert (tmp_path / "runs" / "p" / "journal.jsonl").read_bytes() == journal

@@ -33,9 +33,10 @@ _NEEDS = {
     r"\b(import|from) keras\b": "keras",
     r"\b(import|from) sklearn\b": "sklearn",
     r"\b(import|from) (dask\.)?distributed\b|executor=\"dask\"": "distributed",
+    r"storage=\"sqlite:///|\bSQLStorage\b": "sqlalchemy",
 }
 # Pages whose examples take more than a few seconds (Keras, process pools, Dask).
-_SLOW = re.compile(r"\bkeras\b|executor=\"(process|dask)\"|max_parallel_trials|ProcessPoolExecutor")
+_SLOW = re.compile(r"\bkeras\b|executor=\"(process|dask)\"|max_parallel_trials|ProcessPoolExecutor|subprocess\.Popen")
 
 # Runs in the child process: reads [(path, first_line, code), ...] on stdin.
 _RUNNER = """

@@ -12,8 +12,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.errors import ProjectError
-from tunecore.storage import read_events
-from tunecore.storage import records
+from tunecore.storage import read_events, records
 from tunecore.trial import TrialStatus
 
 FIXTURE = os.path.join(os.path.dirname(__file__), "data", "journal_v2")
@@ -86,3 +85,15 @@ def test_overwrite_starts_a_format_3_project(project):
     _tuner(project, overwrite=True).search(verbose=0)
     header, _ = read_events(project)
     assert header["format"] == "tunecore-journal/3" and len(header["project"]) == 16
+
+
+@pytest.mark.parametrize("body", [b'{"event":"space"},{"event":"space"}', b'{"a":1}}', b'{"event":"sp\xff"}'])
+def test_a_record_with_a_valid_checksum_that_is_not_one_json_object_is_refused_naming_it(project, body):
+    import zlib
+
+    journal = project / "journal.jsonl"
+    lines = journal.read_bytes().splitlines(keepends=True)
+    crafted = body[:-1] + b',"crc":"%08x"}\n' % zlib.crc32(body)
+    journal.write_bytes(b"".join(lines[:3] + [crafted] + lines[3:]))
+    with pytest.raises(ProjectError, match="line 4 is not a valid record: it is not"):
+        kt.load(project)

@@ -6,7 +6,6 @@ write a crash cut short) is cut.
 """
 
 import logging
-import os
 
 import pytest
 
@@ -240,3 +239,32 @@ def test_any_storage_names_the_place_of_a_refused_event():
     fine = kt.oracles.RandomSearch(objective="loss", max_trials=3, seed=0)
     fine.open(_Events([trial, end]))
     assert fine.trials["00"].score == 1.0
+
+
+class _SharedEvents(_Events):
+    shared = True
+
+
+def test_a_shared_storage_allows_a_late_report_after_another_driver_ended_the_trial_and_skips_it():
+    """A driver that went silent reports after another driver ended its trial and ran it again."""
+    events = [
+        {"event": "trial", "trial_id": "00", "values": {}, "tuner_id": "a", "time": 1.0},
+        {"event": "metrics", "trial_id": "00", "step": 0, "metrics": {"loss": 5.0}, "time": 2.0},
+        {"event": "end", "trial_id": "00", "status": "FAILED", "message": "stale", "retry": True, "time": 3.0},
+        {"event": "metrics", "trial_id": "00", "step": 1, "metrics": {"loss": 0.0}, "time": 4.0},  # late
+        {"event": "trial", "trial_id": "00", "values": {}, "tuner_id": "b", "attempt": 2, "time": 5.0},
+        {"event": "metrics", "trial_id": "00", "step": 0, "metrics": {"loss": 2.0}, "attempt": 2, "time": 6.0},
+        {"event": "metrics", "trial_id": "00", "step": 2, "metrics": {"loss": -3.0}, "time": 6.5},  # late
+        {"event": "end", "trial_id": "00", "status": "COMPLETED", "time": 7.0},
+        {"event": "metrics", "trial_id": "00", "step": 2, "metrics": {"loss": -1.0}, "time": 8.0},  # late
+    ]
+    oracle = kt.oracles.RandomSearch(objective="loss", max_trials=3, seed=0)
+    oracle.open(_SharedEvents(events))
+    trial = oracle.trials["00"]
+    assert (trial.status, trial.attempts, trial.score) == (TrialStatus.COMPLETED, 2, 2.0)
+    assert trial.metrics.get_history("loss") == [(0, 2.0)]
+
+    alone = kt.oracles.RandomSearch(objective="loss", max_trials=3, seed=0)
+    with pytest.raises(ProjectError, match=r"^Event 4 of the project \(memory\) breaks its trial's life: it is a "
+                                           r"report of trial '00', which ended FAILED at event 3"):
+        alone.open(_Events(events))

@@ -128,7 +128,12 @@ def _grid():
     return kt.oracles.GridSearch(objective="loss", hyperparameters=hp, seed=0)
 
 
-@pytest.mark.parametrize("make_oracle", [_random, _grid], ids=["random", "grid"])
+def _hyperband():
+    bayes = pytest.importorskip("tunecore_bayes")
+    return bayes.Hyperband(objective="loss", hyperparameters=_space(), max_epochs=9, factor=3, seed=1)
+
+
+@pytest.mark.parametrize("make_oracle", [_random, _grid, _hyperband], ids=["random", "grid", "hyperband"])
 def test_drivers_continue_each_other_as_parallel_workers_of_one_driver_would(make_oracle):
     # Three drivers in lockstep try what one oracle with three trials in flight tries.
     alone = _lockstep(make_oracle, 1, 100)
@@ -337,3 +342,181 @@ def test_one_driver_on_a_shared_storage_runs_as_on_its_own():
     assert [t.hyperparameters.values for t in shared.oracle.trials.values()] == [
         t.hyperparameters.values for t in alone.oracle.trials.values()
     ]
+
+
+def test_reports_of_a_driver_taken_for_dead_are_ignored_by_every_driver_and_on_resume():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=5.0, grace_period=0.2))  # its reports catch up seldom
+    trial = paused.ask("paused")
+    paused.close()  # its heart stops, as in a long pause (a frozen node), but it lives on
+    time.sleep(0.3)
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    again = other.ask("other")  # ends the silent trial, and runs it again
+    assert again.trial_id == trial.trial_id and again.attempts == 2
+    other.report(again.trial_id, 0, loss=0.5)
+    assert paused.report(trial.trial_id, 1, loss=99.0) == TrialStatus.RUNNING  # it has not caught up yet
+    paused.tell(trial.trial_id, 97.0)  # now it learns: the result of its run is dropped
+    assert paused.report(trial.trial_id, 2, loss=98.0) == TrialStatus.STOPPED
+    assert other.ask("other").status == TrialStatus.RUNNING  # catches up with the late report: ignored
+    assert other.tell(again.trial_id).score == 0.5
+    assert other.trials[trial.trial_id].metrics.get_history("loss") == [(0, 0.5)]
+
+    resumed = _reader(log)  # replay keeps the second run only, and refuses nothing
+    ended = resumed.trials[trial.trial_id]
+    assert (ended.status, ended.score, ended.attempts) == (TrialStatus.COMPLETED, 0.5, 2)
+    assert ended.metrics.get_history("loss") == [(0, 0.5)]
+    assert [e["status"] for e in log.events if e["event"] == "end" and e["trial_id"] == trial.trial_id] == [
+        "FAILED", "COMPLETED"
+    ]
+
+
+def test_a_configuration_enqueued_by_one_driver_runs_once_in_another():
+    log = SharedLog()
+    first, second = _random(), _random()
+    first.open(_storage(log))
+    second.open(_storage(log))
+    assert first.enqueue({"x": 0.25, "kind": "a"})
+    trial = second.ask("second")
+    assert trial.hyperparameters.values == {"x": 0.25, "kind": "a"}
+    second.tell(trial.trial_id, 0.0)
+    assert first.ask("first").hyperparameters.values != {"x": 0.25, "kind": "a"}
+    assert not first.enqueue({"x": 0.25, "kind": "a"})  # tried already, by the other driver
+
+
+def test_a_driver_taken_for_dead_learns_it_at_a_report_and_stops_its_trial():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(_storage(log, heartbeat_interval=0.02, grace_period=0.2))
+    assert other.ask("other").trial_id == trial.trial_id
+    assert paused.report(trial.trial_id, 0, loss=1.0) == TrialStatus.STOPPED
+    assert not [e for e in log.events if e["event"] == "metrics"]
+
+
+def test_an_oracle_waiting_with_no_trial_running_anywhere_ends_the_search(caplog):
+    class Waiting(kt.oracles.RandomSearch):
+        def populate_space(self, trial_id):
+            return {"status": TrialStatus.IDLE}
+
+    driver = Driver(Waiting(objective="loss", hyperparameters=_space(), max_trials=3), _storage(SharedLog()))
+    _in_threads([driver])  # returns: there is nothing to wait for
+    assert not driver.oracle.trials and "no trial running" in caplog.text
+
+
+def test_hyperband_over_four_racing_drivers_runs_the_schedule_of_one():
+    log, runs = SharedLog(), collections.Counter()
+    drivers = [Driver(_hyperband(), _storage(log), runs, delay=0.003) for _ in range(4)]
+    _in_threads(drivers)
+    search = _reader(log, _hyperband)
+    alone = _lockstep(_hyperband, 1, 400)
+
+    def schedule(values):
+        return sorted(collections.Counter(
+            (v["tuner/bracket"], v["tuner/round"], v["tuner/epochs"]) for v in values
+        ).items())
+
+    assert schedule(t.hyperparameters.values for t in search.trials.values()) == schedule(v for _, v, _ in alone)
+    assert set(runs.values()) == {1} and all(t.status == TrialStatus.COMPLETED for t in search.trials.values())
+
+
+def test_a_database_project_with_a_late_report_loads_with_the_running_trials_of_live_drivers(tmp_path):
+    pytest.importorskip("sqlalchemy")
+    from tunecore.storage import SQLStorage
+
+    url = f"sqlite:///{tmp_path}/runs.db"
+    paused = _random(max_trials=3)
+    paused.open(SQLStorage(url, "search", heartbeat_interval=5.0, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+    other = _random(max_trials=3, max_retries_per_trial=1)
+    other.open(SQLStorage(url, "search", heartbeat_interval=0.05, grace_period=0.2))
+    again = other.ask("other")
+    assert again.trial_id == trial.trial_id
+    paused.report(trial.trial_id, 1, loss=99.0)  # late: another driver runs the trial now
+    other.report(again.trial_id, 0, loss=0.5)
+
+    project = kt.load(url, project_name="search")  # while the other driver's trial runs
+    assert project.trials[trial.trial_id].status == TrialStatus.RUNNING
+    assert project.trials[trial.trial_id].metrics.get_history("loss") == [(0, 0.5)]
+    other.tell(again.trial_id)
+    other.close()
+    assert kt.load(url, project_name="search").trials[trial.trial_id].score == 0.5
+
+
+def test_a_late_report_does_not_stop_the_driver_running_the_trial_now_from_ending_it():
+    log = SharedLog()
+    paused = _random(max_trials=2)
+    paused.open(_storage(log, heartbeat_interval=5.0, grace_period=0.2))
+    trial = paused.ask("paused")
+    paused.close()
+    time.sleep(0.3)
+
+    class Racing(InMemoryStorage):
+        """The paused driver's late report lands just before this driver's end."""
+
+        raced = False
+
+        def append_if_current(self, event, sync=False):
+            if event["event"] == "end" and event["status"] == TrialStatus.COMPLETED and not self.raced:
+                self.raced = True
+                paused.report(trial.trial_id, 1, loss=99.0)
+            return super().append_if_current(event, sync)
+
+    other = _random(max_trials=2, max_retries_per_trial=1)
+    other.open(Racing(log=log, heartbeat_interval=0.02, grace_period=0.2))
+    again = other.ask("other")
+    other.report(again.trial_id, 0, loss=0.5)
+    ended = other.tell(again.trial_id)
+    assert (ended.status, ended.score) == (TrialStatus.COMPLETED, 0.5) and not other.ledger.lost(again.trial_id)
+    assert [e["status"] for e in log.events if e["event"] == "end"] == ["FAILED", "COMPLETED"]
+    assert [e["metrics"]["loss"] for e in log.events if e["event"] == "metrics"] == [0.5, 99.0]
+
+
+def test_a_tuner_that_is_not_searching_can_stop_every_driver():
+    log, runs = SharedLog(), collections.Counter()
+    driver = Driver(_random(max_trials=10_000), _storage(log), runs, delay=0.005)
+    thread = threading.Thread(target=driver.search, kwargs={"verbose": 0})
+    thread.start()
+    deadline = time.monotonic() + 60
+    while not runs and time.monotonic() < deadline:
+        time.sleep(0.01)
+    Driver(_random(max_trials=10_000), _storage(log)).stop("from the console", everywhere=True)
+    thread.join(timeout=60)
+    assert not thread.is_alive() and 0 < len(runs) < 10_000
+
+
+class FailingFirst(Driver):
+    """A driver whose first trial fails (the objective's failure, once)."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        if not self.runs:
+            self.runs[trial.trial_id] += 1
+            raise kt.errors.FailedTrialError("the objective failed once")
+        return super().run_trial(trial, *args, **kwargs)
+
+
+@pytest.mark.parametrize("joins", ["before", "after"])
+def test_dead_drivers_trials_do_not_count_as_failures_in_a_row_in_any_driver(joins):
+    log = SharedLog()
+    storage = dict(heartbeat_interval=0.02, grace_period=0.2)
+    late = FailingFirst(_random(max_trials=6, max_consecutive_failed_trials=2), _storage(log, **storage))
+    for _ in range(2):  # two drivers die mid-trial
+        dead = _random(max_trials=6)
+        dead.open(_storage(log, **storage))
+        dead.ask("dead")
+        dead.close()
+    Driver(_random(max_trials=2), _storage(log, **storage)).search(verbose=0)  # ends them FAILED, no retry
+    if joins == "after":  # a driver started now reads the whole history
+        late = FailingFirst(_random(max_trials=6, max_consecutive_failed_trials=2), _storage(log, **storage))
+
+    late.search(verbose=0)  # one failure of its own is not two in a row
+
+    statuses = collections.Counter(t.status for t in late.oracle.trials.values())
+    assert statuses == {"COMPLETED": 3, "FAILED": 3}, statuses  # two dead, one its own

@@ -458,3 +458,19 @@ def test_overwrite_removes_links_in_the_project_never_what_they_point_to(tmp_pat
     fresh.search(verbose=0)
     assert not os.path.islink(project / "journal.jsonl") and len(kt.load(project).trials) == 4
     assert _snapshot(outside) == before
+
+
+def test_a_search_whose_trial_meets_a_linked_trial_folder_stops_naming_it(tmp_path, outside):
+    class Saves(Quick):
+        def run_trial(self, trial):
+            with open(os.path.join(self.get_trial_dir(trial.trial_id), "model.txt"), "w") as f:
+                f.write("weights")
+            return super().run_trial(trial)
+
+    tuner = _tuner(tmp_path, cls=Saves)
+    os.symlink(outside, os.path.join(tuner.project_dir, "trial_00"))
+    before = _snapshot(outside)
+    with pytest.raises(ProjectError, match=r"Trial 00 stopped the search .*The folder of trial '00' .* is a link"):
+        tuner.search(verbose=0)
+    assert _snapshot(outside) == before
+    assert kt.load(tmp_path / "proj").trials["00"].status == TrialStatus.FAILED

@@ -208,7 +208,9 @@ def test_loading_an_unknown_project_names_those_held(database_url):
     tunecore.tune(_loss, max_trials=1, storage=database_url, project_name="alpha", verbose=0)
     with pytest.raises(ProjectError, match="holds 'alpha'"):
         tunecore.load(database_url, project_name="alpah")
-    with pytest.raises(InvalidArgumentError, match="project_name"):
+    assert tunecore.load(database_url).project_name == "alpha", "the only project needs no name"
+    tunecore.tune(_loss, max_trials=1, storage=database_url, project_name="beta", verbose=0)
+    with pytest.raises(InvalidArgumentError, match="holds 2 projects"):
         tunecore.load(database_url)
 
 
@@ -221,6 +223,36 @@ def test_a_database_of_another_application_is_not_ours(tmp_path):
     with pytest.raises(ProjectError, match="no tunecore"):
         list_projects(f"sqlite:///{path}")
     assert path.read_bytes() == before
+
+
+@pytest.mark.parametrize("content", [b"hello, not a database\n", bytes(range(256)) * 20])
+def test_a_search_on_a_file_that_is_not_a_database_stops_with_a_project_error(tmp_path, content):
+    path = tmp_path / "notes.db"
+    path.write_bytes(content)
+    with pytest.raises(ProjectError, match="notes.db") as raised:
+        tunecore.tune(_loss, max_trials=1, storage=f"sqlite:///{path}", project_name="s", verbose=0)
+    assert "not a database" in str(raised.value) and "sqlalche.me" not in str(raised.value)
+    assert not isinstance(raised.value, ConnectionError), "waiting will not make it a database"
+    assert path.read_bytes() == content
+
+
+def test_a_database_path_that_is_a_folder_or_a_dangling_link_is_refused_at_once(tmp_path, caplog):
+    (tmp_path / "folder.db").mkdir()
+    os.symlink(tmp_path / "gone" / "runs.db", tmp_path / "dangling.db")
+    for name in ("folder.db", "dangling.db"):
+        with pytest.raises(ProjectError, match=name) as raised:
+            tunecore.tune(_loss, max_trials=1, storage=f"sqlite:///{tmp_path / name}", project_name="s", verbose=0)
+        assert not isinstance(raised.value, ConnectionError), "waiting will not make it a file"
+    assert "trying again" not in caplog.text
+    assert not (tmp_path / "gone").exists()
+
+
+def test_a_database_reached_through_a_symbolic_link_is_the_linked_one(tmp_path):
+    tunecore.tune(_loss, max_trials=2, storage=f"sqlite:///{tmp_path}/runs.db", project_name="s", verbose=0)
+    os.symlink(tmp_path / "runs.db", tmp_path / "link.db")
+    tunecore.tune(_loss, max_trials=3, storage=f"sqlite:///{tmp_path}/link.db", project_name="s", verbose=0)
+    assert len(tunecore.load(f"sqlite:///{tmp_path}/runs.db", project_name="s").trials) == 3
+    assert os.path.islink(tmp_path / "link.db")
 
 
 def test_a_schema_from_a_newer_tunecore_is_refused(tmp_path):
@@ -285,6 +317,10 @@ def test_storage_names_a_url_a_storage_or_nothing(tmp_path):
     ("postgresql://db/tc?user=ann&password=s3cr3t&sslmode=require",
      "postgresql://db/tc?user=ann&password=***&sslmode=require"),
     ("sqlite:///runs.db", "sqlite:///runs.db"),
+    ("sqlite:////data/me@work/runs.db", "sqlite:////data/me@work/runs.db"),
+    # A password written with a raw '@' (it should be %40): no piece of it shows.
+    ("postgresql://ann:p@ss/w@rd@db:5432/tc", "postgresql://ann:***@db:5432/tc"),
+    ("postgresql://ann:Zq%409%2F%25x@db/tc", "postgresql://ann:***@db/tc"),
 ])
 def test_a_url_is_shown_without_its_password(url, shown):
     assert is_url(url)
@@ -322,3 +358,22 @@ def test_the_password_never_shows(postgres_url, tmp_path, capsys, caplog):
         assert password not in text
     assert any("***" in text for text in texts)
     assert json.dumps(read_project(postgres_url, "s")[0]).find(password) == -1
+
+
+def test_an_insert_whose_commit_was_not_confirmed_is_recorded_once(database_url, caplog):
+    import sqlalchemy
+
+    storage = SQLStorage(database_url, "search", retry_wait=0)
+    storage.open(HEADER)
+    lost = []
+
+    def lose_the_answer(conn, cursor, statement, parameters, context, executemany):
+        if statement.lstrip().upper().startswith("INSERT INTO TUNECORE_EVENTS") and not lost:
+            lost.append(statement)  # the row is committed (autocommit); the driver never hears it
+            raise sqlalchemy.exc.OperationalError(statement, parameters, ConnectionError("server closed the connection"))
+
+    sqlalchemy.event.listen(storage._connect(), "after_cursor_execute", lose_the_answer)
+    assert storage.append_if_current(_event(0))
+    storage.append(_event(1))
+    assert lost and "trying again" in caplog.text
+    assert SQLStorage(database_url, "search").open(HEADER) == [_event(0), _event(1)]

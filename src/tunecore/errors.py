@@ -103,6 +103,11 @@ class FatalRuntimeError(FatalError):
     """An error that stops the search: Keras Tuner's name (a ``RuntimeError``)."""
 
 
+class FatalProjectError(FatalError, ProjectError):
+    """A trial met a project entry tunecore refuses (a ``trial_<id>`` folder or file that is a
+    link, or not what it should be): the search stops, since every trial would meet it."""
+
+
 class RemoteTraceback(TunecoreError, RuntimeError):
     """The traceback of an exception raised where a trial ran (a worker process,
     a Dask worker), as text: the ``__cause__`` of the :class:`FatalError` the

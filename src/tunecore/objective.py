@@ -418,6 +418,9 @@ def to_metrics(results: Any, objective: Objective) -> dict[str, float] | None:
         return None
     if isinstance(results, numbers.Real):
         return {objective.name: float(results)}
+    scalar = _as_float(results)
+    if scalar is not None:  # what a metric value may be (a numpy or tensor scalar) is a result too
+        return {objective.name: scalar}
     if isinstance(results, dict):
         return {name: _metric_value(name, value) for name, value in results.items()}
     if isinstance(results, (list, tuple)):
@@ -433,15 +436,23 @@ def to_metrics(results: Any, objective: Objective) -> dict[str, float] | None:
     )
 
 
-def _metric_value(name, value):
-    """`value` as a float: a number, or a scalar that converts itself (numpy, tensors)."""
-    if not isinstance(value, (str, bytes)) and (
+def _as_float(value: Any) -> float | None:
+    """``value`` as a float if it is a number or a scalar that converts itself (numpy, tensors), else None."""
+    if isinstance(value, (str, bytes, dict, list, tuple)) or not (
         isinstance(value, numbers.Real) or hasattr(value, "__float__")
     ):
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            pass
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _metric_value(name, value):
+    """`value` as a float: a number, or a scalar that converts itself (numpy, tensors)."""
+    converted = _as_float(value)
+    if converted is not None:
+        return converted
     raise TypeError(
         f"The trial's metric {name!r} has the value {value!r} of type "
         f"{type(value).__name__}; a metric value must be a number (int, float or a "

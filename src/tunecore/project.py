@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 from tunecore import results
 from tunecore.ledger import TrialLedger
 from tunecore.objective import Constraint, objective_from_config
-from tunecore.errors import InvalidArgumentError
+from tunecore.errors import InvalidArgumentError, ProjectError
 from tunecore.storage import RecordedStorage, is_url, mask_url, read_events, sql
 from tunecore.storage.journal import JOURNAL
 from tunecore.trial import Trial
@@ -23,7 +23,8 @@ class Project:
 
     Args:
         path: The project folder, or a database URL.
-        project_name: The project's name in the database (a URL only).
+        project_name: The project's name in the database (a URL only; may be
+            left out when the database holds one project).
 
     Attributes:
         path: The project folder, or the database URL with its password masked.
@@ -39,11 +40,15 @@ class Project:
         self.project_name = project_name
         if is_url(path):
             assert isinstance(path, str)
-            if project_name is None:
-                raise InvalidArgumentError(
-                    f"A database holds many projects: name one, load({mask_url(path)!r}, "
-                    "project_name=...). `tunecore list URL` shows them."
-                )
+            if project_name is None:  # as Optuna's load_study: the only one, if there is one
+                names = sql.list_projects(path)
+                if len(names) != 1:
+                    raise InvalidArgumentError(
+                        f"{mask_url(path)} holds {len(names)} projects ({', '.join(names) or 'none'}): name "
+                        f"one, load({mask_url(path)!r}, project_name=...)."
+                    )
+                project_name = names[0]
+                self.project_name = project_name
             self.path = mask_url(path)
             header, events = sql.read_project(path, project_name)
         else:
@@ -55,10 +60,17 @@ class Project:
             self.path = os.fspath(path)
             header, events = read_events(self.path)
         self.oracle = header.get("oracle")
-        self.objective = objective_from_config(header["objective"])
-        self.constraints = [Constraint.from_config(c) for c in header.get("constraints", [])]
+        try:
+            self.objective = objective_from_config(header["objective"])
+            self.constraints = [Constraint.from_config(c) for c in header.get("constraints", [])]
+        except (KeyError, TypeError, ValueError) as exc:  # a header that checks out but says no search
+            raise ProjectError(
+                f"The header of the project {self.path!r} does not describe a search: its objective or "
+                f"constraints cannot be read ({type(exc).__name__}: {exc}). It was left untouched."
+            ) from None
         ledger = TrialLedger(self.objective, constraints=self.constraints)
-        ledger.open(RecordedStorage(self.path, events), header)  # events given: the path is not read
+        # Events given: the path is not read. A database's events are several drivers'.
+        ledger.open(RecordedStorage(self.path, events, shared=project_name is not None), header)
         self.hyperparameters = ledger.space
         self._ledger = ledger
         self.trials = ledger.trials
@@ -92,7 +104,8 @@ class Project:
 
 def load(path: str | os.PathLike[str], project_name: str | None = None) -> Project:
     """A read-only :class:`Project` of a search: ``load("dir/project_name")``, or
-    ``load("sqlite:///runs.db", project_name="mnist")`` for one kept in a database.
+    ``load("sqlite:///runs.db", project_name="mnist")`` for one kept in a database (the
+    name may be left out when the database holds one project).
 
     Reading a database creates nothing in it, and a URL's password shows as ``***``.
 

@@ -38,3 +38,21 @@ def check_keywords(fn: Callable[..., Any], names: Iterable[str]) -> list[str]:
         return []
     accepted = {p.name for p in parameters if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
     return [name for name in names if name not in accepted]
+
+
+def binding_error(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    """Why ``fn(*args, **kwargs)`` cannot be called, by ``fn``'s signature alone, or None.
+
+    A mismatch (a missing or unexpected argument) is the caller's mistake
+    whatever the values are, so it can be named before the call. A callable
+    whose signature cannot be read is assumed to accept the call.
+    """
+    try:
+        signature = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as exc:
+        return f"{exc}; its signature is {getattr(fn, '__qualname__', type(fn).__qualname__)}{signature}"
+    return None

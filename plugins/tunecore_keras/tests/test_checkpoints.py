@@ -95,3 +95,17 @@ def test_a_model_that_overrides_save_weights_is_saved_by_its_own_method(tmp_path
     tuner = kt.RandomSearch(build, objective="loss", max_trials=1, directory=tmp_path)
     tuner.search(x, y.astype("float32"), epochs=2, verbose=0)
     assert saved and all(path.endswith("checkpoint.weights.h5") for path in saved)
+
+
+@pytest.mark.backends
+def test_a_checkpoint_that_is_a_link_is_replaced_never_written_through(tmp_path, data, build_model):
+    (x, y), validation = data
+    outside = tmp_path / "precious.weights.h5"
+    outside.write_bytes(b"keep me")
+    tuner = kt.RandomSearch(build_model, objective="val_loss", max_trials=1, directory=tmp_path / "root", seed=4)
+    os.symlink(outside, os.path.join(tuner.get_trial_dir("00"), "checkpoint.weights.h5"))
+    os.symlink(outside, os.path.join(tuner.get_trial_dir("00"), "partial-checkpoint.weights.h5"))
+    tuner.search(x, y, epochs=1, validation_data=validation, verbose=0)
+    assert outside.read_bytes() == b"keep me"
+    checkpoint = os.path.join(tuner.get_trial_dir("00"), "checkpoint.weights.h5")
+    assert not os.path.islink(checkpoint) and tuner.get_best_models(1)[0] is not None

@@ -383,3 +383,19 @@ def test_partial_fit_models_report_each_step_and_can_be_pruned(tmp_path):
     assert stopped and all(t.hyperparameters["model"] == "sgd" for t in stopped)
     assert all(len(t.metrics.get_history("score")) < 6 for t in stopped)
     assert tuner.get_best_models()[0].predict(X[:5]).shape == (5,)
+
+
+def test_a_model_file_that_is_a_link_is_never_written_through(tmp_path):
+    X, y = datasets.load_iris(return_X_y=True)
+    tuner = kt.SklearnTuner(oracle(2), logistic, directory=tmp_path / "root", project_name="p")
+    tuner.search(X, y, verbose=0)
+    best = tuner.oracle.get_best_trials(1)[0]
+    outside = tmp_path / "precious.txt"
+    outside.write_text("keep me")
+    model = os.path.join(tuner.get_trial_dir(best.trial_id), "model.joblib")
+    if os.path.lexists(model):
+        os.remove(model)
+    os.symlink(outside, model)
+    with pytest.raises(kt.errors.ProjectError, match=rf"The model file of trial {best.trial_id} .* is a link"):
+        tuner.get_best_models(1)
+    assert outside.read_text() == "keep me"

@@ -11,7 +11,7 @@ from tunecore.cli.commands import build_parser
 from tunecore.cli.output import ReaderGone
 from tunecore.errors import TunecoreError
 
-__all__ = ["main", "TRACEBACK_VARIABLE"]
+__all__ = ["TRACEBACK_VARIABLE", "main"]
 
 TRACEBACK_VARIABLE = "TUNECORE_TRACEBACK"
 """Set it to 1 and an error also prints its traceback (for a bug report)."""
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (TunecoreError, OSError) as exc:  # what a command refuses, or what the system refuses
         _say(_describe(exc))
         return 1
-    except Exception as exc:  # a bug (ours or a plugin's): still one line, with the way to see more
+    except Exception as exc:  # noqa: BLE001 - a bug (ours or a plugin's): still one line, and how to see more
         hint = "" if _tracebacks() else f" Run it again with {TRACEBACK_VARIABLE}=1 to see the traceback."
         _say(f"unexpected {type(exc).__name__}: {_describe(exc)} (a bug: please report it).{hint}")
         return 1

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 from tunecore import __version__
 from tunecore.cli.output import check_output, emit, write_file
-from tunecore.cli.projects import add_project_argument, open_project, project_location, project_name
+from tunecore.cli.projects import (
+    add_project_argument,
+    open_project,
+    project_location,
+    project_name,
+)
 from tunecore.cli.tables import projects_table
 from tunecore.errors import InvalidArgumentError, ProjectError
 from tunecore.optional import optional_import

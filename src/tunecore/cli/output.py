@@ -33,6 +33,7 @@ def emit(text: str) -> None:
             the interpreter does not fail again when it exits.
         ReaderGone: standard output is a pipe that its reader closed.
     """
+    _check_stdout()
     try:
         sys.stdout.write(text)
         sys.stdout.flush()
@@ -40,6 +41,29 @@ def emit(text: str) -> None:
         _detach_stdout()
         error = ReaderGone if isinstance(exc, BrokenPipeError) else OutputError
         raise error(f"Cannot write to standard output: {exc.strerror or exc}.") from None
+
+
+def _check_stdout() -> None:
+    """Refuse a standard output that is a file inside a project (``tunecore export P >> P/journal.jsonl``).
+
+    The shell opened it; where the system says which file it is (``/proc``), it is checked as an output file is.
+    """
+    try:
+        target = os.readlink(f"/proc/self/fd/{sys.stdout.fileno()}")
+    except (OSError, ValueError, AttributeError):  # no /proc, or not a real file (captured output)
+        return
+    if not os.path.isfile(target):
+        return
+    project = project_around(target)
+    database = database_of(target)
+    if project is not None or database is not None:
+        _detach_stdout()
+        where = (f"inside the project {project!r}" if project is not None
+                 else f"a file of the SQLite database {database!r}")
+        raise InvalidArgumentError(
+            f"Refusing to write to standard output: it is {target!r}, {where}, and reading a project never "
+            "writes to it. Redirect the output outside the project."
+        )
 
 
 def _detach_stdout() -> None:
@@ -60,7 +84,8 @@ def check_output(output: str, what: str) -> None:
 
     Raises:
         InvalidArgumentError: ``output`` is a folder, its folder does not
-            exist, or it is inside a project folder.
+            exist, it is inside a project folder, or it is a SQLite database
+            (or one of its ``-wal``, ``-shm``, ``-journal`` files).
     """
     path = os.path.realpath(output)
     if os.path.isdir(path):
@@ -71,10 +96,36 @@ def check_output(output: str, what: str) -> None:
             f"Refusing to write {what} to {output!r}: it is inside the project {project!r}, "
             "and reading a project never writes to it. Write it outside the project."
         )
+    database = database_of(path)
+    if database is not None:
+        raise InvalidArgumentError(
+            f"Refusing to write {what} to {output!r}: it is "
+            + ("the SQLite database" if database == path else f"a file of the SQLite database {database!r}")
+            + ", which may hold projects, and reading a project never writes to it. Name another file."
+        )
     if not os.path.isdir(os.path.dirname(path)):
         raise InvalidArgumentError(
             f"Cannot write {what} to {output!r}: its folder {os.path.dirname(output) or '.'!r} does not exist."
         )
+
+
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+_SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")  # the files SQLite keeps beside a database
+
+
+def database_of(path: str) -> str | None:
+    """The SQLite database that ``path`` (a resolved path) is, or is a companion file of, or None."""
+    candidates = [path] + [path[: -len(end)] for end in _SQLITE_COMPANIONS if path.endswith(end)]
+    for candidate in candidates:
+        if not os.path.isfile(candidate):  # never open a pipe or a device to look: it could block
+            continue
+        try:
+            with open(candidate, "rb") as file:
+                if file.read(len(_SQLITE_MAGIC)) == _SQLITE_MAGIC:
+                    return candidate
+        except OSError:
+            continue
+    return None
 
 
 def project_around(path: str) -> str | None:
@@ -91,9 +142,14 @@ def project_around(path: str) -> str | None:
 def write_file(output: str, what: str, write: Callable[[str], object]) -> None:
     """Call ``write(path)`` to write ``output`` whole: into a temporary file beside it, then renamed.
 
+    The checks of :func:`check_output` are made again first: a link changed
+    since a command checked its output cannot lead the file into a project.
+
     Raises:
+        InvalidArgumentError: ``output`` is refused (see :func:`check_output`).
         OutputError: the file cannot be written (a full disk, no permission).
     """
+    check_output(output, what)
     target = os.path.realpath(output)
     try:
         if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):

@@ -6,7 +6,9 @@ when a search starts, never by ``import tunecore``.
 """
 
 import asyncio
+import logging
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from distributed import Worker, WorkerPlugin, get_worker
@@ -21,6 +23,8 @@ from tunecore.trial import Trial
 
 if TYPE_CHECKING:
     from tunecore.executors.runner import TrialOutcome, TrialRunner
+
+logger = logging.getLogger("tunecore")
 
 # (plugin name, thread id) -> runner. Each worker thread keeps its own runner so
 # that trials running side by side in one process never share the tuner's
@@ -77,7 +81,9 @@ def serve(address: str, name: str, runner: "TrialRunner", timeout: float | None 
     seconds (then returns ``"timeout"``), saying so every
     :data:`~tunecore.executors.waiting.NOTICE_S` seconds. Trials run one at a
     time with ``runner``. Returns ``"ended"`` or ``"interrupted"`` as the chief
-    says, or ``"lost"`` when the scheduler went away first (the chief died).
+    says, ``"lost"`` when the scheduler went away first (the chief died), or
+    ``"left"`` once ``timeout`` has passed and no trial runs here (the chief's
+    search goes on with its other tuners).
     """
     if name in _served:
         raise FatalRuntimeError(f"Tuner {name!r} already serves the chief from this process; give each its own id.")
@@ -89,6 +95,7 @@ def serve(address: str, name: str, runner: "TrialRunner", timeout: float | None 
 
 
 async def _serve(address: str, name: str, timeout: float | None) -> str:
+    deadline = None if timeout is None else time.monotonic() + timeout
     worker = Worker(address, nthreads=1, name=name, resources={SERVING: 1}, dashboard=False,
                     death_timeout=timeout)
     try:
@@ -109,6 +116,11 @@ async def _serve(address: str, name: str, timeout: float | None) -> str:
                     return "interrupted" if interrupted else "ended"
             except OSError:  # the connection closed
                 break
+            if deadline is not None and time.monotonic() >= deadline and not worker.state.executing_count:
+                # Its own search's timeout: no new trial here. A trial the scheduler had just
+                # handed over goes back to it, for another tuner.
+                await worker.close_gracefully(reason="tunecore: the tuner's search timeout passed")
+                return "left"
     return "lost"
 
 
@@ -119,6 +131,9 @@ async def _join(worker: Worker, address: str, name: str, timeout: float | None) 
             + (f", and its search ends after timeout={timeout:g}s" if timeout is not None else ""))
     notice = Notice()
     starting = asyncio.ensure_future(worker.start())
+    await asyncio.wait({starting}, timeout=POLL_S)
+    if not starting.done():  # the chief is not up yet
+        logger.info("%s.", what)
     while not starting.done():
         await asyncio.wait({starting}, timeout=POLL_S)
         notice(what)

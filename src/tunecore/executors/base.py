@@ -8,7 +8,10 @@ and collects their outcomes as they complete:
    ``runner(trial) -> TrialOutcome`` (both in :mod:`tunecore.executors.runner`).
    A remote executor ships it to its workers once (it carries the hypermodel and the fit arguments, never a built model)
    and sets ``runner.channel``: a :class:`~tunecore.executors.runner.ReportChannel` through which the
-   trials' reports reach the driver while they run.
+   trials' reports reach the driver while they run. Before that, the loop sets
+   :attr:`Executor.deadline`, the ``time.monotonic()`` at which the search's
+   ``timeout`` passes (None without one): a wait in ``start`` (connecting,
+   waiting for a worker) ends by then.
 2. :meth:`Executor.submit` is called with a :class:`~tunecore.Trial` and
    returns a ``concurrent.futures.Future``-like object whose result is a
    :class:`~tunecore.executors.runner.TrialOutcome`. At most :attr:`capacity`
@@ -21,7 +24,10 @@ and collects their outcomes as they complete:
    when the oracle answers STOPPED, calls :meth:`Executor.stop` so that the
    trial's next report returns STOPPED in the worker.
 5. :meth:`Executor.kill` ends one trial at once (its ``trial_timeout`` passed)
-   and replaces its worker, where the executor can.
+   and replaces its worker, where the executor can. Once the search stops
+   (``timeout``, ``tuner.stop()``), the trials :meth:`Executor.unstarted` names
+   (queued, no worker has started them) are not waited for: they are killed
+   and run again on resume.
 6. :meth:`Executor.shutdown` ends the workers; ``cancel=True`` abandons the
    trials in flight (Ctrl-C, a fatal error).
 
@@ -50,6 +56,7 @@ class Executor(abc.ABC):
 
     capacity: int = 1
     remote: bool = False
+    deadline: float | None = None
 
     @abc.abstractmethod
     def start(self, runner: TrialRunner) -> None:
@@ -83,6 +90,13 @@ class Executor(abc.ABC):
         False if this executor cannot: the trial then stops at its next report.
         """
         return False
+
+    def unstarted(self, futures: Collection[Any]) -> set[Any]:
+        """Those of ``futures`` whose trial waits for a worker and has not started.
+
+        An executor that starts every submitted trial at once has none (the default).
+        """
+        return set()
 
     def shutdown(self, cancel: bool = False) -> None:
         """Release the workers."""

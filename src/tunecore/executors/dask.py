@@ -12,11 +12,15 @@ restarts or joins later gets it too).
 ``distributed`` is imported here only, so ``import tunecore`` never needs it.
 """
 
+import contextlib
 import copy
 import logging
 import os
+import signal
+import threading
+import time
 import uuid
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from typing import TYPE_CHECKING, Any
 
 from tunecore.executors.base import Executor
@@ -35,6 +39,14 @@ logger = logging.getLogger("tunecore")
 def _worker_running(key: str, dask_scheduler: Any = None) -> str | None:
     task = dask_scheduler.tasks.get(key)
     return task.processing_on.address if task is not None and task.processing_on is not None else None
+
+
+_QUEUED = ("released", "waiting", "queued", "no-worker")  # a task's states before a worker takes it
+
+
+def _queued(keys: list[str], dask_scheduler: Any = None) -> list[str]:
+    tasks = dask_scheduler.tasks
+    return [key for key in keys if key in tasks and tasks[key].state in _QUEUED]
 
 
 
@@ -203,6 +215,13 @@ class DaskExecutor(Executor):
                 logger.warning("Could not restart the Dask worker %s after a trial timeout: %s", address, exc)
         return True
 
+    def unstarted(self, futures: Collection[Any]) -> set[Any]:
+        """The trials still in the scheduler's queue (no worker has taken them); one scheduler call."""
+        by_key = {future.key: future for future in futures}
+        if not by_key or self._client is None:
+            return set()
+        return {by_key[key] for key in self._client.run_on_scheduler(_queued, keys=list(by_key))}
+
     def _slots(self) -> int:
         """Trials the cluster can run at once: its threads, or fewer where ``resources`` limit them.
 
@@ -211,7 +230,8 @@ class DaskExecutor(Executor):
         workers = self._client.scheduler_info(n_workers=-1).get("workers", {})
         slots = 0
         for info in workers.values():
-            fits = [int(info.get("resources", {}).get(name, 0) // need) for name, need in (self.resources or {}).items()]
+            fits = [int(info.get("resources", {}).get(name, 0) // need)
+                    for name, need in (self.resources or {}).items()]
             slots += min([info.get("nthreads", 1), *fits])
         return slots
 
@@ -227,7 +247,7 @@ class DaskExecutor(Executor):
                                          if self.resources else "")
         return (f"{waiting} trial(s) wait for a Dask worker{needs}: the cluster at "
                 f"{self._client.scheduler.address} has none. Start one ({start}), or stop the search "
-                "(Ctrl-C, or search(timeout=...) with cancel_running=True)")
+                "(Ctrl-C or search(timeout=...); trials that have not started run on resume)")
 
     def _has_nanny(self, address: str) -> bool:
         workers = self._client.scheduler_info().get("workers", {})
@@ -257,15 +277,26 @@ class DaskExecutor(Executor):
         if user is not None:  # a cluster object
             return self._own(distributed.Client(user))
         if self._address is not None:
-            return self._own(distributed.Client(self._address))
+            timeout = self._connect_timeout()  # None: Dask's own (Client(timeout=None) is refused)
+            return self._own(distributed.Client(self._address, **({} if timeout is None else {"timeout": timeout})))
         # A worker that dies then fails its trial at once, and the oracle's
         # retry count, not Dask's, decides whether it runs again.
         with optional_import("dask.config", "dask").set({
             "distributed.scheduler.allowed-failures": 0,
-        }):
+        }), _workers_leave_ctrl_c_to_the_driver():
             cluster = self._own(distributed.LocalCluster(**self._local_cluster_kwargs()))
         self._started_cluster = True
         return self._own(distributed.Client(cluster))
+
+    def _connect_timeout(self) -> float | None:
+        """Seconds to reach a scheduler: Dask's ``distributed.comm.timeouts.connect`` (30 s by default),
+        or less when the search's timeout comes first."""
+        if self.deadline is None:
+            return None
+        dask_utils = optional_import("dask.utils", "dask")
+        dask_config = optional_import("dask.config", "dask")
+        limit = dask_utils.parse_timedelta(dask_config.get("distributed.comm.timeouts.connect"), "s")
+        return round(max(min(self.deadline - time.monotonic(), limit), 0.5), 1)
 
     def _local_cluster_kwargs(self) -> dict[str, Any]:
         n = self.max_workers or os.cpu_count() or 1
@@ -283,3 +314,22 @@ class DaskExecutor(Executor):
     def _own(self, resource: Any) -> Any:
         self._owned.append(resource)
         return resource
+
+
+@contextlib.contextmanager
+def _workers_leave_ctrl_c_to_the_driver() -> Iterator[None]:
+    """Start worker processes with SIGINT ignored, a disposition they inherit.
+
+    A terminal's Ctrl-C reaches the whole process group; the driver handles it
+    (it abandons the running trials, closes the cluster and says in one line
+    what was kept), so the workers must not each print a traceback. A Ctrl-C
+    while the cluster starts is ignored too.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)

@@ -79,7 +79,10 @@ def _serve(connection: Connection, payload: bytes) -> None:
             reply = (True, _runner(trial))
         except Exception as exc:  # the runner packs a trial's own errors; this is the runner failing
             reply = (False, f"{type(exc).__name__}: {exc}")
-        connection.send(reply)
+        try:
+            connection.send(reply)
+        except Exception as exc:  # noqa: BLE001 - the outcome cannot be pickled: the trial fails, the worker lives
+            connection.send((False, f"its outcome could not be sent to the driver ({type(exc).__name__}: {exc})"))
 
 
 def _context() -> Any:

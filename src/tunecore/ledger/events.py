@@ -17,14 +17,19 @@ from tunecore.storage.base import Event
 from tunecore.trial import Trial
 
 
-def metrics_event(trial_id: str, step: int, metrics: Mapping[str, float]) -> Event:
-    """A report of a running trial (or its final result, which rides in its ``end`` event)."""
-    return {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
+def metrics_event(trial_id: str, step: int, metrics: Mapping[str, float], attempt: int = 1) -> Event:
+    """A report of a running trial (or its final result, which rides in its ``end`` event);
+    ``attempt`` is recorded when not the first (a shared storage's drivers tell runs apart)."""
+    event: Event = {"event": "metrics", "trial_id": trial_id, "step": int(step), "metrics": records.finite(metrics)}
+    if attempt != 1:
+        event["attempt"] = attempt
+    return event
 
 
 def end_event(trial: Trial, retry: bool, final: Event | None, **changed: Any) -> Event:
     """How ``trial`` ended, with its ``final`` result; ``changed`` holds ``values`` if it
-    declared hyperparameters as it ran, ``tuner_id`` if a tuner other than its starter ran it."""
+    declared hyperparameters as it ran, ``tuner_id`` if a tuner other than its starter ran it,
+    ``interrupted`` if its driver died (another driver ended it: not a failure of the objective)."""
     event: Event = {"event": "end", "trial_id": trial.trial_id, "status": trial.status}
     if final is not None:
         event["step"], event["metrics"] = final["step"], final["metrics"]

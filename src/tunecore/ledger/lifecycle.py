@@ -69,6 +69,7 @@ class TrialLedger:
         self._popped: tuple[list[dict[str, Any]], list[str]] | None = None  # taken from the queues in a claim
         self._heart: shared.Heartbeat | None = None
         self._behind: list[dict[str, Any]] = []  # events read in a lost claim, not applied yet
+        self._next_stale_check = 0.0
 
     @property
     def objective(self) -> Objective:
@@ -157,9 +158,11 @@ class TrialLedger:
         Returns:
             The ids of the trials ended.
         """
-        if not self.shared or not self.ongoing:
+        if not self.shared or not self.ongoing or time.monotonic() < self._next_stale_check:
             return []
         grace = shared.grace_period(self.storage)
+        # Reading the heartbeats is a query: often enough to notice a death well within the grace period.
+        self._next_stale_check = time.monotonic() + min(grace / 4, self.storage.heartbeat_interval)
         found = shared.stale(self.ongoing, self._own, self.storage.heartbeats(), grace, time.time())
         ended = []
         for trial_id, silent in found.items():
@@ -308,7 +311,8 @@ class TrialLedger:
         metrics = {name: _number(trial_id, name, value) for name, value in metrics.items()}
         final = trial_id == self._finalising
         self._track(record.trial, metrics, step, final=final)
-        event = events.metrics_event(trial_id, step, metrics)
+        attempt = record.trial.attempts if self.shared else 1
+        event = events.metrics_event(trial_id, step, metrics, attempt)
         if record.final is not None:  # a final result followed by more: it was not the last
             self._append(record.final)
         record.final = event if final else None
@@ -399,7 +403,7 @@ class TrialLedger:
         retry = status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
         if retry:
             self._retry_queue.append(trial_id)
-        ended_at = self._append_end(record, retry)
+        ended_at = self._append_end(record, retry, interrupted=not counts)
         if ended_at is None:  # undone: the other driver's events say what became of it
             logger.warning("Trial %s was ended by another driver first; this run's end is dropped.", trial_id)
             record.status = trial.status = TrialStatus.RUNNING
@@ -548,9 +552,9 @@ class TrialLedger:
         """Append ``event`` as :meth:`_append` does; on a shared storage, only onto a current copy.
 
         Events other drivers appended first are applied and the append tried
-        again, unless one of them is of a kind in ``conflicts`` or concerns
-        ``trial_id``: then nothing is appended, they wait for :meth:`catch_up`,
-        and the answer is False.
+        again, unless one of them is of a kind in ``conflicts`` or starts or
+        ends ``trial_id`` (a late report of it does not count): then nothing
+        is appended, they wait for :meth:`catch_up`, and the answer is False.
         """
         if not self.shared:
             self._append(event, sync=sync)
@@ -560,7 +564,7 @@ class TrialLedger:
             if self.storage.append_if_current(event, sync=sync):
                 return True
             recorded = self.storage.refresh()
-            if any(e.get("event") in conflicts or (trial_id is not None and e.get("trial_id") == trial_id)
+            if any(e.get("event") in conflicts or (e.get("trial_id") == trial_id and e.get("event") in ("trial", "end"))
                    for e in recorded):
                 self._behind.extend(recorded)
                 return False
@@ -595,9 +599,12 @@ class TrialLedger:
             self._heart.add(trial.trial_id)
         return event["time"]
 
-    def _append_end(self, record, retry):
+    def _append_end(self, record, retry, interrupted=False):
         trial = record.trial
         changed = {}
+        record.interrupted = interrupted
+        if interrupted:  # its driver died: no failure of the objective, in any driver's count
+            changed["interrupted"] = True
         values = trial.hyperparameters.values
         if values != record.values:  # it declared hyperparameters as it ran
             changed["values"] = record.values = values
@@ -622,8 +629,8 @@ class TrialLedger:
         life = LifeCycle(self.storage.locate, shared=self.storage.shared)
         for index, event in enumerate(recorded):
             try:
-                if isinstance(event, dict):
-                    life.check(index, event)
+                if isinstance(event, dict) and not life.check(index, event):
+                    continue
                 self._replay_one(event, retry)
             except LifeCycleError as exc:
                 raise _unusable(self.storage, index, f"breaks its trial's life: {exc}") from None
@@ -661,7 +668,7 @@ class TrialLedger:
                 continue
             if trial_id in self._retry_queue:
                 self._retry_queue.remove(trial_id)
-            if trial.status == TrialStatus.FAILED:
+            if trial.status == TrialStatus.FAILED and not record.interrupted:
                 self.consecutive_failures += 1
             elif trial.status == TrialStatus.COMPLETED:
                 self.consecutive_failures = 0
@@ -728,6 +735,8 @@ class TrialLedger:
         record = self._records[trial_id]
         trial = record.trial
         if kind == "metrics":
+            if self.shared and (record.status != TrialStatus.RUNNING or event.get("attempt", 1) != trial.attempts):
+                return  # from a run another driver ended (its driver was taken for dead)
             self._track(trial, events.read_metrics(event), int(event["step"]))
         elif kind == "end":
             status = event["status"]
@@ -743,6 +752,7 @@ class TrialLedger:
             trial.message = event.get("message")
             trial.retryable = bool(event.get("retryable", True))
             trial.ended_at = event["time"]
+            record.interrupted = bool(event.get("interrupted", False))
             retry[trial_id] = bool(event.get("retry", False))
         else:
             raise ValueError(f"unknown event kind {kind!r}")

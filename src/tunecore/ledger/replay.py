@@ -43,7 +43,15 @@ LIFE_CYCLE: dict[tuple[str, str], str] = {
 }
 
 #: What a shared storage allows as well: steps that another driver's view makes legitimate.
-SHARED_LIFE_CYCLE: dict[tuple[str, str], str] = {}
+#: A driver that stopped beating its heart may still report after another driver ended its
+#: trial (and maybe started it again): such a late report (of an ended attempt, or of an
+#: earlier attempt than the one running: reports carry their ``attempt``) is allowed and
+#: skipped, never applied (see :meth:`LifeCycle.check`). A new attempt of a RUNNING trial (another driver
+#: taking over a stale one) is a ``restart`` of :data:`LIFE_CYCLE`.
+SHARED_LIFE_CYCLE: dict[tuple[str, str], str] = {
+    (ENDED, "report"): ENDED,
+    (RETRY, "report"): RETRY,
+}
 
 _WHAT = {
     "create": "creates trial {trial}",
@@ -59,7 +67,9 @@ class LifeCycleError(ValueError):
 
 
 class _Life:
-    __slots__ = ("state", "attempt", "index", "status")
+    """A trial's replayed state, its attempt, the place of the event that set them, how it ended."""
+
+    __slots__ = ("attempt", "index", "state", "status")
 
     def __init__(self) -> None:
         self.state, self.attempt, self.index, self.status = NEW, 0, -1, ""
@@ -76,29 +86,41 @@ class LifeCycle:
 
     def __init__(self, locate: Callable[[int], str], shared: bool = False) -> None:
         self.rules = {**LIFE_CYCLE, **(SHARED_LIFE_CYCLE if shared else {})}
+        self.shared = shared
         self._locate = locate
         self._lives: dict[str, _Life] = {}
 
-    def check(self, index: int, event: Mapping[str, Any]) -> None:
+    def check(self, index: int, event: Mapping[str, Any]) -> bool:
         """Check event ``index`` against its trial's life, and move the life on.
+
+        Returns:
+            Whether to apply the event: False for a report the life allows but
+            that changes nothing (a late report of a trial another driver
+            ended, on a shared storage).
 
         Raises:
             LifeCycleError: the event breaks the life (the message says how).
         """
         step = _step(event)
         if step is None:
-            return
+            return True
         trial_id = event["trial_id"]
         life = self._lives.get(trial_id)
         if life is None:
             life = self._lives[trial_id] = _Life()
         after = self.rules.get((life.state, step))
+        if step == "report":  # the most frequent step, which leaves the state (and its place) as it was
+            if after is None:
+                raise LifeCycleError(self._why(trial_id, life, step, life.attempt))
+            # Reports carry their attempt on a shared storage: one of an earlier run is late too.
+            return life.state == RUNNING and (not self.shared or event.get("attempt", 1) == life.attempt)
         attempt = event.get("attempt", 1) if step in ("create", "restart") else life.attempt
         if after is None or (step == "restart" and attempt != life.attempt + 1):
             raise LifeCycleError(self._why(trial_id, life, step, attempt))
         life.state, life.attempt, life.index = after, attempt, index
-        if step.startswith("end"):
+        if after != RUNNING:
             life.status = event["status"]
+        return True
 
     def _why(self, trial_id, life, step, attempt):
         what = _WHAT[step].format(trial=repr(trial_id), attempt=attempt)
@@ -119,15 +141,18 @@ class LifeCycle:
 def _step(event):
     """What ``event`` does to its trial, or None (no trial, or too malformed to tell)."""
     kind = event.get("event")
-    if kind not in ("trial", "metrics", "end") or not isinstance(event.get("trial_id"), str):
-        return None
+    if kind == "metrics":
+        return "report" if type(event.get("trial_id")) is str and type(event.get("metrics")) is dict else None
     if kind == "trial":
         attempt = event.get("attempt", 1)
-        if not isinstance(attempt, int) or isinstance(attempt, bool) or attempt < 1:
+        if type(event.get("trial_id")) is not str or type(attempt) is not int or attempt < 1:
             return None
         return "create" if attempt == 1 else "restart"
-    if kind == "metrics":
-        return "report" if isinstance(event.get("metrics"), dict) else None
-    if event.get("status") not in TrialStatus.FINISHED:
-        return None
-    return "end-retry" if event.get("retry") is True else "end"
+    if kind == "end":
+        if type(event.get("trial_id")) is not str or event.get("status") not in _FINAL:
+            return None
+        return "end-retry" if event.get("retry") is True else "end"
+    return None
+
+
+_FINAL = frozenset(TrialStatus.FINISHED)

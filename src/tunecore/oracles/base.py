@@ -53,6 +53,7 @@ import contextlib
 import logging
 import numbers
 import os
+import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
@@ -174,6 +175,7 @@ class Oracle:
         self._direct_updates: set[str] = set()  # trials a caller updated through update_trial itself
         self._report_listener: Callable[[Trial, int, dict[str, Any]], None] | None = None
         self._state_seen: Any = None  # the recorded oracle state last given to set_state
+        self._next_catch_up = 0.0  # a shared storage: when a report catches up with other drivers
         if self.pruner is not None and isinstance(self.objective, Pareto):
             raise ValueError(
                 f"A pruner compares trials on one objective; {self.objective!r} has several. "
@@ -243,7 +245,15 @@ class Oracle:
     _random_values = random_values  # Keras Tuner's name, which its custom oracles call
 
     def is_tried(self, values: Mapping[str, Any]) -> bool:
-        """Whether ``values`` were suggested already (running, ended or waiting for a retry)."""
+        """Whether ``values`` were suggested already (running, ended or waiting for a retry).
+
+        While the space is empty (a function tuner whose trials all failed
+        before declaring a hyperparameter), it is not known yet: the empty
+        configuration counts as tried only once a trial with it did not fail,
+        so a search resumed after fixing the function discovers its space.
+        """
+        if not values and not self.hyperparameters.space:
+            return any(t.status != TrialStatus.FAILED for t in self.trials.values())
         return self.ledger.is_tried(self._hyperparameters_for(values).values)
 
     @property
@@ -371,8 +381,10 @@ class Oracle:
             TrialStateError: the trial is not running.
         """
         if self.ledger.shared:
-            if self.pruner is not None:
-                self._catch_up_with_drivers()  # the pruner compares with every driver's trials
+            # The pruner compares with every driver's trials; without one, catching up now and
+            # then tells a driver taken for dead (its heartbeat missed) to stop its trial.
+            if self.pruner is not None or time.monotonic() >= self._next_catch_up:
+                self._catch_up_with_drivers()
             if self.ledger.lost(trial_id):
                 return TrialStatus.STOPPED
         status = self._update(trial_id, metrics, step)
@@ -525,6 +537,7 @@ class Oracle:
         """Take in the other drivers' events: their trials, space and oracle state; end their stale trials."""
         ledger = self.ledger
         ledger.catch_up()
+        self._next_catch_up = time.monotonic() + ledger.storage.heartbeat_interval
         self.hyperparameters.merge(ledger.space, overwrite=False)
         if ledger.oracle_state is not None and ledger.oracle_state is not self._state_seen:
             self._state_seen = ledger.oracle_state
@@ -753,7 +766,7 @@ class Oracle:
             if response["status"] != TrialStatus.RUNNING:
                 return response["status"], None
             hps = self._hyperparameters_for(response["values"])
-            if not self.ledger.is_tried(hps.values):
+            if not self.is_tried(hps.values):
                 return TrialStatus.RUNNING, hps
         values = self.random_values()
         if values is None:

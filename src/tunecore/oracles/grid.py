@@ -54,7 +54,7 @@ class GridSearch(Oracle):
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         trials = list(self.trials.values())
-        if not trials:
+        if not trials or not (self.hyperparameters.space or self.is_tried({})):  # the space is still unknown
             return {"status": TrialStatus.RUNNING, "values": self._complete({})}
         for trial in self._expansions(trials):
             values = self._successor(trial.hyperparameters.values)

@@ -192,8 +192,11 @@ class JournalStorage(Storage):
             )
 
     def _read(self, header):
-        fd = paths.open_project_file(self.path, os.O_RDWR, _WHAT)
-        with os.fdopen(fd, "r+b") as f:
+        try:
+            fd, writable = paths.open_project_file(self.path, os.O_RDWR, _WHAT), True
+        except PermissionError:  # a read-only project still opens to be read (appending to it fails)
+            fd, writable = paths.open_project_file(self.path, os.O_RDONLY, _WHAT), False
+        with os.fdopen(fd, "r+b" if writable else "rb") as f:
             data = f.read()
             stored, events, torn, self._checks = _parse(data, self.path)
             for key in ("oracle", "objective"):
@@ -205,11 +208,12 @@ class JournalStorage(Storage):
                     )
             if torn is not None:
                 logger.warning("%s: the last record was cut off by a crash; it is dropped.", self.path)
-                f.truncate(len(data) - len(torn))
-            elif not data.endswith(b"\n"):  # a whole last record whose newline the crash cut
+                if writable:
+                    f.truncate(len(data) - len(torn))
+            elif not data.endswith(b"\n") and writable:  # a whole last record whose newline the crash cut
                 f.seek(0, os.SEEK_END)
                 f.write(b"\n")
-            f.flush()
+                f.flush()
             self._size = os.fstat(f.fileno()).st_size
         return events
 
@@ -273,12 +277,10 @@ def _parse(data, path):
         raise _corrupt(path, "it is empty")
     project = _check_format(lines[0], path)
     checks = records.Checks(project)
-    parsed = []
-    for number, line in enumerate(lines, start=1):
-        event, why = checks.decode(line)
-        if event is None:
-            raise _corrupt(path, f"line {number} is not a valid record: {why}")
-        parsed.append(event)
+    parsed, failed = checks.decode_all(lines)
+    if parsed is None:
+        index, why = failed
+        raise _corrupt(path, f"line {index + 1} is not a valid record: {why}")
     return parsed[0], parsed[1:], torn, checks
 
 

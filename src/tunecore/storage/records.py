@@ -83,6 +83,49 @@ class Checks:
             self.last = check
         return event, None
 
+    def decode_all(self, lines: list[bytes]) -> tuple[list[dict[str, Any]], None] | tuple[None, tuple[int, str]]:
+        """The events of the consecutive records ``lines``, as :meth:`decode` reads them one by one.
+
+        Faster on a whole journal: the checks line by line, then the JSON of
+        every line in one parse (a journal that fails it is read again line by
+        line, to name the line).
+
+        Returns:
+            ``(events, None)``, or ``(None, (index, why))`` for the first line
+            that is not a valid record (the chain then stays where it was).
+        """
+        start, chained, search, crc32 = self.last, self.chained, _SUFFIX.search, zlib.crc32
+        last, bodies = start, []
+        for index, line in enumerate(lines):
+            match = search(line)
+            if match is None:
+                return None, (index, "it has no checksum")
+            body = line[:match.start()] + b"}"
+            check = crc32(body, last)
+            if check != int(match.group(1), 16):
+                return None, (index, self._mismatch())
+            if chained:
+                last = check
+            bodies.append(body)
+        try:
+            events = json.loads((b"[" + b",".join(bodies) + b"]").decode())
+        except (ValueError, UnicodeDecodeError):
+            events = None
+        if events is None or len(events) != len(bodies) or any(type(e) is not dict for e in events):
+            return self._one_by_one(lines, start)
+        self.last = last
+        return events, None
+
+    def _one_by_one(self, lines, start):
+        events = []
+        for index, line in enumerate(lines):
+            event, why = self.decode(line)
+            if event is None:
+                self.last = start
+                return None, (index, why or "")
+            events.append(event)
+        return events, None
+
     def _mismatch(self) -> str:
         if not self.chained:
             return "its checksum does not match (the record was changed or damaged)"

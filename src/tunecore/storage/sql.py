@@ -44,6 +44,8 @@ _T = TypeVar("_T")
 _MIGRATIONS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 #: Seconds an SQLite connection waits for another driver's write before giving up.
 SQLITE_BUSY_TIMEOUT = 60.0
+#: Seconds a connection to a database server may take (an unreachable host fails then, not minutes later).
+CONNECT_TIMEOUT = 10
 _MAX_APPEND_RACES = 1000
 
 
@@ -138,7 +140,7 @@ class SQLStorage(Storage):
                     conn.execute(table.delete().where(table.c.project_id == project_id))
                 conn.execute(schema.projects.update().where(schema.projects.c.id == project_id)
                              .values(header=text))
-            self._run("overwrite the project", wipe)
+            self._run("overwrite the project", wipe, transaction=True)
             stored = None
         if stored is not None:
             for key in ("oracle", "objective"):
@@ -189,6 +191,7 @@ class SQLStorage(Storage):
         project_id, now = self._opened(), time.time()
 
         def beat(conn: Any) -> None:
+            _durable(conn, False)
             where = (table.c.project_id == project_id) & (table.c.trial_id == trial_id)
             if conn.execute(table.update().where(where).values(time=now)).rowcount == 0:
                 conn.execute(table.insert().values(project_id=project_id, trial_id=trial_id, time=now))
@@ -233,7 +236,7 @@ class SQLStorage(Storage):
                     f"({schema.SCHEMA_VERSION}): upgrade tunecore to read it."
                 )
             try:
-                self._run("create tunecore's tables", _migrate)
+                self._run("create tunecore's tables", _migrate, transaction=True)
                 return
             except (ProjectError, MissingDependencyError):
                 raise
@@ -258,16 +261,20 @@ class SQLStorage(Storage):
         table = _schema().events
         project_id = self._opened()
 
+        tries: list[int] = []
+
         def insert(conn: Any) -> None:
-            if conn.dialect.name == "sqlite":  # read at commit: FULL syncs the write-ahead log
-                conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if sync else 'NORMAL'}")
+            tries.append(1)
+            _durable(conn, sync)
             conn.execute(table.insert().values(project_id=project_id, seq=seq, data=data))
 
         try:
             self._run("append an event", insert)
             return True
         except sa.exc.IntegrityError:
-            # Taken, by another driver, or by this insert when its commit was lost with the connection.
+            if len(tries) == 1:
+                return False  # another driver's event is there
+            # Taken by this very insert, whose commit was lost with the connection, or by another driver.
             stored = self._run("check an event", lambda conn: conn.execute(
                 sa.select(table.c.data).where((table.c.project_id == project_id) & (table.c.seq == seq))
             ).scalar())
@@ -299,13 +306,24 @@ class SQLStorage(Storage):
                 self._engine = _create_engine(self.url, self._engine_kwargs)
             return self._engine
 
-    def _run(self, what: str, work: Callable[[Any], _T]) -> _T:
-        """``work(connection)`` in one transaction; a lost connection is retried, then reported."""
+    def _run(self, what: str, work: Callable[[Any], _T], transaction: bool = False) -> _T:
+        """``work(connection)``; a lost connection is retried, then reported.
+
+        Each statement commits on its own (one round trip: the connections are
+        in autocommit mode, and every change but ``transaction`` ones is one
+        statement); ``transaction=True`` runs ``work`` in one transaction.
+        """
         sa = _sqlalchemy()
         for attempt in range(1, self.retries + 1):
             try:
-                with self._connect().begin() as conn:
-                    return work(conn)
+                with self._connect().connect() as conn:
+                    if not transaction:
+                        return work(conn)
+                    conn = conn.execution_options(isolation_level=conn.default_isolation_level)
+                    with conn.begin():
+                        return work(conn)
+            except sa.exc.IntegrityError:
+                raise  # a place taken by another driver: the callers' business
             except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
                 why = _reason(exc, self.url)
                 if attempt == self.retries:
@@ -319,6 +337,11 @@ class SQLStorage(Storage):
                 if self._engine is not None:
                     self._engine.dispose()  # connections to a restarted server are dead
                 time.sleep(self.retry_wait)
+            except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+                raise ProjectError(
+                    f"Could not {what} in {self.location}: {_reason(exc, self.url)}. It was left untouched; "
+                    "name another database with storage=."
+                ) from None
         raise AssertionError("unreachable")
 
 
@@ -347,6 +370,8 @@ def read_project(url: str, project_name: str) -> tuple[dict[str, Any], list[Even
                                 .where(schema.events.c.project_id == row.id).order_by(schema.events.c.seq)).all()
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
+    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
     finally:
         engine.dispose()
     location = f"{mask_url(url)} (project {project_name!r})"
@@ -366,6 +391,8 @@ def list_projects(url: str) -> list[str]:
             return _project_names(conn, url)
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
+    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
     finally:
         engine.dispose()
 
@@ -391,6 +418,8 @@ def last_event(url: str, project_name: str) -> int:
             ).scalar()
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
+    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
+        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
     finally:
         engine.dispose()
     return int(found or 0)
@@ -463,6 +492,10 @@ def _create_engine(url: str, kwargs: dict[str, Any], writing: bool = True) -> An
                 "empty; name a file: 'sqlite:///path/to/runs.db'."
             )
         folder = os.path.dirname(os.path.abspath(path))
+        if os.path.isdir(path) or (os.path.islink(path) and not os.path.exists(path)):
+            what = "a folder" if os.path.isdir(path) else f"a link to {os.readlink(path)!r}, which does not exist"
+            raise ProjectError(f"{mask_url(url)} names {what}, not a database file; name a file: "
+                               "'sqlite:///path/to/runs.db'.")
         if not os.path.isdir(folder):
             if not writing:
                 raise ProjectError(f"{mask_url(url)} holds no tunecore project: {folder!r} does not exist.")
@@ -470,10 +503,18 @@ def _create_engine(url: str, kwargs: dict[str, Any], writing: bool = True) -> An
         if not writing and not os.path.isfile(path):
             raise ProjectError(f"{mask_url(url)} holds no tunecore project: there is no file {path!r}.")
         options.setdefault("connect_args", {}).update(timeout=SQLITE_BUSY_TIMEOUT, check_same_thread=False)
-    else:
-        options.setdefault("pool_pre_ping", True)
+    elif parsed.get_backend_name() == "postgresql":  # libpq's connect_timeout; none by default
+        options.setdefault("connect_args", {}).setdefault("connect_timeout", CONNECT_TIMEOUT)
+    # Every change is one statement, its own transaction: no BEGIN and COMMIT round trips. No
+    # ping before each use either: a connection that died is retried (SQLStorage._run).
+    options.setdefault("isolation_level", "AUTOCOMMIT")
     try:
         engine = sa.create_engine(parsed, **options)
+    except sa.exc.NoSuchModuleError:
+        raise InvalidArgumentError(
+            f"{mask_url(url)!r} names a database SQLAlchemy does not know ({parsed.drivername!r}); write it as "
+            "'sqlite:///path/to/runs.db' or 'postgresql://user:password@host:5432/database'."
+        ) from None
     except ImportError as exc:
         extra = "postgresql" if parsed.get_backend_name() == "postgresql" else "sql"
         raise MissingDependencyError(
@@ -482,15 +523,48 @@ def _create_engine(url: str, kwargs: dict[str, Any], writing: bool = True) -> An
         ) from None
     if writing and parsed.get_backend_name() == "sqlite":
         sa.event.listen(engine, "connect", _sqlite_pragmas)
+    elif writing and parsed.get_backend_name() == "postgresql":
+        sa.event.listen(engine, "connect", _postgresql_session)
     return engine
+
+
+def _durable(conn: Any, sync: bool) -> None:
+    """Make the next commit on ``conn`` survive a crash of the machine (``sync``), or of the process only.
+
+    A commit that only has to survive the driver's crash need not wait for the
+    database's disk: SQLite's ``synchronous=NORMAL`` in WAL mode, PostgreSQL's
+    ``synchronous_commit=off`` (the server writes it out within moments; it is
+    visible to the other drivers at once). Events that end trials (``sync``)
+    wait for the disk: ``synchronous=FULL``, the server's own ``synchronous_commit``.
+    """
+    info = conn.info
+    if info.get("tunecore_sync", False) == sync or conn.dialect.name not in ("sqlite", "postgresql"):
+        return
+    if conn.dialect.name == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA synchronous={'FULL' if sync else 'NORMAL'}")
+    else:
+        level = info.get("tunecore_server_sync", "on") if sync else "off"
+        conn.exec_driver_sql(f"SET synchronous_commit TO {level}")
+    info["tunecore_sync"] = sync
 
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
-    cursor.execute("PRAGMA synchronous=NORMAL")  # durable against a crash of the process
+    cursor.execute("PRAGMA synchronous=NORMAL")  # durable against a crash of the process (see _durable)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+    record.info["tunecore_sync"] = False
+
+
+def _postgresql_session(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("SHOW synchronous_commit")
+    record.info["tunecore_server_sync"] = cursor.fetchone()[0]
+    cursor.execute("SET synchronous_commit TO off")  # see _durable
+    cursor.close()
+    dbapi_connection.commit()
+    record.info["tunecore_sync"] = False
 
 
 def _reason(exc: Any, url: str) -> str:

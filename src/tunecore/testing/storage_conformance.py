@@ -201,6 +201,25 @@ class StorageConformance:
         assert [again.trials[t.trial_id].score for t in ended] == [t.score for t in ended]
         assert len(again.trials) == 3
 
+    def test_an_event_that_breaks_its_trials_life_is_refused_naming_its_place(
+            self, make_storage: MakeStorage, make_writer: MakeStorage, location: str) -> None:
+        self._require("persistent", "a search reads back what it kept")
+        first = _oracle()
+        first.open(make_writer(location))
+        ended = run_trials(first, lambda values: values["lr"], n=1)[0]
+        first.close()
+        writer = first.ledger.storage  # appending after close() reopens the project
+        writer.append({"event": "end", "time": time.time(), "trial_id": ended.trial_id, "status": "COMPLETED"},
+                      sync=True)  # the trial ends a second time
+        writer.close()
+        storage = make_storage(location)
+        with pytest.raises(ProjectError, match="breaks its trial's life") as refused:
+            _oracle().open(storage)
+        message = str(refused.value).lower()
+        places = [storage.locate(index) for index in range(100)]
+        assert all(isinstance(place, str) for place in places)
+        assert any(message.startswith(place.lower() + " ") for place in places), (message, places[:3])
+
     # Several drivers (``shared``) ---------------------------------------------------
 
     def _drivers(self, make_storage: MakeStorage, location: str, n: int = 2) -> list[Storage]:

@@ -147,7 +147,8 @@ class BaseTuner:
                 :class:`~tunecore.executors.Executor`.
             max_parallel_trials: Trials in flight at once.
             timeout: Seconds after which no new trial starts; the search then
-                ends as ``cancel_running`` says. In Keras Tuner's distributed
+                ends as ``cancel_running`` says (a trial queued for a worker
+                that has not started it is not waited for: it runs on resume). In Keras Tuner's distributed
                 mode it also bounds the chief's wait for its first tuner and a
                 tuner's wait for its chief (each says what it waits for every
                 10 s meanwhile).
@@ -205,7 +206,7 @@ class BaseTuner:
             return
         if ask_ahead is not None and (isinstance(ask_ahead, bool) or not isinstance(ask_ahead, int) or ask_ahead < 0):
             raise InvalidArgumentError(f"ask_ahead must be an integer >= 0 or None; got {ask_ahead!r}.")
-        pool = dask_chief.chief_executor(role, timeout) if role else executors.create(executor, max_parallel_trials)
+        pool = dask_chief.chief_executor(role) if role else executors.create(executor, max_parallel_trials)
         self._search = SearchLoop(self, pool, search_callbacks, timeout, trial_timeout, cancel_running, ask_ahead)
         try:
             for values in initial_points or ():
@@ -244,6 +245,9 @@ class BaseTuner:
             logger.warning("Tuner %r found no chief at %s within timeout=%gs; its search ends without trials.",
                            self.tuner_id, role.address, timeout)
             return
+        if how == "left":
+            logger.info("Tuner %r left the chief at %s after its search's timeout=%gs; the chief's search "
+                           "goes on with its other tuners.", self.tuner_id, role.address, timeout)
         if how == "lost":
             raise FatalRuntimeError(
                 f"Tuner {self.tuner_id!r} lost the chief at {role.address} before its search ended."

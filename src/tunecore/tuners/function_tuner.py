@@ -4,14 +4,15 @@ import difflib
 import inspect
 import os
 import re
+import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from tunecore import oracles
 from tunecore.callbacks import Callback
 from tunecore.errors import FatalTypeError, InvalidArgumentError
-from tunecore.objective import Objective
-from tunecore.signatures import accepts_keyword, names_parameter
+from tunecore.objective import DEFAULT_OBJECTIVE, Objective
+from tunecore.signatures import accepts_keyword, binding_error, names_parameter
 from tunecore.storage import InMemoryStorage, Storage
 from tunecore.trial import Trial
 from tunecore.tuners.base_tuner import BaseTuner
@@ -81,6 +82,17 @@ class FunctionTuner(BaseTuner):
             instance, directory=directory, project_name=project_name, overwrite=overwrite,
             storage=storage if storage is not None or directory is not None else InMemoryStorage(),
         )
+        if instance.pruner is not None and callable(fn) and not names_parameter(fn, "trial"):
+            name = instance.objective.name if isinstance(instance.objective, Objective) else DEFAULT_OBJECTIVE
+            report = "loss" if name == DEFAULT_OBJECTIVE else name
+            warnings.warn(
+                f"The pruner {instance.pruner!r} can never stop a trial of this search: the tuned function "
+                f"{getattr(fn, '__qualname__', fn)!r} has no `trial` parameter, so its trials report nothing "
+                f"while they run, and a pruner acts on those reports. To prune, write it as fn(hp, trial) and "
+                f"call trial.report(step, {report}=...) as it runs"
+                + (" (and name the objective: objective='loss')." if name == DEFAULT_OBJECTIVE else "."),
+                UserWarning, stacklevel=_caller_level(),
+            )
 
     def _trial_source(self) -> str:
         return f"the tuned function {getattr(self.fn, '__qualname__', self.fn)!r}"
@@ -97,12 +109,29 @@ class FunctionTuner(BaseTuner):
             )
         if not accepts_keyword(self.fn, "verbose"):
             kwargs.pop("verbose", None)
+        call_args: tuple[Any, ...] = (trial.hyperparameters, *args)
         if names_parameter(self.fn, "trial"):
             handle = RunningTrial(self.oracle, trial)
             if _second_parameter(self.fn) == "trial":  # fn(hp, trial, *args)
-                return self.fn(trial.hyperparameters, handle, *args, **kwargs)
-            kwargs["trial"] = handle
-        return self.fn(trial.hyperparameters, *args, **kwargs)
+                call_args = (trial.hyperparameters, handle, *args)
+            else:
+                kwargs["trial"] = handle
+        mismatch = binding_error(self.fn, call_args, kwargs)
+        if mismatch is not None:  # every trial would fail the same way
+            raise FatalTypeError(
+                f"{self._trial_source()[0].upper()}{self._trial_source()[1:]} cannot be called with the "
+                f"search's arguments: {mismatch}. It is called as fn(hp, *args, **kwargs) with the extra "
+                "arguments given to tune(fn, *args, ...) or search(*args, **kwargs): pass what it needs there."
+            )
+        return self.fn(*call_args, **kwargs)
+
+
+def _caller_level() -> int:
+    """The ``stacklevel`` that points a warning at the user's line, through ``tune()`` or not."""
+    frame, level = inspect.currentframe(), 1
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    return level - 1
 
 
 def _second_parameter(fn: Callable[..., Any]) -> str | None:

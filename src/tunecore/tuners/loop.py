@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from tunecore import plugins
 from tunecore.callbacks import Callback
-from tunecore.errors import FatalError, FatalTypeError, RemoteTraceback
+from tunecore.errors import FatalError, FatalTypeError, FatalValueError, RemoteTraceback
 from tunecore.executors import Executor
 from tunecore.executors.runner import TrialOutcome, TrialRunner
+from tunecore.executors.waiting import Notice
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners.outcome import resolve_remote_traceback
 from tunecore.tuners.progress import Progress
@@ -35,6 +36,7 @@ logger = logging.getLogger("tunecore")
 
 _REPORT_POLL_S = 0.05
 _LATE_REPORTS_S = 10.0
+_UNSTARTED_CHECK_S = 1.0  # once stopped, how often the loop looks for trials no worker has started
 _ASK_SHARE = 0.1  # suggestions for every worker may take this share of a trial before asking ahead
 _WAIT_FIRST_S, _WAIT_MAX_S = 0.02, 1.0  # waiting for other drivers' trials, doubling in between
 
@@ -72,6 +74,8 @@ class SearchLoop:
         self._hook = plugins.get_plugin_manager().hook
         self._deadline = None if timeout is None else time.monotonic() + timeout
         self._announced = False
+        self._unstarted_checked = -_UNSTARTED_CHECK_S
+        self._others = Notice()  # says what a driver waits for while other drivers' trials run
         self._ask_seconds: float | None = None  # running averages, for the default ask_ahead
         self._trial_seconds: float | None = None
         self._asked_out = False
@@ -120,6 +124,7 @@ class SearchLoop:
     def _run(self, runner: TrialRunner, progress: Progress) -> None:
         pool = self.executor
         try:
+            pool.deadline = self._deadline
             pool.start(runner)
             self._loop(progress)
             if self._running:  # stopped with cancel_running: as an interruption
@@ -172,12 +177,13 @@ class SearchLoop:
                 trial = ready.popleft() if ready else self._ask()
                 if trial.status == TrialStatus.IDLE and not running:
                     # On a shared storage, other drivers' trials run: one may fail and run again.
-                    waiting = self.oracle.ledger.shared
+                    waiting = self.oracle.ledger.shared and bool(self.oracle.ongoing_trials)
                     if not waiting:
                         logger.warning("The oracle is waiting (IDLE) with no trial running; the search stops.")
                 if trial.status != TrialStatus.RUNNING:
                     break
                 self._wait_s = _WAIT_FIRST_S
+                self._others.restart()
                 tuner.on_trial_begin(trial)
                 self._each("on_trial_begin", trial)
                 self._hook.tunecore_trial_begin(tuner=tuner, trial=trial)
@@ -188,6 +194,8 @@ class SearchLoop:
                 running[future], self._started[future] = trial, time.monotonic()
                 progress.update(len(running))
                 self._check_stop()
+            if self.stop_reason is not None and running and not self.cancel_running:
+                self._drop_unstarted()
             if waiting and not running and self.stop_reason is None:
                 self._wait_for_others()
                 continue
@@ -234,6 +242,10 @@ class SearchLoop:
         wait = self._wait_s
         if self._deadline is not None:
             wait = min(wait, max(self._deadline - time.monotonic(), 0.0))
+        self._others(
+            f"Tuner {self.tuner.tuner_id!r} waits for the trials other drivers run in this project to end "
+            "(the oracle suggests nothing new until then); Ctrl-C or search(timeout=...) ends the wait"
+        )
         time.sleep(wait)
         self._wait_s = min(2 * self._wait_s, _WAIT_MAX_S)
 
@@ -250,6 +262,20 @@ class SearchLoop:
             self._announced = True
             what = "abandoning" if self.cancel_running else "letting finish"
             logger.info("The search stops (%s); %s the running trials.", self.stop_reason, what)
+
+    def _drop_unstarted(self) -> None:
+        """The search stopped: trials that no worker has started yet are not waited for; they run on resume."""
+        now = time.monotonic()
+        if now < self._unstarted_checked + _UNSTARTED_CHECK_S:
+            return
+        self._unstarted_checked = now
+        for future in self.executor.unstarted(list(self._running)):
+            if self.executor.kill(future):
+                trial = self._running.pop(future)
+                self._started.pop(future)
+                logger.warning("Trial %s had not started when the search stopped (%s); it will run on resume.",
+                               trial.trial_id, self.stop_reason)
+                self.oracle.ledger.requeue_running([trial.trial_id])
 
     def _overdue(self, done: set[Any]) -> list[tuple[Any, TrialOutcome]]:
         """End the trials over ``trial_timeout`` that the executor can end at once."""
@@ -328,6 +354,10 @@ class SearchLoop:
             message=outcome.message,
             retryable=outcome.retryable,
         )
+        if (outcome.status == TrialStatus.COMPLETED and trial.status == TrialStatus.FAILED and not reported
+                and outcome.metrics and not objective.has_value(outcome.metrics)):
+            # Metrics without the objective: every trial would return the same names.
+            outcome.fatal, outcome.message = FatalValueError, trial.message
 
 
 def _fatal_error(trial: Trial, outcome: TrialOutcome, functions: Sequence[Any] = ()) -> FatalError:

@@ -9,6 +9,7 @@ the oracle as it arrives and answers with the oracle's decision (STOPPED).
 """
 
 import linecache
+import pickle
 import re
 import time
 import traceback
@@ -20,13 +21,16 @@ from typing import TYPE_CHECKING, Any
 from tunecore.errors import (
     FailedTrialError,
     FatalError,
+    FatalProjectError,
     FatalTypeError,
     FatalValueError,
     InvalidSpaceError,
     OversizedModelError,
+    ProjectError,
     TrialStopped,
 )
 from tunecore.executors.runner import ReportChannel, TrialOutcome
+from tunecore.signatures import binding_error
 from tunecore.trial import Trial, TrialStatus
 
 if TYPE_CHECKING:
@@ -134,6 +138,13 @@ class TunerRunner:
         outcome = TrialOutcome(trial.trial_id, TrialStatus.COMPLETED)
         start = time.perf_counter()
         try:
+            mismatch = binding_error(self.tuner.run_trial, (trial, *self.fit_args), self.fit_kwargs)
+            if mismatch is not None:  # every trial would fail the same way
+                raise FatalTypeError(
+                    f"{type(self.tuner).__name__}.run_trial cannot be called with the search's arguments: "
+                    f"{mismatch}. It is called as run_trial(trial, *args, **kwargs) with the arguments given "
+                    "to search(*args, **kwargs): pass what it needs there."
+                )
             with self.tuner.trial_scope():
                 results = self.tuner.run_trial(trial, *self.fit_args, **self.fit_kwargs)
             if not remote and oracle.updated_directly(trial.trial_id):
@@ -154,6 +165,8 @@ class TunerRunner:
             outcome.message = traceback.format_exc()
         except FatalError as exc:
             self._fatal(outcome, exc, type(exc))
+        except ProjectError as exc:  # the project refuses a trial's file: retrying meets it again
+            self._fatal(outcome, exc, FatalProjectError)
         except InvalidSpaceError as exc:
             # A definition the trial made is invalid (a range, a reserved name...): every
             # trial would repeat it, so it stops the search instead of being retried.
@@ -168,10 +181,26 @@ class TunerRunner:
         return outcome
 
     def _fatal(self, outcome: TrialOutcome, exc: BaseException, fatal: type[FatalError]) -> None:
-        outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, fatal
+        outcome.status, outcome.retryable = TrialStatus.FAILED, False
         outcome.message = traceback.format_exc()
         if self.channel is None:  # in the driver: the search's error is chained to this one
-            outcome.error = exc
+            outcome.fatal, outcome.error = fatal, exc
+        else:  # the outcome goes back to the driver, which must be able to import the class
+            outcome.fatal = _importable(fatal)
+
+
+def _importable(fatal: type[FatalError]) -> type[FatalError]:
+    """``fatal``, or its nearest base of :mod:`tunecore.errors` if it cannot be pickled by reference.
+
+    A user's own ``FatalError`` subclass defined in ``__main__`` or a notebook
+    is recreated by value in a worker, so it has no name the driver can load;
+    the trial's traceback (the message) still names it.
+    """
+    try:
+        pickle.dumps(fatal)
+        return fatal
+    except Exception:  # noqa: BLE001 - whatever pickling refuses
+        return next(c for c in fatal.__mro__ if c.__module__ == FatalError.__module__ and issubclass(c, FatalError))
 
 
 def _describe_empty(results: Any) -> str:

@@ -50,6 +50,12 @@ def results_summary(oracle: "Oracle | Project", project_dir: str | None = None, 
                 f"No feasible trial yet: all {len(ledger.scored())} completed trials break a "
                 f"constraint. Closest: trial {closest.trial_id}, {ledger.describe_violation(closest)}."
             )
+    if oracle.trials and not ledger.scored():
+        counts: dict[str, int] = {}
+        for trial in oracle.trials.values():
+            counts[trial.status] = counts.get(trial.status, 0) + 1
+        ended = ", ".join(f"{n} {status.lower()}" for status, n in sorted(counts.items()))
+        lines.append(f"No trial completed ({ended}), so there is no best trial yet.")
     for trial in best:
         lines += ["", f"Trial {trial.trial_id} summary", "Hyperparameters:"]
         lines += value_lines(trial.hyperparameters.values)

@@ -22,6 +22,7 @@ from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.oracles import Oracle
 from tunecore.signatures import accepts_keyword
+from tunecore.storage import paths
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner
 from tunecore_keras import backend, tensorboard_logs, weights
@@ -284,7 +285,9 @@ class Tuner(BaseTuner):
         if build_config is not None:
             # load_model must build a model that build(hp) leaves unbuilt before loading
             # weights; a Hyperband trial's model was built by loading its parent's weights.
-            with open(os.path.join(self.get_trial_dir(trial.trial_id), BUILD_CONFIG_FILE), "w") as f:
+            path = os.path.join(self.get_trial_dir(trial.trial_id), BUILD_CONFIG_FILE)
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+            with os.fdopen(paths.open_project_file(path, flags, "The build config of a trial"), "w") as f:
                 json.dump(build_config, f)
         return result
 
@@ -404,8 +407,8 @@ class Tuner(BaseTuner):
             )
             raise NoSavedModelError(f"Trial {trial_id} has no checkpoint at {path} ({reason}).")
         build_config = os.path.join(self.get_trial_dir(trial_id), BUILD_CONFIG_FILE)
-        if not model.built and os.path.exists(build_config):
-            with open(build_config) as f:
+        if not model.built and os.path.lexists(build_config):
+            with os.fdopen(paths.open_project_file(build_config, os.O_RDONLY, "The build config of a trial")) as f:
                 model.build_from_config(json.load(f))
         weights.load(model, path)
 

@@ -7,6 +7,7 @@ about three times smaller. Keras exposes ``objects_to_skip`` only in its saving
 library; without it we fall back to ``model.save_weights``.
 """
 
+import os
 import warnings
 from typing import Any
 
@@ -31,11 +32,19 @@ def save(model: Any, path: str) -> None:
     """Save ``model``'s weights (not its optimizer's) to ``path`` (``.weights.h5``).
 
     A model class that overrides ``save_weights`` is saved by its own method.
+    The file is written beside ``path`` and renamed over it, so a link at
+    ``path`` is replaced, never written through (nothing in a project is
+    followed as a link), and a crash never leaves half a checkpoint.
     """
+    folder, name = os.path.split(path)
+    partial = os.path.join(folder, "partial-" + name)  # keeps the .weights.h5 that Keras asks for
+    if os.path.lexists(partial):
+        os.remove(partial)  # a link left there goes, not what it points to
     if saving_lib is None or _overrides(model, "save_weights"):
-        model.save_weights(path)
-        return
-    saving_lib.save_weights_only(model, path, objects_to_skip=_skip(model))
+        model.save_weights(partial)
+    else:
+        saving_lib.save_weights_only(model, partial, objects_to_skip=_skip(model))
+    os.replace(partial, path)
 
 
 def load(model: Any, path: str) -> None:

@@ -1,5 +1,6 @@
 """The Sklearn tuner: cross-validated search over scikit-learn models."""
 
+import difflib
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -7,19 +8,21 @@ from typing import Any
 import joblib
 import numpy as np
 from sklearn.base import is_classifier
-from sklearn.metrics import check_scoring
+from sklearn.metrics import check_scoring, get_scorer_names
 from sklearn.model_selection import KFold, check_cv
 
-from tunecore.errors import FatalValueError, NoSavedModelError, TrialStopped
+from tunecore.errors import FatalTypeError, FatalValueError, NoSavedModelError, TrialStopped
 from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.objective import DEFAULT_OBJECTIVE, Objective
+from tunecore.storage import paths
 from tunecore.oracles import Oracle
 from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners import BaseTuner
 from tunecore_sklearn import _folds
 
 _MODEL_FILE = "model.joblib"
+_WHAT = "The model file of trial {}"  # opened without following links, as every file of a project
 
 
 class Sklearn(BaseTuner):
@@ -162,6 +165,13 @@ class Sklearn(BaseTuner):
     ) -> dict[str, float]:
         """Cross-validate the model built from ``trial.hyperparameters``; returns its metrics."""
         model = self.hypermodel.build(trial.hyperparameters)
+        if not hasattr(model, "fit"):  # every trial would fail the same way
+            raise FatalTypeError(
+                "Expected the model-building function (the hypermodel's build(hp)) to return a "
+                f"scikit-learn estimator (an object with fit); it returned {model!r} of type "
+                f"{type(model).__name__}. Did you forget to return the model?"
+            )
+        scorer = self._scorer(model)
         splits = list(self._splitter(model, y).split(X, y, groups))
         if self.partial_fit_steps and hasattr(model, "partial_fit"):
             def report(step: int, metrics: dict[str, float]) -> None:
@@ -169,7 +179,7 @@ class Sklearn(BaseTuner):
                     raise TrialStopped(f"Trial {trial.trial_id} was stopped at step {step}.")
 
             return _folds.cross_validate_steps(
-                model, X, y, splits, check_scoring(model, scoring=self.scoring), self.partial_fit_steps,
+                model, X, y, splits, scorer, self.partial_fit_steps,
                 report, sample_weight=sample_weight,
             )
         return _folds.cross_validate(
@@ -177,12 +187,24 @@ class Sklearn(BaseTuner):
             X,
             y,
             splits,
-            check_scoring(model, scoring=self.scoring),
+            scorer,
             metrics=self.metrics,
             sample_weight=sample_weight,
             n_jobs=self.n_jobs,
             error_score=self.error_score,
         )
+
+    def _scorer(self, model):
+        """``scoring`` as a scorer of ``model``; a ``scoring`` that cannot be one stops the search."""
+        try:
+            return check_scoring(model, scoring=self.scoring)
+        except (ValueError, TypeError) as exc:  # a misspelt name, a model with no score method
+            fatal = FatalValueError if isinstance(exc, ValueError) else FatalTypeError
+            close = difflib.get_close_matches(self.scoring, get_scorer_names(), n=1) if isinstance(self.scoring, str) else []
+            hint = f" Did you mean scoring={close[0]!r}?" if close else ""
+            raise fatal(
+                f"scoring={self.scoring!r} cannot score the model {type(model).__name__}.{hint} ({exc})"
+            ) from exc
 
     def _splitter(self, model, y):
         if hasattr(self.cv, "split"):
@@ -220,12 +242,13 @@ class Sklearn(BaseTuner):
         """
         if self._data is None:
             path = os.path.join(self.get_trial_dir(trial.trial_id), _MODEL_FILE)
-            if not os.path.exists(path):
+            if not os.path.lexists(path):
                 raise NoSavedModelError(
                     f"Trial {trial.trial_id} has no saved model at {path!r}: models are refit "
                     "on the search data, so call search(X, y) in this process first."
                 )
-            return joblib.load(path)
+            with os.fdopen(paths.open_project_file(path, os.O_RDONLY, _WHAT.format(trial.trial_id)), "rb") as f:
+                return joblib.load(f)
         if trial.trial_id not in self._refit:
             model = self.hypermodel.build(trial.hyperparameters.copy())
             _folds.fit(model, *self._data)
@@ -236,8 +259,9 @@ class Sklearn(BaseTuner):
     def save_model(self, trial_id: str, model: Any, step: int = 0) -> None:
         """Save ``model`` as the model of ``trial_id``."""
         path = os.path.join(self.get_trial_dir(trial_id), _MODEL_FILE)
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        joblib.dump(model, path)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+        with os.fdopen(paths.open_project_file(path, flags, _WHAT.format(trial_id)), "wb") as f:
+            joblib.dump(model, f)
 
     def __getstate__(self) -> dict[str, Any]:
         # Workers receive the data with the search arguments; do not send it twice.

@@ -1,0 +1,172 @@
+"""Review of issue 23 as landed: user mistakes found with fresh scenarios.
+
+A call that cannot bind to the tuned function or to ``run_trial`` is the
+user's mistake, raised at once; and a search resumed after any mistake that
+struck before a hyperparameter was declared runs the fixed function rather
+than taking its empty space for exhausted.
+"""
+
+import warnings
+
+import pytest
+
+import tunecore as kt
+from tunecore.errors import FatalError, FatalTypeError, FatalValueError, TooManyFailedTrialsError
+
+
+def test_a_function_called_without_an_argument_it_needs_stops_the_search(tmp_path):
+    def objective(hp, data):
+        return hp.Float("x", 0, 1) + data
+
+    with pytest.raises(FatalTypeError, match=r"missing a required argument: 'data'.*tune\(fn, \*args"):
+        kt.tune(objective, max_trials=3, directory=tmp_path, verbose=0)
+    (trial,) = kt.load(tmp_path / "untitled_project").trials.values()
+    assert trial.status == kt.TrialStatus.FAILED
+
+    tuner = kt.tune(objective, 1.0, max_trials=3, directory=tmp_path, verbose=0)  # fixed: the search goes on
+    assert [t.status for t in tuner.oracle.trials.values()][1:] == [kt.TrialStatus.COMPLETED] * 2
+
+
+def test_an_unexpected_keyword_for_a_function_with_trial_is_named():
+    def objective(hp, trial):
+        return hp.Float("x", 0, 1)
+
+    with pytest.raises(FatalTypeError, match="too many positional arguments"):
+        kt.tune(objective, 3, max_trials=3, verbose=0)
+
+
+def test_a_run_trial_override_missing_a_search_argument_stops_the_search(tmp_path):
+    class Tuner(kt.BaseTuner):
+        def run_trial(self, trial, x, y):
+            return trial.hyperparameters.Float("a", 0, 1) + x + y
+
+    tuner = Tuner(oracle=kt.oracles.create("random", max_trials=3), directory=tmp_path)
+    with pytest.raises(FatalTypeError, match=r"run_trial.*missing a required argument: 'y'"):
+        tuner.search(1, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.FAILED]
+
+
+def test_a_type_error_inside_the_function_is_still_an_ordinary_failed_trial():
+    def objective(hp):
+        hp.Float("x", 0, 1)
+        return len(None)  # the user's bug in the body, not in the call: Keras Tuner fails the trial
+
+    tuner = kt.FunctionTuner(objective, max_trials=2, max_consecutive_failed_trials=5)
+    tuner.search(verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.FAILED] * 2
+
+
+ORACLES = [
+    ("random", {"max_trials": 4}),
+    ("grid", {"max_trials": 4}),
+    ("bayesian", {"max_trials": 4}),
+    ("hyperband", {"max_epochs": 3}),
+]
+
+
+@pytest.mark.parametrize("oracle, options", ORACLES)
+def test_a_search_resumed_after_a_mistake_before_any_definition_runs_the_fixed_function(tmp_path, oracle, options):
+    with pytest.raises(FatalValueError):
+        kt.tune(lambda hp: hp.Int("x", 3, 1), oracle=oracle, directory=tmp_path, verbose=0, **options)
+
+    tuner = kt.tune(lambda hp: hp.Int("x", 1, 3), oracle=oracle, directory=tmp_path, verbose=0, **options)
+    statuses = [t.status for t in tuner.oracle.trials.values()]
+    assert statuses[0] == kt.TrialStatus.FAILED and statuses.count(kt.TrialStatus.COMPLETED) >= 2
+    assert tuner.get_best_hyperparameters()[0]["x"] in (1, 2, 3)
+
+
+@pytest.mark.parametrize("oracle, options", ORACLES)
+def test_a_first_trial_that_fails_before_declaring_does_not_end_the_search(oracle, options):
+    calls = []
+
+    def objective(hp):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OSError("the data share was not mounted yet")
+        return hp.Int("x", 1, 3)
+
+    tuner = kt.tune(objective, oracle=oracle, verbose=0, **options)
+    statuses = [t.status for t in tuner.oracle.trials.values()]
+    assert statuses[0] == kt.TrialStatus.FAILED and statuses.count(kt.TrialStatus.COMPLETED) >= 2
+
+
+def test_a_function_that_always_fails_before_declaring_still_stops_after_consecutive_failures():
+    def objective(hp):
+        raise OSError("no data")
+
+    with pytest.raises(TooManyFailedTrialsError):
+        kt.tune(objective, max_trials=10, verbose=0)
+
+
+def test_a_function_that_declares_nothing_runs_once():
+    tuner = kt.tune(lambda hp: 1.0, max_trials=5, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.COMPLETED]
+
+
+# A pruner on a function that cannot report ---------------------------------------
+
+
+def test_a_pruner_on_a_function_without_a_trial_parameter_warns_once_at_the_users_line():
+    with pytest.warns(UserWarning, match=r"no `trial` parameter.*trial\.report\(step, loss=\.\.\.\).*objective='loss'") as caught:
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=4, pruner="median", verbose=0)
+    pruner_warnings = [w for w in caught if "pruner" in str(w.message)]
+    assert len(pruner_warnings) == 1 and pruner_warnings[0].filename == __file__
+
+
+def test_a_pruner_on_a_named_objective_says_which_metric_to_report():
+    with pytest.warns(UserWarning, match=r"trial\.report\(step, acc=\.\.\.\)"):
+        kt.FunctionTuner(lambda hp: {"acc": hp.Float("x", 0, 1)}, objective=kt.Objective("acc", "max"),
+                         max_trials=2, pruner="median")
+
+
+def test_no_pruner_warning_for_a_function_that_reports_or_a_search_without_a_pruner():
+    def reports(hp, trial):
+        x = hp.Float("x", 0, 1)
+        trial.report(0, loss=x)
+        return {"loss": x}
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kt.tune(reports, objective="loss", max_trials=2, pruner="median", verbose=0)
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, verbose=0)
+
+
+# A result is a number however it is held -----------------------------------------
+
+
+def test_a_numpy_or_tensor_scalar_returned_is_the_objective_as_it_is_in_a_dict():
+    np = pytest.importorskip("numpy")
+
+    tuner = kt.tune(lambda hp: np.array(hp.Float("x", 0, 1)), max_trials=2, verbose=0, seed=0)
+    assert all(t.status == kt.TrialStatus.COMPLETED and t.score == t.hyperparameters["x"]
+               for t in tuner.oracle.trials.values())
+
+
+def test_a_tensor_scalar_returned_is_the_objective():
+    torch = pytest.importorskip("torch")
+
+    tuner = kt.tune(lambda hp: torch.tensor(hp.Float("x", 0, 1), dtype=torch.float64), max_trials=2, verbose=0)
+    assert all(t.status == kt.TrialStatus.COMPLETED for t in tuner.oracle.trials.values())
+
+
+def test_an_array_of_several_values_is_still_refused_naming_it():
+    np = pytest.importorskip("numpy")
+
+    with pytest.raises(FatalTypeError, match=r"array\(\[0\.5, 1\. *\]\) of type ndarray"):
+        kt.tune(lambda hp: np.array([hp.Fixed("x", 0.5), 1.0]), max_trials=2, verbose=0)
+
+
+# The user's own FatalError from a worker process ---------------------------------
+
+
+def test_a_users_own_fatal_error_from_a_worker_stops_the_search(parallel):
+    class DataIsGone(FatalError):
+        """Defined where no worker can import it: a worker gets it by value."""
+
+    def objective(hp):
+        hp.Float("x", 0, 1)
+        raise DataIsGone("the dataset was deleted")
+
+    with pytest.raises(FatalError, match="DataIsGone: the dataset was deleted"):
+        kt.tune(objective, max_trials=6, verbose=0, max_consecutive_failed_trials=None, **parallel())
+
