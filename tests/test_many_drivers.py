@@ -490,3 +490,33 @@ def test_a_tuner_that_is_not_searching_can_stop_every_driver():
     Driver(_random(max_trials=10_000), _storage(log)).stop("from the console", everywhere=True)
     thread.join(timeout=60)
     assert not thread.is_alive() and 0 < len(runs) < 10_000
+
+
+class FailingFirst(Driver):
+    """A driver whose first trial fails (the objective's failure, once)."""
+
+    def run_trial(self, trial, *args, **kwargs):
+        if not self.runs:
+            self.runs[trial.trial_id] += 1
+            raise kt.errors.FailedTrialError("the objective failed once")
+        return super().run_trial(trial, *args, **kwargs)
+
+
+@pytest.mark.parametrize("joins", ["before", "after"])
+def test_dead_drivers_trials_do_not_count_as_failures_in_a_row_in_any_driver(joins):
+    log = SharedLog()
+    storage = dict(heartbeat_interval=0.02, grace_period=0.2)
+    late = FailingFirst(_random(max_trials=6, max_consecutive_failed_trials=2), _storage(log, **storage))
+    for _ in range(2):  # two drivers die mid-trial
+        dead = _random(max_trials=6)
+        dead.open(_storage(log, **storage))
+        dead.ask("dead")
+        dead.close()
+    Driver(_random(max_trials=2), _storage(log, **storage)).search(verbose=0)  # ends them FAILED, no retry
+    if joins == "after":  # a driver started now reads the whole history
+        late = FailingFirst(_random(max_trials=6, max_consecutive_failed_trials=2), _storage(log, **storage))
+
+    late.search(verbose=0)  # one failure of its own is not two in a row
+
+    statuses = collections.Counter(t.status for t in late.oracle.trials.values())
+    assert statuses == {"COMPLETED": 3, "FAILED": 3}, statuses  # two dead, one its own

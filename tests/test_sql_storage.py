@@ -317,6 +317,10 @@ def test_storage_names_a_url_a_storage_or_nothing(tmp_path):
     ("postgresql://db/tc?user=ann&password=s3cr3t&sslmode=require",
      "postgresql://db/tc?user=ann&password=***&sslmode=require"),
     ("sqlite:///runs.db", "sqlite:///runs.db"),
+    ("sqlite:////data/me@work/runs.db", "sqlite:////data/me@work/runs.db"),
+    # A password written with a raw '@' (it should be %40): no piece of it shows.
+    ("postgresql://ann:p@ss/w@rd@db:5432/tc", "postgresql://ann:***@db:5432/tc"),
+    ("postgresql://ann:Zq%409%2F%25x@db/tc", "postgresql://ann:***@db/tc"),
 ])
 def test_a_url_is_shown_without_its_password(url, shown):
     assert is_url(url)

@@ -28,7 +28,8 @@ def metrics_event(trial_id: str, step: int, metrics: Mapping[str, float], attemp
 
 def end_event(trial: Trial, retry: bool, final: Event | None, **changed: Any) -> Event:
     """How ``trial`` ended, with its ``final`` result; ``changed`` holds ``values`` if it
-    declared hyperparameters as it ran, ``tuner_id`` if a tuner other than its starter ran it."""
+    declared hyperparameters as it ran, ``tuner_id`` if a tuner other than its starter ran it,
+    ``interrupted`` if its driver died (another driver ended it: not a failure of the objective)."""
     event: Event = {"event": "end", "trial_id": trial.trial_id, "status": trial.status}
     if final is not None:
         event["step"], event["metrics"] = final["step"], final["metrics"]

@@ -403,7 +403,7 @@ class TrialLedger:
         retry = status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
         if retry:
             self._retry_queue.append(trial_id)
-        ended_at = self._append_end(record, retry)
+        ended_at = self._append_end(record, retry, interrupted=not counts)
         if ended_at is None:  # undone: the other driver's events say what became of it
             logger.warning("Trial %s was ended by another driver first; this run's end is dropped.", trial_id)
             record.status = trial.status = TrialStatus.RUNNING
@@ -599,9 +599,12 @@ class TrialLedger:
             self._heart.add(trial.trial_id)
         return event["time"]
 
-    def _append_end(self, record, retry):
+    def _append_end(self, record, retry, interrupted=False):
         trial = record.trial
         changed = {}
+        record.interrupted = interrupted
+        if interrupted:  # its driver died: no failure of the objective, in any driver's count
+            changed["interrupted"] = True
         values = trial.hyperparameters.values
         if values != record.values:  # it declared hyperparameters as it ran
             changed["values"] = record.values = values
@@ -665,7 +668,7 @@ class TrialLedger:
                 continue
             if trial_id in self._retry_queue:
                 self._retry_queue.remove(trial_id)
-            if trial.status == TrialStatus.FAILED:
+            if trial.status == TrialStatus.FAILED and not record.interrupted:
                 self.consecutive_failures += 1
             elif trial.status == TrialStatus.COMPLETED:
                 self.consecutive_failures = 0
@@ -749,6 +752,7 @@ class TrialLedger:
             trial.message = event.get("message")
             trial.retryable = bool(event.get("retryable", True))
             trial.ended_at = event["time"]
+            record.interrupted = bool(event.get("interrupted", False))
             retry[trial_id] = bool(event.get("retry", False))
         else:
             raise ValueError(f"unknown event kind {kind!r}")

@@ -37,6 +37,8 @@ class TrialRecord:
         stop: ``(status, reason)`` of a stop requested while it runs, or None.
         deadline: ``(monotonic deadline, limit in seconds)`` of its ``trial_timeout``, or None.
         final: Its told final result, as a ``metrics`` event written with its ``end`` event.
+        interrupted: Its last end was its driver's death (found by another driver), not its own
+            failure: it does not count toward ``max_consecutive_failed_trials``.
     """
 
     trial: Trial
@@ -46,6 +48,7 @@ class TrialRecord:
     stop: tuple[str, str | None] | None = None
     deadline: tuple[float, float] | None = None
     final: Event | None = None
+    interrupted: bool = False
 
     def transition(self, new: str) -> None:
         """Move the trial from its recorded status to ``new``, or raise if its life does not allow it.

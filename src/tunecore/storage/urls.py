@@ -3,9 +3,10 @@
 import re
 
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
-# SQLAlchemy's own reading of a URL's user part: the password runs from the
-# first ':' after the user name to the first '@'.
-_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*:)([^@]*)@")
+# The password runs from the first ':' after the user name to an '@'. SQLAlchemy
+# stops at the first '@', but a password written with a raw '@' (not %40) runs
+# on: hiding up to the last '@' shows no piece of it (and at worst hides more).
+_PASSWORD = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*://[^:/@]*:)(.*)@(?=[^@]*$)", re.DOTALL)
 # libpq also takes the password as a query parameter.
 _QUERY_PASSWORD = re.compile(r"([?&]password=)([^&#]*)", re.IGNORECASE)
 
