@@ -22,10 +22,14 @@ than thread pools, and CPU time is close to what the call would take alone on a
 quiet machine; wall time carries the other tenants' load (the load average is
 printed before and after).
 
+``--dims`` times Levy on [-10, 10]^d instead, for each d given (scaling with
+the dimension, issue 24); the table then has one row per (method, d).
+
 Usage::
 
     .venv/bin/python benchmarks/bayes_speed.py
     .venv/bin/python benchmarks/bayes_speed.py --quick
+    .venv/bin/python benchmarks/bayes_speed.py --methods tunecore_bo optuna_gp --dims 6 15 30 --sizes 200
 """
 
 import os
@@ -34,8 +38,11 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import argparse
+import math
 import tempfile
 import time
+
+import numpy as np
 
 import _common
 import _testfunctions
@@ -45,6 +52,18 @@ _common.silence_frameworks()
 METHODS = ("tunecore_bo", "optuna_gp", "kt_bo")
 SIZES = (10, 50, 100, 200, 1000)
 FUNCTION = _testfunctions.FUNCTIONS["hartmann6"]
+
+
+def levy(d):
+    """Levy on [-10, 10]^d as a ``TestFunction``."""
+
+    def fn(values):
+        w = 1.0 + (np.array([values[f"x{i}"] for i in range(d)]) - 1.0) / 4.0
+        middle = np.sum((w[:-1] - 1) ** 2 * (1 + 10 * np.sin(math.pi * w[:-1] + 1) ** 2))
+        last = (w[-1] - 1) ** 2 * (1 + np.sin(2 * math.pi * w[-1]) ** 2)
+        return float(np.sin(math.pi * w[0]) ** 2 + middle + last)
+
+    return _testfunctions.TestFunction(f"levy{d}", _testfunctions._box(d, -10.0, 10.0), fn, 0.0)
 
 
 class _Clock:
@@ -129,7 +148,20 @@ def main(argv=None):
     parser.add_argument("--seeds", type=int, default=3, help="runs per size (kt_bo: 1), seeds 0, 1, ...")
     parser.add_argument("--reference-max-n", type=int, default=200,
                         help="largest n timed for optuna_gp and kt_bo")
+    parser.add_argument("--dims", nargs="*", type=int, default=[],
+                        help="time Levy in these dimensions instead of Hartmann 6-D")
     args = parser.parse_args(argv)
+    if args.dims:
+        global FUNCTION
+        for d in args.dims:
+            FUNCTION = levy(d)
+            print(f"\n## Levy {d}-D\n")
+            _run(args)
+        return
+    _run(args)
+
+
+def _run(args):
     if args.quick:
         args.sizes, args.repeats, args.kt_repeats, args.seeds = [10, 50], 3, 1, 1
 
@@ -158,7 +190,7 @@ def main(argv=None):
                     f"{table['tunecore_bo', n] / table[reference, n]:.3f}" if (reference, n) in table else "-"
                     for n in args.sizes
                 ])
-        print(f"\nMedian {label} ms per suggestion on hartmann6 (6-D), by observations n\n")
+        print(f"\nMedian {label} ms per suggestion on {FUNCTION.name} ({FUNCTION.d}-D), by observations n\n")
         print(_common.markdown_table(header, rows))
     print(f"\nLoad average (1, 5, 15 min) before: {load_before}, after: {load_after}; {os.cpu_count()} CPUs")
 

@@ -11,7 +11,13 @@ import warnings
 import pytest
 
 import tunecore as kt
-from tunecore.errors import FatalError, FatalTypeError, FatalValueError, TooManyFailedTrialsError
+from tunecore.errors import (
+    FatalError,
+    FatalTypeError,
+    FatalValueError,
+    InvalidArgumentError,
+    TooManyFailedTrialsError,
+)
 
 
 def test_a_function_called_without_an_argument_it_needs_stops_the_search(tmp_path):
@@ -170,3 +176,23 @@ def test_a_users_own_fatal_error_from_a_worker_stops_the_search(parallel):
     with pytest.raises(FatalError, match="DataIsGone: the dataset was deleted"):
         kt.tune(objective, max_trials=6, verbose=0, max_consecutive_failed_trials=None, **parallel())
 
+
+
+# Arguments refused before any trial, naming themselves ----------------------------
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, "2", True])
+def test_max_parallel_trials_that_is_not_a_count_is_refused(value):
+    with pytest.raises(InvalidArgumentError, match=rf"max_parallel_trials must be an integer >= 1 or None.*got {value!r}"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, max_parallel_trials=value, verbose=0)
+
+
+@pytest.mark.parametrize("seed", ["a", -1, 0.5])
+def test_a_seed_that_is_not_a_count_is_refused_by_name(seed):
+    with pytest.raises(ValueError, match=rf"seed must be an integer >= 0 or None; got {seed!r}"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, seed=seed, verbose=0)
+
+
+def test_a_misspelt_pruner_says_which_was_meant():
+    with pytest.raises(ValueError, match="Did you mean 'median'"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, pruner="medain", verbose=0)

@@ -234,5 +234,26 @@ def test_dim_scaled_prior_grows_the_length_scales_with_the_dimension():
 
 
 def test_unknown_lengthscale_prior_is_rejected():
-    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled'; got 'gamma'"):
+    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled', 'select'; got 'gamma'"):
         GaussianProcess(lengthscale_prior="gamma")
+
+
+def test_select_keeps_the_fit_with_the_larger_marginal_likelihood():
+    rng = np.random.default_rng(0)
+    X = rng.random((30, 4))
+    y = np.sin(7.0 * X[:, 0]) + 0.1 * X[:, 1]  # two of four inputs matter
+    fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in ("optuna", "dim_scaled")}
+    selected = GaussianProcess(seed=0, lengthscale_prior="select").fit(X, y)
+
+    def likelihood(gp):  # the log posterior less every prior term
+        theta = gp.params.to_vector()
+        log_l, log_a, log_n = theta[:-2], theta[-2], theta[-1]
+        lengthscale_term = {
+            "optuna": -0.1 * np.sum(np.exp(2 * log_l) + np.exp(-2 * log_l)),
+            "dim_scaled": -np.sum((log_l - np.sqrt(2) - 0.5 * np.log(4)) ** 2) / 6.0,
+        }[gp.selected_prior]
+        return gp.log_posterior() - lengthscale_term - (log_a - np.exp(log_a)) - (0.1 * log_n - 30 * np.exp(log_n))
+
+    winner = max(fits, key=lambda prior: likelihood(fits[prior]))
+    assert selected.selected_prior == winner
+    np.testing.assert_allclose(selected.params.to_vector(), fits[winner].params.to_vector(), rtol=1e-6, atol=1e-6)

@@ -187,6 +187,12 @@ class BaseTuner:
         """
         _check_seconds("timeout", timeout)
         _check_seconds("trial_timeout", trial_timeout)
+        if max_parallel_trials is not None and (
+            isinstance(max_parallel_trials, bool) or not isinstance(max_parallel_trials, int) or max_parallel_trials < 1
+        ):
+            raise InvalidArgumentError(
+                f"max_parallel_trials must be an integer >= 1 or None (one at a time); got {max_parallel_trials!r}."
+            )
         search_callbacks, others = callbacks_module.split(callbacks)
         if others is not None and (others or not search_callbacks):
             fit_kwargs["callbacks"] = others

@@ -77,8 +77,8 @@ class GPProposer:
         taboo_radius: Radius of the neighbourhood of a tied observation that
             suggestions avoid (see above; 0 turns the taboo off).
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
-        lengthscale_prior: The GP's length-scale prior, ``"optuna"`` or
-            ``"dim_scaled"`` (see :mod:`tunecore_bayes.gp`).
+        lengthscale_prior: The GP's length-scale prior, ``"optuna"``,
+            ``"dim_scaled"`` or ``"select"`` (see :mod:`tunecore_bayes.gp`).
         pending: How running trials shape the next suggestion: ``"believer"``
             (each imputed with its posterior mean, or the incumbent's loss if
             that is higher) or ``"fantasy"`` (batch EI over joint posterior
@@ -241,8 +241,9 @@ class BayesianOptimization(Oracle):
         beta: Exploration weight of ``acquisition="ucb"`` (``mean - beta * std``).
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
-        lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default)
-            or ``"dim_scaled"`` (see :mod:`tunecore_bayes.gp`).
+        lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default),
+            ``"dim_scaled"`` or ``"select"`` (both fits, the one with the larger
+            marginal likelihood kept; see :mod:`tunecore_bayes.gp`).
         pending: How running trials (parallel workers) shape the next
             suggestion: ``"believer"`` (default) or ``"fantasy"`` (see
             :class:`GPProposer`).

@@ -59,7 +59,8 @@ import scipy.spatial.distance
 _SQRT5 = np.sqrt(5.0)
 _SQRT2 = np.sqrt(2.0)
 _DIM_SCALED_VARIANCE = 3.0  # s² of the dimension-scaled log-normal prior
-LENGTHSCALE_PRIORS = ("optuna", "dim_scaled")
+LENGTHSCALE_PRIORS = ("optuna", "dim_scaled", "select")
+_SELECTED_PRIORS = ("optuna", "dim_scaled")
 _LOG_2PI = np.log(2.0 * np.pi)
 _LOG_LENGTHSCALE_BOUNDS = (np.log(1e-3), np.log(1e3))
 _LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
@@ -109,11 +110,14 @@ class GaussianProcess:
             for their uncertainty only, not because the mean of the observations
             looks good next to the values near a basin.
         lengthscale_prior: ``"optuna"`` (Optuna's, which penalises length
-            scales below about 0.3 hard) or ``"dim_scaled"`` (Hvarfner et al.,
-            2024; see the module notation).
+            scales below about 0.3 hard), ``"dim_scaled"`` (Hvarfner et al.,
+            2024; see the module notation) or ``"select"``: a MAP fit under
+            each, kept by the larger marginal likelihood (the two fits have as
+            many hyperparameters, so this is also the BIC's choice).
 
     Attributes:
         params: The fitted ``GPParams``; set by ``fit``.
+        selected_prior: The length-scale prior of the kept fit (``"select"`` chooses one).
     """
 
     params: GPParams
@@ -136,6 +140,7 @@ class GaussianProcess:
         self.seed = seed
         self.prior_mean = prior_mean
         self.lengthscale_prior = lengthscale_prior
+        self.selected_prior = "optuna" if lengthscale_prior == "select" else lengthscale_prior
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, warm_start: GPParams | None = None, optimize: bool = True
@@ -189,19 +194,27 @@ class GaussianProcess:
 
         bounds = self._bounds(d)
         lower, upper = np.array(bounds).T
-        best: Any = None
-        for theta0 in starts:
-            result = scipy.optimize.minimize(
-                self._negative_log_posterior,
-                np.clip(theta0, lower, upper),
-                jac=True,
-                method="L-BFGS-B",
-                bounds=bounds,
-                options=_FIT_OPTIONS,
-            )
-            if best is None or result.fun < best.fun:
-                best = result
-        self.params = GPParams.from_vector(best.x)
+        chosen: Any = None
+        for prior in _SELECTED_PRIORS if self.lengthscale_prior == "select" else (self.lengthscale_prior,):
+            best: Any = None
+            for theta0 in starts:
+                result = scipy.optimize.minimize(
+                    self._negative_log_posterior,
+                    np.clip(theta0, lower, upper),
+                    args=(prior,),
+                    jac=True,
+                    method="L-BFGS-B",
+                    bounds=bounds,
+                    options=_FIT_OPTIONS,
+                )
+                if best is None or result.fun < best.fun:
+                    best = result
+            # Fits under different priors are compared by their marginal likelihood alone.
+            evidence = -self._negative_log_posterior(best.x, None)[0]
+            if chosen is None or evidence > chosen[0]:
+                chosen = (evidence, best.x, prior)
+        self.params = GPParams.from_vector(chosen[1])
+        self.selected_prior = chosen[2]
         self._condition()
         return self
 
@@ -216,7 +229,7 @@ class GaussianProcess:
             The log posterior, and with ``return_grad`` its gradient, shape (d + 2,).
         """
         theta = (self.params if params is None else params).to_vector()
-        value, grad = self._negative_log_posterior(theta)
+        value, grad = self._negative_log_posterior(theta, self.selected_prior)
         return (-value, -grad) if return_grad else -value
 
     def predict(self, Xq: np.ndarray, return_grad: bool = False) -> tuple[np.ndarray, ...]:
@@ -287,6 +300,7 @@ class GaussianProcess:
             A new, conditioned ``GaussianProcess``; ``self`` is unchanged.
         """
         other = GaussianProcess(self.noise_floor, self.seed, self.prior_mean, self.lengthscale_prior)
+        other.selected_prior = self.selected_prior
         other.params = self.params
         other._y_mean, other._y_std = self._y_mean, self._y_std
         other._X = np.vstack([self._X, np.atleast_2d(np.asarray(X_extra, dtype=float))])
@@ -335,7 +349,7 @@ class GaussianProcess:
         self._chol = _cholesky(K, noise)
         self._alpha = scipy.linalg.cho_solve(self._chol, self._z)
 
-    def _negative_log_posterior(self, theta):
+    def _negative_log_posterior(self, theta, prior):
         lengthscales, amplitude, noise = self._unpack(theta)
         X, z = self._X, self._z
         n = len(z)
@@ -354,7 +368,9 @@ class GaussianProcess:
         grad[-2] = 0.5 * np.sum(W * K)
         grad[-1] = 0.5 * noise * np.trace(W)
 
-        if self.lengthscale_prior == "dim_scaled":
+        if prior is None:  # the marginal likelihood alone
+            return -log_likelihood, -grad
+        if prior == "dim_scaled":
             offset = theta[:-2] - (_SQRT2 + 0.5 * np.log(len(lengthscales)))
             log_prior = -0.5 * np.sum(offset**2) / _DIM_SCALED_VARIANCE
             grad[:-2] += -offset / _DIM_SCALED_VARIANCE
