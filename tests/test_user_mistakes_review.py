@@ -196,3 +196,29 @@ def test_a_seed_that_is_not_a_count_is_refused_by_name(seed):
 def test_a_misspelt_pruner_says_which_was_meant():
     with pytest.raises(ValueError, match="Did you mean 'median'"):
         kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, pruner="medain", verbose=0)
+
+
+# A hypermodel that cannot be called as build(hp) -----------------------------------
+
+
+@pytest.mark.parametrize("build, words", [
+    (lambda: None, "too many positional arguments"),
+    (lambda hp, data: None, "missing a required argument: 'data'"),
+])
+def test_a_build_function_with_the_wrong_signature_is_refused_at_construction(build, words):
+    with pytest.raises(InvalidArgumentError, match=f"callable build\\(hp\\).*{words}"):
+        kt.Tuner(oracle=kt.oracles.create("random", max_trials=2), hypermodel=build)
+
+
+def test_a_hypermodel_class_instead_of_an_instance_says_to_instantiate_it():
+    class MyHyperModel(kt.HyperModel):
+        def build(self, hp):
+            return hp.Float("x", 0, 1)
+
+    with pytest.raises(InvalidArgumentError, match=r"pass an instance of it: hypermodel=MyHyperModel\(\)"):
+        kt.Tuner(oracle=kt.oracles.create("random", max_trials=2), hypermodel=MyHyperModel)
+    with pytest.raises(InvalidArgumentError, match=r"Bad\.build\(\)"):
+        class Bad(kt.HyperModel):
+            def build(self):
+                return None
+        kt.Tuner(oracle=kt.oracles.create("random", max_trials=2), hypermodel=Bad())
