@@ -463,8 +463,11 @@ def _migrate(conn: Any) -> None:
     from alembic import command
     from alembic.config import Config
 
-    if conn.dialect.name == "postgresql":  # one driver creates the tables; the others wait for it
+    # One driver creates the tables; the others wait for it, then find them made.
+    if conn.dialect.name == "postgresql":
         conn.exec_driver_sql("SELECT pg_advisory_xact_lock(7046329181)")
+    elif conn.dialect.name == "sqlite":  # its deferred BEGIN takes no lock: two drivers would both create
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
     config = Config()
     config.set_main_option("script_location", _MIGRATIONS)
     config.attributes["connection"] = conn
