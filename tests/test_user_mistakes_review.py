@@ -222,3 +222,18 @@ def test_a_hypermodel_class_instead_of_an_instance_says_to_instantiate_it():
             def build(self):
                 return None
         kt.Tuner(oracle=kt.oracles.create("random", max_trials=2), hypermodel=Bad())
+
+
+def test_a_number_returned_for_several_objectives_is_named_as_what_it_is():
+    with pytest.raises(FatalTypeError, match=r"objective's metrics \['loss', 'acc'\]; received the single number"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), objective=["loss", kt.Objective("acc", "max")], max_trials=2, verbose=0)
+
+
+def test_an_async_function_is_named_as_one_without_a_never_awaited_warning():
+    async def objective(hp):
+        return hp.Float("x", 0, 1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(FatalTypeError, match=r"is an async function.*asyncio\.run"):
+            kt.tune(objective, max_trials=2, verbose=0)

@@ -373,6 +373,13 @@ class BaseTuner:
                 f"keras.callbacks.History, or a list of one of these types; received {results!r} "
                 f"of type {type(results).__name__}. ({exc})"
             ) from None
+        several = len(objective.names) > 1 and not isinstance(results, dict)
+        if metrics is not None and several and set(metrics) == {objective.name}:
+            raise TypeError(
+                f"Expected the return value of {source} to be a dict of the objective's metrics "
+                f"{objective.names}; received the single number {results!r}, which cannot say which "
+                "metric it is. Return a dict with a value for each."
+            )
         if metrics is not None and objective.name == DEFAULT_OBJECTIVE and objective.name not in metrics:
             raise TypeError(
                 f"If the objective is not specified, expected the return value of {source} to be "
