@@ -237,3 +237,28 @@ def test_an_async_function_is_named_as_one_without_a_never_awaited_warning():
         warnings.simplefilter("error", RuntimeWarning)
         with pytest.raises(FatalTypeError, match=r"is an async function.*asyncio\.run"):
             kt.tune(objective, max_trials=2, verbose=0)
+
+
+# A value given for a name nothing defines ------------------------------------------
+
+
+def test_a_misspelt_initial_point_warns_once_naming_it_and_the_defined_names():
+    def objective(hp):
+        return hp.Float("learning_rate", 0, 1)
+
+    with pytest.warns(UserWarning, match=r"given \{'learnig_rate': 0\.5\}.*defines \['learning_rate'\]") as caught:
+        kt.tune(objective, max_trials=3, initial_points=[{"learnig_rate": 0.5}], verbose=0)
+    assert len([w for w in caught if "was given" in str(w.message)]) == 1
+
+
+def test_an_initial_point_for_an_inactive_branch_or_an_untuned_entry_says_nothing():
+    def objective(hp):
+        layers = hp.Int("layers", 1, 2)
+        if layers == 2:
+            hp.Int("units_2", 8, 16)
+        return float(layers)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kt.tune(objective, max_trials=4, seed=0, initial_points=[{"layers": 2, "units_2": 8}, {"layers": 1}],
+                verbose=0)
