@@ -520,3 +520,12 @@ def test_dead_drivers_trials_do_not_count_as_failures_in_a_row_in_any_driver(joi
 
     statuses = collections.Counter(t.status for t in late.oracle.trials.values())
     assert statuses == {"COMPLETED": 3, "FAILED": 3}, statuses  # two dead, one its own
+
+
+def test_drivers_started_alike_are_told_apart_in_the_history():
+    log, runs = SharedLog(), collections.Counter()
+    drivers = [Driver(_random(max_trials=8), _storage(log), runs, delay=0.01) for _ in range(2)]  # no tuner_id
+    _in_threads(drivers)
+    ids = {d.tuner_id for d in drivers}
+    assert len(ids) == 2 and "tuner0" not in ids
+    assert {t.tuner_id for t in _reader(log).trials.values()} <= ids

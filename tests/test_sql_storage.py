@@ -82,6 +82,29 @@ def test_refresh_gives_only_the_other_drivers_events_in_order(database_url):
     assert SQLStorage(database_url, "search").open(HEADER) == [_event(0), _event(1), _event(2)]
 
 
+def test_drivers_starting_at_once_on_a_new_database_create_its_tables_once_without_retries(database_url, caplog):
+    barrier = threading.Barrier(6)
+    errors = []
+
+    def start(index):
+        storage = SQLStorage(database_url, f"search{index % 2}")
+        barrier.wait()
+        try:
+            storage.open(HEADER)
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            storage.close()
+
+    threads = [threading.Thread(target=start, args=(i,)) for i in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors and "trying again" not in caplog.text, (errors, caplog.text)
+    assert list_projects(database_url) == ["search0", "search1"]
+
+
 def test_drivers_appending_at_once_lose_nothing(database_url):
     storages = [SQLStorage(database_url, "search") for _ in range(4)]
     for storage in storages:
@@ -264,6 +287,10 @@ def test_a_schema_from_a_newer_tunecore_is_refused(tmp_path):
         conn.execute("UPDATE tunecore_alembic_version SET version_num = '9999'")
     with pytest.raises(ProjectError, match="newer"):
         SQLStorage(url, "s").open(HEADER)
+    for read in (lambda: tunecore.load(url, project_name="s"), lambda: list_projects(url),
+                 lambda: read_project(url, "s")):  # readers too: what they would read may mean something else
+        with pytest.raises(ProjectError, match="newer"):
+            read()
 
 
 def test_the_schema_version_is_the_migrations_head(tmp_path):

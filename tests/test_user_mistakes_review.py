@@ -11,7 +11,13 @@ import warnings
 import pytest
 
 import tunecore as kt
-from tunecore.errors import FatalError, FatalTypeError, FatalValueError, TooManyFailedTrialsError
+from tunecore.errors import (
+    FatalError,
+    FatalTypeError,
+    FatalValueError,
+    InvalidArgumentError,
+    TooManyFailedTrialsError,
+)
 
 
 def test_a_function_called_without_an_argument_it_needs_stops_the_search(tmp_path):
@@ -170,3 +176,89 @@ def test_a_users_own_fatal_error_from_a_worker_stops_the_search(parallel):
     with pytest.raises(FatalError, match="DataIsGone: the dataset was deleted"):
         kt.tune(objective, max_trials=6, verbose=0, max_consecutive_failed_trials=None, **parallel())
 
+
+
+# Arguments refused before any trial, naming themselves ----------------------------
+
+
+@pytest.mark.parametrize("value", [0, -2, 1.5, "2", True])
+def test_max_parallel_trials_that_is_not_a_count_is_refused(value):
+    with pytest.raises(InvalidArgumentError, match=rf"max_parallel_trials must be an integer >= 1 or None.*got {value!r}"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, max_parallel_trials=value, verbose=0)
+
+
+@pytest.mark.parametrize("seed", ["a", -1, 0.5])
+def test_a_seed_that_is_not_a_count_is_refused_by_name(seed):
+    with pytest.raises(ValueError, match=rf"seed must be an integer >= 0 or None; got {seed!r}"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, seed=seed, verbose=0)
+
+
+def test_a_misspelt_pruner_says_which_was_meant():
+    with pytest.raises(ValueError, match="Did you mean 'median'"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), max_trials=2, pruner="medain", verbose=0)
+
+
+# A hypermodel that cannot be called as build(hp) -----------------------------------
+
+
+@pytest.mark.parametrize("build, words", [
+    (lambda: None, "too many positional arguments"),
+    (lambda hp, data: None, "missing a required argument: 'data'"),
+])
+def test_a_build_function_with_the_wrong_signature_is_refused_at_construction(build, words):
+    with pytest.raises(InvalidArgumentError, match=f"callable build\\(hp\\).*{words}"):
+        kt.Tuner(oracle=kt.oracles.create("random", max_trials=2), hypermodel=build)
+
+
+def test_a_hypermodel_class_instead_of_an_instance_says_to_instantiate_it():
+    class MyHyperModel(kt.HyperModel):
+        def build(self, hp):
+            return hp.Float("x", 0, 1)
+
+    with pytest.raises(InvalidArgumentError, match=r"pass an instance of it: hypermodel=MyHyperModel\(\)"):
+        kt.Tuner(oracle=kt.oracles.create("random", max_trials=2), hypermodel=MyHyperModel)
+    with pytest.raises(InvalidArgumentError, match=r"Bad\.build\(\)"):
+        class Bad(kt.HyperModel):
+            def build(self):
+                return None
+        kt.Tuner(oracle=kt.oracles.create("random", max_trials=2), hypermodel=Bad())
+
+
+def test_a_number_returned_for_several_objectives_is_named_as_what_it_is():
+    with pytest.raises(FatalTypeError, match=r"objective's metrics \['loss', 'acc'\]; received the single number"):
+        kt.tune(lambda hp: hp.Float("x", 0, 1), objective=["loss", kt.Objective("acc", "max")], max_trials=2, verbose=0)
+
+
+def test_an_async_function_is_named_as_one_without_a_never_awaited_warning():
+    async def objective(hp):
+        return hp.Float("x", 0, 1)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(FatalTypeError, match=r"is an async function.*asyncio\.run"):
+            kt.tune(objective, max_trials=2, verbose=0)
+
+
+# A value given for a name nothing defines ------------------------------------------
+
+
+def test_a_misspelt_initial_point_warns_once_naming_it_and_the_defined_names():
+    def objective(hp):
+        return hp.Float("learning_rate", 0, 1)
+
+    with pytest.warns(UserWarning, match=r"given \{'learnig_rate': 0\.5\}.*defines \['learning_rate'\]") as caught:
+        kt.tune(objective, max_trials=3, initial_points=[{"learnig_rate": 0.5}], verbose=0)
+    assert len([w for w in caught if "was given" in str(w.message)]) == 1
+
+
+def test_an_initial_point_for_an_inactive_branch_or_an_untuned_entry_says_nothing():
+    def objective(hp):
+        layers = hp.Int("layers", 1, 2)
+        if layers == 2:
+            hp.Int("units_2", 8, 16)
+        return float(layers)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        kt.tune(objective, max_trials=4, seed=0, initial_points=[{"layers": 2, "units_2": 8}, {"layers": 1}],
+                verbose=0)

@@ -118,7 +118,7 @@ def test_a_driver_waiting_for_other_drivers_trials_says_so(quick_notices, caplog
             waiter.search(verbose=0, timeout=1)
     finally:
         holder.close()
-    assert any("Tuner 'tuner0' waits for the trials other drivers run in this project" in r.getMessage()
+    assert any(f"Tuner {waiter.tuner_id!r} waits for the trials other drivers run in this project" in r.getMessage()
                and "(waiting for" in r.getMessage() for r in caplog.records)
 
 

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from tunecore.errors import InvalidArgumentError
+from tunecore.signatures import binding_error
 
 if TYPE_CHECKING:
     from tunecore.hyperparameters import HyperParameters
@@ -60,10 +61,22 @@ def as_hypermodel(
     Raises:
         InvalidArgumentError: ``hypermodel`` is none of these.
     """
-    if hypermodel is None or isinstance(hypermodel, HyperModel):
+    if hypermodel is None:
         return hypermodel
-    if callable(hypermodel):
-        return DefaultHyperModel(hypermodel)
+    if isinstance(hypermodel, type) and issubclass(hypermodel, HyperModel):
+        raise InvalidArgumentError(
+            f"The `hypermodel` argument is the class {hypermodel.__name__}; pass an instance of it: "
+            f"hypermodel={hypermodel.__name__}()."
+        )
+    build = hypermodel.build if isinstance(hypermodel, HyperModel) else hypermodel
+    if callable(build):
+        mismatch = binding_error(build, (None,), {})
+        if mismatch is not None:  # every trial would fail the same way
+            raise InvalidArgumentError(
+                f"The `hypermodel` argument should be a callable build(hp), which is called with the "
+                f"trial's hyperparameters as its one argument; {mismatch}."
+            )
+        return hypermodel if isinstance(hypermodel, HyperModel) else DefaultHyperModel(hypermodel)
     raise InvalidArgumentError(
         f"The `hypermodel` argument should be either a callable build(hp) or a HyperModel "
         f"instance; got {hypermodel!r}."

@@ -26,6 +26,7 @@ Writing one: subclass :class:`Pruner` and implement :meth:`Pruner.prune`.
 """
 
 import bisect
+import difflib
 import math
 from collections.abc import Mapping
 
@@ -282,8 +283,10 @@ def create(pruner: Pruner | str | None) -> Pruner | None:
         return pruner
     if isinstance(pruner, str) and pruner in _NAMES:
         return _NAMES[pruner]()
+    close = difflib.get_close_matches(pruner, list(_NAMES), n=1) if isinstance(pruner, str) else []
     raise ValueError(
         f"pruner must be a tunecore.pruners.Pruner or one of {sorted(_NAMES)}; got {pruner!r}."
+        + (f" Did you mean {close[0]!r}?" if close else "")
     )
 
 

@@ -305,3 +305,37 @@ def test_a_search_kept_in_a_database_is_resumed_and_loaded(tmp_path):
     assert sorted(project.trials) == sorted(again.oracle_.trials)
     assert first.best_score_ <= max(t.score for t in project.trials.values())
     assert clone(again).get_params()["storage"] == url
+
+
+
+def test_a_search_sharing_its_storage_waits_for_the_trials_other_drivers_run():
+    import threading
+    import time
+
+    from tunecore.storage import InMemoryStorage, SharedLog
+
+    log = SharedLog()
+    hps = HyperParameters()
+    hps.Float("C", 1e-3, 10.0, sampling="log")
+    other = kt.oracles.RandomSearch(objective=kt.Objective("score", "max"), hyperparameters=hps, max_trials=3)
+    other.open(InMemoryStorage(log=log))
+    theirs = other.ask("other driver")  # runs while this search runs the other two of the three
+
+    def end_theirs_after_ours():
+        while sum(e["event"] == "end" for e in log.events) < 2:
+            time.sleep(0.01)
+        time.sleep(0.5)  # this search has asked again by now, and been told to wait
+        other.tell(theirs.trial_id, {"score": 0.5})
+
+    ender = threading.Thread(target=end_theirs_after_ours)
+    ender.start()
+    try:
+        search = TunecoreSearchCV(LogisticRegression(max_iter=200), {"C": Float("C", 1e-3, 10.0, sampling="log")},
+                                  oracle="random", n_trials=3, cv=3, random_state=0,
+                                  storage=InMemoryStorage(log=log)).fit(X, y)
+    finally:
+        ender.join(timeout=60)
+        other.close()
+    statuses = {t.trial_id: t.status for t in search.oracle_.trials.values()}
+    assert statuses == dict.fromkeys(["00", "01", "02"], TrialStatus.COMPLETED), "it returned before trial 00 ended"
+    assert sorted(search.cv_results_["trial_id"]) == ["01", "02"]

@@ -54,6 +54,17 @@ def _check_stdout() -> None:
         return
     if not os.path.isfile(target):
         return
+    try:
+        links = os.fstat(sys.stdout.fileno()).st_nlink
+    except (OSError, ValueError):
+        links = 1
+    if links > 1:  # another name of the file may be inside a project (its journal): never append to it
+        _detach_stdout()
+        raise InvalidArgumentError(
+            f"Refusing to write to standard output: it is {target!r}, a file with {links - 1} other "
+            "name(s) (a hard link), which may be a project's file, and reading a project never writes "
+            "to it. Redirect the output to a new file."
+        )
     project = project_around(target)
     database = database_of(target)
     if project is not None or database is not None:

@@ -16,8 +16,11 @@ lives, a :class:`Heartbeat` thread beats for each of them every
 notice ends it FAILED, to be retried per ``max_retries_per_trial``.
 """
 
+import itertools
 import logging
+import os
 import random
+import socket
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -30,6 +33,20 @@ logger = logging.getLogger("tunecore")
 
 #: How often a driver tries to record one change before :class:`ContentionError`.
 MAX_TRIES = 200
+
+
+_DRIVERS = itertools.count(1)
+
+
+def driver_name() -> str:
+    """A tuner id that no other driver of a shared search has: ``host-pid``, then ``host-pid-2``... in one process.
+
+    A shared search's history tells its drivers apart by the tuner ids its
+    trials record, and a stale trial's message names its driver by it.
+    """
+    number = next(_DRIVERS)
+    name = f"{socket.gethostname()}-{os.getpid()}"
+    return name if number == 1 else f"{name}-{number}"
 
 
 def grace_period(storage: Storage) -> float:

@@ -154,6 +154,7 @@ class Oracle:
         _check_count("max_trials", max_trials, minimum=1, optional=True)
         _check_count("max_retries_per_trial", max_retries_per_trial, minimum=0)
         _check_count("max_consecutive_failed_trials", max_consecutive_failed_trials, minimum=1, optional=True)
+        _check_count("seed", seed, minimum=0, optional=True)
         for flag, value in (("tune_new_entries", tune_new_entries), ("allow_new_entries", allow_new_entries)):
             if hyperparameters is None and not value:
                 raise ValueError(

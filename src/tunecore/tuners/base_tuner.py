@@ -22,6 +22,7 @@ from tunecore.errors import FatalRuntimeError, InvalidArgumentError, ProjectErro
 from tunecore.executors import dask_chief
 from tunecore.hypermodel import HyperModel, as_hypermodel
 from tunecore.hyperparameters import HyperParameters
+from tunecore.ledger import shared
 from tunecore.objective import DEFAULT_OBJECTIVE, to_metrics
 from tunecore.oracles.base import Oracle
 from tunecore.signatures import accepts_keyword, check_keywords
@@ -61,7 +62,8 @@ class BaseTuner:
         logger: Accepted for Keras Tuner compatibility; unused.
         overwrite: Delete an existing project instead of resuming it.
         tuner_id: Name of this tuner in the trials it runs (default:
-            ``KERASTUNER_TUNER_ID``, else ``"tuner0"``).
+            ``KERASTUNER_TUNER_ID``; on a storage shared by many drivers,
+            ``"<host>-<pid>"``; else ``"tuner0"``).
         max_retries_per_trial: Overrides the oracle's setting when given.
         max_consecutive_failed_trials: Overrides the oracle's setting when given.
         storage: Where the trials are kept: a database URL
@@ -115,15 +117,19 @@ class BaseTuner:
         self.project_name = paths.check_project_name(project_name or "untitled_project")
         self.logger = logger
         self._role = distribute.role()
-        self.tuner_id = tuner_id or (self._role.tuner_id if self._role else "tuner0")
+        if self._role is not None and not self._role.is_chief:
+            storage, overwrite = InMemoryStorage(), False  # the chief keeps the project
+        kept = resolve_storage(storage, self.directory, self.project_name)
+        # Drivers of one shared search, all started alike, are told apart in its history.
+        self.tuner_id = tuner_id or (
+            self._role.tuner_id if self._role else shared.driver_name() if kept.shared else "tuner0"
+        )
         if max_retries_per_trial is not None:
             oracle.max_retries_per_trial = max_retries_per_trial
         if max_consecutive_failed_trials is not None:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
         self._search: SearchLoop | None = None
-        if self._role is not None and not self._role.is_chief:
-            storage, overwrite = InMemoryStorage(), False  # the chief keeps the project
-        self.oracle.open(resolve_storage(storage, self.directory, self.project_name), overwrite=overwrite)
+        self.oracle.open(kept, overwrite=overwrite)
         # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
         self._populate_initial_space()
 
@@ -187,6 +193,12 @@ class BaseTuner:
         """
         _check_seconds("timeout", timeout)
         _check_seconds("trial_timeout", trial_timeout)
+        if max_parallel_trials is not None and (
+            isinstance(max_parallel_trials, bool) or not isinstance(max_parallel_trials, int) or max_parallel_trials < 1
+        ):
+            raise InvalidArgumentError(
+                f"max_parallel_trials must be an integer >= 1 or None (one at a time); got {max_parallel_trials!r}."
+            )
         search_callbacks, others = callbacks_module.split(callbacks)
         if others is not None and (others or not search_callbacks):
             fit_kwargs["callbacks"] = others
@@ -361,6 +373,13 @@ class BaseTuner:
                 f"keras.callbacks.History, or a list of one of these types; received {results!r} "
                 f"of type {type(results).__name__}. ({exc})"
             ) from None
+        several = len(objective.names) > 1 and not isinstance(results, dict)
+        if metrics is not None and several and set(metrics) == {objective.name}:
+            raise TypeError(
+                f"Expected the return value of {source} to be a dict of the objective's metrics "
+                f"{objective.names}; received the single number {results!r}, which cannot say which "
+                "metric it is. Return a dict with a value for each."
+            )
         if metrics is not None and objective.name == DEFAULT_OBJECTIVE and objective.name not in metrics:
             raise TypeError(
                 f"If the objective is not specified, expected the return value of {source} to be "

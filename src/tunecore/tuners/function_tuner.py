@@ -107,6 +107,12 @@ class FunctionTuner(BaseTuner):
                 f"tune() and FunctionTuner tune a function fn(hp) that returns the objective; got "
                 f"{self.fn!r} of type {type(self.fn).__name__}, which cannot be called.{hint}"
             )
+        if inspect.iscoroutinefunction(self.fn) or inspect.isasyncgenfunction(self.fn):
+            raise FatalTypeError(
+                f"{self._trial_source()[0].upper()}{self._trial_source()[1:]} is an async function: calling it "
+                "returns a coroutine, not the objective. Tune a plain function that runs it, e.g. "
+                "lambda hp: asyncio.run(fn(hp))."
+            )
         if not accepts_keyword(self.fn, "verbose"):
             kwargs.pop("verbose", None)
         call_args: tuple[Any, ...] = (trial.hyperparameters, *args)

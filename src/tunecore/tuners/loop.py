@@ -16,10 +16,11 @@ the oracle while it runs (directly in process; through
 import collections
 import logging
 import time
+import warnings
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from tunecore import plugins
+from tunecore import plugins, schedule
 from tunecore.callbacks import Callback
 from tunecore.errors import FatalError, FatalTypeError, FatalValueError, RemoteTraceback
 from tunecore.executors import Executor
@@ -83,6 +84,7 @@ class SearchLoop:
         self._started: dict[Any, float] = {}  # future -> monotonic start
         self._ready: collections.deque[Trial] = collections.deque()  # asked for ahead, not started
         self._received: collections.Counter[str] = collections.Counter()  # reports delivered per trial
+        self._unused_warned: set[str] = set()  # names of values no definition used, warned about once
 
     def stop(self, reason: str, everywhere: bool = False) -> None:
         """No new trial starts (safe from a callback or another thread); ``everywhere``: in
@@ -228,6 +230,21 @@ class SearchLoop:
                 if outcome.fatal:
                     raise _fatal_error(trial, outcome, self._user_functions())
 
+    def _warn_unused(self, trial: Trial) -> None:
+        """Warn once per name when a trial ran to its end without defining a value it was given."""
+        unused = {n: v for n, v in _unused_values(trial, self.oracle.hyperparameters).items()
+                  if n not in self._unused_warned}
+        if not unused:
+            return
+        self._unused_warned.update(unused)
+        defined = [hp.name for hp in self.oracle.hyperparameters.space]
+        warnings.warn(
+            f"Trial {trial.trial_id} was given {unused}, but no hyperparameter of that name was defined "
+            f"(the search defines {defined}), so the value was not used. Is the name misspelt (in "
+            "initial_points, enqueue() or the oracle's suggestion)?",
+            UserWarning, stacklevel=2,
+        )
+
     def _user_functions(self) -> list[Any]:
         """The user's callables a trial runs, to name their frames in a worker's traceback."""
         tuner = self.tuner
@@ -333,6 +350,8 @@ class SearchLoop:
         # ends: it stays RUNNING, to run again when the search resumes with the project's definition.
         self.oracle.check_definitions(trial.hyperparameters.declared)
         self.oracle.update_space(trial.hyperparameters)
+        if outcome.status == TrialStatus.COMPLETED:
+            self._warn_unused(trial)
         objective = self.oracle.objective
         reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())
         if outcome.status == TrialStatus.COMPLETED and outcome.metrics is None and not reported:
@@ -358,6 +377,14 @@ class SearchLoop:
                 and outcome.metrics and not objective.has_value(outcome.metrics)):
             # Metrics without the objective: every trial would return the same names.
             outcome.fatal, outcome.message = FatalValueError, trial.message
+
+
+def _unused_values(trial: Trial, space: Any) -> dict[str, Any]:
+    """The values ``trial`` was given for names that no definition in ``space`` has (a misspelt initial point)."""
+    return {
+        name: value for name, value in trial.hyperparameters.values.items()
+        if not schedule.is_scheduling(name) and not trial.hyperparameters.is_defined(name) and not space.is_defined(name)
+    }
 
 
 def _fatal_error(trial: Trial, outcome: TrialOutcome, functions: Sequence[Any] = ()) -> FatalError:

@@ -1,6 +1,7 @@
 """TunecoreSearchCV: a scikit-learn search estimator driven by a tunecore oracle."""
 
 import copy
+import logging
 import math
 import time
 from collections.abc import Mapping
@@ -25,6 +26,10 @@ from tunecore.storage import Storage, resolve_storage
 from tunecore.trial import TrialStatus
 from tunecore_sklearn import _folds
 from tunecore_sklearn._space import ParameterSpace
+
+logger = logging.getLogger("tunecore")
+#: Seconds between asks while other drivers run the search's last trials (doubling up to the second).
+_WAIT_FIRST_S, _WAIT_MAX_S = 0.02, 1.0
 
 _TUNER_ID = "search_cv"
 
@@ -336,9 +341,17 @@ class TunecoreSearchCV(BaseSearchCV):
         return int(check_random_state(self.random_state).randint(2**31 - 1))
 
     def _ask(self, oracle, asked):
-        trials = []
+        trials, wait = [], _WAIT_FIRST_S
         while len(trials) < self.batch_size and asked + len(trials) < self.n_trials:
             trial = oracle.ask(_TUNER_ID)
+            if trial.status == TrialStatus.IDLE and not trials and oracle.ongoing_trials:
+                # Other drivers sharing the storage run the trials left; one may fail and run again here.
+                if wait == _WAIT_FIRST_S:
+                    logger.info("TunecoreSearchCV waits for the %d trials other drivers run in this search to end.",
+                                len(oracle.ongoing_trials))
+                time.sleep(wait)
+                wait = min(2 * wait, _WAIT_MAX_S)
+                continue
             if trial.status != TrialStatus.RUNNING:
                 break
             trials.append(trial)
