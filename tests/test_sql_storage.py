@@ -287,6 +287,10 @@ def test_a_schema_from_a_newer_tunecore_is_refused(tmp_path):
         conn.execute("UPDATE tunecore_alembic_version SET version_num = '9999'")
     with pytest.raises(ProjectError, match="newer"):
         SQLStorage(url, "s").open(HEADER)
+    for read in (lambda: tunecore.load(url, project_name="s"), lambda: list_projects(url),
+                 lambda: read_project(url, "s")):  # readers too: what they would read may mean something else
+        with pytest.raises(ProjectError, match="newer"):
+            read()
 
 
 def test_the_schema_version_is_the_migrations_head(tmp_path):

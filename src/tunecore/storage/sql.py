@@ -230,11 +230,7 @@ class SQLStorage(Storage):
             found = self._run("read the schema version", _schema_version)
             if found == schema.SCHEMA_VERSION:
                 return
-            if found is not None and found > schema.SCHEMA_VERSION:
-                raise ProjectError(
-                    f"{mask_url(self.url)} holds tunecore's schema {found}, newer than this version's "
-                    f"({schema.SCHEMA_VERSION}): upgrade tunecore to read it."
-                )
+            _refuse_newer(found, self.url)
             try:
                 self._run("create tunecore's tables", _migrate, transaction=True)
                 return
@@ -430,7 +426,18 @@ def _project_names(conn: Any, url: str) -> list[str]:
     schema = _schema()
     if not sa.inspect(conn).has_table(schema.projects.name):
         raise ProjectError(f"{mask_url(url)} holds no tunecore project (it has no tunecore tables).")
+    _refuse_newer(_schema_version(conn), url)
     return sorted(conn.execute(sa.select(schema.projects.c.name)).scalars())
+
+
+def _refuse_newer(found: str | None, url: str) -> None:
+    """Raise if the database's schema is ``found``, newer than this tunecore's (whose reading could be wrong)."""
+    current = _schema().SCHEMA_VERSION
+    if found is not None and found > current:
+        raise ProjectError(
+            f"{mask_url(url)} holds tunecore's schema {found}, newer than this version's "
+            f"({current}): upgrade tunecore to read it."
+        )
 
 
 def _decode(data: str, seq: int, location: str) -> Event:
