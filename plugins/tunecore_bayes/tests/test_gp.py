@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 import scipy.optimize
+import scipy.special
 import scipy.stats
 import scipy.stats.qmc
 
@@ -238,22 +239,22 @@ def test_unknown_lengthscale_prior_is_rejected():
         GaussianProcess(lengthscale_prior="gamma")
 
 
-def test_select_keeps_the_fit_with_the_larger_marginal_likelihood():
+def test_select_keeps_the_fit_with_the_larger_normalised_log_posterior():
     rng = np.random.default_rng(0)
     X = rng.random((30, 4))
     y = np.sin(7.0 * X[:, 0]) + 0.1 * X[:, 1]  # two of four inputs matter
     fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in ("optuna", "dim_scaled")}
     selected = GaussianProcess(seed=0, lengthscale_prior="select").fit(X, y)
+    # per dimension, 1 / ∫ p(log ℓ) d log ℓ: K₀(0.2) for Optuna's prior, √(2π · 3) for the log-normal
+    normaliser = {"optuna": -np.log(scipy.special.k0(0.2)), "dim_scaled": -0.5 * np.log(6 * np.pi)}
 
-    def likelihood(gp):  # the log posterior less every prior term
-        theta = gp.params.to_vector()
-        log_l, log_a, log_n = theta[:-2], theta[-2], theta[-1]
-        lengthscale_term = {
-            "optuna": -0.1 * np.sum(np.exp(2 * log_l) + np.exp(-2 * log_l)),
-            "dim_scaled": -np.sum((log_l - np.sqrt(2) - 0.5 * np.log(4)) ** 2) / 6.0,
-        }[gp.selected_prior]
-        return gp.log_posterior() - lengthscale_term - (log_a - np.exp(log_a)) - (0.1 * log_n - 30 * np.exp(log_n))
-
-    winner = max(fits, key=lambda prior: likelihood(fits[prior]))
+    winner = max(fits, key=lambda prior: fits[prior].log_posterior() + 4 * normaliser[prior])
     assert selected.selected_prior == winner
     np.testing.assert_allclose(selected.params.to_vector(), fits[winner].params.to_vector(), rtol=1e-6, atol=1e-6)
+
+
+def test_select_prefers_the_dimension_scaled_fit_when_most_inputs_do_not_matter():
+    rng = np.random.default_rng(1)
+    X = rng.random((40, 20))
+    y = np.sin(6.0 * X[:, 3]) + (X[:, 11] - 0.5) ** 2
+    assert GaussianProcess(seed=0, lengthscale_prior="select").fit(X, y).selected_prior == "dim_scaled"

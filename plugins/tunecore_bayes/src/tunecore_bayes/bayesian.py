@@ -243,7 +243,7 @@ class BayesianOptimization(Oracle):
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
         lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default),
             ``"dim_scaled"`` or ``"select"`` (both fits, the one with the larger
-            marginal likelihood kept; see :mod:`tunecore_bayes.gp`).
+            normalised log posterior kept; see :mod:`tunecore_bayes.gp`).
         pending: How running trials (parallel workers) shape the next
             suggestion: ``"believer"`` (default) or ``"fantasy"`` (see
             :class:`GPProposer`).

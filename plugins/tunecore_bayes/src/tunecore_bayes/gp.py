@@ -55,12 +55,15 @@ import scipy.linalg
 import scipy.linalg.lapack
 import scipy.optimize
 import scipy.spatial.distance
+import scipy.special
 
 _SQRT5 = np.sqrt(5.0)
 _SQRT2 = np.sqrt(2.0)
 _DIM_SCALED_VARIANCE = 3.0  # s² of the dimension-scaled log-normal prior
 LENGTHSCALE_PRIORS = ("optuna", "dim_scaled", "select")
 _SELECTED_PRIORS = ("optuna", "dim_scaled")
+# log of 1 / ∫ p(log ℓ) d log ℓ per dimension: K₀(0.2) for Optuna's, √(2π·3) for the log-normal.
+_LOG_NORMALISER = {"optuna": -float(np.log(scipy.special.k0(0.2))), "dim_scaled": -0.5 * float(np.log(2 * np.pi * 3.0))}
 _LOG_2PI = np.log(2.0 * np.pi)
 _LOG_LENGTHSCALE_BOUNDS = (np.log(1e-3), np.log(1e3))
 _LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
@@ -112,8 +115,9 @@ class GaussianProcess:
         lengthscale_prior: ``"optuna"`` (Optuna's, which penalises length
             scales below about 0.3 hard), ``"dim_scaled"`` (Hvarfner et al.,
             2024; see the module notation) or ``"select"``: a MAP fit under
-            each, kept by the larger marginal likelihood (the two fits have as
-            many hyperparameters, so this is also the BIC's choice).
+            each, the one kept whose log posterior, with each prior normalised,
+            is larger (the Laplace evidence without its curvature term; both
+            fits have as many hyperparameters).
 
     Attributes:
         params: The fitted ``GPParams``; set by ``fit``.
@@ -209,8 +213,9 @@ class GaussianProcess:
                 )
                 if best is None or result.fun < best.fun:
                     best = result
-            # Fits under different priors are compared by their marginal likelihood alone.
-            evidence = -self._negative_log_posterior(best.x, None)[0]
+            # Fits under different priors are compared by their log posterior with
+            # each prior normalised: the likelihood plus what each prior pays for its fit.
+            evidence = -best.fun + d * _LOG_NORMALISER[prior]
             if chosen is None or evidence > chosen[0]:
                 chosen = (evidence, best.x, prior)
         self.params = GPParams.from_vector(chosen[1])
