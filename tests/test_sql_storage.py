@@ -185,6 +185,22 @@ def test_a_search_of_another_kind_is_refused_and_overwrite_replaces_it(database_
     assert len(tunecore.load(database_url, project_name="s").trials) == 4
 
 
+def test_overwrite_never_deletes_a_search_that_other_drivers_run(database_url):
+    running = tunecore.oracles.RandomSearch(objective="loss", max_trials=5)
+    running.open(SQLStorage(database_url, "s"))  # another driver, in the middle of its trial
+    theirs = running.ask("first driver")
+    try:
+        with pytest.raises(ProjectError, match="overwrite=True would delete"):
+            tunecore.tune(_loss, max_trials=2, storage=database_url, project_name="s", overwrite=True, verbose=0)
+        running.tell(theirs.trial_id, {"loss": 1.0})
+    finally:
+        running.close()
+    assert tunecore.load(database_url, project_name="s").trials[theirs.trial_id].status == "COMPLETED"
+    # Once no driver runs a trial, overwrite=True starts afresh.
+    tunecore.tune(_loss, max_trials=2, storage=database_url, project_name="s", overwrite=True, verbose=0)
+    assert len(tunecore.load(database_url, project_name="s").trials) == 2
+
+
 def test_a_changed_hyperparameter_is_refused_on_resume(database_url):
     def space(high):
         hp = tunecore.HyperParameters()

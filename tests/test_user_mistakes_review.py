@@ -262,3 +262,38 @@ def test_an_initial_point_for_an_inactive_branch_or_an_untuned_entry_says_nothin
         warnings.simplefilter("error")
         kt.tune(objective, max_trials=4, seed=0, initial_points=[{"layers": 2, "units_2": 8}, {"layers": 1}],
                 verbose=0)
+
+
+# A report that is not numbers --------------------------------------------------------
+
+
+@pytest.mark.parametrize("step, metrics, words", [
+    (0, {"loss": "0.3"}, r"metric 'loss' has the value '0\.3' of type str"),
+    (0, {"loss": None}, "metric 'loss' has the value None"),
+    ("epoch 1", {"loss": 0.3}, r"step as an integer.*got step='epoch 1' of type str"),
+    (0.5, {"loss": 0.3}, r"got step=0\.5 of type float"),
+])
+def test_a_report_that_is_not_numbers_stops_the_search_with_the_users_line(step, metrics, words):
+    def objective(hp, trial):
+        x = hp.Float("x", 0, 1)
+        trial.report(step, **metrics)  # the user's line
+        return {"loss": x}
+
+    with pytest.raises(FatalTypeError, match=words) as caught:
+        kt.tune(objective, objective="loss", max_trials=3, verbose=0)
+    assert "trial.report(step, **metrics)  # the user's line" in "".join(
+        __import__("traceback").format_exception(caught.value))
+
+
+def test_numpy_steps_and_values_are_reports_like_any_other():
+    np = pytest.importorskip("numpy")
+
+    def objective(hp, trial):
+        x = hp.Float("x", 0, 1)
+        for step in np.arange(2):
+            trial.report(step, loss=np.float32(x))
+        trial.report(2.0, loss=x)
+        return {"loss": x}
+
+    tuner = kt.tune(objective, objective="loss", max_trials=2, verbose=0)
+    assert all(t.status == kt.TrialStatus.COMPLETED for t in tuner.oracle.trials.values())

@@ -135,6 +135,9 @@ class SQLStorage(Storage):
         except sa.exc.IntegrityError:  # another driver created it at the same moment
             project_id, stored = self._run("open the project", find_or_create)
         if stored is not None and overwrite:
+            self._project_id, self._cursor, self._mine = project_id, 0, set()
+            self._refuse_to_wipe_live_drivers(self._read_new())
+
             def wipe(conn: Any) -> None:
                 for table in (schema.events, schema.heartbeats):
                     conn.execute(table.delete().where(table.c.project_id == project_id))
@@ -153,6 +156,31 @@ class SQLStorage(Storage):
         self._project_id = project_id
         self._cursor, self._mine = 0, set()
         return self._read_new()
+
+    def _refuse_to_wipe_live_drivers(self, recorded: list[Event]) -> None:
+        """Raise if a driver still runs a trial of the project (it started, reported or beat within the grace period).
+
+        ``overwrite=True`` in a script started many times (a SLURM array job)
+        would otherwise delete the search under the drivers started first.
+        """
+        signs: dict[str, float] = {}
+        for event in recorded:
+            kind, trial_id = event.get("event"), event.get("trial_id")
+            if kind == "trial" or (kind == "metrics" and trial_id in signs):
+                signs[trial_id] = max(signs.get(trial_id, 0.0), float(event.get("time", 0.0)))
+            elif kind == "end":
+                signs.pop(trial_id, None)
+        beats = self.heartbeats()
+        grace = 2.0 * self.heartbeat_interval if self.grace_period is None else float(self.grace_period)
+        now = time.time()
+        live = sorted(t for t, last in signs.items() if now - max(last, beats.get(t, 0.0)) <= grace)
+        if live:
+            raise ProjectError(
+                f"overwrite=True would delete the project {self.location} while other drivers run its "
+                f"trials {', '.join(live)} (a sign of life within grace_period={grace:g}s). A driver that "
+                "joins a running search must not pass overwrite=True; to start afresh, stop the "
+                "search first (tuner.stop(everywhere=True)) or use another project_name."
+            )
 
     def append(self, event: Event, sync: bool = False) -> None:
         """Record one event after every event in the project (see :meth:`Storage.append`)."""

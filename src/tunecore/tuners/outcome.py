@@ -9,6 +9,7 @@ the oracle as it arrives and answers with the oracle's decision (STOPPED).
 """
 
 import linecache
+import numbers
 import pickle
 import re
 import time
@@ -30,6 +31,7 @@ from tunecore.errors import (
     TrialStopped,
 )
 from tunecore.executors.runner import ReportChannel, TrialOutcome
+from tunecore.objective import to_metrics
 from tunecore.signatures import binding_error
 from tunecore.trial import Trial, TrialStatus
 
@@ -105,7 +107,19 @@ class RunningTrial:
                 propagate (clean up in ``finally``); the trial ends with what
                 it reported.
         """
-        if self._oracle.report(self.trial_id, step, **metrics) == TrialStatus.STOPPED:
+        # A report that is not numbers is a bug every trial would repeat: it stops the search.
+        if isinstance(step, bool) or not (
+            isinstance(step, numbers.Integral) or (isinstance(step, float) and step.is_integer())
+        ):
+            raise FatalTypeError(
+                f"trial.report(step, ...) takes the step as an integer (the epoch or iteration); "
+                f"got step={step!r} of type {type(step).__name__}."
+            )
+        try:
+            to_metrics(metrics, self._oracle.objective)
+        except TypeError as exc:
+            raise FatalTypeError(f"trial.report(step={step!r}, ...): {exc}") from None
+        if self._oracle.report(self.trial_id, int(step), **metrics) == TrialStatus.STOPPED:
             raise TrialStopped(f"Trial {self.trial_id} was asked to stop at step {step}.")
 
     def __repr__(self) -> str:
