@@ -99,3 +99,44 @@ def test_a_driver_killed_mid_trial_leaves_nothing_lost(tmp_path, database_url):
     again = [(t.trial_id, t.attempts, t.message) for t in trials.values() if t.attempts > 1 and t.trial_id != orphan]
     assert sorted(ran) == sorted([*trials, orphan]), again  # every trial ran once, the orphan once more
     # max_trials counted for the whole search: three drivers with max_trials=12 ran 12 trials.
+
+
+_ORACLE_DRIVER = textwrap.dedent('''
+    import sys
+    import tunecore as kt
+
+    url, oracle = sys.argv[1:3]
+
+    def loss(hp, trial):
+        x = hp.Float("x", -1.0, 1.0) if oracle != "grid" else hp.Choice("x", [i / 10 for i in range(10)])
+        epochs = trial.hyperparameters.values.get("tuner/epochs", 1)
+        return {"loss": (x - 0.25) ** 2 + 1.0 / epochs}
+
+    budget = {"max_epochs": 9} if oracle == "hyperband" else {"max_trials": 10}
+    kt.tune(loss, objective="loss", oracle=oracle, storage=url, project_name="search", verbose=0, timeout=240,
+            **budget)
+''')
+
+
+@pytest.mark.parametrize("oracle", ["random", "grid", "hyperband", "bayesian", "optuna:tpe"])
+def test_every_oracle_shares_one_search_between_driver_processes(tmp_path, oracle):
+    if oracle == "bayesian":
+        pytest.importorskip("tunecore_bayes")
+    if oracle.startswith("optuna"):
+        pytest.importorskip("tunecore_optuna")
+    script, url = tmp_path / "driver.py", f"sqlite:///{tmp_path}/runs.db"
+    script.write_text(_ORACLE_DRIVER)
+    drivers = [subprocess.Popen([sys.executable, str(script), url, oracle], stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True) for _ in range(3)]
+    outputs = [p.communicate(timeout=300)[0] for p in drivers]
+    assert [p.returncode for p in drivers] == [0, 0, 0], outputs
+    assert not any("trying again" in out for out in outputs), outputs
+
+    alone = tmp_path / "alone"  # the same search, one driver: the count the drivers must share
+    alone.mkdir()
+    subprocess.run([sys.executable, str(script), f"sqlite:///{alone}/runs.db", oracle], check=True, timeout=300)
+    trials = tunecore.load(url, project_name="search").trials
+    expected = len(tunecore.load(f"sqlite:///{alone}/runs.db", project_name="search").trials)
+    assert len(trials) == expected and all(t.status == "COMPLETED" for t in trials.values())
+    configurations = [tuple(sorted(t.hyperparameters.values.items())) for t in trials.values()]
+    assert len(set(configurations)) == len(configurations), "no configuration ran twice"
