@@ -297,3 +297,39 @@ def test_numpy_steps_and_values_are_reports_like_any_other():
 
     tuner = kt.tune(objective, objective="loss", max_trials=2, verbose=0)
     assert all(t.status == kt.TrialStatus.COMPLETED for t in tuner.oracle.trials.values())
+
+
+# Ctrl-C in tune() without a directory ----------------------------------------------
+
+
+def test_ctrl_c_in_tune_in_memory_does_not_say_to_call_search_on_a_tuner_it_never_returned(capsys):
+    calls = []
+
+    def objective(hp):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return hp.Float("x", 0, 1)
+
+    with pytest.raises(KeyboardInterrupt):
+        kt.tune(objective, max_trials=5, verbose=0)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "interrupted" in line]
+    assert lines == ["Search interrupted: its 2 ended trials were kept in memory only, and tune() returns no "
+                     "tuner after Ctrl-C; pass directory= to keep a project you can resume."]
+
+
+def test_ctrl_c_in_a_function_tuners_search_in_memory_still_says_to_call_search_again(capsys):
+    calls = []
+
+    def objective(hp):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return hp.Float("x", 0, 1)
+
+    tuner = kt.FunctionTuner(objective, max_trials=4)
+    with pytest.raises(KeyboardInterrupt):
+        tuner.search(verbose=0)
+    assert "call search() on this tuner again" in capsys.readouterr().err
+    tuner.search(verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.COMPLETED] * 4

@@ -9,6 +9,7 @@ import concurrent.futures
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import signal
 import threading
 from collections.abc import Collection
@@ -81,7 +82,7 @@ def _serve(connection: Connection, payload: bytes) -> None:
             reply = (False, f"{type(exc).__name__}: {exc}")
         try:
             connection.send(reply)
-        except Exception as exc:  # noqa: BLE001 - the outcome cannot be pickled: the trial fails, the worker lives
+        except (pickle.PicklingError, TypeError, AttributeError) as exc:  # the outcome cannot be pickled
             connection.send((False, f"its outcome could not be sent to the driver ({type(exc).__name__}: {exc})"))
 
 

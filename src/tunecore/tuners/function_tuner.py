@@ -14,7 +14,7 @@ from tunecore.errors import FatalTypeError, InvalidArgumentError
 from tunecore.objective import DEFAULT_OBJECTIVE, Objective
 from tunecore.signatures import accepts_keyword, binding_error, names_parameter
 from tunecore.storage import InMemoryStorage, Storage
-from tunecore.trial import Trial
+from tunecore.trial import Trial, TrialStatus
 from tunecore.tuners.base_tuner import BaseTuner
 from tunecore.tuners.outcome import RunningTrial
 
@@ -64,6 +64,7 @@ class FunctionTuner(BaseTuner):
         **oracle_kwargs: Any,
     ) -> None:
         self.fn = fn
+        self._called_by_tune = False
         try:
             instance = oracles.create(oracle, objective=objective, max_trials=max_trials, **oracle_kwargs)
         except TypeError as exc:
@@ -93,6 +94,17 @@ class FunctionTuner(BaseTuner):
                 + (" (and name the objective: objective='loss')." if name == DEFAULT_OBJECTIVE else "."),
                 UserWarning, stacklevel=_caller_level(),
             )
+
+    def _interrupted_line(self) -> str:
+        storage = self.oracle.ledger.storage
+        if self._called_by_tune and storage.project_dir is None and not storage.shared:
+            # tune() raised, so the caller has no tuner to call search() on again
+            ended = sum(t.status in TrialStatus.FINISHED for t in self.oracle.trials.values())
+            return (
+                f"Search interrupted: its {ended} ended trials were kept in memory only, and tune() "
+                "returns no tuner after Ctrl-C; pass directory= to keep a project you can resume."
+            )
+        return super()._interrupted_line()
 
     def _trial_source(self) -> str:
         return f"the tuned function {getattr(self.fn, '__qualname__', self.fn)!r}"
@@ -176,6 +188,7 @@ def tune(fn: Callable[..., Any], *args: Any,
         ```
     """
     tuner = FunctionTuner(fn, objective=objective, max_trials=max_trials, oracle=oracle, **kwargs)
+    tuner._called_by_tune = True
     tuner.search(
         *args, executor=executor, max_parallel_trials=max_parallel_trials, verbose=verbose,
         timeout=timeout, trial_timeout=trial_timeout, callbacks=callbacks, cancel_running=cancel_running,
