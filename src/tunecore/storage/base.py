@@ -48,6 +48,8 @@ than ``grace_period`` belongs to a driver that died, and any driver may end it
 import abc
 from typing import Any
 
+from tunecore.errors import ProjectError
+
 #: One event of a project: a JSON-serialisable dict with an ``event`` kind and a ``time``.
 Event = dict[str, Any]
 
@@ -126,3 +128,18 @@ class Storage(abc.ABC):
 
     def close(self) -> None:
         """Release what the storage holds open (a file); a later append opens it again."""
+
+
+def refuse_other_search(stored: dict[str, Any], header: dict[str, Any], project: str) -> None:
+    """Refuse to open ``project`` for a search whose header is not the one it holds.
+
+    Raises:
+        ProjectError: the stored oracle or objective differs from ``header``'s.
+    """
+    for key in ("oracle", "objective"):
+        if stored.get(key) != header.get(key):
+            raise ProjectError(
+                f"{project} belongs to a different search: its {key} is {stored.get(key)!r}, "
+                f"this search's is {header.get(key)!r}. Use another project_name, or pass "
+                "`overwrite=True` to delete the old project."
+            )

@@ -45,7 +45,7 @@ from typing import Any, BinaryIO
 
 from tunecore.errors import ProjectError
 from tunecore.storage import paths, records
-from tunecore.storage.base import Event, Storage
+from tunecore.storage.base import Event, Storage, refuse_other_search
 from tunecore.storage.lock import LOCK_FILE, ProjectLock
 
 logger = logging.getLogger("tunecore")
@@ -199,13 +199,7 @@ class JournalStorage(Storage):
         with os.fdopen(fd, "r+b" if writable else "rb") as f:
             data = f.read()
             stored, events, torn, self._checks = _parse(data, self.path)
-            for key in ("oracle", "objective"):
-                if stored.get(key) != header.get(key):
-                    raise ProjectError(
-                        f"{self.project_dir!r} belongs to a different search: its {key} is "
-                        f"{stored.get(key)!r}, this search's is {header.get(key)!r}. Use another "
-                        "project_name, or pass `overwrite=True` to delete the old project."
-                    )
+            refuse_other_search(stored, header, repr(self.project_dir))
             if torn is not None:
                 logger.warning("%s: the last record was cut off by a crash; it is dropped.", self.path)
                 if writable:

@@ -15,6 +15,7 @@ from tunecore.storage.journal import JournalStorage
 from tunecore.storage.sql import SQLStorage
 from tunecore.storage.urls import is_url, mask_url
 
+
 def resolve_storage(storage: Storage | str | None, directory: str | os.PathLike[str],
                     project_name: str) -> Storage:
     """The storage that ``storage=`` names for the project ``project_name``.

@@ -24,18 +24,24 @@ retry, so an event is never lost or recorded twice. SQLite runs in WAL mode
 with a busy timeout, so drivers on one machine read while one writes.
 """
 
+import contextlib
 import json
 import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-from tunecore.errors import InvalidArgumentError, MissingDependencyError, ProjectError, StorageUnavailableError
+from tunecore.errors import (
+    InvalidArgumentError,
+    MissingDependencyError,
+    ProjectError,
+    StorageUnavailableError,
+)
 from tunecore.optional import optional_import
 from tunecore.storage import records
-from tunecore.storage.base import Event, Storage
+from tunecore.storage.base import Event, Storage, refuse_other_search
 from tunecore.storage.urls import mask_url
 
 logger = logging.getLogger("tunecore")
@@ -146,13 +152,7 @@ class SQLStorage(Storage):
             self._run("overwrite the project", wipe, transaction=True)
             stored = None
         if stored is not None:
-            for key in ("oracle", "objective"):
-                if stored.get(key) != header.get(key):
-                    raise ProjectError(
-                        f"The project {self.project_name!r} in {mask_url(self.url)} belongs to a different "
-                        f"search: its {key} is {stored.get(key)!r}, this search's is {header.get(key)!r}. "
-                        "Use another project_name, or pass `overwrite=True` to delete the old project."
-                    )
+            refuse_other_search(stored, header, f"The project {self.project_name!r} in {mask_url(self.url)}")
         self._project_id = project_id
         self._cursor, self._mine = 0, set()
         return self._read_new()
@@ -165,7 +165,7 @@ class SQLStorage(Storage):
         """
         signs: dict[str, float] = {}
         for event in recorded:
-            kind, trial_id = event.get("event"), event.get("trial_id")
+            kind, trial_id = event.get("event"), str(event.get("trial_id"))
             if kind == "trial" or (kind == "metrics" and trial_id in signs):
                 signs[trial_id] = max(signs.get(trial_id, 0.0), float(event.get("time", 0.0)))
             elif kind == "end":
@@ -378,26 +378,18 @@ def read_project(url: str, project_name: str) -> tuple[dict[str, Any], list[Even
     """
     sa = _sqlalchemy()
     schema = _schema()
-    engine = _create_engine(url, {}, writing=False)
-    try:
-        with engine.connect() as conn:
-            names = _project_names(conn, url)
-            row = conn.execute(sa.select(schema.projects.c.id, schema.projects.c.header)
-                               .where(schema.projects.c.name == project_name)).first()
-            if row is None:
-                held = ", ".join(repr(n) for n in names) if names else "none"
-                raise ProjectError(
-                    f"{mask_url(url)} holds no tunecore project {project_name!r}; it holds {held}. "
-                    "Name one with project_name= (tunecore list URL shows them)."
-                )
-            rows = conn.execute(sa.select(schema.events.c.seq, schema.events.c.data)
-                                .where(schema.events.c.project_id == row.id).order_by(schema.events.c.seq)).all()
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-        raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
-    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
-        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
-    finally:
-        engine.dispose()
+    with _reading(url) as conn:
+        names = _project_names(conn, url)
+        row = conn.execute(sa.select(schema.projects.c.id, schema.projects.c.header)
+                           .where(schema.projects.c.name == project_name)).first()
+        if row is None:
+            held = ", ".join(repr(n) for n in names) if names else "none"
+            raise ProjectError(
+                f"{mask_url(url)} holds no tunecore project {project_name!r}; it holds {held}. "
+                "Name one with project_name= (tunecore list URL shows them)."
+            )
+        rows = conn.execute(sa.select(schema.events.c.seq, schema.events.c.data)
+                            .where(schema.events.c.project_id == row.id).order_by(schema.events.c.seq)).all()
     location = f"{mask_url(url)} (project {project_name!r})"
     return json.loads(row.header), [_decode(r.data, r.seq, location) for r in rows]
 
@@ -408,17 +400,8 @@ def list_projects(url: str) -> list[str]:
     Raises:
         ProjectError: the database holds no tunecore tables.
     """
-    sa = _sqlalchemy()
-    engine = _create_engine(url, {}, writing=False)
-    try:
-        with engine.connect() as conn:
-            return _project_names(conn, url)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
-        raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
-    except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
-        raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
-    finally:
-        engine.dispose()
+    with _reading(url) as conn:
+        return _project_names(conn, url)
 
 
 def last_event(url: str, project_name: str) -> int:
@@ -431,22 +414,30 @@ def last_event(url: str, project_name: str) -> int:
     """
     sa = _sqlalchemy()
     schema = _schema()
+    with _reading(url) as conn:
+        _project_names(conn, url)
+        found = conn.execute(
+            sa.select(sa.func.max(schema.events.c.seq))
+            .select_from(schema.events.join(schema.projects))
+            .where(schema.projects.c.name == project_name)
+        ).scalar()
+    return int(found or 0)
+
+
+@contextlib.contextmanager
+def _reading(url: str) -> Iterator[Any]:
+    """A connection for a reader; a database that cannot be read is one clear error, the engine always closed."""
+    sa = _sqlalchemy()
     engine = _create_engine(url, {}, writing=False)
     try:
         with engine.connect() as conn:
-            _project_names(conn, url)
-            found = conn.execute(
-                sa.select(sa.func.max(schema.events.c.seq))
-                .select_from(schema.events.join(schema.projects))
-                .where(schema.projects.c.name == project_name)
-            ).scalar()
+            yield conn
     except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
         raise StorageUnavailableError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}.") from None
     except sa.exc.DatabaseError as exc:  # not a database, or a damaged one: waiting will not help
         raise ProjectError(f"Cannot read {mask_url(url)}: {_reason(exc, url)}. It was left untouched.") from None
     finally:
         engine.dispose()
-    return int(found or 0)
 
 
 def _project_names(conn: Any, url: str) -> list[str]:

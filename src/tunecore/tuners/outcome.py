@@ -109,7 +109,7 @@ class RunningTrial:
         """
         # A report that is not numbers is a bug every trial would repeat: it stops the search.
         if isinstance(step, bool) or not (
-            isinstance(step, numbers.Integral) or (isinstance(step, float) and step.is_integer())
+            isinstance(step, numbers.Integral) or (isinstance(step, float) and float(step).is_integer())
         ):
             raise FatalTypeError(
                 f"trial.report(step, ...) takes the step as an integer (the epoch or iteration); "
