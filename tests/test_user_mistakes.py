@@ -114,6 +114,32 @@ def test_metrics_without_the_objective_stop_the_search_naming_both():
     assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.FAILED]
 
 
+@pytest.mark.parametrize("bug", ["empty list", "objective not returned", "raises FatalError"])
+def test_the_trial_that_stopped_the_search_runs_again_once_the_bug_is_fixed(tmp_path, bug):
+    def buggy(hp):
+        x = hp.Choice("x", [1, 2, 3])
+        if bug == "empty list":
+            return []
+        if bug == "objective not returned":
+            return {"acc": x}
+        raise kt.errors.FatalError("the data is missing")
+
+    def fixed(hp):
+        return float(hp.Choice("x", [1, 2, 3]))
+
+    with pytest.raises(kt.errors.FatalError):
+        kt.tune(buggy, oracle="grid", max_trials=5, directory=tmp_path, verbose=0)
+    (stopped,) = kt.load(os.path.join(tmp_path, "untitled_project")).trials.values()
+    assert stopped.status == kt.TrialStatus.FAILED  # recorded as it was
+
+    kt.tune(fixed, oracle="grid", max_trials=5, directory=tmp_path, verbose=0)  # the same call, fixed
+    trials = kt.load(os.path.join(tmp_path, "untitled_project")).trials
+    assert len(trials) == 3  # the grid point that failed ran again, not skipped as tried
+    assert sorted(t.hyperparameters.values["x"] for t in trials.values()) == [1, 2, 3]
+    assert all(t.status == kt.TrialStatus.COMPLETED for t in trials.values())
+    assert trials[stopped.trial_id].attempts == 2
+
+
 # Definitions checked on resume ---------------------------------------------------
 
 

@@ -351,10 +351,13 @@ class TrialLedger:
         deadline = None if record is None else record.deadline
         return deadline[1] if deadline is not None and time.monotonic() > deadline[0] else None
 
-    def propose_end(self, trial_id: str, status: str, message: str | None = None, retryable: bool = True) -> Trial:
+    def propose_end(self, trial_id: str, status: str, message: str | None = None, retryable: bool = True,
+                    rerun: bool = False) -> Trial:
         """Set the status a running trial will end with (what Keras Tuner's ``end_trial`` reads).
 
         The trial shows it at once; :meth:`end` makes it its recorded status.
+        ``rerun``: a FAILED trial that stops the search (a bug in the user's
+        code) runs again when the search resumes, once the bug is fixed.
 
         Raises:
             TrialStateError: the trial is not running, or ``status`` is not a final one.
@@ -365,6 +368,7 @@ class TrialLedger:
                 f"Trial {trial_id} must end with one of {list(TrialStatus.FINISHED)}; got {status!r}."
             )
         trial.status, trial.message, trial.retryable = status, message, retryable
+        self._records[trial_id].rerun = rerun
         return trial
 
     def end(self, trial_id: str, status: str | None = None, max_retries: int = 0,
@@ -400,7 +404,8 @@ class TrialLedger:
         self._tried.add(values_hash(trial.hyperparameters.values))  # with what it declared as it ran
         del self.ongoing[trial_id]
         record.stop = record.deadline = None
-        retry = status == TrialStatus.FAILED and trial.retryable and trial.attempts <= max_retries
+        rerun, record.rerun = record.rerun, False
+        retry = status == TrialStatus.FAILED and (rerun or (trial.retryable and trial.attempts <= max_retries))
         if retry:
             self._retry_queue.append(trial_id)
         ended_at = self._append_end(record, retry, interrupted=not counts)

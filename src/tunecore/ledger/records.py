@@ -39,6 +39,8 @@ class TrialRecord:
         final: Its told final result, as a ``metrics`` event written with its ``end`` event.
         interrupted: Its last end was its driver's death (found by another driver), not its own
             failure: it does not count toward ``max_consecutive_failed_trials``.
+        rerun: Told to end FAILED as the search stops on a bug the user will fix: it runs
+            again when the search resumes, whatever ``max_retries_per_trial`` says.
     """
 
     trial: Trial
@@ -49,6 +51,7 @@ class TrialRecord:
     deadline: tuple[float, float] | None = None
     final: Event | None = None
     interrupted: bool = False
+    rerun: bool = False
 
     def transition(self, new: str) -> None:
         """Move the trial from its recorded status to ``new``, or raise if its life does not allow it.

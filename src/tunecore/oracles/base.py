@@ -409,7 +409,7 @@ class Oracle:
 
     @synchronized
     def tell(self, trial_id: str, result: Any = None, status: str = TrialStatus.COMPLETED, message: str | None = None,
-             *, retryable: bool = True) -> Trial:
+             *, retryable: bool = True, rerun: bool = False) -> Trial:
         """End a running trial; goes through :meth:`end_trial`.
 
         Args:
@@ -427,6 +427,8 @@ class Oracle:
             message: Why it failed (a traceback).
             retryable: Whether a FAILED trial may run again
                 (``max_retries_per_trial``).
+            rerun: The trial FAILED on a bug that stops the search; it runs
+                again, with the same values, when the search resumes.
 
         Returns:
             The ended :class:`~tunecore.Trial`.
@@ -452,7 +454,7 @@ class Oracle:
         requested = self.ledger.stop_request(trial_id)
         if requested is not None and status in (TrialStatus.COMPLETED, TrialStatus.STOPPED):
             status, message = requested[0], requested[1] or message
-        self.ledger.propose_end(trial_id, status, message, retryable)
+        self.ledger.propose_end(trial_id, status, message, retryable, rerun)
         self._direct_updates.discard(trial_id)
         self.end_trial(trial)
         return trial

@@ -354,6 +354,9 @@ class SearchLoop:
             self._warn_unused(trial)
         objective = self.oracle.objective
         reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())
+        # Metrics without the objective: every trial would return the same names.
+        unnamed = (outcome.status == TrialStatus.COMPLETED and not reported and bool(outcome.metrics)
+                   and not objective.has_value(outcome.metrics))
         if outcome.status == TrialStatus.COMPLETED and outcome.metrics is None and not reported:
             # A programming error that every trial would repeat: stop at once, as Keras Tuner does.
             outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
@@ -372,10 +375,9 @@ class SearchLoop:
             status=outcome.status,
             message=outcome.message,
             retryable=outcome.retryable,
+            rerun=outcome.fatal is not None or unnamed,  # once the user fixes the bug, on resume
         )
-        if (outcome.status == TrialStatus.COMPLETED and trial.status == TrialStatus.FAILED and not reported
-                and outcome.metrics and not objective.has_value(outcome.metrics)):
-            # Metrics without the objective: every trial would return the same names.
+        if unnamed and trial.status == TrialStatus.FAILED:
             outcome.fatal, outcome.message = FatalValueError, trial.message
 
 
