@@ -355,8 +355,8 @@ class SearchLoop:
         objective = self.oracle.objective
         reported = any(objective.has_value(trial.metrics.at_step(step)) for step in trial.metrics.steps())
         # Metrics without the objective: every trial would return the same names.
-        unnamed = (outcome.status == TrialStatus.COMPLETED and not reported and bool(outcome.metrics)
-                   and not objective.has_value(outcome.metrics))
+        unnamed = (outcome.status == TrialStatus.COMPLETED and not reported and outcome.metrics is not None
+                   and bool(outcome.metrics) and not objective.has_value(outcome.metrics))
         if outcome.status == TrialStatus.COMPLETED and outcome.metrics is None and not reported:
             # A programming error that every trial would repeat: stop at once, as Keras Tuner does.
             outcome.status, outcome.retryable, outcome.fatal = TrialStatus.FAILED, False, FatalTypeError
