@@ -20,7 +20,6 @@ def test_a_pruner_ends_fit_of_a_lagging_trial(tmp_path, data, build_model):
     # Pruned trials end fit early (one pruned at the last epoch, as weights' random
     # initialisation on some backends may give, has trained them all).
     assert stopped and any(len(t.metrics.get_history("val_loss")) < 6 for t in stopped)
-    assert all(len(t.metrics.get_history("val_loss")) <= 6 for t in stopped)
     assert all(len(t.metrics.get_history("val_loss")) == 6 for t in trials if t.status == TrialStatus.COMPLETED)
     assert tuner.oracle.get_best_trials(1)[0].status == TrialStatus.COMPLETED
     assert tuner.get_best_models(1)[0].predict(x_val[:2], verbose=0).shape == (2, 2)
