@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: quiet third-party output, medians, tables."""
+"""Helpers shared by the benchmarks: the trivial objective, quiet third-party output, medians, tables."""
 
 import contextlib
 import io
@@ -34,3 +34,19 @@ def markdown_table(header, rows):
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(cell) for cell in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def trivial_objective(hp):
+    """The instant objective of the overhead benchmarks (a float, an int, a choice), Keras Tuner's API."""
+    x = hp.Float("x", 0.0, 1.0)
+    n = hp.Int("n", 1, 10)
+    hp.Choice("c", ["a", "b", "c"])
+    return x + n
+
+
+def trivial_objective_optuna(trial):
+    """:func:`trivial_objective` in Optuna's define-by-run API."""
+    x = trial.suggest_float("x", 0.0, 1.0)
+    n = trial.suggest_int("n", 1, 10)
+    trial.suggest_categorical("c", ["a", "b", "c"])
+    return x + n

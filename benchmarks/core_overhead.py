@@ -61,19 +61,8 @@ FRAMEWORKS = (
 )
 
 
-def objective(hp):
-    """The trivial objective, written against the Keras Tuner API."""
-    x = hp.Float("x", 0.0, 1.0)
-    n = hp.Int("n", 1, 10)
-    hp.Choice("c", ["a", "b", "c"])
-    return x + n
-
-
-def optuna_objective(trial):
-    x = trial.suggest_float("x", 0.0, 1.0)
-    n = trial.suggest_int("n", 1, 10)
-    trial.suggest_categorical("c", ["a", "b", "c"])
-    return x + n
+objective = _common.trivial_objective
+optuna_objective = _common.trivial_objective_optuna
 
 
 class _Clock:

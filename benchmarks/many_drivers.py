@@ -48,18 +48,8 @@ import _common
 _common.silence_frameworks()
 
 
-def objective_tunecore(hp):
-    x = hp.Float("x", 0.0, 1.0)
-    n = hp.Int("n", 1, 10)
-    hp.Choice("c", ["a", "b", "c"])
-    return x + n
-
-
-def objective_optuna(trial):
-    x = trial.suggest_float("x", 0.0, 1.0)
-    n = trial.suggest_int("n", 1, 10)
-    trial.suggest_categorical("c", ["a", "b", "c"])
-    return x + n
+objective_tunecore = _common.trivial_objective
+objective_optuna = _common.trivial_objective_optuna
 
 
 # One driver (a process of its own) -------------------------------------------
