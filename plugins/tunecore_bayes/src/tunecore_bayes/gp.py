@@ -250,11 +250,13 @@ class GaussianProcess:
         """
         Xq = np.atleast_2d(np.asarray(Xq, dtype=float))
         lengthscales, amplitude, _ = self._unpack(self.params.to_vector())
-        k_star, c = self._cross(Xq, self._X)
+        k_star, c = self._cross(Xq, self._X, with_c=return_grad)
         mu = k_star @ self._alpha
-        chol = self._chol[0]
-        whitened = scipy.linalg.solve_triangular(chol, k_star.T, lower=True, check_finite=False)
-        var = amplitude - np.sum(whitened**2, axis=0)
+        # Rows L⁻¹k* by a product with the cached L⁻¹: a GEMM, 2-3x faster than a
+        # triangular solve for the thousand candidates the acquisition scores.
+        chol_inverse = self._chol_inverse()
+        whitened = k_star @ chol_inverse.T
+        var = amplitude - np.einsum("ij,ij->i", whitened, whitened)
         clipped = var < _MIN_VARIANCE
         sd = np.sqrt(np.where(clipped, _MIN_VARIANCE, var))
         mean, std = self._y_mean + self._y_std * mu, self._y_std * sd
@@ -262,12 +264,10 @@ class GaussianProcess:
             return mean, std
 
         # ∂k*/∂xq = -5/3 a c (xq - X) / ℓ², contracted with α for μ, with K⁻¹k* for v.
-        beta = scipy.linalg.solve_triangular(
-            chol, whitened, lower=True, trans="T", check_finite=False
-        )
+        beta = whitened @ chol_inverse  # rows (K⁻¹k*)ᵀ
         scale = -5.0 / 3.0 * amplitude / lengthscales**2
         dmu = scale * _weighted_differences(c * self._alpha, Xq, self._X)
-        dvar = -2.0 * scale * _weighted_differences(c * beta.T, Xq, self._X)
+        dvar = -2.0 * scale * _weighted_differences(c * beta, Xq, self._X)
         dsd = np.where(clipped[:, None], 0.0, dvar / (2.0 * sd[:, None]))
         return mean, std, self._y_std * dmu, self._y_std * dsd
 
@@ -335,13 +335,19 @@ class GaussianProcess:
             (np.log(self.noise_floor), max(_MAX_LOG_NOISE, np.log(self.noise_floor))),
         ]
 
-    def _cross(self, A, B):
-        """The kernel matrix k(A, B) under the fitted parameters, and its c(r)."""
+    def _cross(self, A, B, with_c=True):
+        """The kernel matrix k(A, B) under the fitted parameters, and its c(r) (None without ``with_c``)."""
         lengthscales, amplitude, _ = self._unpack(self.params.to_vector())
-        r = scipy.spatial.distance.cdist(A / lengthscales, B / lengthscales)
-        decay = np.exp(-_SQRT5 * r)
-        c = (1.0 + _SQRT5 * r) * decay
-        return amplitude * (c + 5.0 / 3.0 * r**2 * decay), c
+        return _kernel(scipy.spatial.distance.cdist(A / lengthscales, B / lengthscales), amplitude, with_c)
+
+    def _chol_inverse(self):
+        """L⁻¹ of the conditioned data, computed once per conditioning."""
+        if self._chol_inv is None:
+            self._chol_inv, info = scipy.linalg.lapack.dtrtri(self._chol[0], lower=1)
+            if info != 0:
+                raise np.linalg.LinAlgError(f"trtri failed with info={info} on a {len(self._X)}-point kernel matrix.")
+            self._chol_inv = np.tril(self._chol_inv)
+        return self._chol_inv
 
     @staticmethod
     def _unpack(theta):
@@ -352,6 +358,7 @@ class GaussianProcess:
         lengthscales, amplitude, noise = self._unpack(theta)
         K = _matern(self._X / lengthscales, amplitude)[0]
         self._chol = _cholesky(K, noise)
+        self._chol_inv = None
         self._alpha = scipy.linalg.cho_solve(self._chol, self._z)
 
     def _negative_log_posterior(self, theta, prior):
@@ -426,10 +433,28 @@ def _cold_starts(d, rng):
 
 def _matern(scaled, amplitude):
     """Returns the noise-free kernel matrix of length-scaled inputs and its c(r)."""
-    r = scipy.spatial.distance.cdist(scaled, scaled)
-    decay = np.exp(-_SQRT5 * r)
-    c = (1.0 + _SQRT5 * r) * decay
-    return amplitude * (c + 5.0 / 3.0 * r**2 * decay), c
+    return _kernel(scipy.spatial.distance.cdist(scaled, scaled), amplitude, True)
+
+
+def _kernel(r, amplitude, with_c):
+    """k = a (1 + s + s²/3) e⁻ˢ and c = (1 + s) e⁻ˢ, s = √5 r, from distances ``r`` (overwritten).
+
+    In place, a pass per operation: the thousand-candidate batches of the
+    acquisition spend their time here, in memory traffic and ``exp``.
+    """
+    s = np.multiply(r, _SQRT5, out=r)
+    decay = np.negative(s)
+    np.exp(decay, out=decay)
+    k = s * (amplitude / 3.0)
+    k += amplitude
+    k *= s
+    k += amplitude
+    k *= decay
+    if not with_c:
+        return k, None
+    s += 1.0
+    s *= decay
+    return k, s
 
 
 def _weighted_differences(weights, Xq, X):
