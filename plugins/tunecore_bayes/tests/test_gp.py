@@ -259,7 +259,7 @@ def test_dim_scaled_prior_grows_the_length_scales_with_the_dimension():
 
 
 def test_unknown_lengthscale_prior_is_rejected():
-    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled', 'select'; got 'gamma'"):
+    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled', 'select', 'laplace'; got 'gamma'"):
         GaussianProcess(lengthscale_prior="gamma")
 
 
@@ -282,3 +282,40 @@ def test_select_prefers_the_dimension_scaled_fit_when_most_inputs_do_not_matter(
     X = rng.random((40, 20))
     y = np.sin(6.0 * X[:, 3]) + (X[:, 11] - 0.5) ** 2
     assert GaussianProcess(seed=0, lengthscale_prior="select").fit(X, y).selected_prior == "dim_scaled"
+
+
+def _laplace_evidence(gp, d, normaliser, step=1e-4):
+    """Normalised log posterior minus ½ log det of the Hessian of its negative in log ℓ."""
+    theta = gp.params.to_vector()
+    hessian = np.empty((d, d))
+    for i in range(d):
+        shift = np.zeros_like(theta)
+        shift[i] = step
+        plus = gp.log_posterior(GPParams.from_vector(theta + shift), return_grad=True)[1][:d]
+        minus = gp.log_posterior(GPParams.from_vector(theta - shift), return_grad=True)[1][:d]
+        hessian[i] = -(plus - minus) / (2 * step)
+    eigenvalues = np.maximum(np.linalg.eigvalsh(0.5 * (hessian + hessian.T)), 1e-3)
+    return gp.log_posterior() + d * normaliser - 0.5 * np.sum(np.log(eigenvalues))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_laplace_keeps_the_fit_with_the_larger_laplace_evidence(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.random((30, 4))
+    y = np.sin(7.0 * X[:, 0]) + 0.1 * X[:, 1] + _narrow_well(X)
+    fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in ("optuna", "dim_scaled")}
+    normaliser = {"optuna": -np.log(scipy.special.k0(0.2)), "dim_scaled": -0.5 * np.log(6 * np.pi)}
+    selected = GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, y)
+
+    winner = max(fits, key=lambda prior: _laplace_evidence(fits[prior], 4, normaliser[prior]))
+    assert selected.selected_prior == winner
+    np.testing.assert_allclose(selected.params.to_vector(), fits[winner].params.to_vector(), rtol=1e-6, atol=1e-6)
+
+
+def test_laplace_takes_the_dimension_scaled_fit_only_when_few_inputs_matter():
+    rng = np.random.default_rng(1)
+    X = rng.random((40, 20))
+    y = np.sin(6.0 * X[:, 3]) + (X[:, 11] - 0.5) ** 2
+    assert GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, y).selected_prior == "dim_scaled"
+    X = _sobol(32, 3)
+    assert GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, _smooth_3d(X)).selected_prior == "optuna"

@@ -78,7 +78,7 @@ class GPProposer:
             suggestions avoid (see above; 0 turns the taboo off).
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
         lengthscale_prior: The GP's length-scale prior, ``"optuna"``,
-            ``"dim_scaled"`` or ``"select"`` (see :mod:`tunecore_bayes.gp`).
+            ``"dim_scaled"``, ``"select"`` or ``"laplace"`` (see :mod:`tunecore_bayes.gp`).
         pending: How running trials shape the next suggestion: ``"believer"``
             (each imputed with its posterior mean, or the incumbent's loss if
             that is higher) or ``"fantasy"`` (batch EI over joint posterior
@@ -260,8 +260,9 @@ class BayesianOptimization(Oracle):
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
         lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default),
-            ``"dim_scaled"`` or ``"select"`` (both fits, the one with the larger
-            normalised log posterior kept; see :mod:`tunecore_bayes.gp`).
+            ``"dim_scaled"``, ``"select"`` (both fits, the one with the larger
+            normalised log posterior kept) or ``"laplace"`` (the same, by the
+            full Laplace evidence); see :mod:`tunecore_bayes.gp`.
         pending: How running trials (parallel workers) shape the next
             suggestion: ``"believer"`` (default) or ``"fantasy"`` (see
             :class:`GPProposer`).
