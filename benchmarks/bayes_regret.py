@@ -39,6 +39,8 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   values but their columns kept); the same Sobol initial design size as
   tunecore's. ``botorch_pending8``: the same with 8 trials running (BoTorch's
   ``X_pending``). Needs ``botorch`` (the ``benchmarks`` extra).
+* ``tunecore_bo_dimprior`` / ``tunecore_bo_selectprior`` / ``tunecore_bo_laplaceprior``:
+  tunecore_bo with ``lengthscale_prior="dim_scaled"`` / ``"select"`` / ``"laplace"``.
 
 Problems of issue 24 (``_testfunctions.ISSUE24``): ``michalewicz5`` and
 ``shekel7`` (narrow wells), ``styblinski8``, ``rosenbrock20`` and ``branin25``
@@ -64,6 +66,9 @@ Usage::
     .venv/bin/python benchmarks/bayes_regret.py --quick        # smoke run
     .venv/bin/python benchmarks/bayes_regret.py --methods tunecore_bo optuna_gp --functions branin
     .venv/bin/python benchmarks/bayes_regret.py --methods tunecore_bo --load baselines.json
+    # two more seeds (3 and 4) added to the three stored ones
+    .venv/bin/python benchmarks/bayes_regret.py --methods botorch --functions shekel7 --seeds 2 --first-seed 3 \
+        --load base.json --json base_5seeds.json
 """
 
 import os
@@ -89,7 +94,8 @@ METHODS = (
     "tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "kt_bo", "optuna_tpe",
     "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-    "tunecore_bo_selectprior", "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
+    "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_penalize_pending8",
+    "tunecore_bo_kriging_pending8",
     "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
     "tunecore_bo_batch8_penalize",
 )
@@ -98,8 +104,9 @@ CHECKPOINTS = (10, 25, 50, 100)
 # run ``--gp-trials`` / ``--kt-trials``, or a function's own budget if larger.
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-                "tunecore_bo_selectprior", "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
-                "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
+                "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_penalize_pending8",
+                "tunecore_bo_kriging_pending8", "tunecore_bo_batch8", "tunecore_bo_batch8_rescore",
+                "tunecore_bo_batch8_optimize",
                 "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize")
 _FLOOR = 1e-12
 
@@ -306,6 +313,7 @@ RUNNERS = {
         f, s, n, 8, lengthscale_prior="dim_scaled"),
     "tunecore_bo_fantasy_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="fantasy"),
     "tunecore_bo_selectprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="select"),
+    "tunecore_bo_laplaceprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="laplace"),
     "tunecore_bo_penalize_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="penalize"),
     "tunecore_bo_kriging_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="kriging"),
     "tunecore_bo_batch8": lambda f, s, n: _run_tunecore_batch(f, s, n, 8),
@@ -387,6 +395,9 @@ def main(argv=None):
     parser.add_argument("--functions", nargs="+", default=list(_testfunctions.FUNCTIONS),
                         choices=list(_testfunctions.FUNCTIONS))
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0,
+                        help="run seeds first-seed, ..., first-seed + seeds - 1; with --load, an earlier run's "
+                             "values of the same (method, function) are kept and this run's seeds added to them")
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--kt-seeds", type=int, default=3, help="seeds for kt_bo")
     parser.add_argument("--kt-trials", type=int, default=50, help="trials for kt_bo")
@@ -411,7 +422,7 @@ def main(argv=None):
         jobs += [
             (method, f, seed, trials if args.quick or method in _FULL_BUDGET
              else max(trials, _testfunctions.FUNCTIONS[f].trials))
-            for f in args.functions for seed in range(seeds)
+            for f in args.functions for seed in range(args.first_seed, args.first_seed + seeds)
         ]
     # Slowest first, so that the two workers finish together.
     jobs.sort(key=lambda job: {"kt_bo": 0, "botorch": 1, "botorch_pending8": 1, "optuna_gp": 2}.get(job[0], 3))
@@ -421,7 +432,8 @@ def main(argv=None):
         with open(path) as f:
             for key, runs in json.load(f).items():
                 method, function_name = key.split("|")
-                if method not in args.methods:
+                # This run's (method, function) replaces a loaded one, unless it adds seeds to it.
+                if method not in args.methods or function_name not in args.functions or args.first_seed:
                     results[method, function_name] = runs
     start = time.perf_counter()
     ctx = multiprocessing.get_context("spawn")

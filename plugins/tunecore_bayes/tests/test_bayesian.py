@@ -188,6 +188,27 @@ def test_a_thousand_observations_still_give_a_new_suggestion():
     assert abs(values["x"] - 0.3) < 0.1 and abs(values["y"] - 0.6) < 0.1
 
 
+def test_a_large_search_refits_its_hyperparameters_on_the_same_subset():
+    from tunecore_bayes.bayesian import GPProposer
+
+    space = _plateau_space(["a", "b", "c"])
+    rng = np.random.default_rng(0)
+    points = rng.random((100, 2))
+    observations = [
+        ({"x": x, "y": y, "kind": "abc"[i % 3]}, np.sin(5 * x) + y**2 + i % 3) for i, (x, y) in enumerate(points)
+    ]
+    tried = [values for values, _ in observations]
+    proposer = GPProposer(max_points=64)  # hyperparameters fitted to 32 of the 100 points
+
+    for _ in range(2):  # the first fit picks its nearest points before length scales are known
+        proposer.propose(space.space, observations, [], tried, rng)
+    first = proposer.params.to_vector()
+    proposer.propose(space.space, observations, [], tried, rng)
+
+    # The random part of the subset is not redrawn: the refit starts at its own optimum.
+    np.testing.assert_allclose(proposer.params.to_vector(), first, atol=1e-3)
+
+
 @pytest.mark.slow
 def test_alpha_is_the_floor_of_the_learned_noise():
     noisy = np.random.default_rng(1)

@@ -129,6 +129,30 @@ def test_predict_gradient_matches_finite_differences():
         np.testing.assert_allclose(dstd[:, i], fd_std, rtol=1e-5, atol=1e-6)
 
 
+def test_predictions_equal_the_textbook_posterior():
+    X = _sobol(40, 3)
+    y = _smooth_3d(X)
+    gp = GaussianProcess(seed=0, noise_floor=1e-4).fit(X, y)
+    Xq = np.random.default_rng(3).random((300, 3))
+    lengthscales = np.exp(gp.params.log_lengthscales)
+    amplitude, noise = np.exp(gp.params.log_amplitude), np.exp(gp.params.log_noise)
+
+    def kernel(A, B):
+        r = np.sqrt((((A[:, None, :] - B[None, :, :]) / lengthscales) ** 2).sum(axis=2))
+        return amplitude * (1 + np.sqrt(5) * r + 5 / 3 * r**2) * np.exp(-np.sqrt(5) * r)
+
+    K = kernel(X, X) + noise * np.eye(len(X))
+    k_star = kernel(X, Xq)
+    z = (y - y.mean()) / y.std()
+    mean = y.mean() + y.std() * k_star.T @ np.linalg.solve(K, z)
+    std = y.std() * np.sqrt(amplitude - np.sum(k_star * np.linalg.solve(K, k_star), axis=0))
+
+    got_mean, got_std = gp.predict(Xq)
+
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(got_std, std, rtol=1e-6, atol=1e-10)
+
+
 def test_warm_start_gives_same_or_better_log_posterior():
     X = _sobol(32, 3)
     y = _smooth_3d(X)
@@ -235,7 +259,7 @@ def test_dim_scaled_prior_grows_the_length_scales_with_the_dimension():
 
 
 def test_unknown_lengthscale_prior_is_rejected():
-    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled', 'select'; got 'gamma'"):
+    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled', 'select', 'laplace'; got 'gamma'"):
         GaussianProcess(lengthscale_prior="gamma")
 
 
@@ -258,3 +282,40 @@ def test_select_prefers_the_dimension_scaled_fit_when_most_inputs_do_not_matter(
     X = rng.random((40, 20))
     y = np.sin(6.0 * X[:, 3]) + (X[:, 11] - 0.5) ** 2
     assert GaussianProcess(seed=0, lengthscale_prior="select").fit(X, y).selected_prior == "dim_scaled"
+
+
+def _laplace_evidence(gp, d, normaliser, step=1e-4):
+    """Normalised log posterior minus ½ log det of the Hessian of its negative in log ℓ."""
+    theta = gp.params.to_vector()
+    hessian = np.empty((d, d))
+    for i in range(d):
+        shift = np.zeros_like(theta)
+        shift[i] = step
+        plus = gp.log_posterior(GPParams.from_vector(theta + shift), return_grad=True)[1][:d]
+        minus = gp.log_posterior(GPParams.from_vector(theta - shift), return_grad=True)[1][:d]
+        hessian[i] = -(plus - minus) / (2 * step)
+    eigenvalues = np.maximum(np.linalg.eigvalsh(0.5 * (hessian + hessian.T)), 1e-3)
+    return gp.log_posterior() + d * normaliser - 0.5 * np.sum(np.log(eigenvalues))
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_laplace_keeps_the_fit_with_the_larger_laplace_evidence(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.random((30, 4))
+    y = np.sin(7.0 * X[:, 0]) + 0.1 * X[:, 1] + _narrow_well(X)
+    fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in ("optuna", "dim_scaled")}
+    normaliser = {"optuna": -np.log(scipy.special.k0(0.2)), "dim_scaled": -0.5 * np.log(6 * np.pi)}
+    selected = GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, y)
+
+    winner = max(fits, key=lambda prior: _laplace_evidence(fits[prior], 4, normaliser[prior]))
+    assert selected.selected_prior == winner
+    np.testing.assert_allclose(selected.params.to_vector(), fits[winner].params.to_vector(), rtol=1e-6, atol=1e-6)
+
+
+def test_laplace_takes_the_dimension_scaled_fit_only_when_few_inputs_matter():
+    rng = np.random.default_rng(1)
+    X = rng.random((40, 20))
+    y = np.sin(6.0 * X[:, 3]) + (X[:, 11] - 0.5) ** 2
+    assert GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, y).selected_prior == "dim_scaled"
+    X = _sobol(32, 3)
+    assert GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, _smooth_3d(X)).selected_prior == "optuna"

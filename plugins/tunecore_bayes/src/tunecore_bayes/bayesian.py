@@ -86,7 +86,7 @@ class GPProposer:
             suggestions avoid (see above; 0 turns the taboo off).
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
         lengthscale_prior: The GP's length-scale prior, ``"optuna"``,
-            ``"dim_scaled"`` or ``"select"`` (see :mod:`tunecore_bayes.gp`).
+            ``"dim_scaled"``, ``"select"`` or ``"laplace"`` (see :mod:`tunecore_bayes.gp`).
         pending: How running trials shape the next suggestion: ``"believer"``
             (each imputed with its posterior mean, or the incumbent's loss if
             that is higher) or ``"fantasy"`` (batch EI over joint posterior
@@ -136,10 +136,12 @@ class GPProposer:
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo) of the last optimisation
         self._last: tuple[Any, ...] | None = None
+        self._priority: dict[bytes, float] = {}  # per encoded observation, for the subsets of large searches
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
             self._encoder = SpaceEncoder(space)
+            self._priority = {}
         return self._encoder
 
     def propose(
@@ -172,9 +174,10 @@ class GPProposer:
         target_gap = _resolution(losses) if np.sum(losses == losses.min()) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
         tied_points = X[counts[inverse] >= 2] if (counts >= 2).any() else None
+        priority = self._priorities(X, rng) if len(losses) > self.max_points // 2 else np.zeros(0)
         if len(losses) > self.max_points:
-            keep = _subset(X, losses, self.max_points, self.params, rng)
-            X, losses = X[keep], losses[keep]
+            keep = _subset(X, losses, self.max_points, self.params, priority)
+            X, losses, priority = X[keep], losses[keep], priority[keep]
         # Losses that span orders of magnitude (Rosenbrock, a diverging learning
         # rate) would make a stationary GP model the outliers and nothing else.
         y = power_transform(losses)
@@ -184,7 +187,7 @@ class GPProposer:
         if len(y) > self.max_points // 2:
             # Hyperparameters from half the points (a quarter of the cubic cost),
             # the posterior from all of them.
-            fit_on = _subset(X, losses, self.max_points // 2, warm, rng)
+            fit_on = _subset(X, losses, self.max_points // 2, warm, priority)
             self.params = GaussianProcess(self.alpha, gp.seed, self.prior_mean, self.lengthscale_prior).fit(
                 X[fit_on], y[fit_on], warm_start=warm
             ).params
@@ -209,6 +212,21 @@ class GPProposer:
                              exclude=exclude_X, avoid=avoid)
         self._last = (key, model, best, candidates, avoid, X, X[np.argsort(losses, kind="stable")[:_N_CENTRES]])
         return None if x is None else encoder.decode(x, space)
+
+    def _priorities(self, X, rng):
+        """A uniform draw per observation, drawn once and kept (keyed by its encoded row).
+
+        The random part of a subset (see "Large searches") is the observations of
+        lowest priority, so it changes by about one point per new observation
+        instead of being redrawn: the hyperparameters fitted to the last subset
+        stay a warm start near the new optimum, and the fit takes a few steps
+        instead of a dozen. Each subset is still a uniform sample of the others.
+        """
+        keys = [row.tobytes() for row in X]
+        fresh = [key for key in keys if key not in self._priority]
+        for key, value in zip(fresh, rng.random(len(fresh))):
+            self._priority[key] = float(value)
+        return np.array([self._priority[key] for key in keys])
 
     def _with_pending(self, gp, X, best, X_pending, batch):
         """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running."""
@@ -283,8 +301,9 @@ class BayesianOptimization(Oracle):
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
         lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default),
-            ``"dim_scaled"`` or ``"select"`` (both fits, the one with the larger
-            normalised log posterior kept; see :mod:`tunecore_bayes.gp`).
+            ``"dim_scaled"``, ``"select"`` (both fits, the one with the larger
+            normalised log posterior kept) or ``"laplace"`` (the same, by the
+            full Laplace evidence); see :mod:`tunecore_bayes.gp`.
         pending: How running trials (parallel workers) shape the next
             suggestion: ``"believer"`` (default), ``"fantasy"``, ``"kriging"``
             or ``"penalize"`` (see :class:`GPProposer`).
@@ -409,13 +428,14 @@ def _transformed_gap(losses, y, gap):
     return gap * (y[j] - y[i]) / (losses[j] - losses[i])
 
 
-def _subset(X, losses, size, params, rng):
+def _subset(X, losses, size, params, priority):
     """Indices of ``size`` observations: the ``size // 2`` nearest to the incumbent,
-    in length-scale units when a fit is known, and a random sample of the others."""
+    in length-scale units when a fit is known, and of the others those of lowest
+    ``priority`` (shape (n,), uniform draws: a random sample)."""
     scale = np.ones(X.shape[1]) if params is None or len(params.log_lengthscales) != X.shape[1] \
         else np.exp(params.log_lengthscales)
     incumbent = X[np.argmin(losses)]
     distance = np.sum(((X - incumbent) / scale) ** 2, axis=1)
     near = np.argsort(distance, kind="stable")[:size // 2]
     rest = np.setdiff1d(np.arange(len(X)), near)
-    return np.sort(np.concatenate([near, rng.choice(rest, size - len(near), replace=False)]))
+    return np.sort(np.concatenate([near, rest[np.argsort(priority[rest], kind="stable")[:size - len(near)]]]))
