@@ -35,6 +35,10 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   ``X_pending``). Needs ``botorch`` (the ``benchmarks`` extra).
 * ``tunecore_bo_dimprior`` / ``tunecore_bo_selectprior`` / ``tunecore_bo_laplaceprior``:
   tunecore_bo with ``lengthscale_prior="dim_scaled"`` / ``"select"`` / ``"laplace"``.
+* ``tunecore_bo_ftol1e-5``: tunecore_bo with the GP fit stopped at a relative
+  reduction of 1e-5 instead of 1e-7 (a speed ablation).
+* ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
+  input per set of conditions of a conditional space; no change elsewhere).
 
 Problems of issue 24 (``_testfunctions.ISSUE24``): ``michalewicz5`` and
 ``shekel7`` (narrow wells), ``styblinski8``, ``rosenbrock20`` and ``branin25``
@@ -88,14 +92,15 @@ METHODS = (
     "tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "kt_bo", "optuna_tpe",
     "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-    "tunecore_bo_selectprior", "tunecore_bo_laplaceprior",
+    "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5", "tunecore_bo_activity",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
 # run ``--gp-trials`` / ``--kt-trials``, or a function's own budget if larger.
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-                "tunecore_bo_selectprior", "tunecore_bo_laplaceprior")
+                "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5",
+                "tunecore_bo_activity")
 _FLOOR = 1e-12
 
 
@@ -271,6 +276,21 @@ def _run_botorch(function, seed, n_trials, pending=1):
     return values
 
 
+def _with_fit_options(run, **options):
+    """``run`` with the GP fit's L-BFGS-B options changed for its duration (a speed ablation, issue 24)."""
+    from tunecore_bayes import gp
+
+    def wrapped(f, s, n):
+        saved = gp._FIT_OPTIONS
+        gp._FIT_OPTIONS = {**saved, **options}
+        try:
+            return run(f, s, n)
+        finally:
+            gp._FIT_OPTIONS = saved
+
+    return wrapped
+
+
 RUNNERS = {
     "tunecore_bo": lambda f, s, n: _run_tunecore(f, s, n, "bo"),
     "tunecore_bo_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8),
@@ -282,6 +302,8 @@ RUNNERS = {
     "tunecore_bo_fantasy_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="fantasy"),
     "tunecore_bo_selectprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="select"),
     "tunecore_bo_laplaceprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="laplace"),
+    "tunecore_bo_ftol1e-5": _with_fit_options(lambda f, s, n: _run_tunecore(f, s, n, "bo"), ftol=1e-5),
+    "tunecore_bo_activity": lambda f, s, n: _run_tunecore(f, s, n, "bo", activity=True),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),

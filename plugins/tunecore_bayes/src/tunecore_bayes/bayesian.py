@@ -84,6 +84,9 @@ class GPProposer:
             that is higher) or ``"fantasy"`` (batch EI over joint posterior
             samples of their outcomes, :func:`~tunecore_bayes.acquisition.batch_log_expected_improvement`;
             with ``acquisition="ei"`` only).
+        activity: Also give the GP, per set of conditions of a conditional
+            space, an input that says whether those hyperparameters are
+            active (see :mod:`tunecore_bayes.encoding`).
     """
 
     def __init__(
@@ -96,6 +99,7 @@ class GPProposer:
         prior_mean: str = "max",
         lengthscale_prior: str = "optuna",
         pending: str = "believer",
+        activity: bool = False,
     ) -> None:
         if acquisition not in ("ei", "ucb"):
             raise ValueError(f"acquisition must be 'ei' or 'ucb'; got {acquisition!r}.")
@@ -111,6 +115,7 @@ class GPProposer:
         self.prior_mean = prior_mean
         self.lengthscale_prior = lengthscale_prior
         self.pending = pending
+        self.activity = activity
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo) of the last optimisation
@@ -119,7 +124,7 @@ class GPProposer:
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
-            self._encoder = SpaceEncoder(space)
+            self._encoder = SpaceEncoder(space, activity=self.activity)
             self._priority = {}
         return self._encoder
 
@@ -266,6 +271,8 @@ class BayesianOptimization(Oracle):
         pending: How running trials (parallel workers) shape the next
             suggestion: ``"believer"`` (default) or ``"fantasy"`` (see
             :class:`GPProposer`).
+        activity: Give the GP an activity input per set of conditions of a
+            conditional space (default False; see :mod:`tunecore_bayes.encoding`).
         **kwargs: The arguments every oracle shares (``hyperparameters``,
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``,
             ``max_consecutive_failed_trials``): see :class:`~tunecore.oracles.Oracle`.
@@ -282,6 +289,7 @@ class BayesianOptimization(Oracle):
         acquisition: str = "ei",
         lengthscale_prior: str = "optuna",
         pending: str = "believer",
+        activity: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(objective=objective, max_trials=max_trials, seed=seed, **kwargs)
@@ -289,7 +297,8 @@ class BayesianOptimization(Oracle):
         self.alpha = alpha
         self.beta = beta
         self._proposer = GPProposer(
-            alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending
+            alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
+            activity=activity,
         )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -351,6 +360,7 @@ class _Taboo:
         self.categorical = np.zeros(encoder.d, dtype=bool)
         for column in categorical:
             self.categorical[column.start:column.start + column.width] = True
+        self.categorical[encoder.d_values:] = True  # activity columns: part of "the same categories"
         self.scale = np.sqrt(max(np.sum(~self.categorical), 1))
         self.tied, self.radius = tied, radius
 
