@@ -41,6 +41,10 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   ``X_pending``). Needs ``botorch`` (the ``benchmarks`` extra).
 * ``tunecore_bo_dimprior`` / ``tunecore_bo_selectprior`` / ``tunecore_bo_laplaceprior``:
   tunecore_bo with ``lengthscale_prior="dim_scaled"`` / ``"select"`` / ``"laplace"``.
+* ``tunecore_bo_ftol1e-5``: tunecore_bo with the GP fit stopped at a relative
+  reduction of 1e-5 instead of 1e-7 (a speed ablation).
+* ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
+  input per set of conditions of a conditional space; no change elsewhere).
 
 Problems of issue 24 (``_testfunctions.ISSUE24``): ``michalewicz5`` and
 ``shekel7`` (narrow wells), ``styblinski8``, ``rosenbrock20`` and ``branin25``
@@ -94,9 +98,9 @@ METHODS = (
     "tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "kt_bo", "optuna_tpe",
     "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-    "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_penalize_pending8",
-    "tunecore_bo_kriging_pending8",
-    "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
+    "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5", "tunecore_bo_activity",
+    "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
+    "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
     "tunecore_bo_batch8_penalize",
 )
 CHECKPOINTS = (10, 25, 50, 100)
@@ -104,9 +108,9 @@ CHECKPOINTS = (10, 25, 50, 100)
 # run ``--gp-trials`` / ``--kt-trials``, or a function's own budget if larger.
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-                "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_penalize_pending8",
-                "tunecore_bo_kriging_pending8", "tunecore_bo_batch8", "tunecore_bo_batch8_rescore",
-                "tunecore_bo_batch8_optimize",
+                "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5",
+                "tunecore_bo_activity", "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
+                "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
                 "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize")
 _FLOOR = 1e-12
 
@@ -303,6 +307,21 @@ def _run_botorch(function, seed, n_trials, pending=1):
     return values
 
 
+def _with_fit_options(run, **options):
+    """``run`` with the GP fit's L-BFGS-B options changed for its duration (a speed ablation, issue 24)."""
+    from tunecore_bayes import gp
+
+    def wrapped(f, s, n):
+        saved = gp._FIT_OPTIONS
+        gp._FIT_OPTIONS = {**saved, **options}
+        try:
+            return run(f, s, n)
+        finally:
+            gp._FIT_OPTIONS = saved
+
+    return wrapped
+
+
 RUNNERS = {
     "tunecore_bo": lambda f, s, n: _run_tunecore(f, s, n, "bo"),
     "tunecore_bo_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8),
@@ -314,6 +333,8 @@ RUNNERS = {
     "tunecore_bo_fantasy_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="fantasy"),
     "tunecore_bo_selectprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="select"),
     "tunecore_bo_laplaceprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="laplace"),
+    "tunecore_bo_ftol1e-5": _with_fit_options(lambda f, s, n: _run_tunecore(f, s, n, "bo"), ftol=1e-5),
+    "tunecore_bo_activity": lambda f, s, n: _run_tunecore(f, s, n, "bo", activity=True),
     "tunecore_bo_penalize_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="penalize"),
     "tunecore_bo_kriging_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="kriging"),
     "tunecore_bo_batch8": lambda f, s, n: _run_tunecore_batch(f, s, n, 8),

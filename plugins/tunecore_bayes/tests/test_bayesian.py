@@ -114,6 +114,53 @@ def test_conditional_dimensions_do_not_break_the_model():
     assert min(t.score for t in ended) < 0.2
 
 
+def _model_choice_space():
+    hp = kt.HyperParameters()
+    hp.Choice("model", ["linear", "tree", "knn"])
+    with hp.conditional_scope("model", "linear"):
+        hp.Float("alpha", 1e-3, 10.0, sampling="log")
+    with hp.conditional_scope("model", ["tree", "knn"]):
+        hp.Int("depth", 1, 10)
+        hp.Float("leaf", 0.0, 1.0)
+    return hp
+
+
+def test_activity_inputs_say_which_conditional_hyperparameters_are_active():
+    from tunecore_bayes.encoding import SpaceEncoder
+
+    encoder = SpaceEncoder(_model_choice_space().space, activity=True)
+    linear = encoder.encode({"model": "linear", "alpha": 0.1})
+    tree = encoder.encode({"model": "tree", "depth": 3, "leaf": 0.2})
+
+    # One activity column per set of conditions, after the value columns.
+    assert (encoder.d_values, encoder.d) == (6, 8)
+    assert list(linear[6:]) == [1.0, 0.0] and list(tree[6:]) == [0.0, 1.0]
+    # Points the acquisition proposes are made consistent by rounding.
+    rounded = encoder.round(np.random.default_rng(0).random((20, encoder.d)))
+    assert all((row[6:] == [row[0], 1 - row[0]]).all() for row in rounded)
+
+
+def test_activity_inputs_change_nothing_on_a_space_without_conditions():
+    runs = [
+        run_trials(_bo(objective="loss", max_trials=12, hyperparameters=_branin_space(), seed=3, activity=activity),
+                   _branin)
+        for activity in (False, True)
+    ]
+    assert [t.hyperparameters.values for t in runs[0]] == [t.hyperparameters.values for t in runs[1]]
+
+
+def test_activity_inputs_find_the_best_branch():
+    def loss(v):
+        if v["model"] == "linear":
+            return abs(math.log10(v["alpha"]))
+        if v["model"] == "tree":
+            return abs(v["depth"] - 7) / 3 + v["leaf"]
+        return 2.0
+
+    oracle = _bo(objective="loss", max_trials=20, hyperparameters=_model_choice_space(), seed=0, activity=True)
+    assert min(t.score for t in run_trials(oracle, loss)) < 0.2
+
+
 def test_resume_refits_and_takes_new_settings(tmp_path):
     def tuner(max_trials, beta):
         oracle = _bo(objective="loss", max_trials=max_trials, beta=beta, seed=3, acquisition="ucb",

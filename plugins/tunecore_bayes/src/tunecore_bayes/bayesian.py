@@ -101,6 +101,9 @@ class GPProposer:
             ``"rescore"`` (the last optimisation's kept candidates re-scored,
             milliseconds) or ``"optimize"`` (the acquisition optimised again
             with the same GP, no refit).
+        activity: Also give the GP, per set of conditions of a conditional
+            space, an input that says whether those hyperparameters are
+            active (see :mod:`tunecore_bayes.encoding`).
     """
 
     def __init__(
@@ -114,6 +117,7 @@ class GPProposer:
         lengthscale_prior: str = "optuna",
         pending: str = "believer",
         follow_up: str = "rescore",
+        activity: bool = False,
     ) -> None:
         if acquisition not in ("ei", "ucb"):
             raise ValueError(f"acquisition must be 'ei' or 'ucb'; got {acquisition!r}.")
@@ -132,6 +136,7 @@ class GPProposer:
         self.lengthscale_prior = lengthscale_prior
         self.pending = pending
         self.follow_up = follow_up
+        self.activity = activity
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo) of the last optimisation
@@ -140,7 +145,7 @@ class GPProposer:
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
-            self._encoder = SpaceEncoder(space)
+            self._encoder = SpaceEncoder(space, activity=self.activity)
             self._priority = {}
         return self._encoder
 
@@ -310,6 +315,8 @@ class BayesianOptimization(Oracle):
         follow_up: How a suggestion asked with no new result since the last
             (several workers freed at once) is found: ``"rescore"`` (default)
             or ``"optimize"`` (see :class:`GPProposer`).
+        activity: Give the GP an activity input per set of conditions of a
+            conditional space (default False; see :mod:`tunecore_bayes.encoding`).
         **kwargs: The arguments every oracle shares (``hyperparameters``,
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``,
             ``max_consecutive_failed_trials``): see :class:`~tunecore.oracles.Oracle`.
@@ -327,6 +334,7 @@ class BayesianOptimization(Oracle):
         lengthscale_prior: str = "optuna",
         pending: str = "believer",
         follow_up: str = "rescore",
+        activity: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(objective=objective, max_trials=max_trials, seed=seed, **kwargs)
@@ -336,6 +344,7 @@ class BayesianOptimization(Oracle):
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
             follow_up=follow_up,
+            activity=activity,
         )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -397,6 +406,7 @@ class _Taboo:
         self.categorical = np.zeros(encoder.d, dtype=bool)
         for column in categorical:
             self.categorical[column.start:column.start + column.width] = True
+        self.categorical[encoder.d_values:] = True  # activity columns: part of "the same categories"
         self.scale = np.sqrt(max(np.sum(~self.categorical), 1))
         self.tied, self.radius = tied, radius
 

@@ -404,15 +404,17 @@ class GaussianProcess:
         K, c = _matern(scaled, amplitude)
         chol = _cholesky(K, noise)
         alpha = scipy.linalg.cho_solve(chol, z)
-        W = np.outer(alpha, alpha) - _inverse(chol)
+        W = np.outer(alpha, alpha)
+        W -= _inverse(chol)
         log_likelihood = -0.5 * z @ alpha - np.log(np.diag(chol[0])).sum() - 0.5 * n * _LOG_2PI
 
-        M = W * c * (5.0 / 3.0 * amplitude)
+        M = np.multiply(W, c, out=c)
+        M *= 5.0 / 3.0 * amplitude
         # ½ Σⱼₖ Mⱼₖ (sⱼᵢ - sₖᵢ)² per column i of s = X / ℓ, without an (n, n, d) array.
         weighted_squares = M.sum(axis=1) @ scaled**2 - np.sum(scaled * (M @ scaled), axis=0)
         grad = np.empty_like(theta)
         grad[:-2] = weighted_squares
-        grad[-2] = 0.5 * np.sum(W * K)
+        grad[-2] = 0.5 * np.vdot(W, K)
         grad[-1] = 0.5 * noise * np.trace(W)
 
         if prior is None:  # the marginal likelihood alone
@@ -512,13 +514,21 @@ def _lower_mask(n):
 
 
 def _cholesky(K, noise):
-    """Cholesky factor of K + σ² I, adding jitter until it is positive definite."""
+    """Cholesky factor of K + σ² I, adding jitter until it is positive definite.
+
+    Returns ``(L, True)`` as ``cho_factor`` does (only the lower triangle is
+    meaningful); LAPACK is called directly, since K is finite by construction and
+    the fit calls this a few hundred times per suggestion.
+    """
     jitter = 0.0
+    diagonal = np.diag(K)
     for attempt in range(6):
-        try:
-            return scipy.linalg.cho_factor(K + (noise + jitter) * np.eye(len(K)), lower=True)
-        except np.linalg.LinAlgError:
-            jitter = 1e-8 * np.mean(np.diag(K)) * 10.0**attempt
+        shifted = np.array(K, order="F")  # symmetric: the Fortran copy is K itself
+        shifted.flat[:: len(K) + 1] += noise + jitter
+        chol, info = scipy.linalg.lapack.dpotrf(shifted, lower=1, clean=0, overwrite_a=1)
+        if info == 0:
+            return chol, True
+        jitter = 1e-8 * np.mean(diagonal) * 10.0**attempt
     raise np.linalg.LinAlgError(
         f"Kernel matrix of {len(K)} points is not positive definite even with jitter {jitter:g}."
     )
