@@ -114,6 +114,53 @@ def test_conditional_dimensions_do_not_break_the_model():
     assert min(t.score for t in ended) < 0.2
 
 
+def _model_choice_space():
+    hp = kt.HyperParameters()
+    hp.Choice("model", ["linear", "tree", "knn"])
+    with hp.conditional_scope("model", "linear"):
+        hp.Float("alpha", 1e-3, 10.0, sampling="log")
+    with hp.conditional_scope("model", ["tree", "knn"]):
+        hp.Int("depth", 1, 10)
+        hp.Float("leaf", 0.0, 1.0)
+    return hp
+
+
+def test_activity_inputs_say_which_conditional_hyperparameters_are_active():
+    from tunecore_bayes.encoding import SpaceEncoder
+
+    encoder = SpaceEncoder(_model_choice_space().space, activity=True)
+    linear = encoder.encode({"model": "linear", "alpha": 0.1})
+    tree = encoder.encode({"model": "tree", "depth": 3, "leaf": 0.2})
+
+    # One activity column per set of conditions, after the value columns.
+    assert (encoder.d_values, encoder.d) == (6, 8)
+    assert list(linear[6:]) == [1.0, 0.0] and list(tree[6:]) == [0.0, 1.0]
+    # Points the acquisition proposes are made consistent by rounding.
+    rounded = encoder.round(np.random.default_rng(0).random((20, encoder.d)))
+    assert all((row[6:] == [row[0], 1 - row[0]]).all() for row in rounded)
+
+
+def test_activity_inputs_change_nothing_on_a_space_without_conditions():
+    runs = [
+        run_trials(_bo(objective="loss", max_trials=12, hyperparameters=_branin_space(), seed=3, activity=activity),
+                   _branin)
+        for activity in (False, True)
+    ]
+    assert [t.hyperparameters.values for t in runs[0]] == [t.hyperparameters.values for t in runs[1]]
+
+
+def test_activity_inputs_find_the_best_branch():
+    def loss(v):
+        if v["model"] == "linear":
+            return abs(math.log10(v["alpha"]))
+        if v["model"] == "tree":
+            return abs(v["depth"] - 7) / 3 + v["leaf"]
+        return 2.0
+
+    oracle = _bo(objective="loss", max_trials=20, hyperparameters=_model_choice_space(), seed=0, activity=True)
+    assert min(t.score for t in run_trials(oracle, loss)) < 0.2
+
+
 def test_resume_refits_and_takes_new_settings(tmp_path):
     def tuner(max_trials, beta):
         oracle = _bo(objective="loss", max_trials=max_trials, beta=beta, seed=3, acquisition="ucb",
@@ -188,6 +235,27 @@ def test_a_thousand_observations_still_give_a_new_suggestion():
     assert abs(values["x"] - 0.3) < 0.1 and abs(values["y"] - 0.6) < 0.1
 
 
+def test_a_large_search_refits_its_hyperparameters_on_the_same_subset():
+    from tunecore_bayes.bayesian import GPProposer
+
+    space = _plateau_space(["a", "b", "c"])
+    rng = np.random.default_rng(0)
+    points = rng.random((100, 2))
+    observations = [
+        ({"x": x, "y": y, "kind": "abc"[i % 3]}, np.sin(5 * x) + y**2 + i % 3) for i, (x, y) in enumerate(points)
+    ]
+    tried = [values for values, _ in observations]
+    proposer = GPProposer(max_points=64)  # hyperparameters fitted to 32 of the 100 points
+
+    for _ in range(2):  # the first fit picks its nearest points before length scales are known
+        proposer.propose(space.space, observations, [], tried, rng)
+    first = proposer.params.to_vector()
+    proposer.propose(space.space, observations, [], tried, rng)
+
+    # The random part of the subset is not redrawn: the refit starts at its own optimum.
+    np.testing.assert_allclose(proposer.params.to_vector(), first, atol=1e-3)
+
+
 @pytest.mark.slow
 def test_alpha_is_the_floor_of_the_learned_noise():
     noisy = np.random.default_rng(1)
@@ -236,5 +304,42 @@ def test_dim_scaled_prior_oracle_beats_random_search_on_branin():
 
 
 def test_unknown_pending_strategy_is_rejected():
-    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy'; got 'kriging'"):
-        _bo(objective="loss", pending="kriging")
+    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy', 'kriging', 'penalize'; "
+                                         "got 'liar'"):
+        _bo(objective="loss", pending="liar")
+
+
+def test_unknown_follow_up_is_rejected():
+    with pytest.raises(ValueError, match="follow_up must be one of 'rescore', 'optimize'; got 'reuse'"):
+        _bo(objective="loss", follow_up="reuse")
+
+
+@pytest.mark.parametrize("pending, follow_up", [
+    ("believer", "optimize"), ("kriging", "rescore"), ("kriging", "optimize"), ("penalize", "rescore"),
+    ("penalize", "optimize"),
+])
+def test_batches_of_every_pending_strategy_are_distinct_and_stay_near_the_model_optimum(pending, follow_up):
+    oracle = _bo(objective="loss", max_trials=40, hyperparameters=_branin_space(), seed=0, num_initial_points=6,
+                 pending=pending, follow_up=follow_up)
+    for _ in range(12):
+        trial = oracle.ask()
+        oracle.tell(trial.trial_id, _branin(trial.hyperparameters.values))
+    batch = [oracle.ask() for _ in range(8)]  # eight workers freed at once
+    points = [(t.hyperparameters["x"], t.hyperparameters["y"]) for t in batch]
+    assert all(t.status == TrialStatus.RUNNING for t in batch)
+    assert len(set(points)) == 8
+    best = min(_branin(t.hyperparameters.values) for t in oracle.trials.values() if t.status == TrialStatus.COMPLETED)
+    assert np.median([_branin(t.hyperparameters.values) for t in batch]) < 10 * best + 5
+
+
+def test_an_asynchronous_search_with_local_penalisation_beats_its_initial_design():
+    oracle = _bo(objective="loss", max_trials=30, hyperparameters=_branin_space(), seed=2, pending="penalize")
+    running, told = [], []
+    while len(told) < 30:
+        while len(running) < 4 and len(told) + len(running) < 30:
+            running.append(oracle.ask())
+        trial = running.pop(0)
+        told.append(_branin(trial.hyperparameters.values))
+        oracle.tell(trial.trial_id, told[-1])
+    assert min(told) < min(told[:6])
+    assert min(told) < 1.0  # the optimum is 0.398

@@ -129,6 +129,30 @@ def test_predict_gradient_matches_finite_differences():
         np.testing.assert_allclose(dstd[:, i], fd_std, rtol=1e-5, atol=1e-6)
 
 
+def test_predictions_equal_the_textbook_posterior():
+    X = _sobol(40, 3)
+    y = _smooth_3d(X)
+    gp = GaussianProcess(seed=0, noise_floor=1e-4).fit(X, y)
+    Xq = np.random.default_rng(3).random((300, 3))
+    lengthscales = np.exp(gp.params.log_lengthscales)
+    amplitude, noise = np.exp(gp.params.log_amplitude), np.exp(gp.params.log_noise)
+
+    def kernel(A, B):
+        r = np.sqrt((((A[:, None, :] - B[None, :, :]) / lengthscales) ** 2).sum(axis=2))
+        return amplitude * (1 + np.sqrt(5) * r + 5 / 3 * r**2) * np.exp(-np.sqrt(5) * r)
+
+    K = kernel(X, X) + noise * np.eye(len(X))
+    k_star = kernel(X, Xq)
+    z = (y - y.mean()) / y.std()
+    mean = y.mean() + y.std() * k_star.T @ np.linalg.solve(K, z)
+    std = y.std() * np.sqrt(amplitude - np.sum(k_star * np.linalg.solve(K, k_star), axis=0))
+
+    got_mean, got_std = gp.predict(Xq)
+
+    np.testing.assert_allclose(got_mean, mean, rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(got_std, std, rtol=1e-6, atol=1e-10)
+
+
 def test_warm_start_gives_same_or_better_log_posterior():
     X = _sobol(32, 3)
     y = _smooth_3d(X)

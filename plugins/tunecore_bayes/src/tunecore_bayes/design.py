@@ -62,8 +62,8 @@ def initial_point(
     if encoder.d == 0:
         return None
     m = max(1, math.ceil(math.log2(index + 1)))
-    point = scipy.stats.qmc.Sobol(encoder.d, scramble=True, seed=seed).random_base2(m)[index:index + 1]
-    row = encoder.round(point)[0]
+    point = scipy.stats.qmc.Sobol(encoder.d_values, scramble=True, seed=seed).random_base2(m)[index:index + 1]
+    row = encoder.round(np.hstack([point, np.zeros((1, encoder.d - encoder.d_values))]))[0]
     values = encoder.decode(row, space)
     rng = np.random.default_rng([seed, 12])
     for column in categorical_columns(encoder):

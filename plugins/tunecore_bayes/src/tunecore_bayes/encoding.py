@@ -18,6 +18,14 @@ bookkeeping values are left out) gets columns:
 An inactive hyperparameter (its conditional parent holds another value) is
 encoded as a constant — 0.5, or an all-zero block — so that points that differ
 only in dimensions that did not matter are the same point to the kernel.
+
+With ``activity=True`` each set of hyperparameters that share their conditions
+also gets an activity column, 1 where they are active and 0 where not, after
+all value columns. The constant alone makes an inactive input look like an
+active one at 0.5; the indicator, with its own length scale, lets the kernel
+say how much a point where the inputs are active resembles one where they are
+not (a one-column version of the "arc" kernel of Swersky et al., 2014, and of
+the activity inputs of SMAC's random forests).
 """
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -99,9 +107,15 @@ class SpaceEncoder:
 
     Args:
         space: The oracle's list of hyperparameters, in definition order.
+        activity: Also encode, per set of conditions, whether the
+            hyperparameters under it are active (see the module docstring).
+
+    Attributes:
+        d: The number of columns.
+        d_values: The number of value columns (``d`` less the activity columns).
     """
 
-    def __init__(self, space: Sequence[HyperParameter]) -> None:
+    def __init__(self, space: Sequence[HyperParameter], activity: bool = False) -> None:
         self.columns: list[_Column | _OneHot] = []
         self._by_name: dict[str, _Column | _OneHot] = {}
         # A name defined in several conditional branches has a column per branch.
@@ -119,6 +133,15 @@ class SpaceEncoder:
             self._by_name[hp.name] = column
             self._by_definition[(hp.name, tuple(hp.conditions))] = column
             start += column.width
+        self.d_values = start
+        # Activity column of each set of conditions, and a member column whose activity it copies.
+        self._activity: dict[tuple[Any, ...], tuple[int, _Column | _OneHot]] = {}
+        if activity:
+            for column in self.columns:
+                conditions = _conditions_key(column.hp)
+                if conditions and conditions not in self._activity:
+                    self._activity[conditions] = (start, column)
+                    start += 1
         self.d = start
         self.key = space_key(space)
         self._rows: dict[tuple[Any, ...], np.ndarray] = {}  # Every trial is re-encoded at every suggestion otherwise.
@@ -137,6 +160,8 @@ class SpaceEncoder:
             inactive[0] = True
             column.deactivate(row[None, :], inactive)
             inactive[0] = False
+        for index, member in self._activity.values():
+            row[index] = float(member.hp.name in values and member.hp.is_active(values))
         return row
 
     def encode_many(self, configurations: Sequence[Mapping[str, Any]]) -> np.ndarray:
@@ -172,6 +197,7 @@ class SpaceEncoder:
 
     def _apply_conditions(self, X):
         active = {}
+        masks = {}
         for column in self.columns:
             mask = np.ones(len(X), dtype=bool)
             for condition in column.hp.conditions:
@@ -185,7 +211,14 @@ class SpaceEncoder:
                 mask &= allowed[parent.index(X)]
             name = column.hp.name
             active[name] = active[name] | mask if name in active else mask
+            masks[id(column)] = mask
             column.deactivate(X, ~mask)
+        for index, member in self._activity.values():
+            X[:, index] = masks[id(member)]
+
+
+def _conditions_key(hp):
+    return tuple((condition.name, tuple(map(repr, condition.values))) for condition in hp.conditions)
 
 
 def space_key(space: Iterable[HyperParameter]) -> tuple[tuple[str, str], ...]:

@@ -295,11 +295,13 @@ class GaussianProcess:
         """
         Xq = np.atleast_2d(np.asarray(Xq, dtype=float))
         lengthscales, amplitude, _ = self._unpack(self.params.to_vector())
-        k_star, c = self._cross(Xq, self._X)
+        k_star, c = self._cross(Xq, self._X, with_c=return_grad)
         mu = k_star @ self._alpha
-        chol = self._chol[0]
-        whitened = scipy.linalg.solve_triangular(chol, k_star.T, lower=True, check_finite=False)
-        var = amplitude - np.sum(whitened**2, axis=0)
+        # Rows L⁻¹k* by a product with the cached L⁻¹: a GEMM, 2-3x faster than a
+        # triangular solve for the thousand candidates the acquisition scores.
+        chol_inverse = self._chol_inverse()
+        whitened = k_star @ chol_inverse.T
+        var = amplitude - np.einsum("ij,ij->i", whitened, whitened)
         clipped = var < _MIN_VARIANCE
         sd = np.sqrt(np.where(clipped, _MIN_VARIANCE, var))
         mean, std = self._y_mean + self._y_std * mu, self._y_std * sd
@@ -307,12 +309,10 @@ class GaussianProcess:
             return mean, std
 
         # ∂k*/∂xq = -5/3 a c (xq - X) / ℓ², contracted with α for μ, with K⁻¹k* for v.
-        beta = scipy.linalg.solve_triangular(
-            chol, whitened, lower=True, trans="T", check_finite=False
-        )
+        beta = whitened @ chol_inverse  # rows (K⁻¹k*)ᵀ
         scale = -5.0 / 3.0 * amplitude / lengthscales**2
         dmu = scale * _weighted_differences(c * self._alpha, Xq, self._X)
-        dvar = -2.0 * scale * _weighted_differences(c * beta.T, Xq, self._X)
+        dvar = -2.0 * scale * _weighted_differences(c * beta, Xq, self._X)
         dsd = np.where(clipped[:, None], 0.0, dvar / (2.0 * sd[:, None]))
         return mean, std, self._y_std * dmu, self._y_std * dsd
 
@@ -380,13 +380,19 @@ class GaussianProcess:
             (np.log(self.noise_floor), max(_MAX_LOG_NOISE, np.log(self.noise_floor))),
         ]
 
-    def _cross(self, A, B):
-        """The kernel matrix k(A, B) under the fitted parameters, and its c(r)."""
+    def _cross(self, A, B, with_c=True):
+        """The kernel matrix k(A, B) under the fitted parameters, and its c(r) (None without ``with_c``)."""
         lengthscales, amplitude, _ = self._unpack(self.params.to_vector())
-        r = scipy.spatial.distance.cdist(A / lengthscales, B / lengthscales)
-        decay = np.exp(-_SQRT5 * r)
-        c = (1.0 + _SQRT5 * r) * decay
-        return amplitude * (c + 5.0 / 3.0 * r**2 * decay), c
+        return _kernel(scipy.spatial.distance.cdist(A / lengthscales, B / lengthscales), amplitude, with_c)
+
+    def _chol_inverse(self):
+        """L⁻¹ of the conditioned data, computed once per conditioning."""
+        if self._chol_inv is None:
+            self._chol_inv, info = scipy.linalg.lapack.dtrtri(self._chol[0], lower=1)
+            if info != 0:
+                raise np.linalg.LinAlgError(f"trtri failed with info={info} on a {len(self._X)}-point kernel matrix.")
+            self._chol_inv = np.tril(self._chol_inv)
+        return self._chol_inv
 
     @staticmethod
     def _unpack(theta):
@@ -397,6 +403,7 @@ class GaussianProcess:
         lengthscales, amplitude, noise = self._unpack(theta)
         K = _matern(self._X / lengthscales, amplitude)[0]
         self._chol = _cholesky(K, noise)
+        self._chol_inv = None
         self._alpha = scipy.linalg.cho_solve(self._chol, self._z)
 
     def _negative_log_posterior(self, theta, prior):
@@ -407,15 +414,17 @@ class GaussianProcess:
         K, c = _matern(scaled, amplitude)
         chol = _cholesky(K, noise)
         alpha = scipy.linalg.cho_solve(chol, z)
-        W = np.outer(alpha, alpha) - _inverse(chol)
+        W = np.outer(alpha, alpha)
+        W -= _inverse(chol)
         log_likelihood = -0.5 * z @ alpha - np.log(np.diag(chol[0])).sum() - 0.5 * n * _LOG_2PI
 
-        M = W * c * (5.0 / 3.0 * amplitude)
+        M = np.multiply(W, c, out=c)
+        M *= 5.0 / 3.0 * amplitude
         # ½ Σⱼₖ Mⱼₖ (sⱼᵢ - sₖᵢ)² per column i of s = X / ℓ, without an (n, n, d) array.
         weighted_squares = M.sum(axis=1) @ scaled**2 - np.sum(scaled * (M @ scaled), axis=0)
         grad = np.empty_like(theta)
         grad[:-2] = weighted_squares
-        grad[-2] = 0.5 * np.sum(W * K)
+        grad[-2] = 0.5 * np.vdot(W, K)
         grad[-1] = 0.5 * noise * np.trace(W)
 
         if prior is None:  # the marginal likelihood alone
@@ -471,10 +480,28 @@ def _cold_starts(d, rng):
 
 def _matern(scaled, amplitude):
     """Returns the noise-free kernel matrix of length-scaled inputs and its c(r)."""
-    r = scipy.spatial.distance.cdist(scaled, scaled)
-    decay = np.exp(-_SQRT5 * r)
-    c = (1.0 + _SQRT5 * r) * decay
-    return amplitude * (c + 5.0 / 3.0 * r**2 * decay), c
+    return _kernel(scipy.spatial.distance.cdist(scaled, scaled), amplitude, True)
+
+
+def _kernel(r, amplitude, with_c):
+    """k = a (1 + s + s²/3) e⁻ˢ and c = (1 + s) e⁻ˢ, s = √5 r, from distances ``r`` (overwritten).
+
+    In place, a pass per operation: the thousand-candidate batches of the
+    acquisition spend their time here, in memory traffic and ``exp``.
+    """
+    s = np.multiply(r, _SQRT5, out=r)
+    decay = np.negative(s)
+    np.exp(decay, out=decay)
+    k = s * (amplitude / 3.0)
+    k += amplitude
+    k *= s
+    k += amplitude
+    k *= decay
+    if not with_c:
+        return k, None
+    s += 1.0
+    s *= decay
+    return k, s
 
 
 def _weighted_differences(weights, Xq, X):
@@ -497,13 +524,21 @@ def _lower_mask(n):
 
 
 def _cholesky(K, noise):
-    """Cholesky factor of K + σ² I, adding jitter until it is positive definite."""
+    """Cholesky factor of K + σ² I, adding jitter until it is positive definite.
+
+    Returns ``(L, True)`` as ``cho_factor`` does (only the lower triangle is
+    meaningful); LAPACK is called directly, since K is finite by construction and
+    the fit calls this a few hundred times per suggestion.
+    """
     jitter = 0.0
+    diagonal = np.diag(K)
     for attempt in range(6):
-        try:
-            return scipy.linalg.cho_factor(K + (noise + jitter) * np.eye(len(K)), lower=True)
-        except np.linalg.LinAlgError:
-            jitter = 1e-8 * np.mean(np.diag(K)) * 10.0**attempt
+        shifted = np.array(K, order="F")  # symmetric: the Fortran copy is K itself
+        shifted.flat[:: len(K) + 1] += noise + jitter
+        chol, info = scipy.linalg.lapack.dpotrf(shifted, lower=1, clean=0, overwrite_a=1)
+        if info == 0:
+            return chol, True
+        jitter = 1e-8 * np.mean(diagonal) * 10.0**attempt
     raise np.linalg.LinAlgError(
         f"Kernel matrix of {len(K)} points is not positive definite even with jitter {jitter:g}."
     )
