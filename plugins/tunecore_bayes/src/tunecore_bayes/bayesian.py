@@ -86,7 +86,8 @@ class GPProposer:
             suggestions avoid (see above; 0 turns the taboo off).
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
         lengthscale_prior: The GP's length-scale prior, ``"optuna"``,
-            ``"dim_scaled"``, ``"select"`` or ``"laplace"`` (see :mod:`tunecore_bayes.gp`).
+            ``"dim_scaled"``, ``"unit_lognormal"``, ``"select"`` or ``"laplace"``
+            (see :mod:`tunecore_bayes.gp`); :class:`BayesianOptimization` passes ``"select"``.
         pending: How running trials shape the next suggestion: ``"believer"``
             (each imputed with its posterior mean, or the incumbent's loss if
             that is higher) or ``"fantasy"`` (batch EI over joint posterior
@@ -308,10 +309,12 @@ class BayesianOptimization(Oracle):
         beta: Exploration weight of ``acquisition="ucb"`` (``mean - beta * std``).
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
-        lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default),
-            ``"dim_scaled"``, ``"select"`` (both fits, the one with the larger
-            normalised log posterior kept) or ``"laplace"`` (the same, by the
-            full Laplace evidence); see :mod:`tunecore_bayes.gp`.
+        lengthscale_prior: The GP's length-scale prior: ``"select"`` (default:
+            a fit under each of Optuna's prior, the dimension-scaled and the
+            unit log-normal one, the one with the largest normalised log
+            posterior kept), ``"laplace"`` (the same, by the full Laplace
+            evidence), or one of them alone, ``"optuna"`` (the default up to
+            0.2), ``"dim_scaled"``, ``"unit_lognormal"``; see :mod:`tunecore_bayes.gp`.
         pending: How running trials (parallel workers) shape the next
             suggestion: ``"believer"`` (default), ``"fantasy"``, ``"kriging"``
             or ``"penalize"`` (see :class:`GPProposer`).
@@ -334,7 +337,7 @@ class BayesianOptimization(Oracle):
         beta: float = 2.6,
         seed: int | None = None,
         acquisition: str = "ei",
-        lengthscale_prior: str = "optuna",
+        lengthscale_prior: str = "select",
         pending: str = "believer",
         follow_up: str = "optimize",
         activity: bool = False,
