@@ -24,6 +24,12 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   ``GPSampler`` driven by ``study.ask`` / ``study.tell`` (define-by-run on a
   conditional space); ``optuna_gp_pending8``: GPSampler with 8 trials always
   running, driven like ``tunecore_bo_pending8``.
+* ``tunecore_bo_batch8`` (issue 24): synchronous batches of 8 (8 asked, then
+  all 8 told), where 7 of every 8 suggestions are follow-ups (asked with no
+  new result); ``_rescore`` / ``_optimize`` name the ``follow_up`` option,
+  ``_kriging`` / ``_penalize`` the ``pending`` option (with ``follow_up="optimize"``);
+  ``tunecore_bo_kriging_pending8`` / ``tunecore_bo_penalize_pending8`` the same
+  options with 8 always running.
 * ``botorch`` (issue 24): a standard BoTorch loop (BoTorch's defaults:
   ``SingleTaskGP`` with its dimension-scaled priors and ``Standardize``,
   ``fit_gpytorch_mll``, ``qLogNoisyExpectedImprovement`` maximised by
@@ -93,6 +99,9 @@ METHODS = (
     "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
     "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5", "tunecore_bo_activity",
+    "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
+    "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
+    "tunecore_bo_batch8_penalize",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
@@ -100,7 +109,9 @@ CHECKPOINTS = (10, 25, 50, 100)
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
                 "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5",
-                "tunecore_bo_activity")
+                "tunecore_bo_activity", "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
+                "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
+                "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize")
 _FLOOR = 1e-12
 
 
@@ -136,6 +147,26 @@ def _run_tunecore_pending(function, seed, n_trials, n_running, **kwargs):
         trial = running.popleft()
         values.append(function.fn(trial.hyperparameters.values))
         oracle.tell(trial.trial_id, values[-1])
+    return values
+
+
+def _run_tunecore_batch(function, seed, n_trials, size, **kwargs):
+    """BO in synchronous batches of ``size``: ``size`` asked, then all told; f values in trial order."""
+    import tunecore as kt
+
+    hp = _testfunctions.keras_hyperparameters(function.space, kt)
+    oracle = kt.oracles.BayesianOptimization(
+        objective="loss", max_trials=n_trials, hyperparameters=hp, seed=seed, **kwargs
+    )
+    values = []
+    while len(values) < n_trials:
+        batch = [oracle.ask(f"worker{i}") for i in range(min(size, n_trials - len(values)))]
+        batch = [trial for trial in batch if trial.status == "RUNNING"]
+        if not batch:
+            break
+        for trial in batch:
+            values.append(function.fn(trial.hyperparameters.values))
+            oracle.tell(trial.trial_id, values[-1])
     return values
 
 
@@ -304,6 +335,15 @@ RUNNERS = {
     "tunecore_bo_laplaceprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="laplace"),
     "tunecore_bo_ftol1e-5": _with_fit_options(lambda f, s, n: _run_tunecore(f, s, n, "bo"), ftol=1e-5),
     "tunecore_bo_activity": lambda f, s, n: _run_tunecore(f, s, n, "bo", activity=True),
+    "tunecore_bo_penalize_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="penalize"),
+    "tunecore_bo_kriging_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="kriging"),
+    "tunecore_bo_batch8": lambda f, s, n: _run_tunecore_batch(f, s, n, 8),
+    "tunecore_bo_batch8_rescore": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, follow_up="rescore"),
+    "tunecore_bo_batch8_optimize": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, follow_up="optimize"),
+    "tunecore_bo_batch8_kriging": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, pending="kriging",
+                                                                      follow_up="optimize"),
+    "tunecore_bo_batch8_penalize": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, pending="penalize",
+                                                                       follow_up="optimize"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),

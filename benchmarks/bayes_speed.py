@@ -10,7 +10,9 @@ exact GP refits on every observation, seconds per suggestion there).
 Only the call that returns the next configuration is timed:
 
 * tunecore: ``BayesianOptimization.ask`` (in memory), which fits the GP
-  (warm-started from the previous fit after the first) and maximises log EI.
+  (warm-started from the previous fit after the first) and maximises log EI;
+  ``tunecore_bo_optunaprior`` / ``tunecore_bo_laplaceprior`` with
+  ``lengthscale_prior="optuna"`` (one fit, the default up to 0.2) / ``"laplace"``.
 * Optuna: ``study.ask(distributions)`` with ``GPSampler(n_startup_trials=n)``.
 * Keras Tuner: ``BayesianOptimizationOracle.create_trial`` (project in a temp
   dir), which fits scikit-learn's GP and maximises the bound from 50 starts.
@@ -49,7 +51,7 @@ import _testfunctions
 
 _common.silence_frameworks()
 
-METHODS = ("tunecore_bo", "optuna_gp", "kt_bo")
+METHODS = ("tunecore_bo", "tunecore_bo_optunaprior", "tunecore_bo_laplaceprior", "optuna_gp", "kt_bo")
 SIZES = (10, 50, 100, 200, 1000)
 FUNCTION = _testfunctions.FUNCTIONS["hartmann6"]
 
@@ -79,12 +81,12 @@ class _Clock:
         self.into.append((time.perf_counter() - self.wall, time.process_time() - self.cpu))
 
 
-def time_tunecore(n, repeats, seed):
+def time_tunecore(n, repeats, seed, **kwargs):
     import tunecore as kt
 
     oracle = kt.oracles.BayesianOptimization(
         objective="loss", max_trials=n + repeats, num_initial_points=n, seed=seed,
-        hyperparameters=_testfunctions.keras_hyperparameters(FUNCTION.space, kt),
+        hyperparameters=_testfunctions.keras_hyperparameters(FUNCTION.space, kt), **kwargs,
     )
 
     def tell(trial):
@@ -135,7 +137,11 @@ def time_keras_tuner(n, repeats, seed):
     return seconds
 
 
-TIMERS = {"tunecore_bo": time_tunecore, "optuna_gp": time_optuna_gp, "kt_bo": time_keras_tuner}
+TIMERS = {
+    "tunecore_bo": time_tunecore, "optuna_gp": time_optuna_gp, "kt_bo": time_keras_tuner,
+    "tunecore_bo_optunaprior": lambda n, r, s: time_tunecore(n, r, s, lengthscale_prior="optuna"),
+    "tunecore_bo_laplaceprior": lambda n, r, s: time_tunecore(n, r, s, lengthscale_prior="laplace"),
+}
 
 
 def main(argv=None):
@@ -171,7 +177,7 @@ def _run(args):
         repeats = args.kt_repeats if method == "kt_bo" else args.repeats
         TIMERS[method](3, 1, 0)  # Imports and first-call set-up are not per-suggestion costs.
         for n in args.sizes:
-            if method != "tunecore_bo" and n > args.reference_max_n:
+            if not method.startswith("tunecore_bo") and n > args.reference_max_n:
                 continue
             seeds = 1 if method == "kt_bo" else args.seeds
             seconds = [t for seed in range(seeds) for t in TIMERS[method](n, repeats, seed)]

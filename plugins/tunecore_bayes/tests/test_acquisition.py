@@ -6,6 +6,7 @@ import scipy.stats.qmc
 from tunecore_bayes.acquisition import (
     batch_log_expected_improvement,
     choose_batch,
+    local_penalty,
     log_expected_improvement,
     optimize_acquisition,
     upper_confidence_bound,
@@ -220,3 +221,46 @@ def test_choose_batch_skips_excluded_points():
     candidates = np.array([[0.3, 0.7], [0.35, 0.65]])
     chosen = choose_batch(gp, candidates, np.array([[0.5, 0.5]]), rng=0, exclude=candidates[:1])
     np.testing.assert_array_equal(chosen, candidates[1])
+
+
+def _reference(d=2, n=256):
+    return scipy.stats.qmc.Sobol(d, seed=0).random(n)
+
+
+def test_local_penalty_is_largest_at_a_pending_point_and_fades_with_distance():
+    gp, _ = _quadratic_gp()
+    pending = np.array([[0.3, 0.7]])
+    penalty = local_penalty(gp, pending, _reference(), gp.y_best)
+    values = penalty(np.array([[0.3, 0.7], [0.32, 0.7], [0.4, 0.7], [0.95, 0.05]]))
+    assert values[0] > values[1] > values[2] > values[3] >= 0.0
+    assert values[3] == pytest.approx(0.0, abs=1e-6)
+
+
+def test_a_pending_point_predicted_worse_blocks_a_wider_ball():
+    gp, _ = _quadratic_gp()
+    good, bad = np.array([[0.3, 0.7]]), np.array([[0.9, 0.1]])
+    step = np.array([0.1, 0.0])
+    near_good = local_penalty(gp, good, _reference(), gp.y_best)(good + step)[0]
+    near_bad = local_penalty(gp, bad, _reference(), gp.y_best)(bad - step)[0]
+    assert near_bad > near_good
+
+
+def test_local_penalty_gradient_matches_finite_differences():
+    gp, _ = _quadratic_gp()
+    penalty = local_penalty(gp, np.array([[0.3, 0.7], [0.6, 0.2]]), _reference(), gp.y_best)
+    X = np.random.default_rng(4).random((5, 2))
+    _, grad = penalty(X, return_grad=True)
+    step = 1e-6
+    for i in range(2):
+        shift = np.zeros(2)
+        shift[i] = step
+        numeric = (penalty(X + shift) - penalty(X - shift)) / (2 * step)
+        np.testing.assert_allclose(grad[:, i], numeric, rtol=1e-4, atol=1e-6)
+
+
+def test_a_penalty_moves_the_acquisition_optimum_off_a_pending_point():
+    gp, _ = _quadratic_gp()
+    plain = optimize_acquisition(gp, 2, rng=0)
+    penalty = local_penalty(gp, plain[None, :], _reference(), gp.y_best)
+    moved = optimize_acquisition(gp, 2, rng=0, penalty=penalty)
+    assert np.linalg.norm(moved - plain) > 1e-3

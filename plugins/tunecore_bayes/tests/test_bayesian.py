@@ -304,5 +304,42 @@ def test_dim_scaled_prior_oracle_beats_random_search_on_branin():
 
 
 def test_unknown_pending_strategy_is_rejected():
-    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy'; got 'kriging'"):
-        _bo(objective="loss", pending="kriging")
+    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy', 'kriging', 'penalize'; "
+                                         "got 'liar'"):
+        _bo(objective="loss", pending="liar")
+
+
+def test_unknown_follow_up_is_rejected():
+    with pytest.raises(ValueError, match="follow_up must be one of 'rescore', 'optimize'; got 'reuse'"):
+        _bo(objective="loss", follow_up="reuse")
+
+
+@pytest.mark.parametrize("pending, follow_up", [
+    ("believer", "optimize"), ("kriging", "rescore"), ("kriging", "optimize"), ("penalize", "rescore"),
+    ("penalize", "optimize"),
+])
+def test_batches_of_every_pending_strategy_are_distinct_and_stay_near_the_model_optimum(pending, follow_up):
+    oracle = _bo(objective="loss", max_trials=40, hyperparameters=_branin_space(), seed=0, num_initial_points=6,
+                 pending=pending, follow_up=follow_up)
+    for _ in range(12):
+        trial = oracle.ask()
+        oracle.tell(trial.trial_id, _branin(trial.hyperparameters.values))
+    batch = [oracle.ask() for _ in range(8)]  # eight workers freed at once
+    points = [(t.hyperparameters["x"], t.hyperparameters["y"]) for t in batch]
+    assert all(t.status == TrialStatus.RUNNING for t in batch)
+    assert len(set(points)) == 8
+    best = min(_branin(t.hyperparameters.values) for t in oracle.trials.values() if t.status == TrialStatus.COMPLETED)
+    assert np.median([_branin(t.hyperparameters.values) for t in batch]) < 10 * best + 5
+
+
+def test_an_asynchronous_search_with_local_penalisation_beats_its_initial_design():
+    oracle = _bo(objective="loss", max_trials=30, hyperparameters=_branin_space(), seed=2, pending="penalize")
+    running, told = [], []
+    while len(told) < 30:
+        while len(running) < 4 and len(told) + len(running) < 30:
+            running.append(oracle.ask())
+        trial = running.pop(0)
+        told.append(_branin(trial.hyperparameters.values))
+        oracle.tell(trial.trial_id, told[-1])
+    assert min(told) < min(told[:6])
+    assert min(told) < 1.0  # the optimum is 0.398

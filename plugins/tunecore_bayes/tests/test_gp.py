@@ -92,7 +92,7 @@ def test_ard_gives_an_irrelevant_dimension_a_long_lengthscale():
     assert lengthscales[2] > 3.0 * lengthscales[:2].max()
 
 
-@pytest.mark.parametrize("lengthscale_prior", ["optuna", "dim_scaled"])
+@pytest.mark.parametrize("lengthscale_prior", ["optuna", "dim_scaled", "unit_lognormal"])
 def test_log_posterior_gradient_matches_finite_differences(lengthscale_prior):
     X = _sobol(16, 3)
     gp = GaussianProcess(seed=0, lengthscale_prior=lengthscale_prior).fit(X, _smooth_3d(X))
@@ -259,18 +259,26 @@ def test_dim_scaled_prior_grows_the_length_scales_with_the_dimension():
 
 
 def test_unknown_lengthscale_prior_is_rejected():
-    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled', 'select', 'laplace'; got 'gamma'"):
+    with pytest.raises(ValueError, match="lengthscale_prior must be one of 'optuna', 'dim_scaled', 'unit_lognormal', 'select', 'laplace'; got 'gamma'"):
         GaussianProcess(lengthscale_prior="gamma")
 
 
-def test_select_keeps_the_fit_with_the_larger_normalised_log_posterior():
+# The candidates of "select", each with log of 1 / ∫ p(log ℓ) d log ℓ per dimension:
+# K₀(0.2) for Optuna's prior, √(2π · 3) for the log-normals.
+_NORMALISER = {
+    "optuna": -np.log(scipy.special.k0(0.2)),
+    "dim_scaled": -0.5 * np.log(6 * np.pi),
+    "unit_lognormal": -0.5 * np.log(6 * np.pi),
+}
+
+
+def test_select_keeps_the_fit_with_the_largest_normalised_log_posterior():
     rng = np.random.default_rng(0)
     X = rng.random((30, 4))
     y = np.sin(7.0 * X[:, 0]) + 0.1 * X[:, 1]  # two of four inputs matter
-    fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in ("optuna", "dim_scaled")}
+    fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in _NORMALISER}
     selected = GaussianProcess(seed=0, lengthscale_prior="select").fit(X, y)
-    # per dimension, 1 / ∫ p(log ℓ) d log ℓ: K₀(0.2) for Optuna's prior, √(2π · 3) for the log-normal
-    normaliser = {"optuna": -np.log(scipy.special.k0(0.2)), "dim_scaled": -0.5 * np.log(6 * np.pi)}
+    normaliser = _NORMALISER
 
     winner = max(fits, key=lambda prior: fits[prior].log_posterior() + 4 * normaliser[prior])
     assert selected.selected_prior == winner
@@ -303,8 +311,8 @@ def test_laplace_keeps_the_fit_with_the_larger_laplace_evidence(seed):
     rng = np.random.default_rng(seed)
     X = rng.random((30, 4))
     y = np.sin(7.0 * X[:, 0]) + 0.1 * X[:, 1] + _narrow_well(X)
-    fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in ("optuna", "dim_scaled")}
-    normaliser = {"optuna": -np.log(scipy.special.k0(0.2)), "dim_scaled": -0.5 * np.log(6 * np.pi)}
+    fits = {prior: GaussianProcess(seed=0, lengthscale_prior=prior).fit(X, y) for prior in _NORMALISER}
+    normaliser = _NORMALISER
     selected = GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, y)
 
     winner = max(fits, key=lambda prior: _laplace_evidence(fits[prior], 4, normaliser[prior]))
@@ -318,4 +326,16 @@ def test_laplace_takes_the_dimension_scaled_fit_only_when_few_inputs_matter():
     y = np.sin(6.0 * X[:, 3]) + (X[:, 11] - 0.5) ** 2
     assert GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, y).selected_prior == "dim_scaled"
     X = _sobol(32, 3)
-    assert GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, _smooth_3d(X)).selected_prior == "optuna"
+    assert GaussianProcess(seed=0, lengthscale_prior="laplace").fit(X, _smooth_3d(X)).selected_prior != "dim_scaled"
+
+
+def test_select_takes_short_length_scales_once_a_narrow_well_is_sampled():
+    # Every input matters and the well is 0.03 wide: Optuna's prior (ℓ⁻² wall) and the
+    # dimension-scaled one (median 5.8 in 2-D) both lose to the unit log-normal.
+    rng = np.random.default_rng(0)
+    X = np.clip(0.37 + 0.06 * rng.standard_normal((40, 2)), 0.0, 1.0)
+    optuna = GaussianProcess(seed=0).fit(X, _narrow_well(X))
+    selected = GaussianProcess(seed=0, lengthscale_prior="select").fit(X, _narrow_well(X))
+
+    assert selected.selected_prior == "unit_lognormal"
+    assert np.exp(selected.params.log_lengthscales).max() < 0.75 * np.exp(optuna.params.log_lengthscales).min()

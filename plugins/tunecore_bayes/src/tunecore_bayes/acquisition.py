@@ -35,6 +35,18 @@ so the S samples cost one (m, p) solve and an (m, S) EI. A running trial near
 the incumbent keeps its neighbourhood worth refining when its own outcome
 might not improve, and makes it worthless when the outcome surely will.
 
+Local penalisation of running trials (González, Dai, Hennig & Lawrence, "Batch
+Bayesian Optimization via Local Penalization", AISTATS 2016; ``pending="penalize"``):
+the minimum cannot lie within (f(xⱼ) - M) / L of a running trial xⱼ, L the
+Lipschitz constant of f and M its minimum; with f(xⱼ) ~ N(μⱼ, σⱼ²) the
+probability that x lies outside that ball is
+    φⱼ(x) = Φ((L r(x, xⱼ) - μⱼ + M) / σⱼ),
+and the acquisition is multiplied by Πⱼ φⱼ(x) (-Σⱼ log φⱼ added to -log EI). Here
+r is the distance in length-scale units, ‖(x - xⱼ) / ℓ‖, L = max ‖∇μ ⊙ ℓ‖ over
+reference points, M the best observation, σⱼ² the posterior variance plus noise.
+A running trial predicted far worse than M blocks a wide ball; one predicted
+near M blocks a ball of about σⱼ / L, so a batch can refine a basin.
+
 EI's target y* may be lowered below the best observation (``best``): with tied
 scores on a plateau, improvement means beating the best by at least the scores'
 resolution, and the plateau itself then offers almost none (see
@@ -127,6 +139,7 @@ def optimize_acquisition(
     avoid: Callable[[np.ndarray], np.ndarray] | None = None,
     return_candidates: bool = False,
     n_kept: int = _KEPT,
+    penalty: Callable[..., Any] | None = None,
 ) -> Any:
     """Finds the point that maximises log EI (or minimises the LCB) under a fitted GP.
 
@@ -151,6 +164,10 @@ def optimize_acquisition(
         return_candidates: Also return the ``n_kept`` best-scored points (among the
             quasi-random candidates and the local optima), for :func:`choose`.
         n_kept: How many points ``return_candidates`` returns.
+        penalty: ``penalty(X, return_grad=False)``, added to the score that is
+            minimised (-log EI or the LCB) at points of shape (k, d); with
+            ``return_grad`` also its gradient, shape (k, d). Local penalisation
+            of running trials passes one (:func:`local_penalty`).
 
     Returns:
         The chosen point, shape (d,), or None when every candidate is excluded;
@@ -168,7 +185,7 @@ def optimize_acquisition(
     best = gp.y_best if best is None else best
     centres = np.atleast_2d(gp.X_best if centres is None else centres)
 
-    def score(X, return_grad=False):
+    def plain_score(X, return_grad=False):
         if not return_grad:
             mean, std = gp.predict(X)
             if kind == "ei":
@@ -179,6 +196,14 @@ def optimize_acquisition(
             value, dvalue_dmean, dvalue_dstd = log_expected_improvement(mean, std, best, True)
             return -value, -(dvalue_dmean[:, None] * dmean + dvalue_dstd[:, None] * dstd)
         return upper_confidence_bound(mean, std, beta), dmean - beta * dstd
+
+    def score(X, return_grad=False):
+        if penalty is None:
+            return plain_score(X, return_grad)
+        if not return_grad:
+            return plain_score(X) + penalty(X)
+        (value, grad), (extra, extra_grad) = plain_score(X, True), penalty(X, True)
+        return value + extra, grad + extra_grad
 
     sobol = scipy.stats.qmc.Sobol(d, scramble=True, seed=rng)
     spread = sobol.random_base2(int(np.ceil(np.log2(n_candidates))))[:n_candidates]
@@ -218,6 +243,7 @@ def choose(
     best: float | None = None,
     exclude: np.ndarray | None = None,
     avoid: Callable[[np.ndarray], np.ndarray] | None = None,
+    penalty: Callable[..., Any] | None = None,
 ) -> np.ndarray | None:
     """The best of ``candidates`` under ``gp``, without optimising: a follow-up suggestion.
 
@@ -231,11 +257,59 @@ def choose(
     best = gp.y_best if best is None else best
     mean, std = gp.predict(candidates)
     scores = -log_expected_improvement(mean, std, best) if kind == "ei" else upper_confidence_bound(mean, std, beta)
+    if penalty is not None:
+        scores = scores + penalty(candidates)
     if avoid is not None:
         blocked = np.where(avoid(candidates), np.inf, 0.0)
         if not np.isinf(scores + blocked).all():
             scores = scores + blocked
     return _first_allowed(candidates, scores, exclude)
+
+
+def local_penalty(
+    gp: GaussianProcess,
+    pending: np.ndarray,
+    reference: np.ndarray,
+    target: float | None = None,
+) -> Callable[..., Any]:
+    """The local penalty of running trials, -Σⱼ log φⱼ(x), to add to a score that is minimised.
+
+    Args:
+        gp: A fitted ``GaussianProcess`` (not conditioned on the pending points).
+        pending: Points being evaluated, shape (p, d).
+        reference: Points where the gradient of the posterior mean is taken for
+            the Lipschitz constant L, shape (r, d) (e.g. quasi-random points and
+            the observations).
+        target: M, the minimum's estimate; defaults to the smallest posterior
+            mean at ``reference``.
+
+    Returns:
+        ``penalty(X, return_grad=False)`` as :func:`optimize_acquisition` takes it.
+    """
+    pending = np.atleast_2d(pending)
+    lengthscales = np.exp(gp.params.log_lengthscales)
+    reference = np.atleast_2d(reference)
+    mean_r, _, dmean_r, _ = gp.predict(reference, return_grad=True)
+    lipschitz = max(float(np.max(np.linalg.norm(dmean_r * lengthscales, axis=1))), 1e-12)
+    target = float(mean_r.min()) if target is None else target
+    mean_p, std_p = gp.predict(pending)
+    std_p = np.sqrt(std_p**2 + gp.noise_variance)
+    offset = (target - mean_p) / std_p
+    slope = lipschitz / std_p
+
+    def penalty(X, return_grad=False):
+        diff = (np.atleast_2d(X)[:, None, :] - pending[None, :, :]) / lengthscales
+        r = np.sqrt(np.sum(diff**2, axis=2))
+        z = slope * r + offset
+        log_phi = scipy.special.log_ndtr(z)
+        value = -log_phi.sum(axis=1)
+        if not return_grad:
+            return value
+        ratio = np.exp(-0.5 * z**2 - _LOG_SQRT_2PI - log_phi)  # φ(z) / Φ(z)
+        weight = -ratio * slope / np.where(r > 0, r, np.inf)
+        return value, np.einsum("mp,mpd->md", weight, diff) / lengthscales
+
+    return penalty
 
 
 def batch_log_expected_improvement(

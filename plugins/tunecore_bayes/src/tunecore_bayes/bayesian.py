@@ -6,12 +6,13 @@ from typing import Any
 
 import numpy as np
 import scipy.spatial.distance
+import scipy.stats.qmc
 
 from tunecore.hyperparameters import HyperParameter
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
-from tunecore_bayes.acquisition import choose, choose_batch, optimize_acquisition
+from tunecore_bayes.acquisition import choose, choose_batch, local_penalty, optimize_acquisition
 from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
@@ -20,9 +21,16 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 
 
 _TABOO_RADIUS = 0.25
-PENDING_STRATEGIES = ("believer", "fantasy")
+PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize")
+FOLLOW_UPS = ("rescore", "optimize")
 _KEPT_FOR_FOLLOW_UP = 256
+_LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where local penalisation takes L
 _BATCH_POOL = 2048  # every scored candidate, for batch EI
+
+
+def _kriging(gp, X_pending):
+    """``gp`` conditioned on running trials imputed with their posterior mean (the kriging believer)."""
+    return gp.posterior_condition(X_pending, gp.predict(X_pending)[0])
 
 
 def _believe(gp, X_pending):
@@ -78,12 +86,22 @@ class GPProposer:
             suggestions avoid (see above; 0 turns the taboo off).
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
         lengthscale_prior: The GP's length-scale prior, ``"optuna"``,
-            ``"dim_scaled"``, ``"select"`` or ``"laplace"`` (see :mod:`tunecore_bayes.gp`).
+            ``"dim_scaled"``, ``"unit_lognormal"``, ``"select"`` or ``"laplace"``
+            (see :mod:`tunecore_bayes.gp`); :class:`BayesianOptimization` passes ``"select"``.
         pending: How running trials shape the next suggestion: ``"believer"``
             (each imputed with its posterior mean, or the incumbent's loss if
             that is higher) or ``"fantasy"`` (batch EI over joint posterior
             samples of their outcomes, :func:`~tunecore_bayes.acquisition.batch_log_expected_improvement`;
-            with ``acquisition="ei"`` only).
+            with ``acquisition="ei"`` only), ``"kriging"`` (each imputed with its
+            posterior mean, and EI's target lowered to the best imputed value)
+            or ``"penalize"`` (local penalisation: the acquisition of the GP
+            fitted to the observations, multiplied by each running trial's
+            :func:`~tunecore_bayes.acquisition.local_penalty`).
+        follow_up: The next suggestion of a batch, asked with no new
+            observation since the last (several workers freed at once):
+            ``"rescore"`` (the last optimisation's kept candidates re-scored,
+            milliseconds) or ``"optimize"`` (the acquisition optimised again
+            with the same GP, no refit).
         activity: Also give the GP, per set of conditions of a conditional
             space, an input that says whether those hyperparameters are
             active (see :mod:`tunecore_bayes.encoding`).
@@ -99,6 +117,7 @@ class GPProposer:
         prior_mean: str = "max",
         lengthscale_prior: str = "optuna",
         pending: str = "believer",
+        follow_up: str = "rescore",
         activity: bool = False,
     ) -> None:
         if acquisition not in ("ei", "ucb"):
@@ -107,6 +126,8 @@ class GPProposer:
             raise ValueError(
                 f"pending must be one of {', '.join(map(repr, PENDING_STRATEGIES))}; got {pending!r}."
             )
+        if follow_up not in FOLLOW_UPS:
+            raise ValueError(f"follow_up must be one of {', '.join(map(repr, FOLLOW_UPS))}; got {follow_up!r}.")
         self.alpha = alpha
         self.beta = beta
         self.acquisition = acquisition
@@ -115,6 +136,7 @@ class GPProposer:
         self.prior_mean = prior_mean
         self.lengthscale_prior = lengthscale_prior
         self.pending = pending
+        self.follow_up = follow_up
         self.activity = activity
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
@@ -154,7 +176,7 @@ class GPProposer:
         losses = np.array([loss for _, loss in observations], dtype=float)
         key = (encoder.key, X.tobytes(), losses.tobytes())
         if pending and self._last is not None and self._last[0] == key:
-            return self._follow_up(space, encoder, pending, exclude)
+            return self._follow_up(space, encoder, pending, exclude, rng)
         target_gap = _resolution(losses) if np.sum(losses == losses.min()) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
         tied_points = X[counts[inverse] >= 2] if (counts >= 2).any() else None
@@ -183,19 +205,18 @@ class GPProposer:
         avoid = None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius)
         model = gp
         batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
-        if pending and not batch:
-            gp = _believe(gp, encoder.encode_many(pending))
+        gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch)
         exclude_X = encoder.round(encoder.encode_many(exclude))
         x, candidates = optimize_acquisition(
-            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=best, avoid=avoid,
+            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
             centres=X[np.argsort(losses, kind="stable")[:_N_CENTRES]],
             round_fn=encoder.round, exclude=exclude_X, return_candidates=True,
-            n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP,
+            n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP, penalty=penalty,
         )
         if batch:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
                              exclude=exclude_X, avoid=avoid)
-        self._last = (key, model, best, candidates, avoid)
+        self._last = (key, model, best, candidates, avoid, X, X[np.argsort(losses, kind="stable")[:_N_CENTRES]])
         return None if x is None else encoder.decode(x, space)
 
     def _priorities(self, X, rng):
@@ -213,23 +234,44 @@ class GPProposer:
             self._priority[key] = float(value)
         return np.array([self._priority[key] for key in keys])
 
-    def _follow_up(self, space, encoder, pending, exclude):
+    def _with_pending(self, gp, X, best, X_pending, batch):
+        """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running."""
+        if not len(X_pending) or batch:
+            return gp, best, None
+        if self.pending == "penalize":
+            reference = np.vstack([X, scipy.stats.qmc.Sobol(X.shape[1], seed=len(X)).random(_LIPSCHITZ_POINTS)])
+            return gp, best, local_penalty(gp, X_pending, reference, gp.y_best)
+        if self.pending == "kriging":
+            believed = _kriging(gp, X_pending)
+            return believed, min(best, believed.y_best), None
+        return _believe(gp, X_pending), best, None
+
+    def _follow_up(self, space, encoder, pending, exclude, rng):
         """The next suggestion of a batch: no new observation since the last one, more pending.
 
         The GP and its hyperparameters are the last suggestion's; only the
-        pending points change, so the points the last optimisation scored are
-        re-scored under the new believer instead of optimising again (a
-        freed worker of a large cluster gets its trial in milliseconds).
+        pending points change. ``follow_up="optimize"`` optimises the
+        acquisition again under them (no refit: about half a suggestion's
+        cost); ``"rescore"`` re-scores the points the last optimisation kept
+        (a freed worker of a large cluster gets its trial in milliseconds, but
+        those points were chosen for the acquisition before the last pending
+        point, and may all sit where the batch no longer wants one).
         """
-        _, model, best, candidates, avoid = self._last
+        _, model, best, candidates, avoid, X, _ = self._last
         exclude_X = encoder.round(encoder.encode_many(exclude))
         if self.pending == "fantasy" and self.acquisition == "ei":
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best,
                              rng=len(pending), exclude=exclude_X, avoid=avoid)
         else:
-            gp = _believe(model, encoder.encode_many(pending))
-            x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=best, avoid=avoid,
-                       exclude=exclude_X)
+            gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False)
+            if self.follow_up == "optimize":
+                x = optimize_acquisition(
+                    gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
+                    centres=self._last[6], round_fn=encoder.round, exclude=exclude_X, penalty=penalty,
+                )
+            else:
+                x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=target, avoid=avoid,
+                           exclude=exclude_X, penalty=penalty)
         return None if x is None else encoder.decode(x, space)
 
     def get_state(self) -> list[float] | None:
@@ -264,13 +306,18 @@ class BayesianOptimization(Oracle):
         beta: Exploration weight of ``acquisition="ucb"`` (``mean - beta * std``).
         seed: Random seed.
         acquisition: ``"ei"`` (log expected improvement, default) or ``"ucb"``.
-        lengthscale_prior: The GP's length-scale prior: ``"optuna"`` (default),
-            ``"dim_scaled"``, ``"select"`` (both fits, the one with the larger
-            normalised log posterior kept) or ``"laplace"`` (the same, by the
-            full Laplace evidence); see :mod:`tunecore_bayes.gp`.
+        lengthscale_prior: The GP's length-scale prior: ``"select"`` (default:
+            a fit under each of Optuna's prior, the dimension-scaled and the
+            unit log-normal one, the one with the largest normalised log
+            posterior kept), ``"laplace"`` (the same, by the full Laplace
+            evidence), or one of them alone, ``"optuna"`` (the default up to
+            0.2), ``"dim_scaled"``, ``"unit_lognormal"``; see :mod:`tunecore_bayes.gp`.
         pending: How running trials (parallel workers) shape the next
-            suggestion: ``"believer"`` (default) or ``"fantasy"`` (see
-            :class:`GPProposer`).
+            suggestion: ``"believer"`` (default), ``"fantasy"``, ``"kriging"``
+            or ``"penalize"`` (see :class:`GPProposer`).
+        follow_up: How a suggestion asked with no new result since the last
+            (several workers freed at once) is found: ``"rescore"`` (default)
+            or ``"optimize"`` (see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
         **kwargs: The arguments every oracle shares (``hyperparameters``,
@@ -287,8 +334,9 @@ class BayesianOptimization(Oracle):
         beta: float = 2.6,
         seed: int | None = None,
         acquisition: str = "ei",
-        lengthscale_prior: str = "optuna",
+        lengthscale_prior: str = "select",
         pending: str = "believer",
+        follow_up: str = "rescore",
         activity: bool = False,
         **kwargs: Any,
     ) -> None:
@@ -298,6 +346,7 @@ class BayesianOptimization(Oracle):
         self.beta = beta
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
+            follow_up=follow_up,
             activity=activity,
         )
 

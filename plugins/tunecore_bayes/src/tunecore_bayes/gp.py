@@ -22,18 +22,29 @@ Notation:
     log p(ℓᵢ)       = -0.1 (ℓᵢ² + ℓᵢ⁻²)                     ``lengthscale_prior="optuna"``
                     = -(log ℓᵢ - μ_d)² / (2 s²),  μ_d = √2 + ½ log d,  s = √3
                                                             ``lengthscale_prior="dim_scaled"``
+                    = -(log ℓᵢ)² / (2 s²)                   ``lengthscale_prior="unit_lognormal"``
 The dimension-scaled prior is Hvarfner, Hellsten & Nardi, "Vanilla Bayesian
 Optimization Performs Great in High Dimensions" (ICML 2024), BoTorch's default
 since 0.12: a log-normal whose median grows as √d, so that the prior complexity
 of the model does not grow with the dimension, and whose log-scale spread lets
 the data choose short length scales (narrow wells) at a quadratic, not an
-ℓ⁻², cost.
+ℓ⁻², cost. The unit log-normal has Optuna's mode (ℓ = 1) and the
+dimension-scaled prior's spread: short length scales where every input
+matters, without Optuna's ℓ⁻² wall (a well of width 0.03 costs 2 nats per
+dimension under it, 111 under Optuna's).
+
+``lengthscale_prior="select"`` (the default of ``BayesianOptimization``) fits
+under each of the three and keeps the fit whose normalised log posterior is the
+largest: Optuna's where the data are few or smooth in every input, the
+dimension-scaled one where few inputs matter, the unit log-normal once a
+narrow well or valley is sampled.
 
 Laplace evidence of a fit θ̂ under prior p (``lengthscale_prior="laplace"``):
     log Z ≈ log p(ỹ | θ̂) + log p(θ̂) - ½ log det H,   H = -∂² log posterior / ∂ log ℓ²  (d, d),
 with each length-scale prior normalised (K₀(0.2) per dimension for Optuna's,
 √(6π) for the log-normal); H by central differences of the analytic gradient,
-its eigenvalues floored at 1e-3. ``"select"`` drops the ½ log det H term.
+its eigenvalues floored at 1e-3. ``"select"`` drops the ½ log det H term;
+both compare the same three fits.
 
 The Matérn derivatives never divide by r:
     ∂k/∂log ℓᵢ = 5/3 a c(r) (xᵢ - x'ᵢ)² / ℓᵢ²
@@ -66,15 +77,14 @@ import scipy.special
 _SQRT5 = np.sqrt(5.0)
 _SQRT2 = np.sqrt(2.0)
 _DIM_SCALED_VARIANCE = 3.0  # s² of the dimension-scaled log-normal prior
-LENGTHSCALE_PRIORS = ("optuna", "dim_scaled", "select", "laplace")
-_SELECTED_PRIORS = ("optuna", "dim_scaled")
+LENGTHSCALE_PRIORS = ("optuna", "dim_scaled", "unit_lognormal", "select", "laplace")
+_SELECTED_PRIORS = ("optuna", "dim_scaled", "unit_lognormal")
+_SELECTING = ("select", "laplace")
 # log of 1 / ∫ p(log ℓ) d log ℓ per dimension: K₀(0.2) for Optuna's, √(2π·3) for the log-normal.
 _LOG_NORMALISER = {"optuna": -float(np.log(scipy.special.k0(0.2))), "dim_scaled": -0.5 * float(np.log(2 * np.pi * 3.0))}
-# Median of log ℓ of each log-normal prior (all with s² = 3), as a function of d;
-# "unit" (median ℓ = 1, Optuna's mode, without its ℓ⁻² wall) is a candidate of
-# ablations only (benchmarks/RESULTS.md, issue 24).
-_LOGNORMAL_MEDIANS = {"dim_scaled": lambda d: _SQRT2 + 0.5 * np.log(d), "unit": lambda d: 0.0}
-_LOG_NORMALISER["unit"] = _LOG_NORMALISER["dim_scaled"]
+# μ_d, the median of log ℓ of each log-normal prior (all with s² = 3), as a function of d.
+_LOGNORMAL_MEDIANS = {"dim_scaled": lambda d: _SQRT2 + 0.5 * np.log(d), "unit_lognormal": lambda d: 0.0}
+_LOG_NORMALISER["unit_lognormal"] = _LOG_NORMALISER["dim_scaled"]
 _LOG_2PI = np.log(2.0 * np.pi)
 _LOG_LENGTHSCALE_BOUNDS = (np.log(1e-3), np.log(1e3))
 _LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
@@ -127,9 +137,10 @@ class GaussianProcess:
             looks good next to the values near a basin.
         lengthscale_prior: ``"optuna"`` (Optuna's, which penalises length
             scales below about 0.3 hard), ``"dim_scaled"`` (Hvarfner et al.,
-            2024; see the module notation) or ``"select"``: a MAP fit under
-            each, the one kept whose log posterior, with each prior normalised,
-            is larger (the Laplace evidence without its curvature term; both
+            2024; see the module notation), ``"unit_lognormal"`` (log ℓ ~
+            N(0, 3)) or ``"select"``: a MAP fit under each of the three, the
+            one kept whose log posterior, with each prior normalised, is
+            the largest (the Laplace evidence without its curvature term; all
             fits have as many hyperparameters), or ``"laplace"``: the same,
             compared by the full Laplace evidence, which also charges each fit
             ½ log det of the Hessian of the negative log posterior in log ℓ
@@ -160,7 +171,7 @@ class GaussianProcess:
         self.seed = seed
         self.prior_mean = prior_mean
         self.lengthscale_prior = lengthscale_prior
-        self.selected_prior = "optuna" if lengthscale_prior == "select" else lengthscale_prior
+        self.selected_prior = "optuna" if lengthscale_prior in _SELECTING else lengthscale_prior
 
     def fit(
         self, X: np.ndarray, y: np.ndarray, warm_start: GPParams | None = None, optimize: bool = True
@@ -215,8 +226,7 @@ class GaussianProcess:
         bounds = self._bounds(d)
         lower, upper = np.array(bounds).T
         chosen: Any = None
-        selecting = self.lengthscale_prior in ("select", "laplace")
-        for prior in _SELECTED_PRIORS if selecting else (self.lengthscale_prior,):
+        for prior in _SELECTED_PRIORS if self.lengthscale_prior in _SELECTING else (self.lengthscale_prior,):
             best: Any = None
             for theta0 in starts:
                 result = scipy.optimize.minimize(
