@@ -39,8 +39,9 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   values but their columns kept); the same Sobol initial design size as
   tunecore's. ``botorch_pending8``: the same with 8 trials running (BoTorch's
   ``X_pending``). Needs ``botorch`` (the ``benchmarks`` extra).
-* ``tunecore_bo_dimprior`` / ``tunecore_bo_selectprior`` / ``tunecore_bo_laplaceprior``:
-  tunecore_bo with ``lengthscale_prior="dim_scaled"`` / ``"select"`` / ``"laplace"``.
+* ``tunecore_bo_dimprior`` / ``tunecore_bo_selectprior`` / ``tunecore_bo_laplaceprior`` /
+  ``tunecore_bo_optunaprior``: tunecore_bo with ``lengthscale_prior="dim_scaled"`` /
+  ``"select"`` (the default since issue 24) / ``"laplace"`` / ``"optuna"`` (the default before).
 * ``tunecore_bo_ftol1e-5``: tunecore_bo with the GP fit stopped at a relative
   reduction of 1e-5 instead of 1e-7 (a speed ablation).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
@@ -98,7 +99,8 @@ METHODS = (
     "tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "kt_bo", "optuna_tpe",
     "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-    "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5", "tunecore_bo_activity",
+    "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
+    "tunecore_bo_activity",
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
     "tunecore_bo_batch8_penalize",
@@ -108,7 +110,7 @@ CHECKPOINTS = (10, 25, 50, 100)
 # run ``--gp-trials`` / ``--kt-trials``, or a function's own budget if larger.
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
-                "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_ftol1e-5",
+                "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
                 "tunecore_bo_activity", "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
                 "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize")
@@ -333,6 +335,7 @@ RUNNERS = {
     "tunecore_bo_fantasy_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="fantasy"),
     "tunecore_bo_selectprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="select"),
     "tunecore_bo_laplaceprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="laplace"),
+    "tunecore_bo_optunaprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="optuna"),
     "tunecore_bo_ftol1e-5": _with_fit_options(lambda f, s, n: _run_tunecore(f, s, n, "bo"), ftol=1e-5),
     "tunecore_bo_activity": lambda f, s, n: _run_tunecore(f, s, n, "bo", activity=True),
     "tunecore_bo_penalize_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="penalize"),

@@ -310,12 +310,12 @@ def test_unknown_pending_strategy_is_rejected():
 
 
 def test_unknown_follow_up_is_rejected():
-    with pytest.raises(ValueError, match="follow_up must be one of 'rescore', 'optimize'; got 'reuse'"):
+    with pytest.raises(ValueError, match="follow_up must be one of 'optimize', 'rescore'; got 'reuse'"):
         _bo(objective="loss", follow_up="reuse")
 
 
 @pytest.mark.parametrize("pending, follow_up", [
-    ("believer", "optimize"), ("kriging", "rescore"), ("kriging", "optimize"), ("penalize", "rescore"),
+    ("believer", "rescore"), ("kriging", "rescore"), ("kriging", "optimize"), ("penalize", "rescore"),
     ("penalize", "optimize"),
 ])
 def test_batches_of_every_pending_strategy_are_distinct_and_stay_near_the_model_optimum(pending, follow_up):

@@ -22,7 +22,7 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 
 _TABOO_RADIUS = 0.25
 PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize")
-FOLLOW_UPS = ("rescore", "optimize")
+FOLLOW_UPS = ("optimize", "rescore")
 _KEPT_FOR_FOLLOW_UP = 256
 _LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where local penalisation takes L
 _BATCH_POOL = 2048  # every scored candidate, for batch EI
@@ -99,9 +99,12 @@ class GPProposer:
             :func:`~tunecore_bayes.acquisition.local_penalty`).
         follow_up: The next suggestion of a batch, asked with no new
             observation since the last (several workers freed at once):
-            ``"rescore"`` (the last optimisation's kept candidates re-scored,
-            milliseconds) or ``"optimize"`` (the acquisition optimised again
-            with the same GP, no refit).
+            ``"optimize"`` (default: the acquisition optimised again with the
+            same GP, no refit; about half a suggestion's cost) or ``"rescore"``
+            (the last optimisation's kept candidates re-scored: milliseconds,
+            for large clusters, but those candidates were chosen before the
+            last pending point and may all sit where the batch no longer wants
+            one; measured in ``benchmarks/RESULTS.md``).
         activity: Also give the GP, per set of conditions of a conditional
             space, an input that says whether those hyperparameters are
             active (see :mod:`tunecore_bayes.encoding`).
@@ -117,7 +120,7 @@ class GPProposer:
         prior_mean: str = "max",
         lengthscale_prior: str = "optuna",
         pending: str = "believer",
-        follow_up: str = "rescore",
+        follow_up: str = "optimize",
         activity: bool = False,
     ) -> None:
         if acquisition not in ("ei", "ucb"):
@@ -316,8 +319,8 @@ class BayesianOptimization(Oracle):
             suggestion: ``"believer"`` (default), ``"fantasy"``, ``"kriging"``
             or ``"penalize"`` (see :class:`GPProposer`).
         follow_up: How a suggestion asked with no new result since the last
-            (several workers freed at once) is found: ``"rescore"`` (default)
-            or ``"optimize"`` (see :class:`GPProposer`).
+            (several workers freed at once) is found: ``"optimize"`` (default)
+            or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
         **kwargs: The arguments every oracle shares (``hyperparameters``,
@@ -336,7 +339,7 @@ class BayesianOptimization(Oracle):
         acquisition: str = "ei",
         lengthscale_prior: str = "select",
         pending: str = "believer",
-        follow_up: str = "rescore",
+        follow_up: str = "optimize",
         activity: bool = False,
         **kwargs: Any,
     ) -> None:
