@@ -143,7 +143,7 @@ class GPProposer:
         self.activity = activity
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
-        # (observations' key, GP, EI target, candidates scored, taboo) of the last optimisation
+        # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
         self._last: tuple[Any, ...] | None = None
         self._priority: dict[bytes, float] = {}  # per encoded observation, for the subsets of large searches
 
@@ -209,17 +209,17 @@ class GPProposer:
         model = gp
         batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
         gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch)
+        centres = X[np.argsort(losses, kind="stable")[:_N_CENTRES]]
         exclude_X = encoder.round(encoder.encode_many(exclude))
         x, candidates = optimize_acquisition(
             gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
-            centres=X[np.argsort(losses, kind="stable")[:_N_CENTRES]],
-            round_fn=encoder.round, exclude=exclude_X, return_candidates=True,
+            centres=centres, round_fn=encoder.round, exclude=exclude_X, return_candidates=True,
             n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP, penalty=penalty,
         )
         if batch:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
                              exclude=exclude_X, avoid=avoid)
-        self._last = (key, model, best, candidates, avoid, X, X[np.argsort(losses, kind="stable")[:_N_CENTRES]])
+        self._last = (key, model, best, candidates, avoid, X, centres)
         return None if x is None else encoder.decode(x, space)
 
     def _priorities(self, X, rng):
@@ -260,7 +260,7 @@ class GPProposer:
         those points were chosen for the acquisition before the last pending
         point, and may all sit where the batch no longer wants one).
         """
-        _, model, best, candidates, avoid, X, _ = self._last
+        _, model, best, candidates, avoid, X, centres = self._last
         exclude_X = encoder.round(encoder.encode_many(exclude))
         if self.pending == "fantasy" and self.acquisition == "ei":
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best,
@@ -270,7 +270,7 @@ class GPProposer:
             if self.follow_up == "optimize":
                 x = optimize_acquisition(
                     gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
-                    centres=self._last[6], round_fn=encoder.round, exclude=exclude_X, penalty=penalty,
+                    centres=centres, round_fn=encoder.round, exclude=exclude_X, penalty=penalty,
                 )
             else:
                 x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=target, avoid=avoid,
