@@ -14,7 +14,7 @@ from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
 from tunecore_bayes.acquisition import choose, choose_batch, local_penalty, optimize_acquisition
 from tunecore_bayes.encoding import SpaceEncoder, space_key
-from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
+from tunecore_bayes.gp import LENGTHSCALE_PRIORS, GaussianProcess, GPParams, power_transform
 
 
 _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
@@ -123,14 +123,23 @@ class GPProposer:
         follow_up: str = "optimize",
         activity: bool = False,
     ) -> None:
-        if acquisition not in ("ei", "ucb"):
-            raise ValueError(f"acquisition must be 'ei' or 'ucb'; got {acquisition!r}.")
-        if pending not in PENDING_STRATEGIES:
+        _check_choice("acquisition", acquisition, ("ei", "ucb"))
+        _check_choice("prior_mean", prior_mean, ("max", "mean"))
+        _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
+        _check_choice("pending", pending, PENDING_STRATEGIES)
+        _check_choice("follow_up", follow_up, FOLLOW_UPS)
+        if pending == "fantasy" and acquisition != "ei":
             raise ValueError(
-                f"pending must be one of {', '.join(map(repr, PENDING_STRATEGIES))}; got {pending!r}."
+                f"pending='fantasy' (batch expected improvement) needs acquisition='ei'; got "
+                f"acquisition={acquisition!r}. Use pending='believer', 'kriging' or 'penalize' with it."
             )
-        if follow_up not in FOLLOW_UPS:
-            raise ValueError(f"follow_up must be one of {', '.join(map(repr, FOLLOW_UPS))}; got {follow_up!r}.")
+        _check_number("alpha", alpha)
+        _check_number("beta", beta)
+        _check_number("taboo_radius", taboo_radius)
+        if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 4:
+            raise ValueError(f"max_points must be an integer of at least 4; got {max_points!r}.")
+        if not isinstance(activity, (bool, np.bool_)):
+            raise TypeError(f"activity must be True or False; got {activity!r}.")
         self.alpha = alpha
         self.beta = beta
         self.acquisition = acquisition
@@ -323,9 +332,19 @@ class BayesianOptimization(Oracle):
             or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
-        **kwargs: The arguments every oracle shares (``hyperparameters``,
-            ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``,
-            ``max_consecutive_failed_trials``): see :class:`~tunecore.oracles.Oracle`.
+        hyperparameters, allow_new_entries, tune_new_entries,
+            max_retries_per_trial, max_consecutive_failed_trials: As
+            :class:`~tunecore.oracles.Oracle` takes them, in Keras Tuner's
+            positional order; the options above from ``acquisition`` on are
+            keyword-only.
+        **kwargs: The other arguments every oracle shares (``pruner``,
+            ``constraints``, ``warm_start_from``): see :class:`~tunecore.oracles.Oracle`.
+
+    Raises:
+        ValueError: an option outside its choices (the message lists them),
+            ``pending="fantasy"`` with ``acquisition="ucb"``, or a negative
+            ``alpha``, ``beta`` or ``num_initial_points``.
+        TypeError: ``activity`` is not a bool.
     """
 
     def __init__(
@@ -336,6 +355,12 @@ class BayesianOptimization(Oracle):
         alpha: float = 1e-9,
         beta: float = 2.6,
         seed: int | None = None,
+        hyperparameters: Any = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        *,
         acquisition: str = "ei",
         lengthscale_prior: str = "select",
         pending: str = "believer",
@@ -343,7 +368,21 @@ class BayesianOptimization(Oracle):
         activity: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(objective=objective, max_trials=max_trials, seed=seed, **kwargs)
+        if num_initial_points is not None and (
+            isinstance(num_initial_points, bool)
+            or not isinstance(num_initial_points, (int, np.integer))
+            or num_initial_points < 0
+        ):
+            raise ValueError(
+                f"num_initial_points must be a non-negative integer or None (the default design size); "
+                f"got {num_initial_points!r}."
+            )
+        super().__init__(
+            objective=objective, max_trials=max_trials, hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries, tune_new_entries=tune_new_entries, seed=seed,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials, **kwargs,
+        )
         self.num_initial_points = num_initial_points
         self.alpha = alpha
         self.beta = beta
@@ -400,6 +439,17 @@ class BayesianOptimization(Oracle):
 
 
 _N_CENTRES = 3
+
+
+def _check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+
+
+def _check_number(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative finite number; got {value!r}.")
 
 
 class _Taboo:
