@@ -64,3 +64,28 @@ def test_model_based_hyperband_refuses_a_bad_gp_option_at_construction():
 
     with pytest.raises(ValueError, match="lengthscale_prior must be one of"):
         ModelProposer(lengthscale_prior="nope")
+
+
+def test_a_large_search_resumed_from_its_state_suggests_what_it_would_have():
+    """Above max_points // 2 observations the GP is fitted to a subset; a resumed
+    search (a fresh proposer given the saved state) must draw the same subset."""
+    import numpy as np
+
+    from tunecore_bayes.bayesian import GPProposer
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Float("y", 0.0, 1.0)
+    points = np.random.default_rng(0).random((40, 2))
+    observations = [({"x": x, "y": y}, np.sin(5 * x) + y**2) for x, y in points]
+    tried = [values for values, _ in observations]
+
+    running = GPProposer(max_points=16)
+    running.propose(hp.space, observations[:36], [], tried[:36], np.random.default_rng(1))
+    resumed = GPProposer(max_points=16)
+    resumed.set_state(running.get_state())
+    suggestions = [
+        proposer.propose(hp.space, observations, [], tried, np.random.default_rng(2))
+        for proposer in (running, resumed)
+    ]
+    assert suggestions[0] == suggestions[1]

@@ -1,5 +1,6 @@
 """Gaussian-process Bayesian optimization."""
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -154,12 +155,10 @@ class GPProposer:
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
         self._last: tuple[Any, ...] | None = None
-        self._priority: dict[bytes, float] = {}  # per encoded observation, for the subsets of large searches
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
             self._encoder = SpaceEncoder(space, activity=self.activity)
-            self._priority = {}
         return self._encoder
 
     def propose(
@@ -192,7 +191,7 @@ class GPProposer:
         target_gap = _resolution(losses) if np.sum(losses == losses.min()) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
         tied_points = X[counts[inverse] >= 2] if (counts >= 2).any() else None
-        priority = self._priorities(X, rng) if len(losses) > self.max_points // 2 else np.zeros(0)
+        priority = self._priorities(X) if len(losses) > self.max_points // 2 else np.zeros(0)
         if len(losses) > self.max_points:
             keep = _subset(X, losses, self.max_points, self.params, priority)
             X, losses, priority = X[keep], losses[keep], priority[keep]
@@ -231,20 +230,21 @@ class GPProposer:
         self._last = (key, model, best, candidates, avoid, X, centres)
         return None if x is None else encoder.decode(x, space)
 
-    def _priorities(self, X, rng):
-        """A uniform draw per observation, drawn once and kept (keyed by its encoded row).
+    @staticmethod
+    def _priorities(X):
+        """A uniform number per observation, a hash of its encoded row.
 
         The random part of a subset (see "Large searches") is the observations of
         lowest priority, so it changes by about one point per new observation
         instead of being redrawn: the hyperparameters fitted to the last subset
         stay a warm start near the new optimum, and the fit takes a few steps
-        instead of a dozen. Each subset is still a uniform sample of the others.
+        instead of a dozen. Each subset is still a uniform sample of the others,
+        and, being a function of the observations alone, the same after a
+        resume (draws kept in the proposer would be lost with it).
         """
-        keys = [row.tobytes() for row in X]
-        fresh = [key for key in keys if key not in self._priority]
-        for key, value in zip(fresh, rng.random(len(fresh))):
-            self._priority[key] = float(value)
-        return np.array([self._priority[key] for key in keys])
+        return np.array([
+            int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little") / 2.0**64 for row in X
+        ])
 
     def _with_pending(self, gp, X, best, X_pending, batch):
         """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running."""
