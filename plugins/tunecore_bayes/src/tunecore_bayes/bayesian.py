@@ -1,5 +1,6 @@
 """Gaussian-process Bayesian optimization."""
 
+import hashlib
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -14,7 +15,7 @@ from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
 from tunecore_bayes.acquisition import choose, choose_batch, local_penalty, optimize_acquisition
 from tunecore_bayes.encoding import SpaceEncoder, space_key
-from tunecore_bayes.gp import _SELECTING, GaussianProcess, GPParams, power_transform
+from tunecore_bayes.gp import _SELECTING, LENGTHSCALE_PRIORS, GaussianProcess, GPParams, power_transform
 
 
 _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
@@ -133,14 +134,23 @@ class GPProposer:
         follow_up: str = "optimize",
         activity: bool = False,
     ) -> None:
-        if acquisition not in ("ei", "ucb"):
-            raise ValueError(f"acquisition must be 'ei' or 'ucb'; got {acquisition!r}.")
-        if pending not in PENDING_STRATEGIES:
+        _check_choice("acquisition", acquisition, ("ei", "ucb"))
+        _check_choice("prior_mean", prior_mean, ("max", "mean"))
+        _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
+        _check_choice("pending", pending, PENDING_STRATEGIES)
+        _check_choice("follow_up", follow_up, FOLLOW_UPS)
+        if pending == "fantasy" and acquisition != "ei":
             raise ValueError(
-                f"pending must be one of {', '.join(map(repr, PENDING_STRATEGIES))}; got {pending!r}."
+                f"pending='fantasy' (batch expected improvement) needs acquisition='ei'; got "
+                f"acquisition={acquisition!r}. Use pending='believer', 'kriging' or 'penalize' with it."
             )
-        if follow_up not in FOLLOW_UPS:
-            raise ValueError(f"follow_up must be one of {', '.join(map(repr, FOLLOW_UPS))}; got {follow_up!r}.")
+        _check_number("alpha", alpha)
+        _check_number("beta", beta)
+        _check_number("taboo_radius", taboo_radius)
+        if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 4:
+            raise ValueError(f"max_points must be an integer of at least 4; got {max_points!r}.")
+        if not isinstance(activity, (bool, np.bool_)):
+            raise TypeError(f"activity must be True or False; got {activity!r}.")
         self.alpha = alpha
         self.beta = beta
         self.acquisition = acquisition
@@ -155,14 +165,12 @@ class GPProposer:
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
         self._last: tuple[Any, ...] | None = None
-        self._priority: dict[bytes, float] = {}  # per encoded observation, for the subsets of large searches
         # (kept prior, observations, best loss) at the last comparison of all priors of a selecting prior
         self._selection: tuple[str, int, float] | None = None
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
             self._encoder = SpaceEncoder(space, activity=self.activity)
-            self._priority = {}
         return self._encoder
 
     def propose(
@@ -195,7 +203,7 @@ class GPProposer:
         target_gap = _resolution(losses) if np.sum(losses == losses.min()) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
         tied_points = X[counts[inverse] >= 2] if (counts >= 2).any() else None
-        priority = self._priorities(X, rng) if len(losses) > self.max_points // 2 else np.zeros(0)
+        priority = self._priorities(X) if len(losses) > self.max_points // 2 else np.zeros(0)
         if len(losses) > self.max_points:
             keep = _subset(X, losses, self.max_points, self.params, priority)
             X, losses, priority = X[keep], losses[keep], priority[keep]
@@ -258,20 +266,21 @@ class GPProposer:
         surprise = float(fitted.loo_residuals()[np.argmin(y_fit)]) if check else 0.0
         return gp, surprise
 
-    def _priorities(self, X, rng):
-        """A uniform draw per observation, drawn once and kept (keyed by its encoded row).
+    @staticmethod
+    def _priorities(X):
+        """A uniform number per observation, a hash of its encoded row.
 
         The random part of a subset (see "Large searches") is the observations of
         lowest priority, so it changes by about one point per new observation
         instead of being redrawn: the hyperparameters fitted to the last subset
         stay a warm start near the new optimum, and the fit takes a few steps
-        instead of a dozen. Each subset is still a uniform sample of the others.
+        instead of a dozen. Each subset is still a uniform sample of the others,
+        and, being a function of the observations alone, the same after a
+        resume (draws kept in the proposer would be lost with it).
         """
-        keys = [row.tobytes() for row in X]
-        fresh = [key for key in keys if key not in self._priority]
-        for key, value in zip(fresh, rng.random(len(fresh))):
-            self._priority[key] = float(value)
-        return np.array([self._priority[key] for key in keys])
+        return np.array([
+            int.from_bytes(hashlib.blake2b(row.tobytes(), digest_size=8).digest(), "little") / 2.0**64 for row in X
+        ])
 
     def _with_pending(self, gp, X, best, X_pending, batch):
         """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running."""
@@ -371,9 +380,19 @@ class BayesianOptimization(Oracle):
             or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
-        **kwargs: The arguments every oracle shares (``hyperparameters``,
-            ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``,
-            ``max_consecutive_failed_trials``): see :class:`~tunecore.oracles.Oracle`.
+        hyperparameters, allow_new_entries, tune_new_entries,
+            max_retries_per_trial, max_consecutive_failed_trials: As
+            :class:`~tunecore.oracles.Oracle` takes them, in Keras Tuner's
+            positional order; the options above from ``acquisition`` on are
+            keyword-only.
+        **kwargs: The other arguments every oracle shares (``pruner``,
+            ``constraints``, ``warm_start_from``): see :class:`~tunecore.oracles.Oracle`.
+
+    Raises:
+        ValueError: an option outside its choices (the message lists them),
+            ``pending="fantasy"`` with ``acquisition="ucb"``, or a negative
+            ``alpha``, ``beta`` or ``num_initial_points``.
+        TypeError: ``activity`` is not a bool.
     """
 
     def __init__(
@@ -384,6 +403,12 @@ class BayesianOptimization(Oracle):
         alpha: float = 1e-9,
         beta: float = 2.6,
         seed: int | None = None,
+        hyperparameters: Any = None,
+        allow_new_entries: bool = True,
+        tune_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
+        *,
         acquisition: str = "ei",
         lengthscale_prior: str = "select",
         pending: str = "believer",
@@ -391,7 +416,21 @@ class BayesianOptimization(Oracle):
         activity: bool = False,
         **kwargs: Any,
     ) -> None:
-        super().__init__(objective=objective, max_trials=max_trials, seed=seed, **kwargs)
+        if num_initial_points is not None and (
+            isinstance(num_initial_points, bool)
+            or not isinstance(num_initial_points, (int, np.integer))
+            or num_initial_points < 0
+        ):
+            raise ValueError(
+                f"num_initial_points must be a non-negative integer or None (the default design size); "
+                f"got {num_initial_points!r}."
+            )
+        super().__init__(
+            objective=objective, max_trials=max_trials, hyperparameters=hyperparameters,
+            allow_new_entries=allow_new_entries, tune_new_entries=tune_new_entries, seed=seed,
+            max_retries_per_trial=max_retries_per_trial,
+            max_consecutive_failed_trials=max_consecutive_failed_trials, **kwargs,
+        )
         self.num_initial_points = num_initial_points
         self.alpha = alpha
         self.beta = beta
@@ -448,6 +487,17 @@ class BayesianOptimization(Oracle):
 
 
 _N_CENTRES = 3
+
+
+def _check_choice(name, value, choices):
+    if not isinstance(value, str) or value not in choices:
+        raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+
+
+def _check_number(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
+            or not math.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a non-negative finite number; got {value!r}.")
 
 
 class _Taboo:
