@@ -3,6 +3,7 @@
 import math
 
 import numpy as np
+import scipy.stats.qmc
 import pytest
 
 import tunecore as kt
@@ -343,3 +344,65 @@ def test_an_asynchronous_search_with_local_penalisation_beats_its_initial_design
         oracle.tell(trial.trial_id, told[-1])
     assert min(told) < min(told[:6])
     assert min(told) < 1.0  # the optimum is 0.398
+
+
+def _recording_fits(monkeypatch):
+    """Every optimised GP fit of the proposers, as (lengthscale_prior, selected_prior, n)."""
+    from tunecore_bayes import bayesian
+
+    fits = []
+
+    class Recording(bayesian.GaussianProcess):
+        def fit(self, X, y, warm_start=None, optimize=True):
+            super().fit(X, y, warm_start, optimize)
+            if optimize:
+                fits.append((self.lengthscale_prior, self.selected_prior, len(y)))
+            return self
+
+    monkeypatch.setattr(bayesian, "GaussianProcess", Recording)
+    return fits
+
+
+def _well_loss(point):
+    """A smooth bowl at (0.7, 0.7) and a well 0.03 wide and 2 deep at (0.37, 0.37)."""
+    point = np.asarray(point)
+    return float(np.sum((point - 0.7) ** 2) - 2.0 * np.exp(-0.5 * np.sum((point - 0.37) ** 2) / 0.03**2))
+
+
+def test_select_compares_its_priors_on_a_schedule_and_fits_the_kept_one_between(monkeypatch):
+    from tunecore_bayes.bayesian import GPProposer
+
+    fits = _recording_fits(monkeypatch)
+    hp = kt.HyperParameters()
+    hp.Float("x0", 0.0, 1.0)
+    hp.Float("x1", 0.0, 1.0)
+    points = np.vstack([
+        scipy.stats.qmc.Sobol(2, seed=0).random(32)[:24],  # best loss -0.023
+        np.clip(0.37 + 0.03 * np.random.default_rng(1).standard_normal((6, 2)), 0.0, 1.0),  # in the well
+    ])
+    observations = [({"x0": float(a), "x1": float(b)}, _well_loss((a, b))) for a, b in points]
+    proposer = GPProposer(lengthscale_prior="select")
+
+    def propose(n):
+        seen = observations[:n]
+        proposer.propose(hp.space, seen, [], [values for values, _ in seen], np.random.default_rng(0))
+        return fits[-1]
+
+    assert propose(20) == ("select", "optuna", 20)  # the first suggestion compares all priors
+    assert propose(22) == ("optuna", "optuna", 22)  # 10 % more: the kept prior alone
+    assert propose(24) == ("select", "optuna", 24)  # 20 % more than at the last comparison
+    # The well is touched (-1.15, far below what the rest predicts): all priors again.
+    assert propose(25) == ("select", "optuna", 25)
+    # Better losses that the well's first point lets the kept fit predict: the kept prior alone ...
+    assert [propose(n)[0] for n in (26, 27, 28, 29)] == ["optuna"] * 4
+    # ... until 20 % more than at the last comparison: the short length scales win.
+    assert propose(30) == ("select", "unit_lognormal", 30)
+    assert propose(30)[0] == "unit_lognormal"
+
+    resumed = GPProposer(lengthscale_prior="select")
+    resumed.set_state(proposer.get_state())
+    resumed.propose(hp.space, observations, [], [values for values, _ in observations], np.random.default_rng(0))
+    assert fits[-1] == ("unit_lognormal", "unit_lognormal", 30)
+    resumed.set_state(proposer.get_state()["params"])  # the parameters alone, as stored up to 0.2
+    resumed.propose(hp.space, observations, [], [values for values, _ in observations], np.random.default_rng(0))
+    assert fits[-1][0] == "select"

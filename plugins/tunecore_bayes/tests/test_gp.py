@@ -339,3 +339,15 @@ def test_select_takes_short_length_scales_once_a_narrow_well_is_sampled():
 
     assert selected.selected_prior == "unit_lognormal"
     assert np.exp(selected.params.log_lengthscales).max() < 0.75 * np.exp(optuna.params.log_lengthscales).min()
+
+
+def test_loo_residuals_single_out_an_observation_the_others_do_not_predict():
+    X = _sobol(32, 3)
+    y = _smooth_3d(X)
+    gp = GaussianProcess(seed=0).fit(X, y)
+    assert np.abs(gp.loo_residuals()).max() < 3.0
+
+    y[7] -= 2.0  # a narrow well at one observation
+    residuals = GaussianProcess(seed=0).fit(X, y, warm_start=gp.params, optimize=False).loo_residuals()
+    assert residuals.shape == (32,)
+    assert np.argmin(residuals) == 7 and residuals[7] < -3.0

@@ -15,7 +15,7 @@ from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
 from tunecore_bayes.acquisition import choose, choose_batch, local_penalty, optimize_acquisition
 from tunecore_bayes.encoding import SpaceEncoder, space_key
-from tunecore_bayes.gp import LENGTHSCALE_PRIORS, GaussianProcess, GPParams, power_transform
+from tunecore_bayes.gp import _SELECTING, LENGTHSCALE_PRIORS, GaussianProcess, GPParams, power_transform
 
 
 _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
@@ -27,6 +27,8 @@ FOLLOW_UPS = ("optimize", "rescore")
 _KEPT_FOR_FOLLOW_UP = 256
 _LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where local penalisation takes L
 _BATCH_POOL = 2048  # every scored candidate, for batch EI
+_RESELECT_GROWTH = 0.2  # a selecting prior compares all its fits again once the observations grew by this fraction
+_SURPRISE = 3.0  # ... or once a new best loss lies this many predictive standard deviations below its leave-one-out mean
 
 
 def _kriging(gp, X_pending):
@@ -75,6 +77,14 @@ class GPProposer:
       so a suggestion costs the same at n = 1000 as at n = ``max_points``; no
       suggestion repeats any observation. Above ``max_points // 2`` the
       hyperparameters are fitted to such a subset of ``max_points // 2``.
+
+    With a selecting length-scale prior (``"select"``, ``"laplace"``) the
+    choice of prior is amortised: all candidate priors are fitted and compared
+    at the first suggestion, whenever the observations have grown by 20 % since
+    the last comparison, and whenever a new best loss surprises the kept fit
+    (its standardised leave-one-out residual below -3: a well just found, which
+    is what makes another prior win); in between only the kept prior is
+    fitted, warm-started, at the cost of a single fit.
 
     Args:
         alpha: Lower bound of the GP's noise variance, on standardised outputs
@@ -155,6 +165,8 @@ class GPProposer:
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
         self._last: tuple[Any, ...] | None = None
+        # (kept prior, observations, best loss) at the last comparison of all priors of a selecting prior
+        self._selection: tuple[str, int, float] | None = None
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
@@ -199,19 +211,18 @@ class GPProposer:
         # rate) would make a stationary GP model the outliers and nothing else.
         y = power_transform(losses)
         warm = self.params if self.params is not None and len(self.params.log_lengthscales) == encoder.d else None
-        gp = GaussianProcess(noise_floor=self.alpha, seed=rng.integers(2**31), prior_mean=self.prior_mean,
-                             lengthscale_prior=self.lengthscale_prior)
-        if len(y) > self.max_points // 2:
-            # Hyperparameters from half the points (a quarter of the cubic cost),
-            # the posterior from all of them.
-            fit_on = _subset(X, losses, self.max_points // 2, warm, priority)
-            self.params = GaussianProcess(self.alpha, gp.seed, self.prior_mean, self.lengthscale_prior).fit(
-                X[fit_on], y[fit_on], warm_start=warm
-            ).params
-            gp = gp.fit(X, y, warm_start=self.params, optimize=False)
-        else:
-            gp = gp.fit(X, y, warm_start=warm)
+        n_observed, best_loss = len(observations), float(np.min([loss for _, loss in observations]))
+        prior = self._scheduled_prior(n_observed, warm)
+        seed = rng.integers(2**31)
+        # Between comparisons, a new best loss far below what the kept fit predicts from the rest.
+        check = prior != self.lengthscale_prior and self._selection is not None and best_loss < self._selection[2]
+        gp, surprise = self._fit(X, y, losses, priority, warm, prior, seed, check)
+        if surprise < -_SURPRISE:
+            prior = self.lengthscale_prior
+            gp, _ = self._fit(X, y, losses, priority, warm, prior, seed, False)
         self.params = gp.params
+        if prior in _SELECTING:
+            self._selection = (gp.selected_prior, n_observed, best_loss)
         best = gp.y_best - _transformed_gap(losses, y, target_gap)
         avoid = None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius)
         model = gp
@@ -229,6 +240,31 @@ class GPProposer:
                              exclude=exclude_X, avoid=avoid)
         self._last = (key, model, best, candidates, avoid, X, centres)
         return None if x is None else encoder.decode(x, space)
+
+    def _scheduled_prior(self, n_observed, warm):
+        """The length-scale prior to fit now: a selecting prior itself when its
+        candidates are due for comparison (see the class docstring), else the one it kept."""
+        if self.lengthscale_prior not in _SELECTING or warm is None or self._selection is None:
+            return self.lengthscale_prior
+        kept, n_selected, _ = self._selection
+        return self.lengthscale_prior if n_observed >= n_selected * (1.0 + _RESELECT_GROWTH) else kept
+
+    def _fit(self, X, y, losses, priority, warm, prior, seed, check):
+        """(GP conditioned on X, y with hyperparameters fitted under ``prior``, and with
+        ``check`` the incumbent's standardised leave-one-out residual in the fit, else 0)."""
+        gp = GaussianProcess(noise_floor=self.alpha, seed=seed, prior_mean=self.prior_mean, lengthscale_prior=prior)
+        if len(y) > self.max_points // 2:
+            # Hyperparameters from half the points (a quarter of the cubic cost),
+            # the posterior from all of them.
+            fit_on = _subset(X, losses, self.max_points // 2, warm, priority)
+            fitted = GaussianProcess(self.alpha, seed, self.prior_mean, prior).fit(X[fit_on], y[fit_on], warm_start=warm)
+            gp.selected_prior = fitted.selected_prior
+            y_fit = y[fit_on]
+            gp = gp.fit(X, y, warm_start=fitted.params, optimize=False)
+        else:
+            fitted, y_fit = gp.fit(X, y, warm_start=warm), y
+        surprise = float(fitted.loo_residuals()[np.argmin(y_fit)]) if check else 0.0
+        return gp, surprise
 
     @staticmethod
     def _priorities(X):
@@ -286,11 +322,23 @@ class GPProposer:
                            exclude=exclude_X, penalty=penalty)
         return None if x is None else encoder.decode(x, space)
 
-    def get_state(self) -> list[float] | None:
-        return None if self.params is None else self.params.to_vector().tolist()
+    def get_state(self) -> dict[str, Any] | None:
+        if self.params is None:
+            return None
+        return {"params": self.params.to_vector().tolist(),
+                "selection": None if self._selection is None else list(self._selection)}
 
-    def set_state(self, state: Sequence[float] | None) -> None:
-        self.params = None if state is None else GPParams.from_vector(np.asarray(state))
+    def set_state(self, state: Mapping[str, Any] | Sequence[float] | None) -> None:
+        """Restores ``get_state``'s dict; a list of floats (the parameters alone, the
+        state up to 0.2) leaves the next suggestion to compare all priors again."""
+        if isinstance(state, Mapping):
+            self.params = GPParams.from_vector(np.asarray(state["params"], dtype=float))
+            selection = state.get("selection")
+            self._selection = None if selection is None else (
+                str(selection[0]), int(selection[1]), float(selection[2]))
+        else:
+            self.params = None if state is None else GPParams.from_vector(np.asarray(state, dtype=float))
+            self._selection = None
 
 
 class BayesianOptimization(Oracle):

@@ -359,6 +359,17 @@ class GaussianProcess:
         other._condition()
         return other
 
+    def loo_residuals(self) -> np.ndarray:
+        """Standardised leave-one-out residuals (yᵢ - μ₋ᵢ) / σ₋ᵢ, shape (n,).
+
+        Each observation against the posterior predictive of the others under
+        the same hyperparameters, (K⁻¹ỹ)ᵢ / √(K⁻¹)ᵢᵢ (Rasmussen & Williams,
+        eq. 5.12); a large negative one is an observation far better than the
+        rest of the data predicted.
+        """
+        inverse = self._chol_inverse()
+        return self._alpha / np.sqrt(np.einsum("ij,ij->j", inverse, inverse))
+
     @property
     def noise_variance(self) -> float:
         """The fitted noise variance σ², in the units of the fitted y squared."""
