@@ -58,3 +58,14 @@ def test_bayesian_optimization(tmp_path, data, build_model):
     )
     tuner.search(x, y, epochs=1, validation_data=validation, verbose=0)
     assert len(tuner.oracle.get_best_trials(3)) == 3
+
+
+@needs_bayesian
+def test_bayesian_tuner_passes_the_oracles_own_options(tmp_path, build_model):
+    tuner = kt.BayesianOptimization(
+        build_model, objective="val_accuracy", max_trials=3, directory=tmp_path,
+        lengthscale_prior="optuna", pending="kriging", follow_up="rescore",
+    )
+    assert tuner.oracle.max_trials == 3
+    with pytest.raises(ValueError, match="lengthscale_prior must be one of .*; got 'selct'"):
+        kt.BayesianOptimization(build_model, objective="val_accuracy", directory=tmp_path, lengthscale_prior="selct")

@@ -7,6 +7,7 @@ Each builds its oracle from the arguments every oracle shares
 :class:`~tunecore_keras.tuner.Tuner`.
 """
 
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -75,6 +76,9 @@ class BayesianOptimization(Tuner):
         num_initial_points: Random trials before the model is fitted.
         alpha: Noise added to the GP's kernel diagonal.
         beta: Exploration weight of the upper confidence bound.
+        **kwargs: Also the oracle's keyword-only options (``acquisition``,
+            ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``:
+            see ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
@@ -92,7 +96,13 @@ class BayesianOptimization(Tuner):
         **kwargs: Any,
     ) -> None:
         self.seed = seed
-        oracle = oracles.get("bayesian")(
+        oracle_class = oracles.get("bayesian")
+        options = {
+            name: kwargs.pop(name)
+            for name, parameter in inspect.signature(oracle_class).parameters.items()
+            if parameter.kind is parameter.KEYWORD_ONLY and name in kwargs
+        }
+        oracle = oracle_class(
             objective=objective,
             max_trials=max_trials,
             num_initial_points=num_initial_points,
@@ -100,5 +110,6 @@ class BayesianOptimization(Tuner):
             beta=beta,
             seed=seed,
             **oracles.pop_oracle_arguments(kwargs),
+            **options,
         )
         super().__init__(oracle, hypermodel, **kwargs)
