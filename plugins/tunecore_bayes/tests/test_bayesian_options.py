@@ -89,3 +89,25 @@ def test_a_large_search_resumed_from_its_state_suggests_what_it_would_have():
         for proposer in (running, resumed)
     ]
     assert suggestions[0] == suggestions[1]
+
+
+def test_model_based_hyperband_resumed_suggests_what_it_would_have(tmp_path):
+    import json
+
+    def fn(hp):
+        return (hp.Float("x", 0.0, 1.0) - 0.3) ** 2 + (hp.Float("y", 0.0, 1.0) - 0.6) ** 2
+
+    def tuner(**kwargs):
+        return kt.FunctionTuner(fn, objective="loss", oracle="hyperband", max_epochs=9, seed=4, model_based=True,
+                                **kwargs)
+
+    def trials(t):
+        return [(trial.trial_id, json.dumps(trial.hyperparameters.values, sort_keys=True))
+                for trial in t.oracle.trials.values()]
+
+    whole = tuner()
+    whole.search(verbose=0)
+    tuner(directory=tmp_path, project_name="p", max_trials=15).search(verbose=0)
+    resumed = tuner(directory=tmp_path, project_name="p")
+    resumed.search(verbose=0)
+    assert trials(resumed) == trials(whole)

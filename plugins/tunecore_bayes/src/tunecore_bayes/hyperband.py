@@ -49,6 +49,13 @@ class ModelProposer:
         self.random_fraction = random_fraction
         self._gp = GPProposer(**gp_kwargs)
 
+    def get_state(self) -> Any:
+        """The GP's warm start, so that a resumed search fits as an uninterrupted one would."""
+        return self._gp.get_state()
+
+    def set_state(self, state: Any) -> None:
+        self._gp.set_state(state)
+
     def __call__(self, oracle: Oracle) -> dict[str, Any] | None:
         from tunecore_bayes import design
 
@@ -269,6 +276,8 @@ class Hyperband(Oracle):
             "next_bracket": self._next_bracket,
             "brackets": copy.deepcopy(self._brackets),
         })
+        if isinstance(self.proposer, ModelProposer):
+            state["proposer"] = self.proposer.get_state()
         return state
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -278,3 +287,5 @@ class Hyperband(Oracle):
         self._iteration = state["iteration"]
         self._next_bracket = state["next_bracket"]
         self._brackets = copy.deepcopy(state["brackets"])
+        if isinstance(self.proposer, ModelProposer):
+            self.proposer.set_state(state.get("proposer"))
