@@ -144,7 +144,7 @@ class GPProposer:
                 f"pending='fantasy' (batch expected improvement) needs acquisition='ei'; got "
                 f"acquisition={acquisition!r}. Use pending='believer', 'kriging' or 'penalize' with it."
             )
-        _check_number("alpha", alpha)
+        _check_number("alpha", alpha, positive=True)  # the log of the noise floor bounds the fit
         _check_number("beta", beta)
         _check_number("taboo_radius", taboo_radius)
         if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 4:
@@ -390,7 +390,7 @@ class BayesianOptimization(Oracle):
 
     Raises:
         ValueError: an option outside its choices (the message lists them),
-            ``pending="fantasy"`` with ``acquisition="ucb"``, or a negative
+            ``pending="fantasy"`` with ``acquisition="ucb"``, ``alpha <= 0``, or a negative
             ``alpha``, ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
     """
@@ -494,10 +494,10 @@ def _check_choice(name, value, choices):
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
 
 
-def _check_number(name, value):
+def _check_number(name, value, positive=False):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.number)) \
-            or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a non-negative finite number; got {value!r}.")
+            or not math.isfinite(value) or value < 0 or (positive and value == 0):
+        raise ValueError(f"{name} must be a {'positive' if positive else 'non-negative'} finite number; got {value!r}.")
 
 
 class _Taboo:
