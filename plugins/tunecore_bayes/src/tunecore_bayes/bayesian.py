@@ -380,11 +380,11 @@ class BayesianOptimization(Oracle):
             or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
-        hyperparameters, allow_new_entries, tune_new_entries,
-            max_retries_per_trial, max_consecutive_failed_trials: As
-            :class:`~tunecore.oracles.Oracle` takes them, in Keras Tuner's
-            positional order; the options above from ``acquisition`` on are
-            keyword-only.
+        hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
+            ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
+            and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
+            Tuner's positional order. The options above from ``acquisition``
+            on are keyword-only.
         **kwargs: The other arguments every oracle shares (``pruner``,
             ``constraints``, ``warm_start_from``): see :class:`~tunecore.oracles.Oracle`.
 
