@@ -40,14 +40,17 @@ class ModelProposer:
 
     Args:
         random_fraction: The share of new configurations left random.
-        **gp_kwargs: Passed to :class:`tunecore_bayes.bayesian.GPProposer`.
+        **gp_kwargs: Passed to :class:`tunecore_bayes.bayesian.GPProposer`;
+            ``lengthscale_prior`` defaults to ``"select"``, as in
+            :class:`~tunecore_bayes.BayesianOptimization` (measured in
+            ``benchmarks/hyperband_regret.py``).
     """
 
     def __init__(self, random_fraction: float = 1 / 3, **gp_kwargs: Any) -> None:
         from tunecore_bayes.bayesian import GPProposer  # scipy only when used
 
         self.random_fraction = random_fraction
-        self._gp = GPProposer(**gp_kwargs)
+        self._gp = GPProposer(**{"lengthscale_prior": "select", **gp_kwargs})
 
     def get_state(self) -> Any:
         """The GP's warm start, so that a resumed search fits as an uninterrupted one would."""
