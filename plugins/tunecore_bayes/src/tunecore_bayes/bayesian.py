@@ -200,7 +200,8 @@ class GPProposer:
         key = (encoder.key, X.tobytes(), losses.tobytes())
         if pending and self._last is not None and self._last[0] == key:
             return self._follow_up(space, encoder, pending, exclude, rng)
-        target_gap = _resolution(losses) if np.sum(losses == losses.min()) >= 2 else 0.0
+        n_observed, best_loss = len(losses), float(losses.min())
+        target_gap = _resolution(losses) if np.sum(losses == best_loss) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
         tied_points = X[counts[inverse] >= 2] if (counts >= 2).any() else None
         priority = self._priorities(X) if len(losses) > self.max_points // 2 else np.zeros(0)
@@ -211,7 +212,6 @@ class GPProposer:
         # rate) would make a stationary GP model the outliers and nothing else.
         y = power_transform(losses)
         warm = self.params if self.params is not None and len(self.params.log_lengthscales) == encoder.d else None
-        n_observed, best_loss = len(observations), float(np.min([loss for _, loss in observations]))
         prior = self._scheduled_prior(n_observed, warm)
         seed = rng.integers(2**31)
         # Between comparisons, a new best loss far below what the kept fit predicts from the rest.
@@ -391,7 +391,7 @@ class BayesianOptimization(Oracle):
     Raises:
         ValueError: an option outside its choices (the message lists them),
             ``pending="fantasy"`` with ``acquisition="ucb"``, ``alpha <= 0``, or a negative
-            ``alpha``, ``beta`` or ``num_initial_points``.
+            ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
     """
 
