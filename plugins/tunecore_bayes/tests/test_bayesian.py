@@ -282,20 +282,6 @@ def test_a_batch_asked_without_new_results_spreads_out_and_stays_near_the_model_
     assert np.median([_branin(t.hyperparameters.values) for t in batch]) < 10 * best + 5
 
 
-def test_fantasy_batches_are_distinct_and_stay_near_the_model_optimum():
-    oracle = _bo(objective="loss", max_trials=40, hyperparameters=_branin_space(), seed=0, num_initial_points=6,
-                 pending="fantasy")
-    for _ in range(12):
-        trial = oracle.ask()
-        oracle.tell(trial.trial_id, _branin(trial.hyperparameters.values))
-    batch = [oracle.ask() for _ in range(8)]
-    points = [(t.hyperparameters["x"], t.hyperparameters["y"]) for t in batch]
-    assert all(t.status == TrialStatus.RUNNING for t in batch)
-    assert len(set(points)) == 8
-    best = min(_branin(t.hyperparameters.values) for t in oracle.trials.values() if t.status == TrialStatus.COMPLETED)
-    assert np.median([_branin(t.hyperparameters.values) for t in batch]) < 10 * best + 5
-
-
 def test_dim_scaled_prior_oracle_beats_random_search_on_branin():
     tuned = run_trials(
         _bo(objective="loss", max_trials=25, hyperparameters=_branin_space(), seed=0, lengthscale_prior="dim_scaled"),
@@ -316,8 +302,8 @@ def test_unknown_follow_up_is_rejected():
 
 
 @pytest.mark.parametrize("pending, follow_up", [
-    ("believer", "rescore"), ("kriging", "rescore"), ("kriging", "optimize"), ("penalize", "rescore"),
-    ("penalize", "optimize"),
+    ("fantasy", "optimize"), ("believer", "rescore"), ("kriging", "rescore"), ("kriging", "optimize"),
+    ("penalize", "rescore"), ("penalize", "optimize"),
 ])
 def test_batches_of_every_pending_strategy_are_distinct_and_stay_near_the_model_optimum(pending, follow_up):
     oracle = _bo(objective="loss", max_trials=40, hyperparameters=_branin_space(), seed=0, num_initial_points=6,
