@@ -29,6 +29,7 @@ _LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where loca
 _BATCH_POOL = 2048  # every scored candidate, for batch EI
 _RESELECT_GROWTH = 0.2  # a selecting prior compares all its fits again once the observations grew by this fraction
 _SURPRISE = 3.0  # ... or once a new best loss lies this many predictive standard deviations below its leave-one-out mean
+_REFIT_GROWTH = 0.0  # between fits the hyperparameters are kept while the observations grow by less (0: none)
 
 
 def _kriging(gp, X_pending):
@@ -168,6 +169,7 @@ class GPProposer:
         # (kept prior, observations, best loss) at the last comparison of all priors of a selecting prior
         self._selection: tuple[str, int, float] | None = None
         self._kept_priorities: dict[bytes, float] = {}  # encoded row -> its subset priority
+        self._fitted: int | None = None  # observations at the last fit of the hyperparameters
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
@@ -217,10 +219,16 @@ class GPProposer:
         seed = rng.integers(2**31)
         # Between comparisons, a new best loss far below what the kept fit predicts from the rest.
         check = prior != self.lengthscale_prior and self._selection is not None and best_loss < self._selection[2]
-        gp, surprise = self._fit(X, y, losses, priority, warm, prior, seed, check)
+        if self._refit_due(n_observed, warm, prior):
+            gp, surprise = self._fit(X, y, losses, priority, warm, prior, seed, check)
+            self._fitted = n_observed
+        else:  # the last fit's hyperparameters, conditioned on the new data
+            gp = GaussianProcess(self.alpha, seed, self.prior_mean, prior).fit(X, y, warm_start=warm, optimize=False)
+            surprise = float(gp.loo_residuals()[np.argmin(y)]) if check else 0.0
         if surprise < -_SURPRISE:
             prior = self.lengthscale_prior
             gp, _ = self._fit(X, y, losses, priority, warm, prior, seed, False)
+            self._fitted = n_observed
         self.params = gp.params
         if prior in _SELECTING:
             self._selection = (gp.selected_prior, n_observed, best_loss)
@@ -249,6 +257,14 @@ class GPProposer:
             return self.lengthscale_prior
         kept, n_selected, _ = self._selection
         return self.lengthscale_prior if n_observed >= n_selected * (1.0 + _RESELECT_GROWTH) else kept
+
+    def _refit_due(self, n_observed, warm, prior):
+        """Whether to fit the hyperparameters now: without a warm start, when a
+        selecting prior compares its fits, and unless the observations have grown
+        by less than ``_REFIT_GROWTH`` since the last fit (0: at every suggestion)."""
+        if warm is None or prior in _SELECTING or self._fitted is None:
+            return True
+        return not self._fitted <= n_observed < self._fitted * (1.0 + _REFIT_GROWTH)
 
     def _fit(self, X, y, losses, priority, warm, prior, seed, check):
         """(GP conditioned on X, y with hyperparameters fitted under ``prior``, and with
@@ -333,7 +349,7 @@ class GPProposer:
         if self.params is None:
             return None
         return {"params": self.params.to_vector().tolist(),
-                "selection": None if self._selection is None else list(self._selection)}
+                "selection": None if self._selection is None else list(self._selection), "fitted": self._fitted}
 
     def set_state(self, state: Mapping[str, Any] | Sequence[float] | None) -> None:
         """Restores ``get_state``'s dict; a list of floats (the parameters alone, the
@@ -343,9 +359,12 @@ class GPProposer:
             selection = state.get("selection")
             self._selection = None if selection is None else (
                 str(selection[0]), int(selection[1]), float(selection[2]))
+            fitted = state.get("fitted")
+            self._fitted = None if fitted is None else int(fitted)
         else:
             self.params = None if state is None else GPParams.from_vector(np.asarray(state, dtype=float))
             self._selection = None
+            self._fitted = None
 
 
 class BayesianOptimization(Oracle):
