@@ -550,6 +550,7 @@ class BayesianOptimization(Oracle):
             max_consecutive_failed_trials=max_consecutive_failed_trials, **kwargs,
         )
         self.num_initial_points = num_initial_points
+        self._observed_values: dict[str, tuple[Any, dict[str, Any]]] = {}
         self.alpha = alpha
         self.beta = beta
         self._proposer = GPProposer(
@@ -564,7 +565,7 @@ class BayesianOptimization(Oracle):
         values: dict[str, Any] | None
         observations, pending, tried = [], [], []
         for trial in self.trials.values():
-            values = trial.hyperparameters.values
+            values = self._trial_values(trial)
             tried.append(values)
             if trial.status == TrialStatus.RUNNING:
                 pending.append(values)
@@ -579,6 +580,18 @@ class BayesianOptimization(Oracle):
         if values is None:
             return {"status": TrialStatus.STOPPED}
         return {"status": TrialStatus.RUNNING, "values": values}
+
+    def _trial_values(self, trial):
+        """``trial.hyperparameters.values``, kept once the trial is observed: they no
+        longer change then, and each read derives the active space again (~4 µs a
+        trial, 4 ms a suggestion at 1000 trials)."""
+        kept = self._observed_values.get(trial.trial_id)
+        if kept is not None and kept[0] is trial.hyperparameters:
+            return kept[1]
+        values = trial.hyperparameters.values
+        if trial.status in _OBSERVED:
+            self._observed_values[trial.trial_id] = (trial.hyperparameters, values)
+        return values
 
     def _loss(self, score):
         return -score if self.objective.direction == "max" else score

@@ -40,7 +40,7 @@ import numpy as np
 
 import scipy.linalg
 
-from tunecore_bayes.gp import _LOG_2PI, _MIN_VARIANCE, GaussianProcess, GPParams, _cholesky, _inverse, _kernel, _log_prior
+from tunecore_bayes.gp import _LOG_2PI, _MIN_VARIANCE, _SQRT5, GaussianProcess, GPParams, _cholesky, _inverse, _kernel, _log_prior
 
 _OFFSET_VARIANCE = 3.0
 _OFFSET_BOUND = 5.0  # |δ| ≤ 5: a factor of 150 between a branch's length scale and the shared one
@@ -101,6 +101,7 @@ class BranchGaussianProcess(GaussianProcess):
         return np.exp(params.log_lengthscales + offsets[self.branch(X)])
 
     def _condition(self):
+        self._unpacked = self._unpack(self.params.to_vector())
         self._X_lengthscales = self._lengthscales(self._X)
         K = _branch_kernel(self._X, self._X_lengthscales, self._X, self._X_lengthscales,
                            np.exp(self.params.log_amplitude))[0]
@@ -187,7 +188,7 @@ def _branch_kernel(A, lA, B, lB, amplitude, pairs=False):
         if pairs:
             L2s.append(L2)
     p = np.exp(log_p)
-    k, c = _kernel(np.sqrt(Q), amplitude, True)
+    k, c = _kernel(_SQRT5 * np.sqrt(Q), amplitude, True)
     k *= p
     c *= amplitude * p
     return k, c, (L2s if pairs else None)
