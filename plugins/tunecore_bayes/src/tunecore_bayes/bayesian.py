@@ -13,7 +13,9 @@ from tunecore.hyperparameters import HyperParameter
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
-from tunecore_bayes.acquisition import choose, choose_batch, local_penalty, optimize_acquisition
+from tunecore_bayes.acquisition import (
+    choose, choose_batch, local_penalty, log_expected_improvement, optimize_acquisition,
+)
 from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import _SELECTING, LENGTHSCALE_PRIORS, GaussianProcess, GPParams, power_transform
 
@@ -24,6 +26,11 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 _TABOO_RADIUS = 0.25
 PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize")
 FOLLOW_UPS = ("optimize", "rescore")
+STALL_RULES = ("exploit", "escape")
+_STALL_LOG_EI = -10.0  # log EI (standardised outputs) below which the search has stalled: EI < 5e-5 of their spread
+_ESCAPE_BASINS = 5  # the most other basins whose local acquisition is tried when stalled
+_ESCAPE_HALF_WIDTH = 0.1  # half-width of a basin's trust region, a fraction of the box (scaled by length scales)
+_VALLEY_POINTS = np.array([0.25, 0.5, 0.75])  # where a segment between two observations is tested for a hill
 _KEPT_FOR_FOLLOW_UP = 256
 _LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where local penalisation takes L
 _BATCH_POOL = 2048  # every scored candidate, for batch EI
@@ -119,6 +126,16 @@ class GPProposer:
         activity: Also give the GP, per set of conditions of a conditional
             space, an input that says whether those hyperparameters are
             active (see :mod:`tunecore_bayes.encoding`).
+        stall: What a suggestion does when the search has stalled, its log
+            expected improvement below -10 (less than 5e-5 of the outputs'
+            spread: a basin refined to the end, or a model that sees nothing
+            better anywhere): ``"exploit"`` (default: take it anyway) or
+            ``"escape"`` (take the best point of another basin's trust region,
+            with EI against that basin's own best loss: the basins are the best
+            observations separated from every better one by a hill of the
+            posterior mean, tried best first, the first whose own EI has not
+            vanished). Opt-in: it finds better wells on multimodal problems and
+            delays the refinement of a global basin (``benchmarks/RESULTS.md``).
     """
 
     def __init__(
@@ -133,8 +150,10 @@ class GPProposer:
         pending: str = "believer",
         follow_up: str = "optimize",
         activity: bool = False,
+        stall: str = "exploit",
     ) -> None:
         _check_choice("acquisition", acquisition, ("ei", "ucb"))
+        _check_choice("stall", stall, STALL_RULES)
         _check_choice("prior_mean", prior_mean, ("max", "mean"))
         _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
         _check_choice("pending", pending, PENDING_STRATEGIES)
@@ -161,6 +180,7 @@ class GPProposer:
         self.pending = pending
         self.follow_up = follow_up
         self.activity = activity
+        self.stall = stall
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
@@ -238,6 +258,8 @@ class GPProposer:
         if batch:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
                              exclude=exclude_X, avoid=avoid)
+        elif x is not None and self.stall == "escape" and self.acquisition == "ei" and penalty is None:
+            x = _escape(model, gp, X, y, x, target, encoder, rng, exclude_X, avoid)
         self._last = (key, model, best, candidates, avoid, X, centres)
         return None if x is None else encoder.decode(x, space)
 
@@ -380,6 +402,9 @@ class BayesianOptimization(Oracle):
             or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
+        stall: What a suggestion does once the expected improvement has
+            vanished: ``"exploit"`` (default) or ``"escape"`` to the best other
+            basin (see :class:`GPProposer`).
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -414,6 +439,7 @@ class BayesianOptimization(Oracle):
         pending: str = "believer",
         follow_up: str = "optimize",
         activity: bool = False,
+        stall: str = "exploit",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -437,7 +463,7 @@ class BayesianOptimization(Oracle):
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
             follow_up=follow_up,
-            activity=activity,
+            activity=activity, stall=stall,
         )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -487,6 +513,52 @@ class BayesianOptimization(Oracle):
 
 
 _N_CENTRES = 3
+
+
+def _escape(model, gp, X, y, x, target, encoder, rng, exclude, avoid):
+    """``x``, or when its log EI shows the search stalled, the best point of another basin's trust region.
+
+    Stalled: log EI at ``x`` below ``_STALL_LOG_EI``. The other basins are the
+    best observations separated from the incumbent and from each other by a
+    hill of ``model``'s posterior mean (the hill-valley test of niching
+    evolutionary algorithms); each is tried in turn, best first, with EI
+    against its own loss in a box around it (a trust region, as in TuRBO),
+    until one still offers an improvement.
+    """
+    mean, std = gp.predict(x[None])
+    if log_expected_improvement(mean, std, target)[0] >= _STALL_LOG_EI:
+        return x
+    lengthscales = np.exp(model.params.log_lengthscales)
+    half = _ESCAPE_HALF_WIDTH * lengthscales / np.exp(np.mean(np.log(lengthscales)))
+    for centre in _basins(model, X, y)[1:]:
+        bounds = np.stack([np.clip(X[centre] - half, 0.0, 1.0), np.clip(X[centre] + half, 0.0, 1.0)], axis=1)
+        local = optimize_acquisition(
+            gp, encoder.d, rng=rng, best=float(y[centre]), centres=X[centre][None], round_fn=encoder.round,
+            exclude=exclude, bounds=bounds, avoid=avoid, n_candidates=256,
+        )
+        if local is None:
+            continue
+        mean, std = gp.predict(local[None])
+        if log_expected_improvement(mean, std, float(y[centre]))[0] >= _STALL_LOG_EI:
+            return local
+    return x
+
+
+def _basins(model, X, y):
+    """Indices of up to ``_ESCAPE_BASINS + 1`` observations, best first, each separated
+    from every better one by a hill: ``model``'s mean somewhere on the segment between
+    them above both their values."""
+    order = np.argsort(y, kind="stable")
+    kept = [order[0]]
+    for i in order[1:]:
+        others = X[kept]
+        points = X[i] + _VALLEY_POINTS[:, None, None] * (others[None, :, :] - X[i])
+        mean = model.predict(points.reshape(-1, X.shape[1]))[0].reshape(len(_VALLEY_POINTS), len(kept))
+        if np.all(mean.max(axis=0) > np.maximum(y[i], y[kept])):
+            kept.append(i)
+            if len(kept) > _ESCAPE_BASINS:
+                break
+    return kept
 
 
 def _check_choice(name, value, choices):
