@@ -44,8 +44,19 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   ``"select"`` (the default since issue 24) / ``"laplace"`` / ``"optuna"`` (the default before).
 * ``tunecore_bo_ftol1e-5``: tunecore_bo with the GP fit stopped at a relative
   reduction of 1e-5 instead of 1e-7 (a speed ablation).
+* ``tunecore_bo_cand512`` / ``tunecore_bo_local25``: tunecore_bo with 512
+  quasi-random candidates (and 128 perturbations of the best) instead of
+  1024 (and 256) / at most 25 joint L-BFGS-B iterations of the acquisition's
+  local search instead of 50 (speed ablations, issue 24).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
+* ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with
+  ``categories="hold"`` (the acquisition's local search keeps each start's
+  categories) / ``"enumerate"`` (and tries every option of every choice for
+  its starts first); ``tunecore_bo_split``: ``categories="split"`` (a GP per
+  option of the branching choice); ``tunecore_bo_branch``: ``categories="branch"``
+  (length scales per option of the branching choice); no change on a space
+  without unordered choices.
 
 Problems of issue 24 (``_testfunctions.ISSUE24``): ``michalewicz5`` and
 ``shekel7`` (narrow wells), ``styblinski8``, ``rosenbrock20`` and ``branin25``
@@ -100,7 +111,8 @@ METHODS = (
     "optuna_gp", "optuna_gp_pending8", "botorch", "botorch_pending8",
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
     "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
-    "tunecore_bo_activity",
+    "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25",
+    "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
     "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
@@ -111,7 +123,9 @@ CHECKPOINTS = (10, 25, 50, 100)
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
                 "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
-                "tunecore_bo_activity", "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
+                "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25",
+                "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
+                "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
                 "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape")
 _FLOOR = 1e-12
@@ -324,6 +338,27 @@ def _with_fit_options(run, **options):
     return wrapped
 
 
+def _with_acquisition(run, n_candidates=None, local_options=None):
+    """``run`` with the acquisition optimiser's candidate count or local L-BFGS-B options
+    changed for its duration (a speed ablation, issue 24)."""
+    import functools
+
+    from tunecore_bayes import acquisition, bayesian
+
+    def wrapped(f, s, n):
+        saved = bayesian.optimize_acquisition, acquisition._LOCAL_OPTIONS
+        if n_candidates is not None:
+            bayesian.optimize_acquisition = functools.partial(saved[0], n_candidates=n_candidates)
+        if local_options is not None:
+            acquisition._LOCAL_OPTIONS = {**saved[1], **local_options}
+        try:
+            return run(f, s, n)
+        finally:
+            bayesian.optimize_acquisition, acquisition._LOCAL_OPTIONS = saved
+
+    return wrapped
+
+
 RUNNERS = {
     "tunecore_bo": lambda f, s, n: _run_tunecore(f, s, n, "bo"),
     "tunecore_bo_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8),
@@ -338,6 +373,13 @@ RUNNERS = {
     "tunecore_bo_optunaprior": lambda f, s, n: _run_tunecore(f, s, n, "bo", lengthscale_prior="optuna"),
     "tunecore_bo_ftol1e-5": _with_fit_options(lambda f, s, n: _run_tunecore(f, s, n, "bo"), ftol=1e-5),
     "tunecore_bo_activity": lambda f, s, n: _run_tunecore(f, s, n, "bo", activity=True),
+    "tunecore_bo_cand512": _with_acquisition(lambda f, s, n: _run_tunecore(f, s, n, "bo"), n_candidates=512),
+    "tunecore_bo_local25": _with_acquisition(lambda f, s, n: _run_tunecore(f, s, n, "bo"),
+                                             local_options={"maxiter": 25}),
+    "tunecore_bo_hold": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="hold"),
+    "tunecore_bo_enumerate": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="enumerate"),
+    "tunecore_bo_split": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="split"),
+    "tunecore_bo_branch": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="branch"),
     "tunecore_bo_penalize_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="penalize"),
     "tunecore_bo_kriging_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="kriging"),
     "tunecore_bo_batch8": lambda f, s, n: _run_tunecore_batch(f, s, n, 8),

@@ -113,6 +113,33 @@ def test_log_posterior_gradient_matches_finite_differences(lengthscale_prior):
         assert error < 1e-4 * max(1.0, np.linalg.norm(grad(theta)))
 
 
+@pytest.mark.parametrize("log_noise", [np.log(1e-2), np.log(1e-8)])
+def test_log_posterior_gradient_equals_the_textbook_trace(log_noise):
+    # ∂ log p(ỹ | θ) / ∂θⱼ = ½ tr((ααᵀ - K⁻¹) ∂K/∂θⱼ) (Rasmussen & Williams eq. 5.9), with dense matrices.
+    X = _sobol(30, 4)
+    y = _smooth_3d(X)
+    theta = np.array([np.log(0.4), np.log(0.7), 0.1, np.log(2.0), 0.3, log_noise])
+    gp = GaussianProcess(noise_floor=1e-9).fit(X, y, warm_start=GPParams.from_vector(theta), optimize=False)
+    lengthscales, amplitude, noise = np.exp(theta[:4]), np.exp(theta[4]), np.exp(theta[5])
+    differences = (X[:, None, :] - X[None, :, :]) / lengthscales
+    r = np.sqrt((differences**2).sum(axis=2))
+    K = amplitude * (1 + np.sqrt(5) * r + 5 / 3 * r**2) * np.exp(-np.sqrt(5) * r)
+    K_noisy = K + noise * np.eye(len(X))
+    z = (y - y.mean()) / y.std()
+    alpha = np.linalg.solve(K_noisy, z)
+    W = np.outer(alpha, alpha) - np.linalg.inv(K_noisy)
+    c = (1 + np.sqrt(5) * r) * np.exp(-np.sqrt(5) * r)
+    derivatives = [5 / 3 * amplitude * c * differences[:, :, i] ** 2 for i in range(4)] + [K, noise * np.eye(len(X))]
+    expected = np.array([0.5 * np.sum(W * dK) for dK in derivatives])
+
+    # Optuna's prior (the default): -0.1 (ℓ² + ℓ⁻²) per length scale, log a - a, 0.1 log σ² - 30 σ².
+    prior_grad = np.concatenate([-0.2 * (lengthscales**2 - lengthscales**-2), [1 - amplitude, 0.1 - 30 * noise]])
+
+    _, grad = gp.log_posterior(return_grad=True)
+
+    np.testing.assert_allclose(grad - prior_grad, expected, rtol=1e-7, atol=1e-9 * np.abs(expected).max())
+
+
 def test_predict_gradient_matches_finite_differences():
     X = _sobol(16, 3)
     gp = GaussianProcess(seed=0).fit(X, _smooth_3d(X))
@@ -129,11 +156,12 @@ def test_predict_gradient_matches_finite_differences():
         np.testing.assert_allclose(dstd[:, i], fd_std, rtol=1e-5, atol=1e-6)
 
 
-def test_predictions_equal_the_textbook_posterior():
+@pytest.mark.parametrize("n_query", [5, 300])  # a product as it comes, and the batches' triangular product
+def test_predictions_equal_the_textbook_posterior(n_query):
     X = _sobol(40, 3)
     y = _smooth_3d(X)
     gp = GaussianProcess(seed=0, noise_floor=1e-4).fit(X, y)
-    Xq = np.random.default_rng(3).random((300, 3))
+    Xq = np.random.default_rng(3).random((n_query, 3))
     lengthscales = np.exp(gp.params.log_lengthscales)
     amplitude, noise = np.exp(gp.params.log_amplitude), np.exp(gp.params.log_noise)
 

@@ -9,6 +9,7 @@ from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore.trial import Trial
 from tunecore_keras.tuner import Tuner
+from tunecore_keras.tuners import shared_oracle_arguments
 
 
 class Hyperband(Tuner):
@@ -43,6 +44,11 @@ class Hyperband(Tuner):
         factor: int = 3,
         hyperband_iterations: int | None = 1,
         seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
         **kwargs: Any,
     ) -> None:
         self.seed = seed
@@ -52,6 +58,7 @@ class Hyperband(Tuner):
             factor=factor,
             hyperband_iterations=hyperband_iterations,
             seed=seed,
+            **shared_oracle_arguments(locals()),
             **oracles.pop_oracle_arguments(kwargs),
         )
         super().__init__(oracle, hypermodel, **kwargs)

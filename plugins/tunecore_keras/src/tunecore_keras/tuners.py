@@ -2,7 +2,8 @@
 
 Each builds its oracle from the arguments every oracle shares
 (``hyperparameters``, ``tune_new_entries``, ``allow_new_entries``,
-``max_retries_per_trial``, ``max_consecutive_failed_trials``: see
+``max_retries_per_trial``, ``max_consecutive_failed_trials``, taken by name
+or, as Keras Tuner takes them, by position after the tuner's own; see
 :class:`tunecore.oracles.Oracle`) and passes the rest to
 :class:`~tunecore_keras.tuner.Tuner`.
 """
@@ -16,6 +17,15 @@ from tunecore.hypermodel import HyperModel
 from tunecore.hyperparameters import HyperParameters
 from tunecore_keras.tuner import Tuner
 
+# Keras Tuner's tuners take these oracle arguments after their own, by name or by position.
+_SHARED = ("hyperparameters", "tune_new_entries", "allow_new_entries", "max_retries_per_trial",
+           "max_consecutive_failed_trials")
+
+
+def shared_oracle_arguments(arguments: dict[str, Any]) -> dict[str, Any]:
+    """The shared oracle arguments among a tuner's ``locals()``."""
+    return {name: arguments[name] for name in _SHARED}
+
 
 class RandomSearch(Tuner):
     """Random search over Keras models.
@@ -25,8 +35,11 @@ class RandomSearch(Tuner):
         objective: A metric name (direction inferred), an ``Objective`` or a list of them.
         max_trials: How many trials to run at most.
         seed: Random seed.
-        **kwargs: The shared oracle arguments (see the module docstring) and
-            those of :class:`~tunecore_keras.tuner.Tuner`.
+        hyperparameters: A search space to start from; it and the four
+            arguments after it are the shared oracle arguments (see
+            :class:`tunecore.oracles.Oracle`).
+        **kwargs: The other oracle arguments (``pruner``, ``constraints``,
+            ``warm_start_from``) and those of :class:`~tunecore_keras.tuner.Tuner`.
     """
 
     def __init__(
@@ -35,11 +48,20 @@ class RandomSearch(Tuner):
         objective: Any = None,
         max_trials: int | None = 10,
         seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
         **kwargs: Any,
     ) -> None:
         self.seed = seed
         oracle = oracles.RandomSearch(
-            objective=objective, max_trials=max_trials, seed=seed, **oracles.pop_oracle_arguments(kwargs)
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            **shared_oracle_arguments(locals()),
+            **oracles.pop_oracle_arguments(kwargs),
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
@@ -56,11 +78,20 @@ class GridSearch(Tuner):
         objective: Any = None,
         max_trials: int | None = None,
         seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
         **kwargs: Any,
     ) -> None:
         self.seed = seed
         oracle = oracles.GridSearch(
-            objective=objective, max_trials=max_trials, seed=seed, **oracles.pop_oracle_arguments(kwargs)
+            objective=objective,
+            max_trials=max_trials,
+            seed=seed,
+            **shared_oracle_arguments(locals()),
+            **oracles.pop_oracle_arguments(kwargs),
         )
         super().__init__(oracle, hypermodel, **kwargs)
 
@@ -77,7 +108,7 @@ class BayesianOptimization(Tuner):
         alpha: Noise added to the GP's kernel diagonal.
         beta: Exploration weight of the upper confidence bound.
         **kwargs: Also the oracle's keyword-only options (``acquisition``,
-            ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``:
+            ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``, ``categories``:
             see ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:
@@ -93,6 +124,11 @@ class BayesianOptimization(Tuner):
         alpha: float = 1e-4,
         beta: float = 2.6,
         seed: int | None = None,
+        hyperparameters: HyperParameters | None = None,
+        tune_new_entries: bool = True,
+        allow_new_entries: bool = True,
+        max_retries_per_trial: int = 0,
+        max_consecutive_failed_trials: int | None = 3,
         **kwargs: Any,
     ) -> None:
         self.seed = seed
@@ -109,6 +145,7 @@ class BayesianOptimization(Tuner):
             alpha=alpha,
             beta=beta,
             seed=seed,
+            **shared_oracle_arguments(locals()),
             **oracles.pop_oracle_arguments(kwargs),
             **options,
         )

@@ -1,0 +1,37 @@
+"""The Keras tuners take Keras Tuner's arguments in Keras Tuner's positional order."""
+
+import pytest
+
+import tunecore as kt
+
+
+def build(hp):
+    raise AssertionError("not built: only the oracle is inspected")
+
+
+# Keras Tuner's arguments before the shared ones, by position (after the hypermodel and objective).
+OWN = {
+    "RandomSearch": (3, 7),  # max_trials, seed
+    "GridSearch": (3, 7),
+    "BayesianOptimization": (3, 2, 1e-3, 3.0, 7),  # max_trials, num_initial_points, alpha, beta, seed
+    "Hyperband": (9, 3, 1, 7),  # max_epochs, factor, hyperband_iterations, seed
+}
+
+
+@pytest.mark.parametrize("name", sorted(OWN))
+def test_the_shared_oracle_arguments_are_taken_by_position(name, tmp_path):
+    hp = kt.HyperParameters()
+    hp.Int("units", 1, 4)
+    tuner = getattr(kt, name)(build, "val_loss", *OWN[name], hp, False, False, 2, 5, directory=tmp_path)
+    oracle = tuner.oracle
+    assert tuner.seed == oracle.seed == 7
+    assert [p.name for p in oracle.hyperparameters.space] == ["units"]
+    assert (oracle.tune_new_entries, oracle.allow_new_entries) == (False, False)
+    assert (oracle.max_retries_per_trial, oracle.max_consecutive_failed_trials) == (2, 5)
+
+
+def test_the_shared_oracle_arguments_by_name_are_unchanged(tmp_path):
+    tuner = kt.RandomSearch(build, "val_loss", max_trials=3, max_retries_per_trial=1, pruner="median",
+                            directory=tmp_path)
+    assert tuner.oracle.max_retries_per_trial == 1 and tuner.oracle.tune_new_entries
+    assert tuner.oracle.pruner is not None
