@@ -115,7 +115,7 @@ METHODS = (
     "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
-    "tunecore_bo_batch8_penalize",
+    "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
@@ -127,7 +127,7 @@ _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", 
                 "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
                 "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
-                "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize")
+                "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape")
 _FLOOR = 1e-12
 
 
@@ -389,6 +389,7 @@ RUNNERS = {
                                                                       follow_up="optimize"),
     "tunecore_bo_batch8_penalize": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, pending="penalize",
                                                                        follow_up="optimize"),
+    "tunecore_bo_escape": lambda f, s, n: _run_tunecore(f, s, n, "bo", stall="escape"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),

@@ -34,6 +34,11 @@ _TABOO_RADIUS = 0.25
 PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize")
 FOLLOW_UPS = ("optimize", "rescore")
 CATEGORY_SEARCHES = ("relax", "hold", "enumerate", "split", "branch")
+STALL_RULES = ("exploit", "escape")
+_STALL_LOG_EI = -10.0  # log EI (standardised outputs) below which the search has stalled: EI < 5e-5 of their spread
+_ESCAPE_BASINS = 5  # the most other basins whose local acquisition is tried when stalled
+_ESCAPE_HALF_WIDTH = 0.1  # half-width of a basin's trust region, a fraction of the box (scaled by length scales)
+_VALLEY_POINTS = np.array([0.25, 0.5, 0.75])  # where a segment between two observations is tested for a hill
 _KEPT_FOR_FOLLOW_UP = 256
 _LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where local penalisation takes L
 _BATCH_POOL = 2048  # every scored candidate, for batch EI
@@ -150,6 +155,16 @@ class GPProposer:
             suggested (running trials: the believer of the trials on the
             same branch). A space without unordered choices is searched the
             same way under all five.
+        stall: What a suggestion does when the search has stalled, its log
+            expected improvement below -10 (less than 5e-5 of the outputs'
+            spread: a basin refined to the end, or a model that sees nothing
+            better anywhere): ``"exploit"`` (default: take it anyway) or
+            ``"escape"`` (take the best point of another basin's trust region,
+            with EI against that basin's own best loss: the basins are the best
+            observations separated from every better one by a hill of the
+            posterior mean, tried best first, the first whose own EI has not
+            vanished). Opt-in: it finds better wells on multimodal problems and
+            delays the refinement of a global basin (``benchmarks/RESULTS.md``).
     """
 
     def __init__(
@@ -165,9 +180,11 @@ class GPProposer:
         follow_up: str = "optimize",
         activity: bool = False,
         categories: str = "relax",
+        stall: str = "exploit",
     ) -> None:
         _check_choice("acquisition", acquisition, ("ei", "ucb"))
         _check_choice("categories", categories, CATEGORY_SEARCHES)
+        _check_choice("stall", stall, STALL_RULES)
         _check_choice("prior_mean", prior_mean, ("max", "mean"))
         _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
         _check_choice("pending", pending, PENDING_STRATEGIES)
@@ -195,6 +212,7 @@ class GPProposer:
         self.follow_up = follow_up
         self.activity = activity
         self.categories = categories
+        self.stall = stall
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
@@ -276,6 +294,8 @@ class GPProposer:
         if batch:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
                              exclude=exclude_X, avoid=avoid)
+        elif x is not None and self.stall == "escape" and self.acquisition == "ei" and penalty is None:
+            x = _escape(model, gp, X, y, x, target, encoder, rng, exclude_X, avoid, self._category_search(encoder))
         self._last = (key, model, best, candidates, avoid, X, centres)
         return None if x is None else encoder.decode(x, space)
 
@@ -497,6 +517,9 @@ class BayesianOptimization(Oracle):
             ``"relax"`` (default), ``"hold"``, ``"enumerate"``, ``"branch"``
             (length scales per option of the branching choice) or ``"split"``
             (a GP per option of it; see :class:`GPProposer`).
+        stall: What a suggestion does once the expected improvement has
+            vanished: ``"exploit"`` (default) or ``"escape"`` to the best other
+            basin (see :class:`GPProposer`).
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -532,6 +555,7 @@ class BayesianOptimization(Oracle):
         follow_up: str = "optimize",
         activity: bool = False,
         categories: str = "relax",
+        stall: str = "exploit",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -555,7 +579,7 @@ class BayesianOptimization(Oracle):
         self.beta = beta
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
-            follow_up=follow_up, activity=activity, categories=categories,
+            follow_up=follow_up, activity=activity, categories=categories, stall=stall,
         )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -617,6 +641,52 @@ class BayesianOptimization(Oracle):
 
 
 _N_CENTRES = 3
+
+
+def _escape(model, gp, X, y, x, target, encoder, rng, exclude, avoid, search):
+    """``x``, or when its log EI shows the search stalled, the best point of another basin's trust region.
+
+    Stalled: log EI at ``x`` below ``_STALL_LOG_EI``. The other basins are the
+    best observations separated from the incumbent and from each other by a
+    hill of ``model``'s posterior mean (the hill-valley test of niching
+    evolutionary algorithms); each is tried in turn, best first, with EI
+    against its own loss in a box around it (a trust region, as in TuRBO),
+    until one still offers an improvement.
+    """
+    mean, std = gp.predict(x[None])
+    if log_expected_improvement(mean, std, target)[0] >= _STALL_LOG_EI:
+        return x
+    lengthscales = np.exp(model.params.log_lengthscales)
+    half = _ESCAPE_HALF_WIDTH * lengthscales / np.exp(np.mean(np.log(lengthscales)))
+    for centre in _basins(model, X, y)[1:]:
+        bounds = np.stack([np.clip(X[centre] - half, 0.0, 1.0), np.clip(X[centre] + half, 0.0, 1.0)], axis=1)
+        local = optimize_acquisition(
+            gp, encoder.d, rng=rng, best=float(y[centre]), centres=X[centre][None], round_fn=encoder.round,
+            exclude=exclude, bounds=bounds, avoid=avoid, n_candidates=256, **search,
+        )
+        if local is None:
+            continue
+        mean, std = gp.predict(local[None])
+        if log_expected_improvement(mean, std, float(y[centre]))[0] >= _STALL_LOG_EI:
+            return local
+    return x
+
+
+def _basins(model, X, y):
+    """Indices of up to ``_ESCAPE_BASINS + 1`` observations, best first, each separated
+    from every better one by a hill: ``model``'s mean somewhere on the segment between
+    them above both their values."""
+    order = np.argsort(y, kind="stable")
+    kept = [order[0]]
+    for i in order[1:]:
+        others = X[kept]
+        points = X[i] + _VALLEY_POINTS[:, None, None] * (others[None, :, :] - X[i])
+        mean = model.predict(points.reshape(-1, X.shape[1]))[0].reshape(len(_VALLEY_POINTS), len(kept))
+        if np.all(mean.max(axis=0) > np.maximum(y[i], y[kept])):
+            kept.append(i)
+            if len(kept) > _ESCAPE_BASINS:
+                break
+    return kept
 
 
 def _check_choice(name, value, choices):
