@@ -50,6 +50,13 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   local search instead of 50 (speed ablations, issue 24).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
+* ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with
+  ``categories="hold"`` (the acquisition's local search keeps each start's
+  categories) / ``"enumerate"`` (and tries every option of every choice for
+  its starts first); ``tunecore_bo_split``: ``categories="split"`` (a GP per
+  option of the branching choice); ``tunecore_bo_branch``: ``categories="branch"``
+  (length scales per option of the branching choice); no change on a space
+  without unordered choices.
 
 Problems of issue 24 (``_testfunctions.ISSUE24``): ``michalewicz5`` and
 ``shekel7`` (narrow wells), ``styblinski8``, ``rosenbrock20`` and ``branin25``
@@ -105,9 +112,10 @@ METHODS = (
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
     "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
     "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25",
+    "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
-    "tunecore_bo_batch8_penalize",
+    "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
@@ -115,9 +123,11 @@ CHECKPOINTS = (10, 25, 50, 100)
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
                 "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
-                "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25", "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
+                "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25",
+                "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
+                "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
-                "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize")
+                "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape")
 _FLOOR = 1e-12
 
 
@@ -366,6 +376,10 @@ RUNNERS = {
     "tunecore_bo_cand512": _with_acquisition(lambda f, s, n: _run_tunecore(f, s, n, "bo"), n_candidates=512),
     "tunecore_bo_local25": _with_acquisition(lambda f, s, n: _run_tunecore(f, s, n, "bo"),
                                              local_options={"maxiter": 25}),
+    "tunecore_bo_hold": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="hold"),
+    "tunecore_bo_enumerate": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="enumerate"),
+    "tunecore_bo_split": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="split"),
+    "tunecore_bo_branch": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="branch"),
     "tunecore_bo_penalize_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="penalize"),
     "tunecore_bo_kriging_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="kriging"),
     "tunecore_bo_batch8": lambda f, s, n: _run_tunecore_batch(f, s, n, 8),
@@ -375,6 +389,7 @@ RUNNERS = {
                                                                       follow_up="optimize"),
     "tunecore_bo_batch8_penalize": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, pending="penalize",
                                                                        follow_up="optimize"),
+    "tunecore_bo_escape": lambda f, s, n: _run_tunecore(f, s, n, "bo", stall="escape"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),

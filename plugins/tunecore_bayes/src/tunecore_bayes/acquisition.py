@@ -140,6 +140,8 @@ def optimize_acquisition(
     return_candidates: bool = False,
     n_kept: int = _KEPT,
     penalty: Callable[..., Any] | None = None,
+    variants: Callable[[np.ndarray], np.ndarray] | None = None,
+    free: Callable[[np.ndarray], np.ndarray] | None = None,
 ) -> Any:
     """Finds the point that maximises log EI (or minimises the LCB) under a fitted GP.
 
@@ -168,6 +170,16 @@ def optimize_acquisition(
             minimised (-log EI or the LCB) at points of shape (k, d); with
             ``return_grad`` also its gradient, shape (k, d). Local penalisation
             of running trials passes one (:func:`local_penalty`).
+        variants: Maps the ``n_local`` starting points, shape (k, d), to their
+            variants, shape (k * m, d), row i's m variants in rows i * m to
+            i * m + m - 1 (every option of every category, see
+            :meth:`~tunecore_bayes.encoding.SpaceEncoder.category_variants`);
+            each start is replaced by its best-scored variant, or kept if none
+            scores better.
+        free: Maps starting points, shape (k, d), to the boolean mask, shape
+            (k, d), of the columns the local search may move; the others stay
+            at the start's values (its categories, inactive dimensions). By
+            default every column moves.
 
     Returns:
         The chosen point, shape (d,), or None when every candidate is excluded;
@@ -226,7 +238,23 @@ def optimize_acquisition(
     starts = np.argsort(scores)[:n_local]
     if np.all(starts < n_candidates):
         starts[-1] = n_candidates + np.argmin(scores[n_candidates:])
-    local = _minimize_jointly(score, candidates[starts], lower, upper, lengthscales)
+    start_points = candidates[starts]
+    if variants is not None:
+        alternatives = variants(start_points)
+        if len(alternatives):
+            alternative_scores = score(alternatives) + taboo(alternatives)
+            per_start = alternative_scores.reshape(len(starts), -1)
+            better = per_start.min(axis=1) < scores[starts]
+            chosen = alternatives.reshape(len(starts), -1, d)[np.arange(len(starts)), per_start.argmin(axis=1)]
+            start_points = np.where(better[:, None], chosen, start_points)
+            candidates = np.vstack([candidates, alternatives])
+            scores = np.concatenate([scores, alternative_scores])
+    if free is None:
+        local = _minimize_jointly(score, start_points, lower, upper, lengthscales)
+    else:
+        movable = free(start_points)
+        local = _minimize_jointly(score, start_points, np.where(movable, lower, start_points),
+                                  np.where(movable, upper, start_points), lengthscales)
     local = round_fn(local)
     candidates = np.vstack([candidates, local])
     scores = np.concatenate([scores, score(local) + taboo(local)])
@@ -394,9 +422,11 @@ def _minimize_jointly(score, starts, lower, upper, scale):
     """Runs one L-BFGS-B on the sum of the independent scores of all starts.
 
     It works in u = x / scale; with the GP's length scales as ``scale`` every
-    direction has about the same curvature (Optuna's preconditioning).
+    direction has about the same curvature (Optuna's preconditioning). The
+    bounds are per column, shape (d,), or per start and column, shape (k, d).
     """
     k, d = starts.shape
+    lower, upper = np.broadcast_to(lower, (k, d)), np.broadcast_to(upper, (k, d))
 
     def objective(flat):
         value, grad = score(flat.reshape(k, d) * scale, return_grad=True)
@@ -407,7 +437,7 @@ def _minimize_jointly(score, starts, lower, upper, scale):
         (starts / scale).ravel(),
         jac=True,
         method="L-BFGS-B",
-        bounds=list(zip(np.tile(lower / scale, k), np.tile(upper / scale, k))),
+        bounds=list(zip((lower / scale).ravel(), (upper / scale).ravel())),
         options=_LOCAL_OPTIONS,
     )
     return np.clip(result.x.reshape(k, d) * scale, lower, upper)

@@ -1,5 +1,6 @@
 """Gaussian-process Bayesian optimization."""
 
+import dataclasses
 import hashlib
 import math
 from collections.abc import Mapping, Sequence
@@ -13,7 +14,15 @@ from tunecore.hyperparameters import HyperParameter
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
-from tunecore_bayes.acquisition import choose, choose_batch, local_penalty, optimize_acquisition
+from tunecore_bayes.acquisition import (
+    choose,
+    choose_batch,
+    local_penalty,
+    log_expected_improvement,
+    optimize_acquisition,
+    upper_confidence_bound,
+)
+from tunecore_bayes.branch_kernel import BranchGaussianProcess
 from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import _SELECTING, LENGTHSCALE_PRIORS, GaussianProcess, GPParams, power_transform
 
@@ -24,6 +33,12 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 _TABOO_RADIUS = 0.25
 PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize")
 FOLLOW_UPS = ("optimize", "rescore")
+CATEGORY_SEARCHES = ("relax", "hold", "enumerate", "split", "branch")
+STALL_RULES = ("exploit", "escape")
+_STALL_LOG_EI = -10.0  # log EI (standardised outputs) below which the search has stalled: EI < 5e-5 of their spread
+_ESCAPE_BASINS = 5  # the most other basins whose local acquisition is tried when stalled
+_ESCAPE_HALF_WIDTH = 0.1  # half-width of a basin's trust region, a fraction of the box (scaled by length scales)
+_VALLEY_POINTS = np.array([0.25, 0.5, 0.75])  # where a segment between two observations is tested for a hill
 _KEPT_FOR_FOLLOW_UP = 256
 _LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where local penalisation takes L
 _BATCH_POOL = 2048  # every scored candidate, for batch EI
@@ -119,6 +134,37 @@ class GPProposer:
         activity: Also give the GP, per set of conditions of a conditional
             space, an input that says whether those hyperparameters are
             active (see :mod:`tunecore_bayes.encoding`).
+        categories: How the acquisition's local search treats unordered
+            choices: ``"relax"`` (default: every encoded column moves, a
+            one-hot block too, and the result is rounded to a category),
+            ``"hold"`` (each start keeps its categories, and its inactive
+            dimensions stay inactive: only the active numeric columns move)
+            or ``"enumerate"`` (as ``"hold"``, after each start has been
+            replaced by the best of its variants with every option of every
+            choice), ``"branch"``: as ``"hold"``, with a GP whose length scales
+            of the numeric inputs differ by option of the branching choice (the
+            unordered choice that other hyperparameters are conditional on, else
+            the first unordered choice), shrunk towards shared ones
+            (:mod:`tunecore_bayes.branch_kernel`), or ``"split"``: a GP per option of the branching choice
+            (the unordered choice that other hyperparameters are conditional
+            on, else the first unordered choice), fitted to the observations
+            that took that option, so that each branch has its own length
+            scales (an input may matter under one option only) and its own
+            active inputs; each GP's acquisition is optimised with its option
+            held, and the best of them, against the overall best loss, is
+            suggested (running trials: the believer of the trials on the
+            same branch). A space without unordered choices is searched the
+            same way under all five.
+        stall: What a suggestion does when the search has stalled, its log
+            expected improvement below -10 (less than 5e-5 of the outputs'
+            spread: a basin refined to the end, or a model that sees nothing
+            better anywhere): ``"exploit"`` (default: take it anyway) or
+            ``"escape"`` (take the best point of another basin's trust region,
+            with EI against that basin's own best loss: the basins are the best
+            observations separated from every better one by a hill of the
+            posterior mean, tried best first, the first whose own EI has not
+            vanished). Opt-in: it finds better wells on multimodal problems and
+            delays the refinement of a global basin (``benchmarks/RESULTS.md``).
     """
 
     def __init__(
@@ -133,8 +179,12 @@ class GPProposer:
         pending: str = "believer",
         follow_up: str = "optimize",
         activity: bool = False,
+        categories: str = "relax",
+        stall: str = "exploit",
     ) -> None:
         _check_choice("acquisition", acquisition, ("ei", "ucb"))
+        _check_choice("categories", categories, CATEGORY_SEARCHES)
+        _check_choice("stall", stall, STALL_RULES)
         _check_choice("prior_mean", prior_mean, ("max", "mean"))
         _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
         _check_choice("pending", pending, PENDING_STRATEGIES)
@@ -161,12 +211,18 @@ class GPProposer:
         self.pending = pending
         self.follow_up = follow_up
         self.activity = activity
+        self.categories = categories
+        self.stall = stall
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
         self._last: tuple[Any, ...] | None = None
         # (kept prior, observations, best loss) at the last comparison of all priors of a selecting prior
         self._selection: tuple[str, int, float] | None = None
+        # (branch of a row, number of branches, numeric columns) under categories="branch"
+        self._branches: tuple[Any, int, np.ndarray] | None = None
+        # (params, selection) of each option's GP under categories="split"
+        self._split: dict[int, tuple[GPParams | None, tuple[str, int, float] | None]] = {}
 
     def encoder(self, space: Sequence[HyperParameter]) -> SpaceEncoder:
         if self._encoder is None or self._encoder.key != space_key(space):
@@ -211,7 +267,43 @@ class GPProposer:
         # Losses that span orders of magnitude (Rosenbrock, a diverging learning
         # rate) would make a stationary GP model the outliers and nothing else.
         y = power_transform(losses)
-        warm = self.params if self.params is not None and len(self.params.log_lengthscales) == encoder.d else None
+        avoid = None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius)
+        branch = encoder.branching() if self.categories in ("split", "branch") else None
+        self._branches = None
+        if branch is not None and self.categories == "branch":
+            numeric = np.zeros(encoder.d, dtype=bool)
+            numeric[[column.start for column in encoder.columns if column not in encoder.categorical()]] = True
+            self._branches = (branch.index, len(branch.values), numeric)
+        elif branch is not None:
+            self._last = None
+            best = float(y.min()) - _transformed_gap(losses, y, target_gap)
+            return self._propose_split(space, encoder, branch, X, y, losses, priority, best, avoid, pending,
+                                       exclude, rng)
+        gp = self._fit_scheduled(X, y, losses, priority, n_observed, encoder.d, rng)
+        best = gp.y_best - _transformed_gap(losses, y, target_gap)
+        model = gp
+        batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
+        gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch)
+        centres = X[np.argsort(losses, kind="stable")[:_N_CENTRES]]
+        exclude_X = encoder.round(encoder.encode_many(exclude))
+        x, candidates = optimize_acquisition(
+            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
+            centres=centres, round_fn=encoder.round, exclude=exclude_X, return_candidates=True,
+            n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP, penalty=penalty, **self._category_search(encoder),
+        )
+        if batch:
+            x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
+                             exclude=exclude_X, avoid=avoid)
+        elif x is not None and self.stall == "escape" and self.acquisition == "ei" and penalty is None:
+            x = _escape(model, gp, X, y, x, target, encoder, rng, exclude_X, avoid, self._category_search(encoder))
+        self._last = (key, model, best, candidates, avoid, X, centres)
+        return None if x is None else encoder.decode(x, space)
+
+    def _fit_scheduled(self, X, y, losses, priority, n_observed, d, rng):
+        """The GP fitted to X, y under the prior the schedule says (see the class
+        docstring), warm-started at ``self.params``; updates ``self.params`` and the schedule."""
+        best_loss = float(losses.min())
+        warm = self.params if self.params is not None and len(self.params.log_lengthscales) == d else None
         prior = self._scheduled_prior(n_observed, warm)
         seed = rng.integers(2**31)
         # Between comparisons, a new best loss far below what the kept fit predicts from the rest.
@@ -223,23 +315,52 @@ class GPProposer:
         self.params = gp.params
         if prior in _SELECTING:
             self._selection = (gp.selected_prior, n_observed, best_loss)
-        best = gp.y_best - _transformed_gap(losses, y, target_gap)
-        avoid = None if tied_points is None else _Taboo(encoder, tied_points, self.taboo_radius)
-        model = gp
-        batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
-        gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch)
-        centres = X[np.argsort(losses, kind="stable")[:_N_CENTRES]]
+        return gp
+
+    def _propose_split(self, space, encoder, branch, X, y, losses, priority, best, avoid, pending, exclude, rng):
+        """``categories="split"``: a GP per option of the branching choice, fitted to the
+        observations that took it; the suggestion is the best of each option's
+        acquisition optimum, all scored against the overall best ``best``."""
+        group = branch.index(X)
+        X_pending = encoder.encode_many(pending)
+        pending_group = branch.index(X_pending) if len(X_pending) else np.zeros(0, dtype=int)
         exclude_X = encoder.round(encoder.encode_many(exclude))
-        x, candidates = optimize_acquisition(
-            gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
-            centres=centres, round_fn=encoder.round, exclude=exclude_X, return_candidates=True,
-            n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP, penalty=penalty,
-        )
-        if batch:
-            x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
-                             exclude=exclude_X, avoid=avoid)
-        self._last = (key, model, best, candidates, avoid, X, centres)
-        return None if x is None else encoder.decode(x, space)
+        chosen: tuple[float, np.ndarray] | None = None
+        kept = self.params, self._selection
+        for option in range(len(branch.values)):
+            rows = group == option
+            if not rows.any():
+                continue
+            self.params, self._selection = self._split.get(option, (None, None))
+            gp = self._fit_scheduled(X[rows], y[rows], losses[rows], priority[rows] if len(priority) else priority,
+                                     int(rows.sum()), encoder.d, rng)
+            self._split[option] = (self.params, self._selection)
+            gp, target, penalty = self._with_pending(gp, X[rows], best, X_pending[pending_group == option], False)
+
+            def on_branch(Z, option=option):
+                return encoder.with_option(Z, branch, option)
+
+            x = optimize_acquisition(
+                gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
+                centres=X[rows][np.argsort(losses[rows], kind="stable")[:_N_CENTRES]], round_fn=on_branch,
+                exclude=exclude_X, penalty=penalty, free=encoder.free_columns,
+            )
+            if x is None:
+                continue
+            value = _score(gp, x[None, :], self.acquisition, self.beta, target, penalty)
+            if chosen is None or value < chosen[0]:
+                chosen = (value, x)
+        self.params, self._selection = kept
+        return None if chosen is None else encoder.decode(chosen[1], space)
+
+    def _category_search(self, encoder):
+        """``optimize_acquisition``'s ``variants`` and ``free`` under ``categories``."""
+        if self.categories == "relax" or not encoder.categorical():
+            return {}
+        if self.categories in ("branch", "split"):
+            return {"free": encoder.free_columns}
+        return {"free": encoder.free_columns,
+                "variants": encoder.category_variants if self.categories == "enumerate" else None}
 
     def _scheduled_prior(self, n_observed, warm):
         """The length-scale prior to fit now: a selecting prior itself when its
@@ -252,12 +373,12 @@ class GPProposer:
     def _fit(self, X, y, losses, priority, warm, prior, seed, check):
         """(GP conditioned on X, y with hyperparameters fitted under ``prior``, and with
         ``check`` the incumbent's standardised leave-one-out residual in the fit, else 0)."""
-        gp = GaussianProcess(noise_floor=self.alpha, seed=seed, prior_mean=self.prior_mean, lengthscale_prior=prior)
+        gp = self._new_gp(seed, prior)
         if len(y) > self.max_points // 2:
             # Hyperparameters from half the points (a quarter of the cubic cost),
             # the posterior from all of them.
             fit_on = _subset(X, losses, self.max_points // 2, warm, priority)
-            fitted = GaussianProcess(self.alpha, seed, self.prior_mean, prior).fit(X[fit_on], y[fit_on], warm_start=warm)
+            fitted = self._new_gp(seed, prior).fit(X[fit_on], y[fit_on], warm_start=warm)
             gp.selected_prior = fitted.selected_prior
             y_fit = y[fit_on]
             gp = gp.fit(X, y, warm_start=fitted.params, optimize=False)
@@ -265,6 +386,15 @@ class GPProposer:
             fitted, y_fit = gp.fit(X, y, warm_start=warm), y
         surprise = float(fitted.loo_residuals()[np.argmin(y_fit)]) if check else 0.0
         return gp, surprise
+
+    def _new_gp(self, seed, prior):
+        """An unfitted GP: with ``categories="branch"`` on a space with an unordered
+        choice, length scales per option of the branching choice."""
+        options = {"noise_floor": self.alpha, "seed": seed, "prior_mean": self.prior_mean, "lengthscale_prior": prior}
+        if self._branches is None:
+            return GaussianProcess(**options)
+        branch, n_branches, numeric = self._branches
+        return BranchGaussianProcess(branch, n_branches, numeric, **options)
 
     @staticmethod
     def _priorities(X):
@@ -316,6 +446,7 @@ class GPProposer:
                 x = optimize_acquisition(
                     gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
                     centres=centres, round_fn=encoder.round, exclude=exclude_X, penalty=penalty,
+                    **self._category_search(encoder),
                 )
             else:
                 x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=target, avoid=avoid,
@@ -323,22 +454,24 @@ class GPProposer:
         return None if x is None else encoder.decode(x, space)
 
     def get_state(self) -> dict[str, Any] | None:
-        if self.params is None:
+        if self.params is None and not self._split:
             return None
-        return {"params": self.params.to_vector().tolist(),
-                "selection": None if self._selection is None else list(self._selection)}
+        state: dict[str, Any] = _model_state(self.params, self._selection)
+        if self._split:
+            state["split"] = {str(option): _model_state(params, selection)
+                              for option, (params, selection) in self._split.items()}
+        return state
 
     def set_state(self, state: Mapping[str, Any] | Sequence[float] | None) -> None:
         """Restores ``get_state``'s dict; a list of floats (the parameters alone, the
         state up to 0.2) leaves the next suggestion to compare all priors again."""
         if isinstance(state, Mapping):
-            self.params = GPParams.from_vector(np.asarray(state["params"], dtype=float))
-            selection = state.get("selection")
-            self._selection = None if selection is None else (
-                str(selection[0]), int(selection[1]), float(selection[2]))
+            self.params, self._selection = _restored(state)
+            self._split = {int(option): _restored(model) for option, model in state.get("split", {}).items()}
         else:
             self.params = None if state is None else GPParams.from_vector(np.asarray(state, dtype=float))
             self._selection = None
+            self._split = {}
 
 
 class BayesianOptimization(Oracle):
@@ -380,6 +513,13 @@ class BayesianOptimization(Oracle):
             or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
+        categories: How unordered choices are modelled and searched:
+            ``"relax"`` (default), ``"hold"``, ``"enumerate"``, ``"branch"``
+            (length scales per option of the branching choice) or ``"split"``
+            (a GP per option of it; see :class:`GPProposer`).
+        stall: What a suggestion does once the expected improvement has
+            vanished: ``"exploit"`` (default) or ``"escape"`` to the best other
+            basin (see :class:`GPProposer`).
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -414,6 +554,8 @@ class BayesianOptimization(Oracle):
         pending: str = "believer",
         follow_up: str = "optimize",
         activity: bool = False,
+        categories: str = "relax",
+        stall: str = "exploit",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -437,8 +579,7 @@ class BayesianOptimization(Oracle):
         self.beta = beta
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
-            follow_up=follow_up,
-            activity=activity,
+            follow_up=follow_up, activity=activity, categories=categories, stall=stall,
         )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -502,6 +643,52 @@ class BayesianOptimization(Oracle):
 _N_CENTRES = 3
 
 
+def _escape(model, gp, X, y, x, target, encoder, rng, exclude, avoid, search):
+    """``x``, or when its log EI shows the search stalled, the best point of another basin's trust region.
+
+    Stalled: log EI at ``x`` below ``_STALL_LOG_EI``. The other basins are the
+    best observations separated from the incumbent and from each other by a
+    hill of ``model``'s posterior mean (the hill-valley test of niching
+    evolutionary algorithms); each is tried in turn, best first, with EI
+    against its own loss in a box around it (a trust region, as in TuRBO),
+    until one still offers an improvement.
+    """
+    mean, std = gp.predict(x[None])
+    if log_expected_improvement(mean, std, target)[0] >= _STALL_LOG_EI:
+        return x
+    lengthscales = np.exp(model.params.log_lengthscales)
+    half = _ESCAPE_HALF_WIDTH * lengthscales / np.exp(np.mean(np.log(lengthscales)))
+    for centre in _basins(model, X, y)[1:]:
+        bounds = np.stack([np.clip(X[centre] - half, 0.0, 1.0), np.clip(X[centre] + half, 0.0, 1.0)], axis=1)
+        local = optimize_acquisition(
+            gp, encoder.d, rng=rng, best=float(y[centre]), centres=X[centre][None], round_fn=encoder.round,
+            exclude=exclude, bounds=bounds, avoid=avoid, n_candidates=256, **search,
+        )
+        if local is None:
+            continue
+        mean, std = gp.predict(local[None])
+        if log_expected_improvement(mean, std, float(y[centre]))[0] >= _STALL_LOG_EI:
+            return local
+    return x
+
+
+def _basins(model, X, y):
+    """Indices of up to ``_ESCAPE_BASINS + 1`` observations, best first, each separated
+    from every better one by a hill: ``model``'s mean somewhere on the segment between
+    them above both their values."""
+    order = np.argsort(y, kind="stable")
+    kept = [order[0]]
+    for i in order[1:]:
+        others = X[kept]
+        points = X[i] + _VALLEY_POINTS[:, None, None] * (others[None, :, :] - X[i])
+        mean = model.predict(points.reshape(-1, X.shape[1]))[0].reshape(len(_VALLEY_POINTS), len(kept))
+        if np.all(mean.max(axis=0) > np.maximum(y[i], y[kept])):
+            kept.append(i)
+            if len(kept) > _ESCAPE_BASINS:
+                break
+    return kept
+
+
 def _check_choice(name, value, choices):
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
@@ -534,6 +721,30 @@ class _Taboo:
             same = scipy.spatial.distance.cdist(X[:, self.categorical], self.tied[:, self.categorical], "cityblock")
             distance = np.where(same < 0.5, distance, np.inf)
         return distance.min(axis=1) < self.radius
+
+
+def _model_state(params, selection):
+    state = {"params": None if params is None else params.to_vector().tolist(),
+             "selection": None if selection is None else list(selection)}
+    if params is not None and params.log_offsets is not None:
+        state["offsets"] = params.log_offsets.tolist()
+    return state
+
+
+def _restored(state):
+    """(params, selection) from ``_model_state``'s dict."""
+    params = None if state["params"] is None else GPParams.from_vector(np.asarray(state["params"], dtype=float))
+    if params is not None and state.get("offsets") is not None:
+        params = dataclasses.replace(params, log_offsets=np.asarray(state["offsets"], dtype=float))
+    selection = state.get("selection")
+    return params, None if selection is None else (str(selection[0]), int(selection[1]), float(selection[2]))
+
+
+def _score(gp, X, kind, beta, best, penalty):
+    """The acquisition's score of one point, shape (1, d), as ``optimize_acquisition`` minimises it."""
+    mean, std = gp.predict(X)
+    value = -log_expected_improvement(mean, std, best) if kind == "ei" else upper_confidence_bound(mean, std, beta)
+    return float((value + (penalty(X) if penalty is not None else 0.0))[0])
 
 
 def _resolution(losses):

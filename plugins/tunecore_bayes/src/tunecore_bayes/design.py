@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import scipy.stats.qmc
 
-from tunecore.hyperparameters import Boolean, Choice, HyperParameter
+from tunecore.hyperparameters import HyperParameter
 from tunecore_bayes.encoding import SpaceEncoder
 
 _MIN_POINTS = 5
@@ -32,10 +32,7 @@ _MAX_POINTS = 20
 
 def categorical_columns(encoder: SpaceEncoder) -> list[Any]:
     """The encoder's columns for unordered choices (``Boolean`` included)."""
-    return [
-        column for column in encoder.columns
-        if isinstance(column.hp, Boolean) or (isinstance(column.hp, Choice) and not column.hp.ordered)
-    ]
+    return encoder.categorical()
 
 
 def initial_design_size(encoder: SpaceEncoder) -> int:

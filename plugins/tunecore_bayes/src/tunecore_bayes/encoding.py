@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from tunecore import schedule
-from tunecore.hyperparameters import Choice, Fixed, HyperParameter, Int
+from tunecore.hyperparameters import Boolean, Choice, Fixed, HyperParameter, Int
 
 _MAX_TABLE = 4096
 _INACTIVE = 0.5
@@ -195,7 +195,55 @@ class SpaceEncoder:
             values[hp.name] = hp.default if column is None else column.decode(row)
         return values
 
-    def _apply_conditions(self, X):
+    def categorical(self) -> list[_Column | _OneHot]:
+        """The columns of unordered choices (``Boolean`` and two-value choices included)."""
+        return [column for column in self.columns if _is_categorical(column.hp)]
+
+    def branching(self) -> _Column | _OneHot | None:
+        """The unordered choice that other hyperparameters are conditional on (the
+        first such), else the first unordered choice; None if there is none. Only
+        an unconditional choice qualifies: it has a value in every row."""
+        choices = [column for column in self.categorical() if not column.hp.conditions]
+        parents = {condition.name for column in self.columns for condition in column.hp.conditions}
+        return next((column for column in choices if column.hp.name in parents), choices[0] if choices else None)
+
+    def with_option(self, X: np.ndarray, column: _Column | _OneHot, index: int) -> np.ndarray:
+        """Rows with option ``index`` of the unordered choice ``column``, rounded (a copy)."""
+        X = np.array(np.atleast_2d(X), dtype=float, copy=True)
+        row = np.zeros(self.d)
+        column.encode(column.values[index], row)
+        X[:, column.start:column.start + column.width] = row[column.start:column.start + column.width]
+        return self.round(X)
+
+    def category_variants(self, X: np.ndarray) -> np.ndarray:
+        """Every row with each option of each unordered choice in turn, rounded (a conditional
+        child that a switch turns on starts at its inactive constant, the middle of its range), shape (k * m, d):
+        row i's m variants are rows i * m, ..., i * m + m - 1."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        variants = []
+        for row in X:
+            for column in self.categorical():
+                for value in column.values:
+                    variant = row.copy()
+                    column.encode(value, variant)
+                    variants.append(variant)
+        if not variants:
+            return np.zeros((0, self.d))
+        return self.round(np.stack(variants))
+
+    def free_columns(self, X: np.ndarray) -> np.ndarray:
+        """Per row, the columns a local search may move, shape (k, d): the active
+        numeric ones; categories, inactive dimensions and activity columns stay."""
+        X = np.atleast_2d(np.asarray(X, dtype=float))
+        free = np.zeros(X.shape, dtype=bool)
+        masks = self._active_masks(X) if any(column.hp.conditions for column in self.columns) else {}
+        for column in self.columns:
+            if not _is_categorical(column.hp):
+                free[:, column.start] = masks.get(id(column), True)
+        return free
+
+    def _active_masks(self, X):
+        """``{id(column): mask of the rows where it is active}`` under the rows' categories."""
         active = {}
         masks = {}
         for column in self.columns:
@@ -212,9 +260,18 @@ class SpaceEncoder:
             name = column.hp.name
             active[name] = active[name] | mask if name in active else mask
             masks[id(column)] = mask
-            column.deactivate(X, ~mask)
+        return masks
+
+    def _apply_conditions(self, X):
+        masks = self._active_masks(X)
+        for column in self.columns:
+            column.deactivate(X, ~masks[id(column)])
         for index, member in self._activity.values():
             X[:, index] = masks[id(member)]
+
+
+def _is_categorical(hp):
+    return isinstance(hp, Boolean) or (isinstance(hp, Choice) and not hp.ordered)
 
 
 def _conditions_key(hp):

@@ -63,6 +63,7 @@ standardised outputs z, with λ chosen by maximum likelihood,
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import functools
 from typing import Any
@@ -108,11 +109,15 @@ class GPParams:
         log_lengthscales: Log ARD length scales log ℓ, shape (d,).
         log_amplitude: Log signal variance log a.
         log_noise: Log noise variance log σ².
+        log_offsets: Per-branch log-length-scale offsets, shape (G, d), of
+            :class:`~tunecore_bayes.branch_kernel.BranchGaussianProcess`; None
+            otherwise. Not part of ``to_vector``.
     """
 
     log_lengthscales: np.ndarray
     log_amplitude: float
     log_noise: float
+    log_offsets: np.ndarray | None = None
 
     def to_vector(self) -> np.ndarray:
         """Returns θ = (log ℓ, log a, log σ²), shape (d + 2,)."""
@@ -217,13 +222,13 @@ class GaussianProcess:
                     f"warm_start has {len(warm_start.log_lengthscales)} length scales; "
                     f"the inputs have d={d} columns."
                 )
-            starts = [warm_start.to_vector()]
+            starts = [self._pack(warm_start)]
             if not optimize:
                 self.params = warm_start
                 self._condition()
                 return self
         else:
-            starts = _cold_starts(d, np.random.default_rng(self.seed))
+            starts = self._cold_starts(d, np.random.default_rng(self.seed))
 
         bounds = self._bounds(d)
         lower, upper = np.array(bounds).T
@@ -249,7 +254,7 @@ class GaussianProcess:
                 evidence -= 0.5 * self._log_det_curvature(best.x, prior)
             if chosen is None or evidence > chosen[0]:
                 chosen = (evidence, best.x, prior)
-        self.params = GPParams.from_vector(chosen[1])
+        self.params = self._params_from(chosen[1])
         self.selected_prior = chosen[2]
         self._condition()
         return self
@@ -258,7 +263,7 @@ class GaussianProcess:
         """log det of the Hessian of the negative log posterior in log ℓ at θ, the
         Laplace evidence's curvature term: a fit that the data pin down in a
         narrow ridge pays for it, a broad one gains."""
-        d = len(theta) - 2
+        d = self._X.shape[1]
         hessian = np.empty((d, d))
         for i in range(d):
             step = np.zeros_like(theta)
@@ -280,7 +285,7 @@ class GaussianProcess:
         Returns:
             The log posterior, and with ``return_grad`` its gradient, shape (d + 2,).
         """
-        theta = (self.params if params is None else params).to_vector()
+        theta = self._pack(self.params if params is None else params)
         value, grad = self._negative_log_posterior(theta, self.selected_prior)
         return (-value, -grad) if return_grad else -value
 
@@ -357,10 +362,7 @@ class GaussianProcess:
         Returns:
             A new, conditioned ``GaussianProcess``; ``self`` is unchanged.
         """
-        other = GaussianProcess(self.noise_floor, self.seed, self.prior_mean, self.lengthscale_prior)
-        other.selected_prior = self.selected_prior
-        other.params = self.params
-        other._y_mean, other._y_std = self._y_mean, self._y_std
+        other = copy.copy(self)  # the same kind, hyperparameters and standardisation
         other._X = np.vstack([self._X, np.atleast_2d(np.asarray(X_extra, dtype=float))])
         other._y = np.concatenate([self._y, np.asarray(y_extra, dtype=float).ravel()])
         other._z = (other._y - other._y_mean) / other._y_std
@@ -392,6 +394,17 @@ class GaussianProcess:
     def X_best(self) -> np.ndarray:
         """The input of the smallest observed output, shape (d,)."""
         return self._X[np.argmin(self._y)]
+
+    def _pack(self, params):
+        """θ, the vector the fit optimises, of ``params``."""
+        return params.to_vector()
+
+    def _params_from(self, theta):
+        """``GPParams`` of θ (``_pack``'s inverse)."""
+        return GPParams.from_vector(theta)
+
+    def _cold_starts(self, d, rng):
+        return _cold_starts(d, rng)
 
     def _bounds(self, d):
         return [_LOG_LENGTHSCALE_BOUNDS] * d + [
@@ -456,17 +469,25 @@ class GaussianProcess:
 
         if prior is None:  # the marginal likelihood alone
             return -log_likelihood, -grad
-        if prior in _LOGNORMAL_MEDIANS:
-            offset = theta[:-2] - _LOGNORMAL_MEDIANS[prior](len(lengthscales))
-            log_prior = -0.5 * np.sum(offset**2) / _DIM_SCALED_VARIANCE
-            grad[:-2] += -offset / _DIM_SCALED_VARIANCE
-        else:
-            log_prior = -0.1 * np.sum(lengthscales**2 + lengthscales**-2)
-            grad[:-2] += -0.2 * (lengthscales**2 - lengthscales**-2)
-        log_prior += (np.log(amplitude) - amplitude) + (0.1 * np.log(noise) - 30.0 * noise)
-        grad[-2] += 1.0 - amplitude
-        grad[-1] += 0.1 - 30.0 * noise
+        log_prior = _log_prior(theta, prior, grad)
         return -(log_likelihood + log_prior), -grad
+
+
+def _log_prior(theta, prior, grad):
+    """log prior(θ) of θ = (log ℓ, log a, log σ²) under the length-scale prior ``prior``
+    (see the notation); its gradient is added to ``grad`` (d + 2,)."""
+    lengthscales, amplitude, noise = np.exp(theta[:-2]), np.exp(theta[-2]), np.exp(theta[-1])
+    if prior in _LOGNORMAL_MEDIANS:
+        offset = theta[:-2] - _LOGNORMAL_MEDIANS[prior](len(lengthscales))
+        log_prior = -0.5 * np.sum(offset**2) / _DIM_SCALED_VARIANCE
+        grad[:-2] += -offset / _DIM_SCALED_VARIANCE
+    else:
+        log_prior = -0.1 * np.sum(lengthscales**2 + lengthscales**-2)
+        grad[:-2] += -0.2 * (lengthscales**2 - lengthscales**-2)
+    log_prior += (np.log(amplitude) - amplitude) + (0.1 * np.log(noise) - 30.0 * noise)
+    grad[-2] += 1.0 - amplitude
+    grad[-1] += 0.1 - 30.0 * noise
+    return log_prior
 
 
 def power_transform(y: np.ndarray) -> np.ndarray:

@@ -108,7 +108,7 @@ class BayesianOptimization(Tuner):
         alpha: Noise added to the GP's kernel diagonal.
         beta: Exploration weight of the upper confidence bound.
         **kwargs: Also the oracle's keyword-only options (``acquisition``,
-            ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``:
+            ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``, ``categories``:
             see ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:
