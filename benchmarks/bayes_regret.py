@@ -48,6 +48,10 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   quasi-random candidates (and 128 perturbations of the best) instead of
   1024 (and 256) / at most 25 joint L-BFGS-B iterations of the acquisition's
   local search instead of 50 (speed ablations, issue 24).
+* ``tunecore_bo_refit2``: tunecore_bo with the GP's hyperparameters refitted
+  only once the observations grew by 2 % since the last fit (every suggestion
+  up to n = 50, every 4th at n = 200); in between the last fit is conditioned
+  on the new data (a speed ablation, issue 24).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
 * ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with
@@ -82,6 +86,8 @@ Usage::
     .venv/bin/python benchmarks/bayes_regret.py --quick        # smoke run
     .venv/bin/python benchmarks/bayes_regret.py --methods tunecore_bo optuna_gp --functions branin
     .venv/bin/python benchmarks/bayes_regret.py --methods tunecore_bo --load baselines.json
+    # pending runs against the sequential one at t, t - 7 (the fair floor) and t / 2 (issue 24)
+    .venv/bin/python benchmarks/bayes_regret.py --methods --load pend.json --versus tunecore_bo
     # two more seeds (3 and 4) added to the three stored ones
     .venv/bin/python benchmarks/bayes_regret.py --methods botorch --functions shekel7 --seeds 2 --first-seed 3 \
         --load base.json --json base_5seeds.json
@@ -112,7 +118,7 @@ METHODS = (
     "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
     "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
     "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25",
-    "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
+    "tunecore_bo_refit2", "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
     "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
@@ -123,7 +129,7 @@ CHECKPOINTS = (10, 25, 50, 100)
 _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", "tunecore_random", "optuna_tpe",
                 "tunecore_bo_dimprior", "tunecore_bo_dimprior_pending8", "tunecore_bo_fantasy_pending8",
                 "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
-                "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25",
+                "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25", "tunecore_bo_refit2",
                 "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
                 "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
@@ -338,6 +344,21 @@ def _with_fit_options(run, **options):
     return wrapped
 
 
+def _with_refit_growth(run, growth):
+    """``run`` with the proposer's refit schedule changed for its duration (a speed ablation, issue 24)."""
+    from tunecore_bayes import bayesian
+
+    def wrapped(f, s, n):
+        saved = bayesian._REFIT_GROWTH
+        bayesian._REFIT_GROWTH = growth
+        try:
+            return run(f, s, n)
+        finally:
+            bayesian._REFIT_GROWTH = saved
+
+    return wrapped
+
+
 def _with_acquisition(run, n_candidates=None, local_options=None):
     """``run`` with the acquisition optimiser's candidate count or local L-BFGS-B options
     changed for its duration (a speed ablation, issue 24)."""
@@ -374,6 +395,7 @@ RUNNERS = {
     "tunecore_bo_ftol1e-5": _with_fit_options(lambda f, s, n: _run_tunecore(f, s, n, "bo"), ftol=1e-5),
     "tunecore_bo_activity": lambda f, s, n: _run_tunecore(f, s, n, "bo", activity=True),
     "tunecore_bo_cand512": _with_acquisition(lambda f, s, n: _run_tunecore(f, s, n, "bo"), n_candidates=512),
+    "tunecore_bo_refit2": _with_refit_growth(lambda f, s, n: _run_tunecore(f, s, n, "bo"), 0.02),
     "tunecore_bo_local25": _with_acquisition(lambda f, s, n: _run_tunecore(f, s, n, "bo"),
                                              local_options={"maxiter": 25}),
     "tunecore_bo_hold": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="hold"),
@@ -431,6 +453,33 @@ def summarise(results, checkpoints):
     return table
 
 
+def versus(results, reference, checkpoints):
+    """Markdown: each method's median regret over the ``reference`` method's at t, t - 7 and t / 2.
+
+    With 8 trials in flight the t-th result was asked when t - 8 were in, so the
+    reference at t - 7 is the fair floor; at t / 2 it asks whether 8 workers are at
+    least 4x faster than one (issue 24). Ratios of regrets, 10^(difference of the
+    log10 medians), at the checkpoints every method of the row reached.
+    """
+    rows = []
+    for (method, function_name), runs in sorted(results.items()):
+        function = _testfunctions.FUNCTIONS[function_name]
+        base = results.get((reference, function_name))
+        if method == reference or not base or not function.log_regret:
+            continue
+        for t in checkpoints:
+            mine = [log_regret(v, function.minimum, t) for v in runs if len(v) >= t]
+            if not mine or any(len(v) < t for v in base):
+                continue
+            cells = []
+            for t_ref in (t, t - 7, t // 2):
+                other = np.median([log_regret(v, function.minimum, t_ref) for v in base])
+                cells.append(f"{10 ** (np.median(mine) - other):.3g}x")
+            rows.append([function_name, method, str(t), f"{np.median(mine):.2f} ({len(mine)})"] + cells)
+    header = ["function", "method", "t", "median", f"/ {reference} at t", "at t - 7", "at t / 2"]
+    return _common.markdown_table(header, rows)
+
+
 def markdown(table, methods, checkpoints):
     out = []
     for function_name, by_method in table.items():
@@ -475,6 +524,8 @@ def main(argv=None):
     parser.add_argument("--load", nargs="*", default=[],
                         help="raw f values written by earlier --json runs, tabled with this run's; "
                              "a later file's (method, function) replaces an earlier one's")
+    parser.add_argument("--versus", metavar="METHOD",
+                        help="also table every method's median regret over METHOD's at t, t - 7 and t / 2")
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.trials, args.gp_trials, args.kt_seeds, args.kt_trials = 3, 25, 25, 2, 25
@@ -518,6 +569,9 @@ def main(argv=None):
     table = summarise(results, checkpoints)
     methods = [m for m in METHODS if any(key[0] == m for key in results)]
     print(markdown(table, methods, checkpoints))
+    if args.versus:
+        print(f"\nRatios to {args.versus}:\n")
+        print(versus(results, args.versus, checkpoints))
     print("\nSeconds per run (median): " + ", ".join(
         f"{m} {np.median(seconds[m]):.1f}" for m in methods if m in seconds))
     print(f"Wall time: {wall / 60:.1f} min with {args.workers} workers; load average {os.getloadavg()}")
