@@ -392,3 +392,31 @@ def test_select_compares_its_priors_on_a_schedule_and_fits_the_kept_one_between(
     resumed.set_state(proposer.get_state()["params"])  # the parameters alone, as stored up to 0.2
     resumed.propose(hp.space, observations, [], [values for values, _ in observations], np.random.default_rng(0))
     assert fits[-1][0] == "select"
+
+
+def test_refit_growth_fits_the_hyperparameters_once_the_observations_grew_by_it(monkeypatch):
+    from tunecore_bayes.bayesian import GPProposer
+
+    fits = _recording_fits(monkeypatch)
+    hp = kt.HyperParameters()
+    hp.Float("x0", 0.0, 1.0)
+    hp.Float("x1", 0.0, 1.0)
+    points = scipy.stats.qmc.Sobol(2, seed=0).random(32)
+    observations = [({"x0": float(a), "x1": float(b)}, _well_loss((a, b))) for a, b in points]
+    proposer = GPProposer(refit_growth=0.1)
+
+    def propose(proposer, n):
+        seen = observations[:n]
+        before = len(fits)
+        suggestion = proposer.propose(hp.space, seen, [], [values for values, _ in seen], np.random.default_rng(n))
+        return len(fits) > before, suggestion
+
+    # Fitted at 20, then again once 10 % more were observed: at 22, at 25 (≥ 24.2).
+    assert [propose(proposer, n)[0] for n in (20, 21, 22, 23, 24, 25)] == [True, False, True, False, False, True]
+    params = proposer.params
+    assert propose(proposer, 26)[0] is False and proposer.params is params  # the last fit, conditioned on 26
+
+    resumed = GPProposer(refit_growth=0.1)
+    resumed.set_state(proposer.get_state())
+    assert propose(resumed, 27) == propose(proposer, 27)  # the schedule survives a resume: no fit at 27
+    assert propose(GPProposer(), 27)[0] is True  # refit_growth=0: a fit at every suggestion

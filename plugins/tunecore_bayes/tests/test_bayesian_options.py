@@ -113,3 +113,10 @@ def test_model_based_hyperband_resumed_suggests_what_it_would_have(tmp_path):
     resumed = tuner(directory=tmp_path, project_name="p")
     resumed.search(verbose=0)
     assert trials(resumed) == trials(whole)
+
+
+def test_gp_proposer_refuses_a_negative_refit_growth():
+    from tunecore_bayes.bayesian import GPProposer
+
+    with pytest.raises(ValueError, match=r"refit_growth must be a non-negative finite number; got -0.1"):
+        GPProposer(refit_growth=-0.1)

@@ -454,26 +454,35 @@ def _log_h(z):
     """Returns log h(z) and d log h / dz, elementwise, on the branches of Ament et al."""
     log_h = np.empty_like(z)
     dlog_h = np.empty_like(z)
-
     upper = z > -1.0
-    zu = z[upper]
-    cdf = scipy.special.ndtr(zu)
-    h = np.exp(-0.5 * zu**2 - _LOG_SQRT_2PI) + zu * cdf
-    log_h[upper] = np.log(h)
-    dlog_h[upper] = cdf / h
-
     middle = ~upper & (z > _TAIL_START)
-    zm = z[middle]
-    mills = _SQRT_HALF_PI * scipy.special.erfcx(-zm / np.sqrt(2.0))
-    log_one_plus_zq = _log1mexp(np.log(-zm * mills))
-    log_h[middle] = -0.5 * zm**2 - _LOG_SQRT_2PI + log_one_plus_zq
-    dlog_h[middle] = mills / np.exp(log_one_plus_zq)
-
-    tail = ~upper & ~middle
-    zt = z[tail]
-    log_h[tail] = -0.5 * zt**2 - _LOG_SQRT_2PI - 2.0 * np.log(-zt)
-    dlog_h[tail] = -zt - 2.0 / zt
+    # A branch is evaluated only where it has points (the local search's few points
+    # are often all in one), elementwise, so the values do not depend on the others.
+    for mask, branch in ((upper, _log_h_upper), (middle, _log_h_middle), (~upper & ~middle, _log_h_tail)):
+        if mask.all():
+            log_h[...], dlog_h[...] = branch(z)
+        elif mask.any():
+            log_h[mask], dlog_h[mask] = branch(z[mask])
     return log_h, dlog_h
+
+
+def _log_h_upper(z):
+    """z > -1: log h(z) directly."""
+    cdf = scipy.special.ndtr(z)
+    h = np.exp(-0.5 * z**2 - _LOG_SQRT_2PI) + z * cdf
+    return np.log(h), cdf / h
+
+
+def _log_h_middle(z):
+    """z₀ < z ≤ -1: through the scaled complementary error function erfcx."""
+    mills = _SQRT_HALF_PI * scipy.special.erfcx(-z / np.sqrt(2.0))
+    log_one_plus_zq = _log1mexp(np.log(-z * mills))
+    return -0.5 * z**2 - _LOG_SQRT_2PI + log_one_plus_zq, mills / np.exp(log_one_plus_zq)
+
+
+def _log_h_tail(z):
+    """z ≤ z₀: the asymptotic expansion."""
+    return -0.5 * z**2 - _LOG_SQRT_2PI - 2.0 * np.log(-z), -z - 2.0 / z
 
 
 def _log1mexp(w):
