@@ -53,6 +53,8 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   only once the observations grew by 2 % since the last fit (every suggestion
   up to n = 50, every 4th at n = 200); in between the last fit is conditioned
   on the new data (a speed ablation, issue 24).
+* ``tunecore_bo_escape``: tunecore_bo with ``stall="escape"`` (a stalled suggestion
+  refines the best other basin instead; issue 24).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
 * ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with

@@ -296,7 +296,7 @@ def test_unknown_pending_strategy_is_rejected():
         _bo(objective="loss", pending="liar")
 
 
-def _asked(oracle, n_trials, running, size=1):
+def _asked(oracle, objective, n_trials, running, size=1):
     """Values asked by ``oracle`` with ``running`` trials in flight, freed ``size`` at a time."""
     in_flight, asked = [], []
     while len(asked) < n_trials:
@@ -305,24 +305,33 @@ def _asked(oracle, n_trials, running, size=1):
             in_flight.append(trial)
             asked.append(dict(trial.hyperparameters.values))
         for trial in in_flight[:size]:
-            oracle.tell(trial.trial_id, _branin(trial.hyperparameters.values))
+            oracle.tell(trial.trial_id, objective(trial.hyperparameters.values))
         in_flight = in_flight[size:]
     return asked
 
 
+def _bowl_by_kind(values):
+    return (values["x"] - 0.3) ** 2 + (values["y"] - 0.6) ** 2 + (0.1 if values["kind"] == "a" else 0.0)
+
+
+@pytest.mark.parametrize("categories", ["relax", pytest.param("split", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("size, same_as", [(1, "kriging"), (4, "believer")])
-def test_default_pending_rule_is_kriging_for_asynchronous_workers_and_the_believer_for_batches(size, same_as):
+def test_default_pending_rule_is_kriging_for_asynchronous_workers_and_the_believer_for_batches(
+    size, same_as, categories
+):
     # Workers freed one at a time: each ask follows a new result (issue 24: the
     # kriging believer descends faster there). Freed four at once: three asks of
-    # every four are follow-ups of the same model, where the believer is kept.
-    def oracle(**options):
-        return _bo(objective="loss", max_trials=12, hyperparameters=_branin_space(), seed=3,
-                   num_initial_points=4, **options)
+    # every four come with no new result, where the believer is kept.
+    space, objective = (_branin_space(), _branin) if categories == "relax" else (_plateau_space(["a", "b"]), _bowl_by_kind)
 
-    default = _asked(oracle(), 12, running=4, size=size)
-    assert default == _asked(oracle(pending=same_as), 12, running=4, size=size)
-    other = "believer" if same_as == "kriging" else "kriging"
-    assert default != _asked(oracle(pending=other), 12, running=4, size=size)
+    def asked(**options):
+        oracle = _bo(objective="loss", max_trials=12, hyperparameters=space, seed=3, num_initial_points=4,
+                     categories=categories, **options)
+        return _asked(oracle, objective, 12, running=4, size=size)
+
+    default = asked()
+    assert default == asked(pending=same_as)
+    assert default != asked(pending="believer" if same_as == "kriging" else "kriging")
 
 
 def test_unknown_follow_up_is_rejected():

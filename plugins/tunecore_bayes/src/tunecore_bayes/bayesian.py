@@ -242,6 +242,7 @@ class GPProposer:
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
         self._last: tuple[Any, ...] | None = None
+        self._asked_on: Any = None  # the observations' key at the last suggestion (``pending="auto"``)
         # (kept prior, observations, best loss) at the last comparison of all priors of a selecting prior
         self._selection: tuple[str, int, float] | None = None
         self._kept_priorities: dict[bytes, float] = {}  # encoded row -> its subset priority
@@ -283,6 +284,7 @@ class GPProposer:
         key = (encoder.key, X.tobytes(), losses.tobytes())
         if pending and self._last is not None and self._last[0] == key:
             return self._follow_up(space, encoder, pending, exclude, rng)
+        repeat, self._asked_on = self._asked_on == key, key  # no new observation since the last suggestion
         n_observed, best_loss = len(losses), float(losses.min())
         target_gap = _resolution(losses) if np.sum(losses == best_loss) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
@@ -305,7 +307,7 @@ class GPProposer:
             self._last = None
             best = float(y.min()) - _transformed_gap(losses, y, target_gap)
             return self._propose_split(space, encoder, branch, X, y, losses, priority, best, avoid, pending,
-                                       exclude, rng)
+                                       exclude, rng, repeat)
         gp = self._fit_scheduled(X, y, losses, priority, n_observed, encoder.d, rng)
         best = gp.y_best - _transformed_gap(losses, y, target_gap)
         model = gp
@@ -350,7 +352,8 @@ class GPProposer:
             self._selection = (gp.selected_prior, n_observed, best_loss)
         return gp
 
-    def _propose_split(self, space, encoder, branch, X, y, losses, priority, best, avoid, pending, exclude, rng):
+    def _propose_split(self, space, encoder, branch, X, y, losses, priority, best, avoid, pending, exclude, rng,
+                       repeat=False):
         """``categories="split"``: a GP per option of the branching choice, fitted to the
         observations that took it; the suggestion is the best of each option's
         acquisition optimum, all scored against the overall best ``best``."""
@@ -368,7 +371,8 @@ class GPProposer:
             gp = self._fit_scheduled(X[rows], y[rows], losses[rows], priority[rows] if len(priority) else priority,
                                      int(rows.sum()), encoder.d, rng)
             self._split[option] = (self.params, self._selection)
-            gp, target, penalty = self._with_pending(gp, X[rows], best, X_pending[pending_group == option], False)
+            gp, target, penalty = self._with_pending(gp, X[rows], best, X_pending[pending_group == option], False,
+                                                     repeat)
 
             def on_branch(Z, option=option):
                 return encoder.with_option(Z, branch, option)
