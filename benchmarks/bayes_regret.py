@@ -29,7 +29,8 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   new result); ``_rescore`` / ``_optimize`` name the ``follow_up`` option,
   ``_kriging`` / ``_penalize`` the ``pending`` option (with ``follow_up="optimize"``);
   ``tunecore_bo_kriging_pending8`` / ``tunecore_bo_penalize_pending8`` the same
-  options with 8 always running.
+  options with 8 always running; ``tunecore_bo_believer_pending8`` with ``pending="believer"``,
+  the default before ``"auto"`` (which is ``"kriging"`` there: each ask follows a new result).
 * ``botorch`` (issue 24): a standard BoTorch loop (BoTorch's defaults:
   ``SingleTaskGP`` with its dimension-scaled priors and ``Standardize``,
   ``fit_gpytorch_mll``, ``qLogNoisyExpectedImprovement`` maximised by
@@ -52,6 +53,8 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   only once the observations grew by 2 % since the last fit (every suggestion
   up to n = 50, every 4th at n = 200); in between the last fit is conditioned
   on the new data (a speed ablation, issue 24).
+* ``tunecore_bo_escape``: tunecore_bo with ``stall="escape"`` (a stalled suggestion
+  refines the best other basin instead; issue 24).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
 * ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with
@@ -119,7 +122,8 @@ METHODS = (
     "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
     "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25",
     "tunecore_bo_refit2", "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
-    "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_batch8",
+    "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
+    "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
     "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
 )
@@ -131,7 +135,7 @@ _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", 
                 "tunecore_bo_selectprior", "tunecore_bo_laplaceprior", "tunecore_bo_optunaprior", "tunecore_bo_ftol1e-5",
                 "tunecore_bo_activity", "tunecore_bo_cand512", "tunecore_bo_local25", "tunecore_bo_refit2",
                 "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
-                "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8",
+                "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
                 "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape")
 _FLOOR = 1e-12
@@ -404,6 +408,7 @@ RUNNERS = {
     "tunecore_bo_branch": lambda f, s, n: _run_tunecore(f, s, n, "bo", categories="branch"),
     "tunecore_bo_penalize_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="penalize"),
     "tunecore_bo_kriging_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="kriging"),
+    "tunecore_bo_believer_pending8": lambda f, s, n: _run_tunecore_pending(f, s, n, 8, pending="believer"),
     "tunecore_bo_batch8": lambda f, s, n: _run_tunecore_batch(f, s, n, 8),
     "tunecore_bo_batch8_rescore": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, follow_up="rescore"),
     "tunecore_bo_batch8_optimize": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, follow_up="optimize"),

@@ -291,9 +291,47 @@ def test_dim_scaled_prior_oracle_beats_random_search_on_branin():
 
 
 def test_unknown_pending_strategy_is_rejected():
-    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy', 'kriging', 'penalize'; "
+    with pytest.raises(ValueError, match="pending must be one of 'believer', 'fantasy', 'kriging', 'penalize', 'auto'; "
                                          "got 'liar'"):
         _bo(objective="loss", pending="liar")
+
+
+def _asked(oracle, objective, n_trials, running, size=1):
+    """Values asked by ``oracle`` with ``running`` trials in flight, freed ``size`` at a time."""
+    in_flight, asked = [], []
+    while len(asked) < n_trials:
+        while len(in_flight) < running and len(asked) < n_trials:
+            trial = oracle.ask()
+            in_flight.append(trial)
+            asked.append(dict(trial.hyperparameters.values))
+        for trial in in_flight[:size]:
+            oracle.tell(trial.trial_id, objective(trial.hyperparameters.values))
+        in_flight = in_flight[size:]
+    return asked
+
+
+def _bowl_by_kind(values):
+    return (values["x"] - 0.3) ** 2 + (values["y"] - 0.6) ** 2 + (0.1 if values["kind"] == "a" else 0.0)
+
+
+@pytest.mark.parametrize("categories", ["relax", pytest.param("split", marks=pytest.mark.slow)])
+@pytest.mark.parametrize("size, same_as", [(1, "kriging"), (4, "believer")])
+def test_default_pending_rule_is_kriging_for_asynchronous_workers_and_the_believer_for_batches(
+    size, same_as, categories
+):
+    # Workers freed one at a time: each ask follows a new result (issue 24: the
+    # kriging believer descends faster there). Freed four at once: three asks of
+    # every four come with no new result, where the believer is kept.
+    space, objective = (_branin_space(), _branin) if categories == "relax" else (_plateau_space(["a", "b"]), _bowl_by_kind)
+
+    def asked(**options):
+        oracle = _bo(objective="loss", max_trials=12, hyperparameters=space, seed=3, num_initial_points=4,
+                     categories=categories, **options)
+        return _asked(oracle, objective, 12, running=4, size=size)
+
+    default = asked()
+    assert default == asked(pending=same_as)
+    assert default != asked(pending="believer" if same_as == "kriging" else "kriging")
 
 
 def test_unknown_follow_up_is_rejected():

@@ -34,7 +34,7 @@ def test_new_options_are_keyword_only():
         ("lengthscale_prior", "selct", r"lengthscale_prior must be one of 'optuna', .*'select', 'laplace'; got 'selct'"),
         ("lengthscale_prior", None, r"lengthscale_prior must be one of .*; got None"),
         ("lengthscale_prior", ["optuna"], r"lengthscale_prior must be one of .*; got \['optuna'\]"),
-        ("pending", "fantsy", r"pending must be one of 'believer', 'fantasy', 'kriging', 'penalize'; got 'fantsy'"),
+        ("pending", "fantsy", r"pending must be one of 'believer', 'fantasy', 'kriging', 'penalize', 'auto'; got 'fantsy'"),
         ("follow_up", None, r"follow_up must be one of 'optimize', 'rescore'; got None"),
         ("categories", "enumerat", r"categories must be one of 'relax', 'hold', 'enumerate', 'split', 'branch'; got 'enumerat'"),
         ("acquisition", "pi", r"acquisition must be one of 'ei', 'ucb'; got 'pi'"),

@@ -31,7 +31,7 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 
 
 _TABOO_RADIUS = 0.25
-PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize")
+PENDING_STRATEGIES = ("believer", "fantasy", "kriging", "penalize", "auto")
 FOLLOW_UPS = ("optimize", "rescore")
 CATEGORY_SEARCHES = ("relax", "hold", "enumerate", "split", "branch")
 STALL_RULES = ("exploit", "escape")
@@ -131,7 +131,15 @@ class GPProposer:
             posterior mean, and EI's target lowered to the best imputed value)
             or ``"penalize"`` (local penalisation: the acquisition of the GP
             fitted to the observations, multiplied by each running trial's
-            :func:`~tunecore_bayes.acquisition.local_penalty`).
+            :func:`~tunecore_bayes.acquisition.local_penalty`), or ``"auto"``:
+            ``"kriging"`` for a suggestion that follows a new result (workers
+            asking one at a time: the running trials were chosen by earlier
+            models, and a descent goes on from what this one predicts for
+            them), ``"believer"`` for the follow-ups of a batch (no new result
+            since the last suggestion: the running trials were chosen by this
+            very model, and imputing its own predictions would stack its
+            guesses on each other); :class:`BayesianOptimization` passes ``"auto"``,
+            measured in ``benchmarks/RESULTS.md``.
         follow_up: The next suggestion of a batch, asked with no new
             observation since the last (several workers freed at once):
             ``"optimize"`` (default: the acquisition optimised again with the
@@ -234,6 +242,7 @@ class GPProposer:
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
         self._last: tuple[Any, ...] | None = None
+        self._asked_on: Any = None  # the observations' key at the last suggestion (``pending="auto"``)
         # (kept prior, observations, best loss) at the last comparison of all priors of a selecting prior
         self._selection: tuple[str, int, float] | None = None
         self._kept_priorities: dict[bytes, float] = {}  # encoded row -> its subset priority
@@ -275,6 +284,7 @@ class GPProposer:
         key = (encoder.key, X.tobytes(), losses.tobytes())
         if pending and self._last is not None and self._last[0] == key:
             return self._follow_up(space, encoder, pending, exclude, rng)
+        repeat, self._asked_on = self._asked_on == key, key  # no new observation since the last suggestion
         n_observed, best_loss = len(losses), float(losses.min())
         target_gap = _resolution(losses) if np.sum(losses == best_loss) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
@@ -297,7 +307,7 @@ class GPProposer:
             self._last = None
             best = float(y.min()) - _transformed_gap(losses, y, target_gap)
             return self._propose_split(space, encoder, branch, X, y, losses, priority, best, avoid, pending,
-                                       exclude, rng)
+                                       exclude, rng, repeat)
         gp = self._fit_scheduled(X, y, losses, priority, n_observed, encoder.d, rng)
         best = gp.y_best - _transformed_gap(losses, y, target_gap)
         model = gp
@@ -342,7 +352,8 @@ class GPProposer:
             self._selection = (gp.selected_prior, n_observed, best_loss)
         return gp
 
-    def _propose_split(self, space, encoder, branch, X, y, losses, priority, best, avoid, pending, exclude, rng):
+    def _propose_split(self, space, encoder, branch, X, y, losses, priority, best, avoid, pending, exclude, rng,
+                       repeat=False):
         """``categories="split"``: a GP per option of the branching choice, fitted to the
         observations that took it; the suggestion is the best of each option's
         acquisition optimum, all scored against the overall best ``best``."""
@@ -360,7 +371,8 @@ class GPProposer:
             gp = self._fit_scheduled(X[rows], y[rows], losses[rows], priority[rows] if len(priority) else priority,
                                      int(rows.sum()), encoder.d, rng)
             self._split[option] = (self.params, self._selection)
-            gp, target, penalty = self._with_pending(gp, X[rows], best, X_pending[pending_group == option], False)
+            gp, target, penalty = self._with_pending(gp, X[rows], best, X_pending[pending_group == option], False,
+                                                     repeat)
 
             def on_branch(Z, option=option):
                 return encoder.with_option(Z, branch, option)
@@ -451,14 +463,16 @@ class GPProposer:
             priorities.append(priority)
         return np.array(priorities)
 
-    def _with_pending(self, gp, X, best, X_pending, batch):
-        """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running."""
+    def _with_pending(self, gp, X, best, X_pending, batch, follow_up=False):
+        """(model, EI target, penalty) that the acquisition uses with ``X_pending`` running;
+        ``follow_up``: no new observation since the last suggestion."""
         if not len(X_pending) or batch:
             return gp, best, None
-        if self.pending == "penalize":
+        rule = ("believer" if follow_up else "kriging") if self.pending == "auto" else self.pending
+        if rule == "penalize":
             reference = np.vstack([X, scipy.stats.qmc.Sobol(X.shape[1], seed=len(X)).random(_LIPSCHITZ_POINTS)])
             return gp, best, local_penalty(gp, X_pending, reference, gp.y_best)
-        if self.pending == "kriging":
+        if rule == "kriging":
             believed = _kriging(gp, X_pending)
             return believed, min(best, believed.y_best), None
         return _believe(gp, X_pending), best, None
@@ -480,7 +494,7 @@ class GPProposer:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best,
                              rng=len(pending), exclude=exclude_X, avoid=avoid)
         else:
-            gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False)
+            gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False, True)
             if self.follow_up == "optimize":
                 x = optimize_acquisition(
                     gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
@@ -548,8 +562,10 @@ class BayesianOptimization(Oracle):
             evidence), or one of them alone, ``"optuna"`` (the default up to
             0.2), ``"dim_scaled"``, ``"unit_lognormal"``; see :mod:`tunecore_bayes.gp`.
         pending: How running trials (parallel workers) shape the next
-            suggestion: ``"believer"`` (default), ``"fantasy"``, ``"kriging"``
-            or ``"penalize"`` (see :class:`GPProposer`).
+            suggestion: ``"auto"`` (default: ``"kriging"`` after a new result,
+            ``"believer"`` for the follow-ups of a batch), ``"believer"`` (the
+            behaviour up to 0.2), ``"fantasy"``, ``"kriging"`` or ``"penalize"``
+            (see :class:`GPProposer`).
         follow_up: How a suggestion asked with no new result since the last
             (several workers freed at once) is found: ``"optimize"`` (default)
             or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
@@ -593,7 +609,7 @@ class BayesianOptimization(Oracle):
         *,
         acquisition: str = "ei",
         lengthscale_prior: str = "select",
-        pending: str = "believer",
+        pending: str = "auto",
         follow_up: str = "optimize",
         activity: bool = False,
         categories: str = "relax",
