@@ -47,5 +47,5 @@ def test_every_option_of_the_bayesian_oracle_is_forwarded_and_documented(tmp_pat
     for name in options:
         assert f"``{name}``" in kt.BayesianOptimization.__doc__, name
     for name in ("acquisition", "stall"):  # reaching the oracle: its check names the option
-        with pytest.raises(ValueError, match=name):
+        with pytest.raises(ValueError, match=f"{name} must be one of"):
             kt.BayesianOptimization(build, "val_loss", directory=tmp_path, **{name: "bogus"})
