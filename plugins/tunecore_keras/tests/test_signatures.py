@@ -1,5 +1,7 @@
 """The Keras tuners take Keras Tuner's arguments in Keras Tuner's positional order."""
 
+import inspect
+
 import pytest
 
 import tunecore as kt
@@ -35,3 +37,15 @@ def test_the_shared_oracle_arguments_by_name_are_unchanged(tmp_path):
                             directory=tmp_path)
     assert tuner.oracle.max_retries_per_trial == 1 and tuner.oracle.tune_new_entries
     assert tuner.oracle.pruner is not None
+
+
+def test_every_option_of_the_bayesian_oracle_is_forwarded_and_documented(tmp_path):
+    oracle_class = kt.oracles.get("bayesian")
+    options = [name for name, parameter in inspect.signature(oracle_class).parameters.items()
+               if parameter.kind is parameter.KEYWORD_ONLY]
+    assert {"acquisition", "lengthscale_prior", "pending", "stall"} <= set(options)
+    for name in options:
+        assert f"``{name}``" in kt.BayesianOptimization.__doc__, name
+    for name in ("acquisition", "stall"):  # reaching the oracle: its check names the option
+        with pytest.raises(ValueError, match=f"{name} must be one of"):
+            kt.BayesianOptimization(build, "val_loss", directory=tmp_path, **{name: "bogus"})

@@ -108,8 +108,9 @@ class BayesianOptimization(Tuner):
         alpha: Noise added to the GP's kernel diagonal.
         beta: Exploration weight of the upper confidence bound.
         **kwargs: Also the oracle's keyword-only options (``acquisition``,
-            ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``, ``categories``:
-            see ``tunecore_bayes.bayesian.BayesianOptimization``).
+            ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``,
+            ``categories``, ``stall``: see
+            ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
