@@ -39,10 +39,18 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-
 import scipy.linalg
 
-from tunecore_bayes.gp import _LOG_2PI, _MIN_VARIANCE, _SQRT5, GaussianProcess, GPParams, _cholesky, _inverse, _kernel, _log_prior
+from tunecore_bayes.gp import (
+    _LOG_2PI,
+    _SQRT5,
+    GaussianProcess,
+    GPParams,
+    _cholesky,
+    _inverse,
+    _kernel,
+    _log_prior,
+)
 
 _OFFSET_VARIANCE = 0.5
 _OFFSET_BOUND = 5.0  # |δ| ≤ 5: a factor of 150 between a branch's length scale and the shared one
@@ -124,10 +132,7 @@ class BranchGaussianProcess(GaussianProcess):
         mu = k_star @ self._alpha
         chol_inverse = self._chol_inverse()
         whitened = k_star @ chol_inverse.T
-        var = amplitude - np.einsum("ij,ij->i", whitened, whitened)
-        clipped = var < _MIN_VARIANCE
-        sd = np.sqrt(np.where(clipped, _MIN_VARIANCE, var))
-        mean, std = self._y_mean + self._y_std * mu, self._y_std * sd
+        mean, std, sd, clipped = self._moments(mu, whitened, amplitude)
         if not return_grad:
             return mean, std
         beta = whitened @ chol_inverse  # rows (K⁻¹k*)ᵀ

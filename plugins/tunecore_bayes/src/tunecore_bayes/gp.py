@@ -290,6 +290,14 @@ class GaussianProcess:
         value, grad = self._negative_log_posterior(theta, self.selected_prior)
         return (-value, -grad) if return_grad else -value
 
+    def _moments(self, mu, whitened, amplitude):
+        """The posterior mean and sd in the data's units, from the latent mean ``mu`` and
+        the rows L⁻¹k*; also the latent sd and where its variance was clipped."""
+        var = amplitude - np.einsum("ij,ij->i", whitened, whitened)
+        clipped = var < _MIN_VARIANCE
+        sd = np.sqrt(np.where(clipped, _MIN_VARIANCE, var))
+        return self._y_mean + self._y_std * mu, self._y_std * sd, sd, clipped
+
     def predict(self, Xq: np.ndarray, return_grad: bool = False) -> tuple[np.ndarray, ...]:
         """Posterior mean and standard deviation of the latent function.
 
@@ -320,10 +328,7 @@ class GaussianProcess:
             k_star, c = self._cross(Xq, self._X, with_c=return_grad)
             mu = k_star @ self._alpha
             whitened = k_star @ chol_inverse.T
-        var = amplitude - np.einsum("ij,ij->i", whitened, whitened)
-        clipped = var < _MIN_VARIANCE
-        sd = np.sqrt(np.where(clipped, _MIN_VARIANCE, var))
-        mean, std = self._y_mean + self._y_std * mu, self._y_std * sd
+        mean, std, sd, clipped = self._moments(mu, whitened, amplitude)
         if not return_grad:
             return mean, std
 
