@@ -15,6 +15,7 @@ from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
 from tunecore_bayes.acquisition import (
+    _first_allowed,
     choose,
     choose_batch,
     local_penalty,
@@ -170,8 +171,9 @@ class GPProposer:
             active inputs; each GP's acquisition is optimised with its option
             held, and the best of them, against the overall best loss, is
             suggested (running trials: the believer of the trials on the
-            same branch). A space without unordered choices is searched the
-            same way under all five.
+            same branch; an option with no result and no running trial is
+            tried first, at the best observation's values). A space without
+            unordered choices is searched the same way under all five.
         stall: What a suggestion does when the search has stalled, its log
             expected improvement below -10 (less than 5e-5 of the outputs'
             spread: a basin refined to the end, or a model that sees nothing
@@ -182,6 +184,10 @@ class GPProposer:
             posterior mean, tried best first, the first whose own EI has not
             vanished). Opt-in: it finds better wells on multimodal problems and
             delays the refinement of a global basin (``benchmarks/RESULTS.md``).
+            ``"escape"`` needs ``acquisition="ei"`` and is refused with
+            ``categories="split"``; it is not applied to a suggestion made
+            with a local penalty (``pending="penalize"``) or a batch
+            (``pending="fantasy"``) while trials run.
         refit_growth: Fit the hyperparameters again once the observations
             have grown by this fraction since the last fit (see above); 0
             (default, what :class:`BayesianOptimization` uses) fits them at
@@ -216,6 +222,16 @@ class GPProposer:
             raise ValueError(
                 f"pending='fantasy' (batch expected improvement) needs acquisition='ei'; got "
                 f"acquisition={acquisition!r}. Use pending='believer', 'kriging' or 'penalize' with it."
+            )
+        if stall == "escape" and acquisition != "ei":
+            raise ValueError(
+                f"stall='escape' (a stall is read from the expected improvement) needs acquisition='ei'; got "
+                f"acquisition={acquisition!r}. Use stall='exploit' with it."
+            )
+        if stall == "escape" and categories == "split":
+            raise ValueError(
+                "stall='escape' looks for basins in one GP and is not applied under categories='split' (a GP per "
+                "option); got both. Use categories='branch' with it, or stall='exploit'."
             )
         _check_number("alpha", alpha, positive=True)  # the log of the noise floor bounds the fit
         _check_number("beta", beta)
@@ -361,6 +377,13 @@ class GPProposer:
         X_pending = encoder.encode_many(pending)
         pending_group = branch.index(X_pending) if len(X_pending) else np.zeros(0, dtype=int)
         exclude_X = encoder.round(encoder.encode_many(exclude))
+        # An option without a result (a short initial design, its trials failed) has no GP to
+        # say anything: tried first, at the best observation's values, unless a trial on it runs.
+        for option in range(len(branch.values)):
+            if not (group == option).any() and not (pending_group == option).any():
+                x = encoder.with_option(X[np.argmin(losses)], branch, option)
+                if _first_allowed(x, np.zeros(1), exclude_X) is not None:
+                    return encoder.decode(x[0], space)
         chosen: tuple[float, np.ndarray] | None = None
         kept = self.params, self._selection
         for option in range(len(branch.values)):
@@ -588,7 +611,8 @@ class BayesianOptimization(Oracle):
 
     Raises:
         ValueError: an option outside its choices (the message lists them),
-            ``pending="fantasy"`` with ``acquisition="ucb"``, ``alpha <= 0``, or a negative
+            ``pending="fantasy"`` or ``stall="escape"`` with ``acquisition="ucb"``,
+            ``stall="escape"`` with ``categories="split"``, ``alpha <= 0``, or a negative
             ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
     """
