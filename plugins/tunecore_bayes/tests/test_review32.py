@@ -62,3 +62,39 @@ def test_model_based_hyperband_refuses_the_same_combinations():
 
     with pytest.raises(ValueError, match=r"stall='escape' .* needs acquisition='ei'"):
         ModelProposer(stall="escape", acquisition="ucb")
+
+
+def test_split_tries_an_unseen_option_where_it_failed_before_elsewhere():
+    """The unseen option's first suggestion is the best observation's values; if that was
+    tried (and failed), the next best observation's, never a repeat."""
+    import numpy as np
+
+    from tunecore_bayes.bayesian import GPProposer
+
+    space = _space().space
+    observations = [({"c": c, "x": x}, (x - 0.3) ** 2 + 1.0) for c, x in zip("abc", (0.25, 0.6, 0.9))]
+    failed = {"c": "d", "x": 0.25}
+    tried = [values for values, _ in observations] + [failed]
+
+    suggestion = GPProposer(categories="split").propose(space, observations, [], tried, np.random.default_rng(0))
+
+    assert suggestion == {"c": "d", "x": pytest.approx(0.6)}
+
+
+def test_split_suggests_an_unseen_option_with_its_conditional_children():
+    import numpy as np
+
+    from tunecore_bayes.bayesian import GPProposer
+
+    hp = kt.HyperParameters()
+    hp.Choice("kernel", ["linear", "poly"])
+    hp.Float("C", 0.0, 1.0)
+    with hp.conditional_scope("kernel", ["poly"]):
+        hp.Int("degree", 2, 5)
+    observations = [({"kernel": "linear", "C": c}, c) for c in (0.2, 0.6, 0.8)]
+
+    suggestion = GPProposer(categories="split").propose(
+        hp.space, observations, [], [values for values, _ in observations], np.random.default_rng(0))
+
+    assert suggestion["kernel"] == "poly" and 2 <= suggestion["degree"] <= 5
+    assert suggestion["C"] == pytest.approx(0.2)

@@ -172,7 +172,7 @@ class GPProposer:
             held, and the best of them, against the overall best loss, is
             suggested (running trials: the believer of the trials on the
             same branch; an option with no result and no running trial is
-            tried first, at the best observation's values). A space without
+            tried first, at the best observation's values not yet tried with it). A space without
             unordered choices is searched the same way under all five.
         stall: What a suggestion does when the search has stalled, its log
             expected improvement below -10 (less than 5e-5 of the outputs'
@@ -378,12 +378,13 @@ class GPProposer:
         pending_group = branch.index(X_pending) if len(X_pending) else np.zeros(0, dtype=int)
         exclude_X = encoder.round(encoder.encode_many(exclude))
         # An option without a result (a short initial design, its trials failed) has no GP to
-        # say anything: tried first, at the best observation's values, unless a trial on it runs.
+        # say anything: tried first, at the best observation's values not yet tried with it,
+        # unless a trial on it runs.
         for option in range(len(branch.values)):
             if not (group == option).any() and not (pending_group == option).any():
-                x = encoder.with_option(X[np.argmin(losses)], branch, option)
-                if _first_allowed(x, np.zeros(1), exclude_X) is not None:
-                    return encoder.decode(x[0], space)
+                x = _first_allowed(encoder.with_option(X, branch, option), losses, exclude_X)
+                if x is not None:
+                    return encoder.decode(x, space)
         chosen: tuple[float, np.ndarray] | None = None
         kept = self.params, self._selection
         for option in range(len(branch.values)):
