@@ -98,3 +98,12 @@ def test_split_suggests_an_unseen_option_with_its_conditional_children():
 
     assert suggestion["kernel"] == "poly" and 2 <= suggestion["degree"] <= 5
     assert suggestion["C"] == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(("option", "value"), [("pending", "fantasy"), ("follow_up", "rescore")])
+def test_options_that_split_would_ignore_are_refused(option, value):
+    """Under "split" each option's GP is fitted at every suggestion and running trials
+    are imputed per branch: a batch EI over all of them and a re-score of the last
+    optimisation's candidates never ran (silently the believer, a full suggestion)."""
+    with pytest.raises(ValueError, match=rf"{option}='{value}' .* categories='split'"):
+        kt.oracles.BayesianOptimization(objective="loss", categories="split", **{option: value})

@@ -170,8 +170,9 @@ class GPProposer:
             scales (an input may matter under one option only) and its own
             active inputs; each GP's acquisition is optimised with its option
             held, and the best of them, against the overall best loss, is
-            suggested (running trials: the believer of the trials on the
-            same branch; an option with no result and no running trial is
+            suggested (running trials: ``pending``'s rule for the trials on
+            the same branch; ``pending="fantasy"``, ``follow_up="rescore"`` and
+            ``stall="escape"`` are refused with it; an option with no result and no running trial is
             tried first, at the best observation's values not yet tried with it). A space without
             unordered choices is searched the same way under all five.
         stall: What a suggestion does when the search has stalled, its log
@@ -232,6 +233,13 @@ class GPProposer:
             raise ValueError(
                 "stall='escape' looks for basins in one GP and is not applied under categories='split' (a GP per "
                 "option); got both. Use categories='branch' with it, or stall='exploit'."
+            )
+        if categories == "split" and (pending == "fantasy" or follow_up == "rescore"):
+            option = f"pending={pending!r}" if pending == "fantasy" else f"follow_up={follow_up!r}"
+            raise ValueError(
+                f"{option} is not applied under categories='split' (a GP per option, refitted at each suggestion, "
+                f"running trials imputed per option); got both. Use pending='auto', 'believer', 'kriging' or "
+                f"'penalize' and follow_up='optimize' with it, or categories='branch'."
             )
         _check_number("alpha", alpha, positive=True)  # the log of the noise floor bounds the fit
         _check_number("beta", beta)
@@ -613,7 +621,8 @@ class BayesianOptimization(Oracle):
     Raises:
         ValueError: an option outside its choices (the message lists them),
             ``pending="fantasy"`` or ``stall="escape"`` with ``acquisition="ucb"``,
-            ``stall="escape"`` with ``categories="split"``, ``alpha <= 0``, or a negative
+            ``stall="escape"``, ``pending="fantasy"`` or ``follow_up="rescore"`` with
+            ``categories="split"``, ``alpha <= 0``, or a negative
             ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
     """
