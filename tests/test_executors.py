@@ -69,3 +69,13 @@ def test_unpicklable_arguments_fail_at_once_naming_the_culprit(tmp_path):
     with pytest.raises(UnpicklableError, match="search argument #0 \\(lock\\)"):
         tuner.search(lock, executor="process", max_parallel_trials=2, verbose=0)
     assert tuner.oracle.trials == {}
+
+
+@pytest.mark.parametrize("name", ["inprocess", "serial"])
+def test_the_in_process_executor_refuses_parallel_trials_and_says_which_executor_does(name, tmp_path):
+    tuner = kt.FunctionTuner(_pid_objective, objective="loss", max_trials=2, seed=0, directory=tmp_path)
+    with pytest.raises(kt.errors.InvalidArgumentError, match="one trial at a time.*executor='process'"):
+        tuner.search(executor=name, max_parallel_trials=3, verbose=0)
+    assert not tuner.oracle.trials
+    tuner.search(executor=name, max_parallel_trials=1, verbose=0)
+    assert {t.metrics.get_last_value("pid") for t in tuner.oracle.trials.values()} == {float(os.getpid())}
