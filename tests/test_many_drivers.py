@@ -180,9 +180,12 @@ def test_hyperband_brackets_continue_in_another_driver():
 def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending():
     pytest.importorskip("tunecore_bayes")
 
+    # One rule for every running trial: the default "auto" takes the believer for a batch's follow-up,
+    # which only the driver that asked the batch can know is one.
     def bayesian():
         return kt.oracles.create(
-            "bayesian", objective="loss", hyperparameters=_space(), max_trials=8, num_initial_points=2, seed=2
+            "bayesian", objective="loss", hyperparameters=_space(), max_trials=8, num_initial_points=2, seed=2,
+            pending="believer",
         )
 
     oracle = bayesian()
@@ -197,6 +200,13 @@ def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending():
     assert [v["kind"] for v in shared] == [v["kind"] for v in parallel] and len(shared) == 8
     assert shared[1::2] != shared[0::2]
     assert all(abs(a["x"] - b["x"]) < 0.05 for a, b in zip(shared, parallel))
+
+    def default():  # pending="auto": kriging for what a driver asks after its own result
+        return kt.oracles.create("bayesian", objective="loss", hyperparameters=_space(), max_trials=8,
+                                 num_initial_points=2, seed=2)
+
+    shared = [values for _, values, _ in _lockstep(default, 2, 10)]
+    assert len(shared) == 8 and shared[1::2] != shared[0::2]
 
 
 def test_a_pruner_compares_trials_across_drivers():
