@@ -69,3 +69,31 @@ def test_bayesian_tuner_passes_the_oracles_own_options(tmp_path, build_model):
     assert tuner.oracle.max_trials == 3
     with pytest.raises(ValueError, match="lengthscale_prior must be one of .*; got 'selct'"):
         kt.BayesianOptimization(build_model, objective="val_accuracy", directory=tmp_path, lengthscale_prior="selct")
+
+
+@needs_hyperband
+def test_hyperband_tuner_draws_from_a_model_when_asked(tmp_path, build_model):
+    tuner = kt.Hyperband(build_model, objective="val_accuracy", max_epochs=3, directory=tmp_path,
+                         model_based=True)
+    assert tuner.oracle.model_based and tuner.oracle.proposer is not None
+    assert kt.Hyperband(build_model, objective="val_accuracy", max_epochs=3, directory=tmp_path,
+                        project_name="random").oracle.proposer is None
+    with pytest.raises(ValueError, match="model_based=True or a proposer, not both"):
+        kt.Hyperband(build_model, objective="val_accuracy", max_epochs=3, directory=tmp_path,
+                     project_name="both", model_based=True, proposer=lambda oracle: None)
+
+
+@needs_hyperband
+@pytest.mark.backends
+def test_model_based_hyperband_search_runs_its_proposer(tmp_path, data, build_model):
+    (x, y), validation = data
+    asked = []
+
+    def proposer(oracle):
+        asked.append(len(oracle.trials))
+        return None  # a random configuration
+
+    tuner = kt.Hyperband(build_model, objective="val_accuracy", max_epochs=2, factor=2, directory=tmp_path,
+                         seed=0, proposer=proposer)
+    tuner.search(x, y, validation_data=validation, verbose=0)
+    assert asked and len(tuner.oracle.get_best_trials(1)) == 1

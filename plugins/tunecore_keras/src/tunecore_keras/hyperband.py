@@ -29,9 +29,15 @@ class Hyperband(Tuner):
         max_epochs: The most epochs one model is trained.
         factor: Reduction factor of the number of models and epochs between rounds.
         hyperband_iterations: How many times to run the whole Hyperband schedule.
+        model_based: Whether new configurations come from a Gaussian process of
+            the results so far, as in BOHB, rather than at random.
+        proposer: A callable ``proposer(oracle)`` that returns the values of a
+            new configuration, or None for a random one (see the
+            ``hyperband`` oracle); not with ``model_based``.
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
+        ValueError: both ``model_based`` and ``proposer`` are given.
     """
 
     prune_checkpoints_during_search = False
@@ -49,6 +55,9 @@ class Hyperband(Tuner):
         allow_new_entries: bool = True,
         max_retries_per_trial: int = 0,
         max_consecutive_failed_trials: int | None = 3,
+        *,
+        model_based: bool = False,
+        proposer: Callable[[oracles.Oracle], Any] | None = None,
         **kwargs: Any,
     ) -> None:
         self.seed = seed
@@ -58,6 +67,8 @@ class Hyperband(Tuner):
             factor=factor,
             hyperband_iterations=hyperband_iterations,
             seed=seed,
+            model_based=model_based,
+            proposer=proposer,
             **shared_oracle_arguments(locals()),
             **oracles.pop_oracle_arguments(kwargs),
         )
