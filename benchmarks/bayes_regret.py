@@ -368,18 +368,21 @@ def _with_acquisition(run, n_candidates=None, local_options=None):
     changed for its duration (a speed ablation, issue 24)."""
     import functools
 
-    from tunecore_bayes import acquisition, bayesian
+    from tunecore_bayes import acquisition, proposer, stall
 
     def wrapped(f, s, n):
-        saved = bayesian.optimize_acquisition, acquisition._LOCAL_OPTIONS
+        saved = acquisition.optimize_acquisition, acquisition._LOCAL_OPTIONS
         if n_candidates is not None:
-            bayesian.optimize_acquisition = functools.partial(saved[0], n_candidates=n_candidates)
+            # the proposer's and the stall escape's calls (the escape's own n_candidates still wins)
+            proposer.optimize_acquisition = stall.optimize_acquisition = functools.partial(
+                saved[0], n_candidates=n_candidates)
         if local_options is not None:
             acquisition._LOCAL_OPTIONS = {**saved[1], **local_options}
         try:
             return run(f, s, n)
         finally:
-            bayesian.optimize_acquisition, acquisition._LOCAL_OPTIONS = saved
+            proposer.optimize_acquisition = stall.optimize_acquisition = saved[0]
+            acquisition._LOCAL_OPTIONS = saved[1]
 
     return wrapped
 

@@ -41,6 +41,12 @@ def test_resolves_by_name_and_keras_tuner_names():
 
 
 @pytest.mark.slow
+def test_gp_proposer_is_documented_in_proposer_and_still_imports_from_bayesian():
+    from tunecore_bayes import bayesian, proposer
+
+    assert bayesian.GPProposer is proposer.GPProposer
+
+
 def test_beats_random_search_on_branin():
     def best(oracle):
         return min(t.score for t in run_trials(oracle, _branin))
@@ -219,7 +225,7 @@ def test_noise_free_quadratic_is_solved_to_high_precision():
 
 
 def test_a_thousand_observations_still_give_a_new_suggestion():
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     space = _plateau_space(["a", "b", "c"])
     rng = np.random.default_rng(0)
@@ -237,7 +243,7 @@ def test_a_thousand_observations_still_give_a_new_suggestion():
 
 
 def test_a_large_search_refits_its_hyperparameters_on_the_same_subset():
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     space = _plateau_space(["a", "b", "c"])
     rng = np.random.default_rng(0)
@@ -372,18 +378,18 @@ def test_an_asynchronous_search_with_local_penalisation_beats_its_initial_design
 
 def _recording_fits(monkeypatch):
     """Every optimised GP fit of the proposers, as (lengthscale_prior, selected_prior, n)."""
-    from tunecore_bayes import bayesian
+    from tunecore_bayes import proposer
 
     fits = []
 
-    class Recording(bayesian.GaussianProcess):
+    class Recording(proposer.GaussianProcess):
         def fit(self, X, y, warm_start=None, optimize=True):
             super().fit(X, y, warm_start, optimize)
             if optimize:
                 fits.append((self.lengthscale_prior, self.selected_prior, len(y)))
             return self
 
-    monkeypatch.setattr(bayesian, "GaussianProcess", Recording)
+    monkeypatch.setattr(proposer, "GaussianProcess", Recording)
     return fits
 
 
@@ -394,7 +400,7 @@ def _well_loss(point):
 
 
 def test_select_compares_its_priors_on_a_schedule_and_fits_the_kept_one_between(monkeypatch):
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     fits = _recording_fits(monkeypatch)
     hp = kt.HyperParameters()
@@ -433,7 +439,7 @@ def test_select_compares_its_priors_on_a_schedule_and_fits_the_kept_one_between(
 
 
 def test_refit_growth_fits_the_hyperparameters_once_the_observations_grew_by_it(monkeypatch):
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     fits = _recording_fits(monkeypatch)
     hp = kt.HyperParameters()

@@ -73,7 +73,7 @@ def test_a_large_search_resumed_from_its_state_suggests_what_it_would_have():
     search (a fresh proposer given the saved state) must draw the same subset."""
     import numpy as np
 
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     hp = kt.HyperParameters()
     hp.Float("x", 0.0, 1.0)
@@ -116,7 +116,7 @@ def test_model_based_hyperband_resumed_suggests_what_it_would_have(tmp_path):
 
 
 def test_gp_proposer_refuses_a_negative_refit_growth():
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     with pytest.raises(ValueError, match=r"refit_growth must be a non-negative finite number; got -0.1"):
         GPProposer(refit_growth=-0.1)

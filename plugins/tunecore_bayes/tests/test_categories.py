@@ -104,7 +104,7 @@ def test_a_search_that_holds_categories_finds_the_best_branch(categories):
 def test_a_search_resumed_from_its_json_state_suggests_what_it_would_have(categories):
     import json
 
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     space = _svc_space().space
     oracle = kt.oracles.BayesianOptimization(objective="loss", max_trials=16, hyperparameters=_svc_space(), seed=1)

@@ -69,7 +69,7 @@ def test_split_tries_an_unseen_option_where_it_failed_before_elsewhere():
     tried (and failed), the next best observation's, never a repeat."""
     import numpy as np
 
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     space = _space().space
     observations = [({"c": c, "x": x}, (x - 0.3) ** 2 + 1.0) for c, x in zip("abc", (0.25, 0.6, 0.9))]
@@ -84,7 +84,7 @@ def test_split_tries_an_unseen_option_where_it_failed_before_elsewhere():
 def test_split_suggests_an_unseen_option_with_its_conditional_children():
     import numpy as np
 
-    from tunecore_bayes.bayesian import GPProposer
+    from tunecore_bayes.proposer import GPProposer
 
     hp = kt.HyperParameters()
     hp.Choice("kernel", ["linear", "poly"])

@@ -7,7 +7,7 @@ import pytest
 
 import tunecore as kt
 from tunecore.testing import run_trials
-from tunecore_bayes.bayesian import GPProposer
+from tunecore_bayes.proposer import GPProposer
 
 SHALLOW, DEEP = np.array([0.2, 0.2]), np.array([0.75, 0.75])
 

@@ -50,7 +50,7 @@ near M blocks a ball of about σⱼ / L, so a batch can refine a basin.
 EI's target y* may be lowered below the best observation (``best``): with tied
 scores on a plateau, improvement means beating the best by at least the scores'
 resolution, and the plateau itself then offers almost none (see
-:class:`~tunecore_bayes.bayesian.GPProposer`).
+:class:`~tunecore_bayes.proposer.GPProposer`).
 
 The optimiser minimises a score, -log EI or LCB, over a box: Sobol candidates and
 perturbations of the best observations are scored in one batch, then L-BFGS-B
@@ -118,6 +118,37 @@ def upper_confidence_bound(mean: np.ndarray, std: np.ndarray, beta: float = 2.6)
         The bound, shape (m,).
     """
     return np.asarray(mean, dtype=float) - beta * np.asarray(std, dtype=float)
+
+
+def acquisition_score(
+    gp: GaussianProcess,
+    X: np.ndarray,
+    kind: str,
+    beta: float,
+    best: float,
+    penalty: Callable[..., Any] | None = None,
+    return_grad: bool = False,
+) -> Any:
+    """The score the acquisition minimises at points ``X``, shape (k, d): -log EI
+    against ``best`` (``kind="ei"``) or the LCB, plus ``penalty(X)`` if given.
+
+    Returns:
+        The scores, shape (k,); with ``return_grad`` also their gradient, shape (k, d).
+    """
+    if not return_grad:
+        mean, std = gp.predict(X)
+        value = -log_expected_improvement(mean, std, best) if kind == "ei" else upper_confidence_bound(mean, std, beta)
+        return value if penalty is None else value + penalty(X)
+    mean, std, dmean, dstd = gp.predict(X, return_grad=True)
+    if kind == "ei":
+        log_ei, dlog_ei_dmean, dlog_ei_dstd = log_expected_improvement(mean, std, best, True)
+        value, grad = -log_ei, -(dlog_ei_dmean[:, None] * dmean + dlog_ei_dstd[:, None] * dstd)
+    else:
+        value, grad = upper_confidence_bound(mean, std, beta), dmean - beta * dstd
+    if penalty is None:
+        return value, grad
+    extra, extra_grad = penalty(X, True)
+    return value + extra, grad + extra_grad
 
 
 _KEPT = 256  # candidates kept for follow-up suggestions
@@ -197,25 +228,8 @@ def optimize_acquisition(
     best = gp.y_best if best is None else best
     centres = np.atleast_2d(gp.X_best if centres is None else centres)
 
-    def plain_score(X, return_grad=False):
-        if not return_grad:
-            mean, std = gp.predict(X)
-            if kind == "ei":
-                return -log_expected_improvement(mean, std, best)
-            return upper_confidence_bound(mean, std, beta)
-        mean, std, dmean, dstd = gp.predict(X, return_grad=True)
-        if kind == "ei":
-            value, dvalue_dmean, dvalue_dstd = log_expected_improvement(mean, std, best, True)
-            return -value, -(dvalue_dmean[:, None] * dmean + dvalue_dstd[:, None] * dstd)
-        return upper_confidence_bound(mean, std, beta), dmean - beta * dstd
-
     def score(X, return_grad=False):
-        if penalty is None:
-            return plain_score(X, return_grad)
-        if not return_grad:
-            return plain_score(X) + penalty(X)
-        (value, grad), (extra, extra_grad) = plain_score(X, True), penalty(X, True)
-        return value + extra, grad + extra_grad
+        return acquisition_score(gp, X, kind, beta, best, penalty, return_grad)
 
     sobol = scipy.stats.qmc.Sobol(d, scramble=True, seed=rng)
     spread = sobol.random_base2(int(np.ceil(np.log2(n_candidates))))[:n_candidates]
@@ -283,10 +297,7 @@ def choose(
         The chosen point, shape (d,), or None when every candidate is excluded.
     """
     best = gp.y_best if best is None else best
-    mean, std = gp.predict(candidates)
-    scores = -log_expected_improvement(mean, std, best) if kind == "ei" else upper_confidence_bound(mean, std, beta)
-    if penalty is not None:
-        scores = scores + penalty(candidates)
+    scores = acquisition_score(gp, candidates, kind, beta, best, penalty)
     if avoid is not None:
         blocked = np.where(avoid(candidates), np.inf, 0.0)
         if not np.isinf(scores + blocked).all():

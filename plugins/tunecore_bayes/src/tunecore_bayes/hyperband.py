@@ -35,19 +35,19 @@ class ModelProposer:
     completed trials, ``d`` the number of tuned hyperparameters; running trials
     at that budget count as pending. Until then, and for a ``random_fraction``
     of the proposals, it returns None (random). The model is the shared
-    :class:`~tunecore_bayes.bayesian.GPProposer`: the same noise model, tie
+    :class:`~tunecore_bayes.proposer.GPProposer`: the same noise model, tie
     handling and subset for large searches as the plain BO.
 
     Args:
         random_fraction: The share of new configurations left random.
-        **gp_kwargs: Passed to :class:`tunecore_bayes.bayesian.GPProposer`;
+        **gp_kwargs: Passed to :class:`tunecore_bayes.proposer.GPProposer`;
             ``lengthscale_prior`` defaults to ``"select"``, as in
             :class:`~tunecore_bayes.BayesianOptimization` (measured in
             ``benchmarks/hyperband_regret.py``).
     """
 
     def __init__(self, random_fraction: float = 1 / 3, **gp_kwargs: Any) -> None:
-        from tunecore_bayes.bayesian import GPProposer  # scipy only when used
+        from tunecore_bayes.proposer import GPProposer  # scipy only when used
 
         self.random_fraction = random_fraction
         self._gp = GPProposer(**{"lengthscale_prior": "select", **gp_kwargs})

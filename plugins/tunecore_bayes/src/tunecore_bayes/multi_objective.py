@@ -57,7 +57,8 @@ from tunecore_bayes.acquisition import log_expected_improvement
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
 if TYPE_CHECKING:
-    from tunecore_bayes.bayesian import BayesianOptimization, GPProposer
+    from tunecore_bayes.bayesian import BayesianOptimization
+    from tunecore_bayes.proposer import GPProposer
 
 _RHO = 0.05
 _N_CANDIDATES = 2048
@@ -127,7 +128,7 @@ class MultiObjectiveProposer:
     """Suggests for :class:`~tunecore_bayes.BayesianOptimization` when :func:`handles` says so.
 
     Args:
-        proposer: The oracle's :class:`~tunecore_bayes.bayesian.GPProposer`
+        proposer: The oracle's :class:`~tunecore_bayes.proposer.GPProposer`
             (used as is for one objective without constraints; its encoder
             and noise floor otherwise).
     """
