@@ -217,6 +217,29 @@ def test_tied_scores_on_a_plateau_make_the_search_explore():
         assert ties_with_incumbent <= 5
 
 
+def test_the_taboo_around_ties_is_measured_in_the_active_inputs_only():
+    from tunecore_bayes.proposer import GPProposer
+
+    hp = kt.HyperParameters()
+    hp.Choice("kind", ["small", "big"], ordered=False)
+    hp.Float("x", 0.0, 1.0)
+    with hp.conditional_scope("kind", ["big"]):
+        hp.Float("y", 0.0, 1.0)
+        hp.Float("z", 0.0, 1.0)
+    # Under "small" only x is active: a plateau of ties at x <= 0.5, a basin near 0.8.
+    small = [(0.1, 0.2), (0.3, 0.2), (0.5, 0.2), (0.7, 0.06), (0.78, 0.03), (0.9, 0.05), (1.0, 0.15)]
+    big = [(0.2, 0.3, 0.7, 0.5), (0.6, 0.8, 0.2, 0.55), (0.9, 0.5, 0.5, 0.6), (0.4, 0.1, 0.9, 0.65)]
+    observations = [({"kind": "small", "x": x}, loss) for x, loss in small]
+    observations += [({"kind": "big", "x": x, "y": y, "z": z}, loss) for x, y, z, loss in big]
+    tried = [values for values, _ in observations]
+
+    values = GPProposer().propose(hp.space, observations, [], tried, np.random.default_rng(0))
+
+    # Counting the inactive y and z would stretch the radius to 0.25 * sqrt(3) in x
+    # and cover the basin (the suggestion then left for "big").
+    assert values["kind"] == "small" and 0.75 < values["x"] < 0.9
+
+
 @pytest.mark.slow
 def test_noise_free_quadratic_is_solved_to_high_precision():
     oracle = _bo(objective="loss", max_trials=30, hyperparameters=_branin_space(), seed=1)

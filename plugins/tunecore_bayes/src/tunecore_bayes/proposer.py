@@ -87,7 +87,9 @@ class GPProposer:
       resolution, the smallest gap between distinct observed losses: only a
       strictly better score counts as an improvement. And no suggestion falls
       within ``taboo_radius`` of a tied observation with the same categories
-      (root-mean-square distance over the numeric columns of the unit cube),
+      (root-mean-square distance over the active numeric columns of the unit
+      cube: an inactive input, constant under those categories, neither adds
+      to the distance nor dilutes it),
       unless no candidate is left: the plateau is left for unexplored
       regions and other options of a choice.
     * **Large searches.** Above ``max_points`` observations the GP is

@@ -16,7 +16,9 @@ from tunecore_bayes import design
 class Taboo:
     """Marks candidates near tied observations: with the same categories as one
     and within ``radius`` of it in root-mean-square distance over the numeric
-    columns of the unit cube."""
+    columns of the unit cube that are active under those categories (the
+    inactive ones hold the same constant on both sides, and counting them would
+    widen the radius of a branch with few active inputs)."""
 
     def __init__(self, encoder, tied, radius):
         categorical = design.categorical_columns(encoder)
@@ -24,12 +26,12 @@ class Taboo:
         for column in categorical:
             self.categorical[column.start:column.start + column.width] = True
         self.categorical[encoder.d_values:] = True  # activity columns: part of "the same categories"
-        self.scale = np.sqrt(max(np.sum(~self.categorical), 1))
-        self.tied, self.radius = tied, radius
+        self.encoder, self.tied, self.radius = encoder, tied, radius
 
     def __call__(self, X):
         numeric = ~self.categorical
-        distance = scipy.spatial.distance.cdist(X[:, numeric], self.tied[:, numeric]) / self.scale
+        active = np.maximum(np.sum(self.encoder.free_columns(X), axis=1), 1)
+        distance = scipy.spatial.distance.cdist(X[:, numeric], self.tied[:, numeric]) / np.sqrt(active)[:, None]
         if self.categorical.any():
             same = scipy.spatial.distance.cdist(X[:, self.categorical], self.tied[:, self.categorical], "cityblock")
             distance = np.where(same < 0.5, distance, np.inf)
