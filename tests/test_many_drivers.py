@@ -1,8 +1,8 @@
 """Many drivers, one search: drivers that share one storage cooperate, and nothing is lost when one dies.
 
 Each driver here is a tuner (or an oracle driven with ask / tell) on its own
-``InMemoryStorage`` over one ``SharedLog``, the test double of a database;
-threads stand for the processes of a SLURM array job.
+``InMemoryStorage`` over one ``SharedLog``, the test double of a database
+(SQLite too where a test says so); threads stand for the processes of a SLURM array job.
 """
 
 import collections
@@ -100,13 +100,17 @@ def _run(oracle, trial):
     oracle.tell(trial.trial_id)
 
 
-def _lockstep(make_oracle, n_drivers, rounds, seed_log=None):
-    """Drivers that each ask one trial, then tell theirs, round after round; the values tried, in order."""
+def _lockstep(make_oracle, n_drivers, rounds, seed_log=None, storage=None):
+    """Drivers that each ask one trial, then tell theirs, round after round; the values tried, in order.
+
+    ``storage``: makes each driver's storage of one search (default: an ``InMemoryStorage`` over one log).
+    """
     log = seed_log or SharedLog()
+    storage = storage or (lambda: _storage(log))
     oracles = []
     for _ in range(n_drivers):
         oracle = make_oracle()
-        oracle.open(_storage(log))
+        oracle.open(storage())
         oracles.append(oracle)
     for _ in range(rounds):
         asked = [(oracle, oracle.ask("t")) for oracle in oracles]
@@ -116,7 +120,7 @@ def _lockstep(make_oracle, n_drivers, rounds, seed_log=None):
         for oracle, trial in started:
             _run(oracle, trial)
     final = make_oracle()
-    final.open(_storage(log))
+    final.open(storage())
     return [(t.trial_id, t.hyperparameters.values, t.status) for t in final.trials.values()]
 
 
@@ -177,36 +181,57 @@ def test_hyperband_brackets_continue_in_another_driver():
     assert continued == alone
 
 
-def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending():
+def _search_storage(kind, tmp_path, name):
+    """Makes the storage of the search ``name``, each call a new connection to it: a shared log or SQLite."""
+    if kind == "memory":
+        log = SharedLog()
+        return lambda: _storage(log)
+    pytest.importorskip("sqlalchemy")
+    from tunecore.storage import SQLStorage
+
+    return lambda: SQLStorage(f"sqlite:///{tmp_path}/runs.db", name)
+
+
+@pytest.mark.parametrize("kind", ["memory", "sqlite"])
+@pytest.mark.parametrize("pending", [None, "believer"], ids=["default", "believer"])
+def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(pending, kind, tmp_path):
     pytest.importorskip("tunecore_bayes")
 
-    # One rule for every running trial: the default "auto" takes the believer for a batch's follow-up,
-    # which only the driver that asked the batch can know is one.
+    # Whether a suggestion continues a batch is read from the trials all drivers share: two drivers
+    # suggest exactly what one driver's batches of two do, the default pending="auto" included.
     def bayesian():
+        options = {} if pending is None else {"pending": pending}
         return kt.oracles.create(
             "bayesian", objective="loss", hyperparameters=_space(), max_trials=8, num_initial_points=2, seed=2,
-            pending="believer",
+            **options,
         )
 
     oracle = bayesian()
-    oracle.open(_storage(SharedLog()))
+    oracle.open(_search_storage(kind, tmp_path, "alone")())
     for _ in range(10):  # one driver, two trials at a time
         for trial in [t for t in (oracle.ask("t") for _ in range(2)) if t.status == TrialStatus.RUNNING]:
             _run(oracle, trial)
     parallel = [t.hyperparameters.values for t in oracle.trials.values()]
-    shared = [values for _, values, _ in _lockstep(bayesian, 2, 10)]  # two drivers, one trial each
-    # The same suggestions, up to the optimiser's tolerance (one driver reuses its last fit for the
-    # second trial of a batch; another fits again, with the first trial pending).
-    assert [v["kind"] for v in shared] == [v["kind"] for v in parallel] and len(shared) == 8
+    two_drivers = _lockstep(bayesian, 2, 10, storage=_search_storage(kind, tmp_path, "shared"))  # one trial each
+    shared = [values for _, values, _ in two_drivers]
+    assert shared == parallel and len(shared) == 8
     assert shared[1::2] != shared[0::2]
-    assert all(abs(a["x"] - b["x"]) < 0.05 for a, b in zip(shared, parallel))
 
-    def default():  # pending="auto": kriging for what a driver asks after its own result
-        return kt.oracles.create("bayesian", objective="loss", hyperparameters=_space(), max_trials=8,
-                                 num_initial_points=2, seed=2)
 
-    shared = [values for _, values, _ in _lockstep(default, 2, 10)]
-    assert len(shared) == 8 and shared[1::2] != shared[0::2]
+def test_every_driver_and_a_resumed_search_see_the_same_order_of_ends():
+    log = SharedLog()
+    first, second = _random(), _random()
+    first.open(_storage(log))
+    second.open(_storage(log))
+    a = first.ask("first")
+    b = second.ask("second")
+    second.tell(b.trial_id, 1.0)
+    c = first.ask("first")  # after the other driver's trial ended
+    first.tell(a.trial_id, 2.0)
+    second.ask("second")  # catches up
+    for oracle in (first, second, _reader(log)):
+        assert [t.trial_id for t in oracle.ended_since(a.trial_id)] == [b.trial_id, a.trial_id]
+        assert [t.trial_id for t in oracle.ended_since(c.trial_id)] == [a.trial_id]
 
 
 def test_a_pruner_compares_trials_across_drivers():

@@ -70,6 +70,7 @@ class TrialLedger:
         self._heart: shared.Heartbeat | None = None
         self._behind: list[dict[str, Any]] = []  # events read in a lost claim, not applied yet
         self._next_stale_check = 0.0
+        self._ends = 0  # trial ends in the history, in its order (every driver and a resume count alike)
 
     @property
     def objective(self) -> Objective:
@@ -250,7 +251,7 @@ class TrialLedger:
             return None
         # No status until the record's transition (Trial's annotation does not admit None).
         trial = Trial(hyperparameters, trial_id=trial_id, status=None, tuner_id=tuner_id)  # type: ignore[arg-type]
-        record = self._records[trial_id] = TrialRecord(trial)
+        record = self._records[trial_id] = TrialRecord(trial, born=self._ends)
         record.transition(TrialStatus.RUNNING)
         trial.attempts = 1
         self._tried.add(values_hash(values))
@@ -272,6 +273,7 @@ class TrialLedger:
             return None
         record.transition(TrialStatus.RUNNING)
         record.forget_run()
+        record.ended = None
         trial.tuner_id = tuner_id
         trial.attempts += 1
         trial.metrics.clear()
@@ -418,6 +420,7 @@ class TrialLedger:
             self.catch_up()
             return None
         trial.ended_at = ended_at
+        self._count_end(record)
         if retry:
             logger.info("Trial %s failed; retrying (attempt %d).", trial_id, trial.attempts + 1)
             return True
@@ -534,6 +537,19 @@ class TrialLedger:
     def describe_violation(self, trial: Trial) -> str:
         """Which constraints ``trial`` breaks, as text: ``latency_ms=73.2 (latency_ms <= 50)``."""
         return self.scorer.describe_violation(trial, self.step_of(trial))
+
+    def ended_since(self, trial_id: str) -> list[Trial]:
+        """The trials that ended after ``trial_id`` was created (and have not started again),
+        in the order they ended.
+
+        The order is the history's: every driver of a shared storage, and a
+        resumed search, see the same. A trial the ledger did not create (assigned
+        to :attr:`trials` directly) counts as created before every end.
+        """
+        record = self._records.get(trial_id)
+        born = 0 if record is None else record.born
+        ends = {r.ended: r.trial for r in self._records.values() if r.ended is not None and r.ended >= born}
+        return [ends[index] for index in sorted(ends)]
 
     # Internals ---------------------------------------------------------------
 
@@ -720,8 +736,9 @@ class TrialLedger:
             if record is None:
                 trial = self.trials[trial_id] = Trial(None, trial_id=trial_id)
                 trial.created_at = event["time"]
-                record = self._records[trial_id] = TrialRecord(trial)
+                record = self._records[trial_id] = TrialRecord(trial, born=self._ends)
             record.forget_run()
+            record.ended = None
             trial = record.trial
             record.values = events.configure(trial, self.space, event["values"])
             record.status = trial.status = TrialStatus.RUNNING  # replayed as it was checked when written
@@ -757,10 +774,14 @@ class TrialLedger:
             trial.message = event.get("message")
             trial.retryable = bool(event.get("retryable", True))
             trial.ended_at = event["time"]
+            self._count_end(record)
             record.interrupted = bool(event.get("interrupted", False))
             retry[trial_id] = bool(event.get("retry", False))
         else:
             raise ValueError(f"unknown event kind {kind!r}")
+
+    def _count_end(self, record):
+        record.ended, self._ends = self._ends, self._ends + 1
 
     def _track(self, trial, metrics, step, final=False):
         """Add ``metrics`` to the trial's tracker; an objective metric gets the objective's direction.

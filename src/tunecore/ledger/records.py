@@ -41,6 +41,9 @@ class TrialRecord:
             failure: it does not count toward ``max_consecutive_failed_trials``.
         rerun: Told to end FAILED as the search stops on a bug the user will fix: it runs
             again when the search resumes, whatever ``max_retries_per_trial`` says.
+        born: How many ends the history held when the trial was created.
+        ended: Its end's place among the ends of the history (0 for the first), or None
+            while it has not ended (or runs again).
     """
 
     trial: Trial
@@ -52,6 +55,8 @@ class TrialRecord:
     final: Event | None = None
     interrupted: bool = False
     rerun: bool = False
+    born: int = 0
+    ended: int | None = None
 
     def transition(self, new: str) -> None:
         """Move the trial from its recorded status to ``new``, or raise if its life does not allow it.

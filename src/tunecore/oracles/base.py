@@ -6,7 +6,8 @@ Three roles, three homes:
   proposes the values of a new trial, exactly as Keras Tuner's contract says.
   Subclasses get the helpers every oracle needs as public API:
   :attr:`Oracle.rng`, :meth:`Oracle.random_values`, :meth:`Oracle.is_tried`,
-  :attr:`Oracle.hyperparameters` (the space), :attr:`Oracle.trials`; and for
+  :attr:`Oracle.hyperparameters` (the space), :attr:`Oracle.trials`,
+  :meth:`Oracle.ended_since` (the order of their ends); and for
   model-based oracles, what a trial scored: :meth:`Oracle.objective_values`
   (one value per objective of a :class:`~tunecore.objective.Pareto`),
   :meth:`Oracle.constraint_values`, :meth:`Oracle.is_feasible` with
@@ -271,6 +272,15 @@ class Oracle:
     def ongoing_trials(self) -> dict[str, Trial]:
         """``{trial_id: Trial}`` of the RUNNING trials."""
         return self.ledger.ongoing
+
+    def ended_since(self, trial_id: str) -> list[Trial]:
+        """The trials that ended after ``trial_id`` was created, in the order they ended.
+
+        The order is the shared history's, so several drivers of one search and
+        a resumed search answer alike: a model-based oracle can tell from it
+        whether anything was learned since a running trial was suggested.
+        """
+        return self.ledger.ended_since(trial_id)
 
     @property
     def start_order(self) -> list[str]:

@@ -53,7 +53,10 @@ class BayesianOptimization(Oracle):
             0.2), ``"dim_scaled"``, ``"unit_lognormal"``; see :mod:`tunecore_bayes.gp`.
         pending: How running trials (parallel workers) shape the next
             suggestion: ``"auto"`` (default: ``"kriging"`` after a new result,
-            ``"believer"`` for the follow-ups of a batch), ``"believer"`` (the
+            ``"believer"`` for the follow-ups of a batch: the newest running
+            trial was suggested by the model with no result since, read from
+            the trials, so that drivers sharing the search and a resumed
+            search suggest what one driver would), ``"believer"`` (the
             behaviour up to 0.2), ``"fantasy"``, ``"kriging"`` or ``"penalize"``
             (see :class:`GPProposer`).
         follow_up: How a suggestion asked with no new result since the last
@@ -139,17 +142,26 @@ class BayesianOptimization(Oracle):
             return multi_objective.populate_space(self, space)
         values: dict[str, Any] | None
         observations, pending, tried = [], [], []
-        for trial in self.trials.values():
+        newest = None  # (creation index, id) of the newest running trial
+        for index, trial in enumerate(self.trials.values()):
             values = self._trial_values(trial)
             tried.append(values)
             if trial.status == TrialStatus.RUNNING:
                 pending.append(values)
-            elif trial.status in _OBSERVED and trial.score is not None and math.isfinite(trial.score):
+                newest = (index, trial.trial_id)
+            elif _observed(trial):
                 # A pruned (STOPPED) trial counts with the best value it reached: pessimistic, and honest.
                 observations.append((values, self._loss(trial.score)))
         values = None
-        if len(self.trials) >= self._initial_points(space) and len(observations) >= 2:
-            values = self._proposer.propose(space, observations, pending, tried, self.rng)
+        initial = self._initial_points(space)
+        if len(self.trials) >= initial and len(observations) >= 2:
+            # A batch goes on when the model suggested the newest running trial under the observations
+            # there are now: read from the trials, not from the proposer's memory, so that drivers sharing
+            # the search, and a resumed search, decide as one uninterrupted driver does.
+            in_batch = newest is not None and newest[0] >= initial and not any(
+                _observed(trial) for trial in self.ended_since(newest[1])
+            )
+            values = self._proposer.propose(space, observations, pending, tried, self.rng, in_batch=in_batch)
         if values is None:
             values = self._initial_values(space, len(self.trials))
         if values is None:
@@ -189,3 +201,8 @@ class BayesianOptimization(Oracle):
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self._proposer.set_state(state.get("gp"))
+
+
+def _observed(trial):
+    """Whether a trial ended with a result the GP learns from."""
+    return trial.status in _OBSERVED and trial.score is not None and math.isfinite(trial.score)

@@ -143,7 +143,8 @@ class GPProposer:
             them), ``"believer"`` for the follow-ups of a batch (no new result
             since the last suggestion: the running trials were chosen by this
             very model, and imputing its own predictions would stack its
-            guesses on each other); :class:`BayesianOptimization` passes ``"auto"``,
+            guesses on each other; :class:`BayesianOptimization` reads which
+            from its trials, see ``propose``'s ``in_batch``); :class:`BayesianOptimization` passes ``"auto"``,
             measured in ``benchmarks/RESULTS.md``.
         follow_up: The next suggestion of a batch, asked with no new
             observation since the last (several workers freed at once):
@@ -292,6 +293,7 @@ class GPProposer:
         pending: Sequence[Mapping[str, Any]],
         exclude: Sequence[Mapping[str, Any]],
         rng: np.random.Generator,
+        in_batch: bool | None = None,
     ) -> dict[str, Any] | None:
         """The values that maximise the acquisition, or None if the model can't say.
 
@@ -303,6 +305,15 @@ class GPProposer:
                 that is higher, so parallel workers spread out).
             exclude: Values never to propose again (every trial so far).
             rng: A numpy Generator.
+            in_batch: Whether the newest running trial was suggested under these
+                very observations, so that this suggestion continues its batch
+                (``pending="auto"`` takes the believer, and the last fit is
+                reused, conditioned on the data again where this proposer did
+                not make that suggestion). An oracle reads it from the record
+                all its drivers share, so that several drivers, and a resumed
+                search, suggest what one driver would; None (default): the
+                proposer's own memory says (its last suggestion was made on
+                these observations).
         """
         encoder = self.encoder(space)
         if encoder.d == 0 or len(observations) < 2:
@@ -310,9 +321,12 @@ class GPProposer:
         X = encoder.encode_many([values for values, _ in observations])
         losses = np.array([loss for _, loss in observations], dtype=float)
         key = (encoder.key, X.tobytes(), losses.tobytes())
-        if pending and self._last is not None and self._last[0] == key:
+        if in_batch is None:
+            in_batch = self._asked_on == key
+        self._asked_on = key
+        follow_up = bool(pending) and in_batch
+        if follow_up and self._last is not None and self._last[0] == key:
             return self._follow_up(space, encoder, pending, exclude, rng)
-        repeat, self._asked_on = self._asked_on == key, key  # no new observation since the last suggestion
         n_observed, best_loss = len(losses), float(losses.min())
         target_gap = resolution(losses) if np.sum(losses == best_loss) >= 2 else 0.0
         _, inverse, counts = np.unique(losses, return_inverse=True, return_counts=True)
@@ -335,13 +349,19 @@ class GPProposer:
             self._last = None
             best = float(y.min()) - transformed_gap(losses, y, target_gap)
             return self._propose_split(space, encoder, branch, X, y, losses, priority, best, avoid, pending,
-                                       exclude, rng, repeat)
+                                       exclude, rng, in_batch)
+        centres = X[np.argsort(losses, kind="stable")[:_N_CENTRES]]
+        batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
+        if follow_up and not batch and self.follow_up == "optimize" and self._fitted_to(encoder.d):
+            # Another driver made the batch's last suggestion, or this one before a resume: its fit
+            # (the oracle state it recorded) conditioned on the same data is the GP it used.
+            gp = self._new_gp(0, self.lengthscale_prior).fit(X, y, warm_start=self.params, optimize=False)
+            self._last = (key, gp, gp.y_best - transformed_gap(losses, y, target_gap), None, avoid, X, centres)
+            return self._follow_up(space, encoder, pending, exclude, rng)
         gp = self._fit_scheduled(X, y, losses, priority, n_observed, encoder.d, rng)
         best = gp.y_best - transformed_gap(losses, y, target_gap)
         model = gp
-        batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
-        gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch)
-        centres = X[np.argsort(losses, kind="stable")[:_N_CENTRES]]
+        gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch, follow_up)
         exclude_X = encoder.round(encoder.encode_many(exclude))
         x, candidates = optimize_acquisition(
             gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
@@ -355,6 +375,10 @@ class GPProposer:
             x = escape(model, gp, X, y, x, target, encoder, rng, exclude_X, avoid, self._category_search(encoder))
         self._last = (key, model, best, candidates, avoid, X, centres)
         return None if x is None else encoder.decode(x, space)
+
+    def _fitted_to(self, d):
+        """Whether a fit of the hyperparameters to ``d`` input columns is known."""
+        return self.params is not None and len(self.params.log_lengthscales) == d
 
     def _fit_scheduled(self, X, y, losses, priority, n_observed, d, rng):
         """The GP fitted to X, y under the prior the schedule says (see the class
@@ -381,7 +405,7 @@ class GPProposer:
         return gp
 
     def _propose_split(self, space, encoder, branch, X, y, losses, priority, best, avoid, pending, exclude, rng,
-                       repeat=False):
+                       in_batch=False):
         """``categories="split"``: a GP per option of the branching choice, fitted to the
         observations that took it; the suggestion is the best of each option's
         acquisition optimum, all scored against the overall best ``best``."""
@@ -408,7 +432,7 @@ class GPProposer:
                                      int(rows.sum()), encoder.d, rng)
             self._split[option] = (self.params, self._selection)
             gp, target, penalty = self._with_pending(gp, X[rows], best, X_pending[pending_group == option], False,
-                                                     repeat)
+                                                     in_batch)
 
             def on_branch(Z, option=option):
                 return encoder.with_option(Z, branch, option)

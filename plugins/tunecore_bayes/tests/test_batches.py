@@ -1,0 +1,54 @@
+"""A batch's follow-ups are told from the trials, not from the oracle's memory: a resumed search goes on as one."""
+
+import pytest
+
+import tunecore as kt
+from tunecore.storage import JournalStorage
+from tunecore.trial import TrialStatus
+
+
+def _oracle(pending):
+    hp = kt.HyperParameters()
+    hp.Float("x", -1.0, 1.0)
+    hp.Float("y", -1.0, 1.0)
+    options = {} if pending is None else {"pending": pending}
+    return kt.oracles.BayesianOptimization(
+        objective="loss", hyperparameters=hp, max_trials=12, num_initial_points=3, seed=5, **options
+    )
+
+
+def _tell(oracle, trial):
+    values = trial.hyperparameters.values
+    oracle.tell(trial.trial_id, (values["x"] - 0.3) ** 2 + (values["y"] + 0.2) ** 2)
+
+
+def _batches(oracle, asked=()):
+    """Batches of three (the first one's ``asked`` trials already running) until the search stops."""
+    batch = list(asked)
+    while True:
+        batch += [oracle.ask("t") for _ in range(3 - len(batch))]
+        batch = [trial for trial in batch if trial.status == TrialStatus.RUNNING]
+        if not batch:
+            return [trial.hyperparameters.values for trial in oracle.trials.values()]
+        for trial in batch:
+            _tell(oracle, trial)
+        batch = []
+
+
+@pytest.mark.parametrize("pending", [None, "believer"], ids=["default", "believer"])
+def test_a_search_resumed_within_a_batch_suggests_what_an_uninterrupted_one_would(tmp_path, pending):
+    whole = _batches(_oracle(pending))
+
+    interrupted = _oracle(pending)
+    interrupted.open(JournalStorage(tmp_path / "p"))
+    for _ in range(2):
+        for trial in [interrupted.ask("t") for _ in range(3)]:
+            _tell(interrupted, trial)
+    running = interrupted.ask("t")  # the third batch's first trial, then the process dies
+    interrupted.close()
+
+    resumed = _oracle(pending)
+    resumed.open(JournalStorage(tmp_path / "p"))
+    again = resumed.ask("t")  # the interrupted trial runs again; the batch goes on after it
+    assert again.trial_id == running.trial_id and again.attempts == 2
+    assert _batches(resumed, [again]) == whole
