@@ -218,6 +218,23 @@ def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(pend
     assert shared[1::2] != shared[0::2]
 
 
+def test_another_drivers_rescore_follow_up_optimises_on_the_recorded_fit():
+    pytest.importorskip("tunecore_bayes")
+
+    # The points that follow_up="rescore" re-scores stay in the process that made the batch's last
+    # suggestion: another driver's follow-up optimises the acquisition on the recorded fit, as
+    # follow_up="optimize" does, rather than fitting the GP again.
+    def bayesian(follow_up):
+        return lambda: kt.oracles.create(
+            "bayesian", objective="loss", hyperparameters=_space(), max_trials=8, num_initial_points=2, seed=2,
+            follow_up=follow_up,
+        )
+
+    optimized = [values for _, values, _ in _lockstep(bayesian("optimize"), 2, 10)]
+    rescored = [values for _, values, _ in _lockstep(bayesian("rescore"), 2, 10)]
+    assert rescored == optimized and len(rescored) == 8
+
+
 def test_every_driver_and_a_resumed_search_see_the_same_order_of_ends():
     log = SharedLog()
     first, second = _random(), _random()

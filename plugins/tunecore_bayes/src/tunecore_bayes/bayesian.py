@@ -61,7 +61,9 @@ class BayesianOptimization(Oracle):
             (see :class:`GPProposer`).
         follow_up: How a suggestion asked with no new result since the last
             (several workers freed at once) is found: ``"optimize"`` (default)
-            or ``"rescore"`` (faster, for large clusters; see :class:`GPProposer`).
+            or ``"rescore"`` (faster, for large clusters, within the driver
+            that suggested the batch's last trial; another driver optimises;
+            see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
             conditional space (default False; see :mod:`tunecore_bayes.encoding`).
         categories: How unordered choices are modelled and searched:

@@ -153,7 +153,9 @@ class GPProposer:
             (the last optimisation's kept candidates re-scored: milliseconds,
             for large clusters, but those candidates were chosen before the
             last pending point and may all sit where the batch no longer wants
-            one; measured in ``benchmarks/RESULTS.md``).
+            one; measured in ``benchmarks/RESULTS.md``). The candidates are not
+            recorded: another driver's follow-up, or one after a resume,
+            optimises again on the recorded fit.
         activity: Also give the GP, per set of conditions of a conditional
             space, an input that says whether those hyperparameters are
             active (see :mod:`tunecore_bayes.encoding`).
@@ -352,9 +354,10 @@ class GPProposer:
                                        exclude, rng, in_batch)
         centres = X[np.argsort(losses, kind="stable")[:_N_CENTRES]]
         batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
-        if follow_up and not batch and self.follow_up == "optimize" and self._fitted_to(encoder.d):
+        if follow_up and not batch and self._fitted_to(encoder.d):
             # Another driver made the batch's last suggestion, or this one before a resume: its fit
-            # (the oracle state it recorded) conditioned on the same data is the GP it used.
+            # (the oracle state it recorded) conditioned on the same data is the GP it used; the
+            # points it kept for "rescore" are not recorded, so the acquisition is optimised again.
             gp = self._new_gp(0, self.lengthscale_prior).fit(X, y, warm_start=self.params, optimize=False)
             self._last = (key, gp, gp.y_best - transformed_gap(losses, y, target_gap), None, avoid, X, centres)
             return self._follow_up(space, encoder, pending, exclude, rng)
@@ -533,7 +536,7 @@ class GPProposer:
                              rng=len(pending), exclude=exclude_X, avoid=avoid)
         else:
             gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False, True)
-            if self.follow_up == "optimize":
+            if self.follow_up == "optimize" or candidates is None:
                 x = optimize_acquisition(
                     gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
                     centres=centres, round_fn=encoder.round, exclude=exclude_X, penalty=penalty,
