@@ -156,6 +156,18 @@ def test_activity_inputs_change_nothing_on_a_space_without_conditions():
     assert [t.hyperparameters.values for t in runs[0]] == [t.hyperparameters.values for t in runs[1]]
 
 
+def test_activity_inputs_are_the_default_on_a_conditional_space():
+    def loss(v):
+        return abs(math.log10(v["alpha"])) if v["model"] == "linear" else abs(v["depth"] - 7) / 3 + v["leaf"]
+
+    runs = [
+        [t.hyperparameters.values for t in run_trials(
+            _bo(objective="loss", max_trials=12, hyperparameters=_model_choice_space(), seed=0, **options), loss)]
+        for options in ({}, {"activity": True}, {"activity": False})
+    ]
+    assert runs[0] == runs[1] != runs[2]
+
+
 def test_activity_inputs_find_the_best_branch():
     def loss(v):
         if v["model"] == "linear":

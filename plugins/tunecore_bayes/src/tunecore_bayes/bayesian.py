@@ -65,7 +65,9 @@ class BayesianOptimization(Oracle):
             that suggested the batch's last trial; another driver optimises;
             see :class:`GPProposer`).
         activity: Give the GP an activity input per set of conditions of a
-            conditional space (default False; see :mod:`tunecore_bayes.encoding`).
+            conditional space (default True: measured with the taboo in the
+            active inputs in ``benchmarks/RESULTS.md``; a space without
+            conditions gets none; see :mod:`tunecore_bayes.encoding`).
         categories: How unordered choices are modelled and searched:
             ``"relax"`` (default), ``"hold"``, ``"enumerate"``, ``"branch"``
             (length scales per option of the branching choice) or ``"split"``
@@ -108,7 +110,7 @@ class BayesianOptimization(Oracle):
         lengthscale_prior: str = "select",
         pending: str = "auto",
         follow_up: str = "optimize",
-        activity: bool = False,
+        activity: bool = True,
         categories: str = "relax",
         stall: str = "exploit",
         **kwargs: Any,
