@@ -12,7 +12,7 @@ import time
 import pytest
 
 import tunecore as kt
-from tunecore.errors import ContentionError
+from tunecore.errors import ContentionError, TrialStateError
 from tunecore.storage import InMemoryStorage, SharedLog
 from tunecore.trial import TrialStatus
 
@@ -249,6 +249,14 @@ def test_every_driver_and_a_resumed_search_see_the_same_order_of_ends():
     for oracle in (first, second, _reader(log)):
         assert [t.trial_id for t in oracle.ended_since(a.trial_id)] == [b.trial_id, a.trial_id]
         assert [t.trial_id for t in oracle.ended_since(c.trial_id)] == [a.trial_id]
+
+
+def test_ended_since_refuses_a_trial_that_does_not_exist():
+    oracle = _reader(SharedLog())
+    oracle.tell(oracle.ask("t").trial_id, 1.0)
+    for unknown in ("nope", 0):  # a typo, an index where the id is a string
+        with pytest.raises(TrialStateError, match=f"There is no trial {unknown!r}; known: \\['00'\\]"):
+            oracle.ended_since(unknown)
 
 
 def test_a_pruner_compares_trials_across_drivers():

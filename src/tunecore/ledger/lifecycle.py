@@ -545,7 +545,12 @@ class TrialLedger:
         The order is the history's: every driver of a shared storage, and a
         resumed search, see the same. A trial the ledger did not create (assigned
         to :attr:`trials` directly) counts as created before every end.
+
+        Raises:
+            TrialStateError: there is no trial ``trial_id``.
         """
+        if trial_id not in self.trials:
+            raise self._no_trial(trial_id)
         record = self._records.get(trial_id)
         born = 0 if record is None else record.born
         ends = {r.ended: r.trial for r in self._records.values() if r.ended is not None and r.ended >= born}
@@ -561,7 +566,10 @@ class TrialLedger:
                 f"Trial {trial_id} is not running (it is {self.trials[trial_id].status}): "
                 "only a running trial reports metrics or ends."
             )
-        raise TrialStateError(f"There is no trial {trial_id!r}; known: {list(self.trials)[-5:]}.")
+        raise self._no_trial(trial_id)
+
+    def _no_trial(self, trial_id):
+        return TrialStateError(f"There is no trial {trial_id!r}; known: {list(self.trials)[-5:]}.")
 
     def _append(self, event, sync=False):
         """Stamp ``event`` with the time (to the millisecond), record it and return the time."""

@@ -279,6 +279,9 @@ class Oracle:
         The order is the shared history's, so several drivers of one search and
         a resumed search answer alike: a model-based oracle can tell from it
         whether anything was learned since a running trial was suggested.
+
+        Raises:
+            TrialStateError: there is no trial ``trial_id``.
         """
         return self.ledger.ended_since(trial_id)
 
