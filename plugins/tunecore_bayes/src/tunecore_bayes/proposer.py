@@ -387,7 +387,7 @@ class GPProposer:
         """The GP fitted to X, y under the prior the schedule says (see the class
         docstring), warm-started at ``self.params``; updates ``self.params`` and the schedule."""
         best_loss = float(losses.min())
-        warm = self.params if self.params is not None and len(self.params.log_lengthscales) == d else None
+        warm = self.params if self._fitted_to(d) else None
         prior = self._scheduled_prior(n_observed, warm)
         seed = rng.integers(2**31)
         # Between comparisons, a new best loss far below what the kept fit predicts from the rest.
