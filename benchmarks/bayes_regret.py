@@ -55,6 +55,8 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   on the new data (a speed ablation, issue 24).
 * ``tunecore_bo_escape``: tunecore_bo with ``stall="escape"`` (a stalled suggestion
   refines the best other basin instead; issue 24).
+* ``tunecore_bo_span``: tunecore_bo with ``taboo="span"`` (the taboo around a tied
+  score extends only as far along each input as the ties span; no change without ties).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
 * ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with
@@ -125,7 +127,7 @@ METHODS = (
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
     "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
-    "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
+    "tunecore_bo_batch8_penalize", "tunecore_bo_escape", "tunecore_bo_span",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
@@ -137,7 +139,8 @@ _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", 
                 "tunecore_bo_hold", "tunecore_bo_enumerate", "tunecore_bo_split", "tunecore_bo_branch",
                 "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
-                "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape")
+                "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
+                "tunecore_bo_span")
 _FLOOR = 1e-12
 
 
@@ -420,6 +423,7 @@ RUNNERS = {
     "tunecore_bo_batch8_penalize": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, pending="penalize",
                                                                        follow_up="optimize"),
     "tunecore_bo_escape": lambda f, s, n: _run_tunecore(f, s, n, "bo", stall="escape"),
+    "tunecore_bo_span": lambda f, s, n: _run_tunecore(f, s, n, "bo", taboo="span"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),

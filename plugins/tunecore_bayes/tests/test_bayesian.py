@@ -252,6 +252,56 @@ def test_the_taboo_around_ties_is_measured_in_the_active_inputs_only():
     assert values["kind"] == "small" and 0.75 < values["x"] < 0.9
 
 
+def test_taboo_span_avoids_ties_only_along_the_directions_they_span():
+    from tunecore_bayes.proposer import GPProposer
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Float("y", 0.0, 1.0)
+    # Three ties along x at y = 0.5 say the score is flat along x, and nothing about y:
+    # the better score 0.18 above them is refined, not left.
+    points = [(0.3, 0.5, 0.2), (0.5, 0.5, 0.2), (0.7, 0.5, 0.2), (0.5, 0.68, 0.1), (0.1, 0.7, 0.5),
+              (0.9, 0.7, 0.55), (0.1, 0.1, 0.6), (0.9, 0.1, 0.7), (0.1, 0.9, 0.65), (0.9, 0.9, 0.75), (0.5, 0.2, 0.5)]
+    observations = [({"x": x, "y": y}, loss) for x, y, loss in points]
+    tried = [values for values, _ in observations]
+
+    span = GPProposer(taboo="span").propose(hp.space, observations, [], tried, np.random.default_rng(0))
+    ball = GPProposer().propose(hp.space, observations, [], tried, np.random.default_rng(0))
+
+    assert abs(span["x"] - 0.5) < 0.15 and 0.55 < span["y"] < 0.8
+    # The default's ball of the taboo's radius around each tie covers the better point: the suggestion leaves.
+    assert ball["y"] > 0.84
+
+
+def test_the_oracle_takes_the_taboo_s_shape_and_keeps_the_ball_by_default():
+    runs = [
+        [t.hyperparameters.values for t in run_trials(
+            _bo(objective="loss", max_trials=20, hyperparameters=_plateau_space(["a", "b"]), seed=3, **options),
+            _cv_like)]
+        for options in ({}, {"taboo": "ball"}, {"taboo": "span"})
+    ]
+    assert runs[0] == runs[1] != runs[2]
+
+
+def test_taboo_span_reaches_a_discrete_input_s_next_value():
+    from tunecore_bayes.encoding import SpaceEncoder
+    from tunecore_bayes.ties import Taboo
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Float("y", 0.0, 1.0)
+    hp.Int("k", 1, 4)
+    encoder = SpaceEncoder(hp.space)
+    # Two ties along x, at y = 0.5 and k = 2: nothing is known across y or k.
+    observed = [{"x": 0.4, "y": 0.5, "k": 2}, {"x": 0.6, "y": 0.5, "k": 2}, {"x": 0.9, "y": 0.9, "k": 4}]
+    taboo = Taboo.around_ties(encoder, encoder.encode_many(observed), np.array([0.2, 0.2, 0.1]), 0.25, "span")
+
+    across_y, across_k = encoder.encode_many([{"x": 0.5, "y": 0.75, "k": 2}, {"x": 0.5, "y": 0.5, "k": 3}])
+
+    # y is open a quarter of its range away; k's span is 0 or a whole step, so its next value stays taboo.
+    assert taboo(np.stack([across_y, across_k])).tolist() == [False, True]
+
+
 @pytest.mark.slow
 def test_noise_free_quadratic_is_solved_to_high_precision():
     oracle = _bo(objective="loss", max_trials=30, hyperparameters=_branin_space(), seed=1)

@@ -38,6 +38,7 @@ def test_new_options_are_keyword_only():
         ("follow_up", None, r"follow_up must be one of 'optimize', 'rescore'; got None"),
         ("categories", "enumerat", r"categories must be one of 'relax', 'hold', 'enumerate', 'split', 'branch'; got 'enumerat'"),
         ("acquisition", "pi", r"acquisition must be one of 'ei', 'ucb'; got 'pi'"),
+        ("taboo", "ellipse", r"taboo must be one of 'ball', 'span'; got 'ellipse'"),
         ("alpha", -1.0, r"alpha must be a positive finite number; got -1.0"),
         ("alpha", 0.0, r"alpha must be a positive finite number; got 0.0"),
         ("alpha", "1e-4", r"alpha must be a positive finite number; got '1e-4'"),

@@ -75,6 +75,11 @@ class BayesianOptimization(Oracle):
         stall: What a suggestion does once the expected improvement has
             vanished: ``"exploit"`` (default) or ``"escape"`` to the best other
             basin (see :class:`GPProposer`).
+        taboo: The neighbourhood of a tied score that suggestions avoid:
+            ``"ball"`` (default: the taboo's radius in every direction) or
+            ``"span"`` (opt-in: only as far along each input as the
+            observations tied with it nearby span; measured in
+            ``benchmarks/RESULTS.md``; see :class:`GPProposer`).
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -113,6 +118,7 @@ class BayesianOptimization(Oracle):
         activity: bool = True,
         categories: str = "relax",
         stall: str = "exploit",
+        taboo: str = "ball",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -136,7 +142,7 @@ class BayesianOptimization(Oracle):
         self.beta = beta
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
-            follow_up=follow_up, activity=activity, categories=categories, stall=stall,
+            follow_up=follow_up, activity=activity, categories=categories, stall=stall, taboo=taboo,
             refit_growth=_REFIT_GROWTH,
         )
 
