@@ -57,6 +57,9 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   refines the best other basin instead; issue 24).
 * ``tunecore_bo_span``: tunecore_bo with ``taboo="span"`` (the taboo around a tied
   score extends only as far along each input as the ties span; no change without ties).
+* ``tunecore_bo_wide``: tunecore_bo with ``exploration="wide"`` (a fitted constant
+  prior mean and an acquisition search without perturbations of the best
+  observations, for narrow wells; issue 24).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
 * ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with
@@ -127,7 +130,7 @@ METHODS = (
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
     "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
-    "tunecore_bo_batch8_penalize", "tunecore_bo_escape", "tunecore_bo_span",
+    "tunecore_bo_batch8_penalize", "tunecore_bo_escape", "tunecore_bo_span", "tunecore_bo_wide",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
@@ -140,7 +143,7 @@ _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", 
                 "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
                 "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
-                "tunecore_bo_span")
+                "tunecore_bo_span", "tunecore_bo_wide")
 _FLOOR = 1e-12
 
 
@@ -424,6 +427,7 @@ RUNNERS = {
                                                                        follow_up="optimize"),
     "tunecore_bo_escape": lambda f, s, n: _run_tunecore(f, s, n, "bo", stall="escape"),
     "tunecore_bo_span": lambda f, s, n: _run_tunecore(f, s, n, "bo", taboo="span"),
+    "tunecore_bo_wide": lambda f, s, n: _run_tunecore(f, s, n, "bo", exploration="wide"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),

@@ -191,7 +191,8 @@ def optimize_acquisition(
         bounds: ``(low, high)`` per column, shape (d, 2); defaults to [0, 1]^d.
         best: EI's target y*; defaults to ``gp.y_best``.
         centres: Points whose perturbations are candidates too, shape (c, d);
-            defaults to ``gp.X_best``.
+            defaults to ``gp.X_best``; with none, shape (0, d), the quasi-random
+            candidates alone (a wider search, as BoTorch's raw samples).
         avoid: A function of candidates, shape (k, d), that returns a boolean
             mask, shape (k,), of those not to choose, unless no candidate is left.
         return_candidates: Also return the ``n_kept`` best-scored points (among the
@@ -233,10 +234,10 @@ def optimize_acquisition(
 
     sobol = scipy.stats.qmc.Sobol(d, scramble=True, seed=rng)
     spread = sobol.random_base2(int(np.ceil(np.log2(n_candidates))))[:n_candidates]
-    n_near = max(n_candidates // _INCUMBENT_FRACTION, 1)
+    n_near = max(n_candidates // _INCUMBENT_FRACTION, 1) if len(centres) else 0
     low_scale, high_scale = np.log(_PERTURBATION_SCALES)
     scales = np.exp(rng.uniform(low_scale, high_scale, (n_near, 1)))
-    near = centres[np.arange(n_near) % len(centres)] + scales * (upper - lower) * rng.standard_normal((n_near, d))
+    near = centres[np.arange(n_near) % max(len(centres), 1)] + scales * (upper - lower) * rng.standard_normal((n_near, d))
     candidates = np.vstack([lower + (upper - lower) * spread, _reflect(near, lower, upper)])
     candidates = round_fn(np.clip(candidates, lower, upper))
     lengthscales = np.exp(gp.params.log_lengthscales)
@@ -250,7 +251,7 @@ def optimize_acquisition(
         scores = score(candidates)
 
     starts = np.argsort(scores)[:n_local]
-    if np.all(starts < n_candidates):
+    if n_near and np.all(starts < n_candidates):
         starts[-1] = n_candidates + np.argmin(scores[n_candidates:])
     start_points = candidates[starts]
     if variants is not None:

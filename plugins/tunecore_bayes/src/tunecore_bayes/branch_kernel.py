@@ -154,6 +154,7 @@ class BranchGaussianProcess(GaussianProcess):
         lengthscales = self._lengthscales(X, params)
         K, C, L2 = _branch_kernel(X, lengthscales, X, lengthscales, amplitude, pairs=True)
         chol = _cholesky(K, noise)
+        z = self._profiled(chol)
         alpha = scipy.linalg.cho_solve(chol, z)
         W = np.outer(alpha, alpha)
         W -= _inverse(chol)

@@ -6,8 +6,11 @@ Algorithm 2.1 and eq. 5.9; the hyperparameter priors are Optuna's ``GPSampler``.
 Notation:
     X  (n, d)   observed inputs, already encoded into [0, 1]^d.
     y  (n,)     observed outputs; modelled as ỹ = (y - m) / s, s their standard
-                deviation and m, the prior mean, their mean or (``prior_mean="max"``)
-                their maximum.
+                deviation and m, the prior mean, their mean, (``prior_mean="max"``)
+                their maximum or (``prior_mean="fitted"``) the generalised
+                least-squares constant m̂ = 1ᵀK⁻¹y / 1ᵀK⁻¹1, re-estimated with K at
+                every step of the fit (the profile likelihood of ordinary kriging;
+                its gradient in θ is the one below at m = m̂, where ∂/∂m vanishes).
     Xq (m, d)   query inputs.
     ℓ  (d,)     ARD length scales;  a  signal variance;  σ²  noise variance.
     θ           (log ℓ, log a, log σ²), what L-BFGS-B optimises, σ² ≥ noise floor.
@@ -79,6 +82,7 @@ import scipy.special
 _SQRT5 = np.sqrt(5.0)
 _SQRT2 = np.sqrt(2.0)
 _DIM_SCALED_VARIANCE = 3.0  # s² of the dimension-scaled log-normal prior
+PRIOR_MEANS = ("mean", "max", "fitted")
 LENGTHSCALE_PRIORS = ("optuna", "dim_scaled", "unit_lognormal", "select", "laplace")
 _SELECTED_PRIORS = ("optuna", "dim_scaled", "unit_lognormal")
 _SELECTING = ("select", "laplace")
@@ -138,11 +142,14 @@ class GaussianProcess:
         noise_floor: Smallest noise variance (in standardised units) the fit may
             choose; keeps K well conditioned for deterministic objectives.
         seed: Seed or generator for the random restart of a cold fit.
-        prior_mean: ``"mean"`` or ``"max"``: the constant the posterior reverts
-            to far from the data. With ``"max"`` (pessimistic, for minimisation)
-            unexplored regions, the corners of the box first, are worth trying
-            for their uncertainty only, not because the mean of the observations
-            looks good next to the values near a basin.
+        prior_mean: ``"mean"``, ``"max"`` or ``"fitted"``: the constant the
+            posterior reverts to far from the data. With ``"max"`` (pessimistic,
+            for minimisation) unexplored regions, the corners of the box first,
+            are worth trying for their uncertainty only, not because the mean of
+            the observations looks good next to the values near a basin. With
+            ``"fitted"`` it is estimated with the kernel (generalised least
+            squares, as BoTorch's fitted constant mean): a cluster of points
+            counts about once, so a refined basin does not pull it down.
         lengthscale_prior: ``"optuna"`` (Optuna's, which penalises length
             scales below about 0.3 hard), ``"dim_scaled"`` (Hvarfner et al.,
             2024; see the module notation), ``"unit_lognormal"`` (log ℓ ~
@@ -168,8 +175,8 @@ class GaussianProcess:
         prior_mean: str = "mean",
         lengthscale_prior: str = "optuna",
     ) -> None:
-        if prior_mean not in ("mean", "max"):
-            raise ValueError(f"prior_mean must be 'mean' or 'max'; got {prior_mean!r}.")
+        if prior_mean not in PRIOR_MEANS:
+            raise ValueError(f"prior_mean must be one of {', '.join(map(repr, PRIOR_MEANS))}; got {prior_mean!r}.")
         if lengthscale_prior not in LENGTHSCALE_PRIORS:
             raise ValueError(
                 f"lengthscale_prior must be one of {', '.join(map(repr, LENGTHSCALE_PRIORS))}; "
@@ -226,7 +233,7 @@ class GaussianProcess:
             starts = [self._pack(warm_start)]
             if not optimize:
                 self.params = warm_start
-                self._condition()
+                self._condition_on_data()
                 return self
         else:
             starts = self._cold_starts(d, np.random.default_rng(self.seed))
@@ -257,8 +264,25 @@ class GaussianProcess:
                 chosen = (evidence, best.x, prior)
         self.params = self._params_from(chosen[1])
         self.selected_prior = chosen[2]
-        self._condition()
+        self._condition_on_data()
         return self
+
+    def _condition_on_data(self):
+        """Conditions on the fitted data; with ``prior_mean="fitted"`` the mean is m̂ under the fit."""
+        self._condition()
+        if self.prior_mean == "fitted":
+            shift = float(self._z[0] - self._profiled(self._chol)[0])
+            self._y_mean += self._y_std * shift
+            self._z = self._z - shift
+            self._alpha = _cho_solve(self._chol, self._z)
+
+    def _profiled(self, chol):
+        """ỹ less its generalised-least-squares constant under the factor ``chol``
+        with ``prior_mean="fitted"``, else ỹ."""
+        if self.prior_mean != "fitted":
+            return self._z
+        solved_ones = _cho_solve(chol, np.ones(len(self._z)))
+        return self._z - solved_ones @ self._z / solved_ones.sum()
 
     def _log_det_curvature(self, theta, prior):
         """log det of the Hessian of the negative log posterior in log ℓ at θ, the
@@ -457,6 +481,7 @@ class GaussianProcess:
         scaled = X * (_SQRT5 / lengthscales)
         K, c = _matern(scaled, amplitude)
         chol = _cholesky(K, noise)
+        z = self._profiled(chol)
         alpha = _cho_solve(chol, z)
         log_likelihood = -0.5 * z @ alpha - np.log(np.diag(chol[0])).sum() - 0.5 * n * _LOG_2PI
 

@@ -28,6 +28,7 @@ from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.gp import (
     _SELECTING,
     LENGTHSCALE_PRIORS,
+    PRIOR_MEANS,
     GaussianProcess,
     GPParams,
     power_transform,
@@ -139,6 +140,9 @@ class GPProposer:
             CV error of 180 better on the median at 50 trials, on
             svc_conditional a tenth of one worse on the mean, so it is opt-in.
         prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
+        prior_mean: ``"max"`` (pessimistic, see above), ``"mean"`` (v1's) or
+            ``"fitted"`` (the generalised least-squares constant, as BoTorch's
+            fitted constant mean; see :class:`~tunecore_bayes.gp.GaussianProcess`).
         lengthscale_prior: The GP's length-scale prior, ``"optuna"``,
             ``"dim_scaled"``, ``"unit_lognormal"``, ``"select"`` or ``"laplace"``
             (see :mod:`tunecore_bayes.gp`); :class:`BayesianOptimization` passes ``"select"``.
@@ -215,6 +219,11 @@ class GPProposer:
             (default, what :class:`BayesianOptimization` uses) fits them at
             every suggestion. Measured in ``benchmarks/RESULTS.md``: 0.02 halves
             the time per suggestion at n = 200 but finds less over 250 trials.
+        perturb_best: Whether the acquisition search also scores perturbations
+            of the three best observations (default), which refines a basin to
+            high precision; False scores quasi-random candidates only (and
+            refines the best of them), as BoTorch's raw samples do: the search
+            goes less often to the narrow peaks of EI next to the incumbent.
     """
 
     def __init__(
@@ -233,12 +242,13 @@ class GPProposer:
         categories: str = "relax",
         stall: str = "exploit",
         refit_growth: float = 0.0,
+        perturb_best: bool = True,
     ) -> None:
         _check_choice("acquisition", acquisition, ("ei", "ucb"))
         _check_choice("categories", categories, CATEGORY_SEARCHES)
         _check_choice("stall", stall, STALL_RULES)
         _check_choice("taboo", taboo, TABOO_SHAPES)
-        _check_choice("prior_mean", prior_mean, ("max", "mean"))
+        _check_choice("prior_mean", prior_mean, PRIOR_MEANS)
         _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
         _check_choice("pending", pending, PENDING_STRATEGIES)
         _check_choice("follow_up", follow_up, FOLLOW_UPS)
@@ -270,8 +280,9 @@ class GPProposer:
         _check_number("refit_growth", refit_growth)
         if isinstance(max_points, bool) or not isinstance(max_points, (int, np.integer)) or max_points < 4:
             raise ValueError(f"max_points must be an integer of at least 4; got {max_points!r}.")
-        if not isinstance(activity, (bool, np.bool_)):
-            raise TypeError(f"activity must be True or False; got {activity!r}.")
+        for name, flag in (("activity", activity), ("perturb_best", perturb_best)):
+            if not isinstance(flag, (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False; got {flag!r}.")
         self.alpha = alpha
         self.beta = beta
         self.acquisition = acquisition
@@ -286,6 +297,7 @@ class GPProposer:
         self.categories = categories
         self.stall = stall
         self.refit_growth = refit_growth
+        self.perturb_best = perturb_best
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
@@ -367,7 +379,7 @@ class GPProposer:
             best = float(y.min()) - transformed_gap(losses, y, target_gap)
             return self._propose_split(space, encoder, branch, X, y, losses, priority, best, avoid, pending,
                                        exclude, rng, in_batch)
-        centres = X[np.argsort(losses, kind="stable")[:_N_CENTRES]]
+        centres = self._centres(X, losses)
         batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
         if follow_up and not batch and self._fitted_to(encoder.d):
             # Another driver made the batch's last suggestion, or this one before a resume: its fit
@@ -393,6 +405,11 @@ class GPProposer:
             x = escape(model, gp, X, y, x, target, encoder, rng, exclude_X, avoid, self._category_search(encoder))
         self._last = (key, model, best, candidates, avoid, X, centres)
         return None if x is None else encoder.decode(x, space)
+
+    def _centres(self, X, losses):
+        """The observations whose perturbations the acquisition search scores: the
+        best few, or none without ``perturb_best``."""
+        return X[np.argsort(losses, kind="stable")[:_N_CENTRES if self.perturb_best else 0]]
 
     def _fitted_to(self, d):
         """Whether a fit of the hyperparameters to ``d`` input columns is known."""
@@ -457,7 +474,7 @@ class GPProposer:
 
             x = optimize_acquisition(
                 gp, encoder.d, kind=self.acquisition, beta=self.beta, rng=rng, best=target, avoid=avoid,
-                centres=X[rows][np.argsort(losses[rows], kind="stable")[:_N_CENTRES]], round_fn=on_branch,
+                centres=self._centres(X[rows], losses[rows]), round_fn=on_branch,
                 exclude=exclude_X, penalty=penalty, free=encoder.free_columns,
             )
             if x is None:
