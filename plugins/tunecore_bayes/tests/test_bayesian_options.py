@@ -121,3 +121,18 @@ def test_gp_proposer_refuses_a_negative_refit_growth():
 
     with pytest.raises(ValueError, match=r"refit_growth must be a non-negative finite number; got -0.1"):
         GPProposer(refit_growth=-0.1)
+
+
+@pytest.mark.parametrize("option", [{"taboo": "span"}, {"exploration": "wide"}])
+@pytest.mark.parametrize(
+    "search",
+    [{"objective": kt.Pareto([kt.Objective("a", "min"), kt.Objective("b", "min")])},
+     {"objective": kt.Objective("a", "min"), "constraints": [kt.Constraint("b", max=1.0)]}],
+    ids=["pareto", "constrained"],
+)
+def test_options_of_the_single_objective_search_are_refused_where_their_own_model_ignores_them(option, search):
+    ((name, value),) = option.items()
+    with pytest.raises(ValueError, match=rf"{name}={value!r} shapes the single-objective GP's search .* Pareto"):
+        kt.oracles.BayesianOptimization(max_trials=5, hyperparameters=_space(), **search, **option)
+    # Their defaults, named or not, are accepted.
+    kt.oracles.BayesianOptimization(max_trials=5, hyperparameters=_space(), taboo="ball", exploration="refine", **search)

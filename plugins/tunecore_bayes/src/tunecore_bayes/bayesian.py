@@ -103,7 +103,8 @@ class BayesianOptimization(Oracle):
         ValueError: an option outside its choices (the message lists them),
             ``pending="fantasy"`` or ``stall="escape"`` with ``acquisition="ucb"``,
             ``stall="escape"``, ``pending="fantasy"`` or ``follow_up="rescore"`` with
-            ``categories="split"``, ``alpha <= 0``, or a negative
+            ``categories="split"``, ``taboo="span"`` or ``exploration="wide"``
+            with a Pareto objective or constraints, ``alpha <= 0``, or a negative
             ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
     """
@@ -159,6 +160,14 @@ class BayesianOptimization(Oracle):
             prior_mean="fitted" if wide else "max", perturb_best=not wide,
             refit_growth=_REFIT_GROWTH,
         )
+        if multi_objective.own_model(self):
+            for name, value, default in (("taboo", taboo, "ball"), ("exploration", exploration, "refine")):
+                if value != default:
+                    raise ValueError(
+                        f"{name}={value!r} shapes the single-objective GP's search and is not applied to a Pareto "
+                        f"objective or constraints, which have their own model (tunecore_bayes.multi_objective); "
+                        f"got both. Leave {name}={default!r}, or search one objective without constraints."
+                    )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         space = self.hyperparameters.space

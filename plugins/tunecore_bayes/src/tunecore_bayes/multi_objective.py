@@ -78,6 +78,12 @@ def handles(oracle: Oracle) -> bool:
     )
 
 
+def own_model(oracle: Oracle) -> bool:
+    """Whether ``oracle``'s suggestions come from this module's model (a Pareto
+    objective or constraints) rather than the single-objective :class:`GPProposer`."""
+    return is_pareto(oracle.objective) or bool(oracle.constraints)
+
+
 def observations(oracle: Oracle) -> tuple[list[dict[str, Any]], np.ndarray, np.ndarray]:
     """``(values, losses, margins)`` of every usable observation, warm start included.
 

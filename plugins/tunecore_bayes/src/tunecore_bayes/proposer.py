@@ -139,7 +139,6 @@ class GPProposer:
             the same. Measured in ``benchmarks/RESULTS.md``: on svc_digits one
             CV error of 180 better on the median at 50 trials, on
             svc_conditional a tenth of one worse on the mean, so it is opt-in.
-        prior_mean: ``"max"`` (pessimistic, see above) or ``"mean"`` (v1's).
         prior_mean: ``"max"`` (pessimistic, see above), ``"mean"`` (v1's) or
             ``"fitted"`` (the generalised least-squares constant, as BoTorch's
             fitted constant mean; see :class:`~tunecore_bayes.gp.GaussianProcess`).
