@@ -193,14 +193,16 @@ def _search_storage(kind, tmp_path, name):
 
 
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
-@pytest.mark.parametrize("pending", [None, "believer"], ids=["default", "believer"])
-def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(pending, kind, tmp_path):
+@pytest.mark.parametrize(
+    "options", [{}, {"pending": "believer"}, {"taboo": "span", "exploration": "wide"}],
+    ids=["default", "believer", "span_wide"],
+)
+def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(options, kind, tmp_path):
     pytest.importorskip("tunecore_bayes")
 
     # Whether a suggestion continues a batch is read from the trials all drivers share: two drivers
     # suggest exactly what one driver's batches of two do, the default pending="auto" included.
     def bayesian():
-        options = {} if pending is None else {"pending": pending}
         return kt.oracles.create(
             "bayesian", objective="loss", hyperparameters=_space(), max_trials=8, num_initial_points=2, seed=2,
             **options,
