@@ -135,4 +135,21 @@ def test_options_of_the_single_objective_search_are_refused_where_their_own_mode
     with pytest.raises(ValueError, match=rf"{name}={value!r} shapes the single-objective GP's search .* Pareto"):
         kt.oracles.BayesianOptimization(max_trials=5, hyperparameters=_space(), **search, **option)
     # Their defaults, named or not, are accepted.
-    kt.oracles.BayesianOptimization(max_trials=5, hyperparameters=_space(), taboo="ball", exploration="refine", **search)
+    kt.oracles.BayesianOptimization(
+        max_trials=5, hyperparameters=_space(), taboo="ball", exploration="refine", **search)
+
+
+def test_gp_proposer_s_new_options_do_not_shift_the_older_positional_arguments():
+    from tunecore_bayes.proposer import GPProposer
+
+    # alpha, beta, acquisition, max_points, taboo_radius, prior_mean, lengthscale_prior, pending, follow_up,
+    # activity, categories, stall, refit_growth: GPProposer's order before taboo and perturb_best came.
+    proposer = GPProposer(1e-6, 1.0, "ucb", 64, 0.1, "mean", "dim_scaled", "kriging", "rescore", True, "hold",
+                          "exploit", 0.02)
+    assert (proposer.alpha, proposer.beta, proposer.acquisition, proposer.max_points, proposer.taboo_radius) == (
+        1e-6, 1.0, "ucb", 64, 0.1)
+    assert (proposer.prior_mean, proposer.lengthscale_prior, proposer.pending, proposer.follow_up) == (
+        "mean", "dim_scaled", "kriging", "rescore")
+    assert (proposer.activity, proposer.categories, proposer.stall, proposer.refit_growth) == (
+        True, "hold", "exploit", 0.02)
+    assert (proposer.taboo, proposer.perturb_best) == ("ball", True)

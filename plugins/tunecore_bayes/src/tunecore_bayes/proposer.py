@@ -232,7 +232,6 @@ class GPProposer:
         acquisition: str = "ei",
         max_points: int = 256,
         taboo_radius: float = _TABOO_RADIUS,
-        taboo: str = "ball",
         prior_mean: str = "max",
         lengthscale_prior: str = "optuna",
         pending: str = "believer",
@@ -241,6 +240,7 @@ class GPProposer:
         categories: str = "relax",
         stall: str = "exploit",
         refit_growth: float = 0.0,
+        taboo: str = "ball",  # after the older options: their positional calls keep their meaning
         perturb_best: bool = True,
     ) -> None:
         _check_choice("acquisition", acquisition, ("ei", "ucb"))
