@@ -12,7 +12,7 @@ import numpy as np
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
-from tunecore_bayes.proposer import GPProposer
+from tunecore_bayes.proposer import GPProposer, _check_choice
 
 __all__ = ["BayesianOptimization", "GPProposer"]
 
@@ -153,7 +153,8 @@ class BayesianOptimization(Oracle):
         self._observed_values: dict[str, tuple[Any, dict[str, Any]]] = {}
         self.alpha = alpha
         self.beta = beta
-        wide = _checked_exploration(exploration) == "wide"
+        _check_choice("exploration", exploration, _EXPLORATIONS)
+        wide = exploration == "wide"
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
             follow_up=follow_up, activity=activity, categories=categories, stall=stall, taboo=taboo,
@@ -239,9 +240,3 @@ class BayesianOptimization(Oracle):
 def _observed(trial):
     """Whether a trial ended with a result the GP learns from."""
     return trial.status in _OBSERVED and trial.score is not None and math.isfinite(trial.score)
-
-
-def _checked_exploration(exploration):
-    if not isinstance(exploration, str) or exploration not in _EXPLORATIONS:
-        raise ValueError(f"exploration must be one of {', '.join(map(repr, _EXPLORATIONS))}; got {exploration!r}.")
-    return exploration
