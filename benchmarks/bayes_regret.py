@@ -59,7 +59,8 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   score extends only as far along each input as the ties span; no change without ties).
 * ``tunecore_bo_wide``: tunecore_bo with ``exploration="wide"`` (a fitted constant
   prior mean and an acquisition search without perturbations of the best
-  observations, for narrow wells; issue 24).
+  observations, which a search of those perturbations overrides only where its
+  expected improvement is about 1e5 times larger, for narrow wells; issue 24).
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
 * ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with

@@ -11,7 +11,7 @@ import scipy.optimize
 
 import tunecore as kt
 from tunecore.testing import run_trials
-from tunecore_bayes.acquisition import optimize_acquisition
+from tunecore_bayes.acquisition import optimize_acquisition, optimize_polished
 from tunecore_bayes.gp import GaussianProcess
 from tunecore_bayes.proposer import GPProposer
 
@@ -75,6 +75,14 @@ def test_only_perturbations_of_the_best_observations_find_a_needle_next_to_them(
     assert gp.predict(quasi_random[None, :])[0][0] == pytest.approx(1.0)
 
 
+def test_a_polished_search_takes_the_needle_only_where_it_dwarfs_the_wide_search_s_optimum():
+    gp = _NeedleGP()  # EI at the needle about e^58 times the rest's
+    polished = optimize_polished(gp, 2, gp.X_best[None, :], rng=0)
+    kept = optimize_polished(gp, 2, gp.X_best[None, :], margin=100.0, rng=0)
+    assert gp.predict(polished[None, :])[0][0] < 0.0
+    assert gp.predict(kept[None, :])[0][0] == pytest.approx(1.0)
+
+
 def _space():
     hp = kt.HyperParameters()
     for name in "abc":
@@ -103,9 +111,10 @@ def test_the_proposer_takes_the_parts_of_wide_exploration_separately():
     observations = [({"a": a, "b": b, "c": c}, _wells({"a": a, "b": b, "c": c}))
                     for a, b, c in np.random.default_rng(0).uniform(size=(8, 3))]
     tried = [values for values, _ in observations]
-    proposer = GPProposer(prior_mean="fitted", perturb_best=False)
-    values = proposer.propose(_space().space, observations, [], tried, np.random.default_rng(0))
-    assert set(values) == {"a", "b", "c"}
+    for proposer in (GPProposer(prior_mean="fitted", perturb_best=False),
+                     GPProposer(prior_mean="fitted", perturb_best=False, polish=True)):
+        values = proposer.propose(_space().space, observations, [], tried, np.random.default_rng(0))
+        assert set(values) == {"a", "b", "c"}
 
 
 @pytest.mark.parametrize("value", ["explore", None, True])
@@ -114,9 +123,15 @@ def test_a_bad_exploration_is_refused_at_construction(value):
         kt.oracles.BayesianOptimization(objective="loss", exploration=value)
 
 
-def test_perturb_best_must_be_a_bool():
-    with pytest.raises(TypeError, match="perturb_best must be True or False; got 'no'"):
-        GPProposer(perturb_best="no")
+@pytest.mark.parametrize("name", ["perturb_best", "polish"])
+def test_perturb_best_and_polish_must_be_bools(name):
+    with pytest.raises(TypeError, match=f"{name} must be True or False; got 'no'"):
+        GPProposer(**{name: "no"})
+
+
+def test_polish_needs_a_search_without_the_perturbations():
+    with pytest.raises(ValueError, match="polish=True .* needs perturb_best=False; got both"):
+        GPProposer(polish=True)
 
 
 def test_an_unknown_prior_mean_lists_the_choices():

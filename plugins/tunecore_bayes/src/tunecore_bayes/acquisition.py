@@ -82,6 +82,7 @@ _PERTURBATION_SCALES = (1e-4, 0.2)  # log-uniform, as a fraction of the box
 _LOCAL_OPTIONS = {"maxiter": 50}
 _SAME_POINT = 1e-9
 _FIRST_CHUNK = 16
+_POLISH_MARGIN = 11.5  # -log EI: optimize_polished's default, EI about 1e5 times the wide search's
 
 
 def log_expected_improvement(mean: np.ndarray, std: np.ndarray, best: float, return_grad: bool = False) -> Any:
@@ -276,6 +277,42 @@ def optimize_acquisition(
 
     x = _first_allowed(candidates, scores, exclude)
     return (x, candidates[np.argsort(scores)[:n_kept]]) if return_candidates else x
+
+
+def optimize_polished(
+    gp: GaussianProcess,
+    d: int,
+    centres: np.ndarray,
+    margin: float = _POLISH_MARGIN,
+    return_candidates: bool = False,
+    **options: Any,
+) -> Any:
+    """:func:`optimize_acquisition` without the perturbations of ``centres``, then with
+    them, the second search's point taken only where its score is lower by more
+    than ``margin``: with -log EI, where its EI is ``exp(margin)`` times the first's
+    (by default about 1e5). A wide search that finds next to nothing leaves the
+    best basin to be polished; one that finds a comparable peak anywhere is kept.
+
+    Args:
+        gp: A fitted ``GaussianProcess``.
+        d: Number of input columns.
+        centres: The points whose perturbations the second search scores, shape (c, d).
+        margin: How much lower the second search's score must be.
+        return_candidates: Also return the first search's kept candidates.
+        **options: The other arguments of :func:`optimize_acquisition`.
+
+    Returns:
+        As :func:`optimize_acquisition` returns.
+    """
+    found = optimize_acquisition(gp, d, centres=np.empty((0, d)), return_candidates=return_candidates, **options)
+    x = found[0] if return_candidates else found
+    polished = None if x is None else optimize_acquisition(gp, d, centres=centres, **options)
+    if polished is not None:
+        score = acquisition_score(gp, np.stack([x, polished]), options.get("kind", "ei"), options.get("beta", 2.6),
+                                  gp.y_best if options.get("best") is None else options["best"], options.get("penalty"))
+        if score[1] + margin < score[0]:
+            x = polished
+    return (x, found[1]) if return_candidates else x
 
 
 def choose(

@@ -86,10 +86,13 @@ class BayesianOptimization(Oracle):
             the best observations, so a basin is refined to high precision) or
             ``"wide"``, for objectives with narrow wells: the GP reverts to a
             fitted constant (``prior_mean="fitted"``) and the search scores
-            quasi-random candidates only (``perturb_best=False``), so the first
+            quasi-random candidates (``perturb_best=False``), so the first
             model suggestions spread out instead of refining the best initial
-            point. Measured in ``benchmarks/RESULTS.md`` (issue 24, shekel35):
-            Shekel 4 finds its global well in 22 of 50 seeds instead of 3, and
+            point; the best observations' perturbations are searched apart and
+            only taken where their expected improvement dwarfs the wide
+            search's (``polish=True``), so a basin is polished late. Measured in
+            ``benchmarks/RESULTS.md`` (issue 24, shekel35 and wells36): Shekel 4
+            finds its global well in 22 of 50 seeds instead of 3, and
             Michalewicz 5 improves, but smooth problems are refined less.
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
@@ -158,7 +161,7 @@ class BayesianOptimization(Oracle):
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
             follow_up=follow_up, activity=activity, categories=categories, stall=stall, taboo=taboo,
-            prior_mean="fitted" if wide else "max", perturb_best=not wide,
+            prior_mean="fitted" if wide else "max", perturb_best=not wide, polish=wide,
             refit_growth=_REFIT_GROWTH,
         )
         if multi_objective.own_model(self):
