@@ -58,6 +58,9 @@ refines the best few jointly, using ∂score/∂x = ∂score/∂μ ∂μ/∂x + 
 Perturbations have scales spread log-uniformly from 0.2 to 1e-4 of the box (a
 smooth basin is refined to high precision without a dedicated local search) and
 are reflected, not clipped, at the bounds, so that they do not pile up on them.
+:func:`optimize_polished` runs the two kinds of candidates as two searches instead,
+and takes the perturbations' optimum only where it beats the quasi-random one's
+by a wide margin (``exploration="wide"``).
 """
 
 from __future__ import annotations
