@@ -55,8 +55,10 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   on the new data (a speed ablation, issue 24).
 * ``tunecore_bo_escape``: tunecore_bo with ``stall="escape"`` (a stalled suggestion
   refines the best other basin instead; issue 24).
-* ``tunecore_bo_span``: tunecore_bo with ``taboo="span"`` (the taboo around a tied
-  score extends only as far along each input as the ties span; no change without ties).
+* ``tunecore_bo_ball`` / ``tunecore_bo_span``: tunecore_bo with ``taboo="ball"`` (the
+  default up to the seventh session of issue 24: a ball around each tied score) /
+  ``taboo="span"`` (the default: the taboo around a tied score extends only as far along
+  each input as the ties span); no change without ties.
 * ``tunecore_bo_wide``: tunecore_bo with ``exploration="wide"`` (a fitted constant
   prior mean and an acquisition search without perturbations of the best
   observations, which a search of those perturbations overrides only where its
@@ -427,6 +429,7 @@ RUNNERS = {
     "tunecore_bo_batch8_penalize": lambda f, s, n: _run_tunecore_batch(f, s, n, 8, pending="penalize",
                                                                        follow_up="optimize"),
     "tunecore_bo_escape": lambda f, s, n: _run_tunecore(f, s, n, "bo", stall="escape"),
+    "tunecore_bo_ball": lambda f, s, n: _run_tunecore(f, s, n, "bo", taboo="ball"),
     "tunecore_bo_span": lambda f, s, n: _run_tunecore(f, s, n, "bo", taboo="span"),
     "tunecore_bo_wide": lambda f, s, n: _run_tunecore(f, s, n, "bo", exploration="wide"),
     "kt_bo": _run_keras_tuner,

@@ -273,12 +273,12 @@ def test_taboo_span_avoids_ties_only_along_the_directions_they_span():
     assert ball["y"] > 0.84
 
 
-def test_the_oracle_takes_the_taboo_s_shape_and_keeps_the_ball_by_default():
+def test_the_oracle_takes_the_taboo_s_shape_and_follows_the_span_by_default():
     runs = [
         [t.hyperparameters.values for t in run_trials(
             _bo(objective="loss", max_trials=20, hyperparameters=_plateau_space(["a", "b"]), seed=3, **options),
             _cv_like)]
-        for options in ({}, {"taboo": "ball"}, {"taboo": "span"})
+        for options in ({}, {"taboo": "span"}, {"taboo": "ball"})
     ]
     assert runs[0] == runs[1] != runs[2]
 

@@ -123,7 +123,7 @@ def test_gp_proposer_refuses_a_negative_refit_growth():
         GPProposer(refit_growth=-0.1)
 
 
-@pytest.mark.parametrize("option", [{"taboo": "span"}, {"exploration": "wide"}])
+@pytest.mark.parametrize("option", [{"taboo": "ball"}, {"exploration": "wide"}])
 @pytest.mark.parametrize(
     "search",
     [{"objective": kt.Pareto([kt.Objective("a", "min"), kt.Objective("b", "min")])},
@@ -136,7 +136,7 @@ def test_options_of_the_single_objective_search_are_refused_where_their_own_mode
         kt.oracles.BayesianOptimization(max_trials=5, hyperparameters=_space(), **search, **option)
     # Their defaults, named or not, are accepted.
     kt.oracles.BayesianOptimization(
-        max_trials=5, hyperparameters=_space(), taboo="ball", exploration="refine", **search)
+        max_trials=5, hyperparameters=_space(), taboo="span", exploration="refine", **search)
 
 
 def test_gp_proposer_s_new_options_do_not_shift_the_older_positional_arguments():

@@ -77,10 +77,12 @@ class BayesianOptimization(Oracle):
             vanished: ``"exploit"`` (default) or ``"escape"`` to the best other
             basin (see :class:`GPProposer`).
         taboo: The neighbourhood of a tied score that suggestions avoid:
-            ``"ball"`` (default: the taboo's radius in every direction) or
-            ``"span"`` (opt-in: only as far along each input as the
-            observations tied with it nearby span; measured in
-            ``benchmarks/RESULTS.md``; see :class:`GPProposer`).
+            ``"span"`` (default: around a tie with tied observations nearby,
+            only as far along each input as they span; a tie alone keeps the
+            ball) or ``"ball"`` (the taboo's radius in every direction, the
+            default up to 0.2); measured in ``benchmarks/RESULTS.md``; see
+            :class:`GPProposer`. Without ties there is no taboo, so the two
+            suggest alike.
         exploration: ``"refine"`` (default: the GP reverts to the worst
             observation far from the data and the acquisition search perturbs
             the best observations, so a basin is refined to high precision) or
@@ -106,7 +108,7 @@ class BayesianOptimization(Oracle):
         ValueError: an option outside its choices (the message lists them),
             ``pending="fantasy"`` or ``stall="escape"`` with ``acquisition="ucb"``,
             ``stall="escape"``, ``pending="fantasy"`` or ``follow_up="rescore"`` with
-            ``categories="split"``, ``taboo="span"`` or ``exploration="wide"``
+            ``categories="split"``, ``taboo="ball"`` or ``exploration="wide"``
             with a Pareto objective or constraints, ``alpha <= 0``, or a negative
             ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
@@ -133,7 +135,7 @@ class BayesianOptimization(Oracle):
         activity: bool = True,
         categories: str = "relax",
         stall: str = "exploit",
-        taboo: str = "ball",
+        taboo: str = "span",
         exploration: str = "refine",
         **kwargs: Any,
     ) -> None:
@@ -165,7 +167,7 @@ class BayesianOptimization(Oracle):
             refit_growth=_REFIT_GROWTH,
         )
         if multi_objective.own_model(self):
-            for name, value, default in (("taboo", taboo, "ball"), ("exploration", exploration, "refine")):
+            for name, value, default in (("taboo", taboo, "span"), ("exploration", exploration, "refine")):
                 if value != default:
                     raise ValueError(
                         f"{name}={value!r} shapes the single-objective GP's search and is not applied to a Pareto "
