@@ -56,8 +56,11 @@ class Taboo:
         np.fill_diagonal(partners, False)
         numeric = self.tied[:, ~self.categorical]
         span = np.zeros(numeric.shape)
-        for j, column in enumerate(numeric.T):
-            span[:, j] = np.where(partners, np.abs(column[:, None] - column[None, :]), 0.0).max(axis=1, initial=0.0)
+        rows, cols = np.nonzero(partners)  # row-major: each row's partners are contiguous
+        if len(rows):
+            starts = np.flatnonzero(np.diff(rows, prepend=-1))
+            gaps = np.abs(numeric[rows] - numeric[cols])
+            span[rows[starts]] = np.maximum.reduceat(gaps, starts, axis=0)
         return np.where(partners.any(axis=1)[:, None], np.clip(span, self.floor, self.radius), self.radius)
 
     @classmethod
