@@ -195,7 +195,7 @@ def _search_storage(kind, tmp_path, name):
 @pytest.mark.parametrize("kind", ["memory", "sqlite"])
 @pytest.mark.parametrize(
     "options", [{}, {"pending": "believer"}, {"taboo": "ball", "exploration": "wide"}],
-    ids=["default", "believer", "span_wide"],
+    ids=["default", "believer", "ball_wide"],
 )
 def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(options, kind, tmp_path):
     pytest.importorskip("tunecore_bayes")

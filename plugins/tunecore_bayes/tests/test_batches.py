@@ -37,7 +37,7 @@ def _batches(oracle, asked=()):
 
 @pytest.mark.parametrize(
     "options", [{}, {"pending": "believer"}, {"taboo": "ball", "exploration": "wide"}],
-    ids=["default", "believer", "span_wide"],
+    ids=["default", "believer", "ball_wide"],
 )
 def test_a_search_resumed_within_a_batch_suggests_what_an_uninterrupted_one_would(tmp_path, options):
     whole = _batches(_oracle(options))

@@ -83,6 +83,13 @@ def test_a_polished_search_takes_the_needle_only_where_it_dwarfs_the_wide_search
     assert gp.predict(kept[None, :])[0][0] == pytest.approx(1.0)
 
 
+def test_a_polished_point_heads_the_candidates_a_batch_is_chosen_from():
+    gp = _NeedleGP()
+    x, kept = optimize_polished(gp, 2, gp.X_best[None, :], rng=0, return_candidates=True, n_kept=5)
+    assert gp.predict(x[None, :])[0][0] < 0.0
+    assert np.array_equal(kept[0], x) and len(kept) == 5
+
+
 def _space():
     hp = kt.HyperParameters()
     for name in "abc":

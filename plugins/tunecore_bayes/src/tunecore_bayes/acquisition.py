@@ -295,6 +295,8 @@ def optimize_polished(
     than ``margin``: with -log EI, where its EI is ``exp(margin)`` times the first's
     (by default about 1e5). A wide search that finds next to nothing leaves the
     best basin to be polished; one that finds a comparable peak anywhere is kept.
+    A point taken from the second search heads the kept candidates, so a batch
+    chosen from them (``pending="fantasy"``, ``follow_up="rescore"``) can take it.
 
     Args:
         gp: A fitted ``GaussianProcess``.
@@ -315,6 +317,8 @@ def optimize_polished(
                                   gp.y_best if options.get("best") is None else options["best"], options.get("penalty"))
         if score[1] + margin < score[0]:
             x = polished
+            if return_candidates:
+                found = (x, np.vstack([x[None, :], found[1]])[:options.get("n_kept", _KEPT)])
     return (x, found[1]) if return_candidates else x
 
 
