@@ -78,9 +78,11 @@ class Taboo:
             distance = scipy.spatial.distance.cdist(A[:, numeric], B[:, numeric])
         else:  # sum_j (a_j - b_j)^2 / axes_j^2 expanded: (len(A), len(B)) memory, not times the columns
             a, b, w = A[:, numeric], B[:, numeric], axes**-2.0
-            squared = (a**2) @ w.T - 2.0 * a @ (b * w).T + np.sum(b**2 * w, axis=1)
-            distance = np.sqrt(np.maximum(squared, 0.0))
-        distance = distance / np.sqrt(active)[:, None]
+            squared = (a**2) @ w.T  # in place from here: (len(A), len(B)) arrays are the cost
+            squared -= 2.0 * a @ (b * w).T
+            squared += np.sum(b**2 * w, axis=1)
+            distance = np.sqrt(np.maximum(squared, 0.0, out=squared), out=squared)
+        distance /= np.sqrt(active)[:, None]
         if self.categorical.any():
             same = scipy.spatial.distance.cdist(A[:, self.categorical], B[:, self.categorical], "cityblock")
             distance = np.where(same < 0.5, distance, np.inf)
