@@ -63,6 +63,10 @@ is a multiple of 1/180 and whole regions tie) and ``levy10`` (10-D, read at
   prior mean and an acquisition search without perturbations of the best
   observations, which a search of those perturbations overrides only where its
   expected improvement is about 1e5 times larger, for narrow wells; issue 24).
+* ``tunecore_bo_joint``: tunecore_bo with ``branches="joint"`` (a conditional space's
+  options searched together, the default up to the seventh session of issue 24; the
+  default ``"focus"`` draws an option as TPE weighs the best quarter and refines near its
+  best observations); no change without conditions.
 * ``tunecore_bo_activity``: tunecore_bo with ``activity=True`` (an activity
   input per set of conditions of a conditional space; no change elsewhere).
 * ``tunecore_bo_hold`` / ``tunecore_bo_enumerate``: tunecore_bo with
@@ -133,7 +137,7 @@ METHODS = (
     "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
     "tunecore_bo_batch8",
     "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize", "tunecore_bo_batch8_kriging",
-    "tunecore_bo_batch8_penalize", "tunecore_bo_escape", "tunecore_bo_span", "tunecore_bo_wide",
+    "tunecore_bo_batch8_penalize", "tunecore_bo_escape", "tunecore_bo_span", "tunecore_bo_wide", "tunecore_bo_joint",
 )
 CHECKPOINTS = (10, 25, 50, 100)
 # Methods that run ``--trials`` everywhere; the others (seconds per suggestion)
@@ -146,7 +150,7 @@ _FULL_BUDGET = ("tunecore_bo", "tunecore_bo_pending8", "tunecore_bo_alpha1e-4", 
                 "tunecore_bo_penalize_pending8", "tunecore_bo_kriging_pending8", "tunecore_bo_believer_pending8",
                 "tunecore_bo_batch8", "tunecore_bo_batch8_rescore", "tunecore_bo_batch8_optimize",
                 "tunecore_bo_batch8_kriging", "tunecore_bo_batch8_penalize", "tunecore_bo_escape",
-                "tunecore_bo_span", "tunecore_bo_wide")
+                "tunecore_bo_span", "tunecore_bo_wide", "tunecore_bo_joint")
 _FLOOR = 1e-12
 
 
@@ -432,6 +436,7 @@ RUNNERS = {
     "tunecore_bo_ball": lambda f, s, n: _run_tunecore(f, s, n, "bo", taboo="ball"),
     "tunecore_bo_span": lambda f, s, n: _run_tunecore(f, s, n, "bo", taboo="span"),
     "tunecore_bo_wide": lambda f, s, n: _run_tunecore(f, s, n, "bo", exploration="wide"),
+    "tunecore_bo_joint": lambda f, s, n: _run_tunecore(f, s, n, "bo", branches="joint"),
     "kt_bo": _run_keras_tuner,
     "optuna_tpe": lambda f, s, n: _run_optuna(f, s, n, "tpe"),
     "optuna_gp": lambda f, s, n: _run_optuna(f, s, n, "gp"),

@@ -39,6 +39,7 @@ def test_new_options_are_keyword_only():
         ("categories", "enumerat", r"categories must be one of 'relax', 'hold', 'enumerate', 'split', 'branch'; got 'enumerat'"),
         ("acquisition", "pi", r"acquisition must be one of 'ei', 'ucb'; got 'pi'"),
         ("taboo", "ellipse", r"taboo must be one of 'ball', 'span'; got 'ellipse'"),
+        ("branches", "split", r"branches must be one of 'joint', 'focus'; got 'split'"),
         ("alpha", -1.0, r"alpha must be a positive finite number; got -1.0"),
         ("alpha", 0.0, r"alpha must be a positive finite number; got 0.0"),
         ("alpha", "1e-4", r"alpha must be a positive finite number; got '1e-4'"),
@@ -123,7 +124,7 @@ def test_gp_proposer_refuses_a_negative_refit_growth():
         GPProposer(refit_growth=-0.1)
 
 
-@pytest.mark.parametrize("option", [{"taboo": "ball"}, {"exploration": "wide"}])
+@pytest.mark.parametrize("option", [{"taboo": "ball"}, {"exploration": "wide"}, {"branches": "joint"}])
 @pytest.mark.parametrize(
     "search",
     [{"objective": kt.Pareto([kt.Objective("a", "min"), kt.Objective("b", "min")])},
@@ -136,7 +137,7 @@ def test_options_of_the_single_objective_search_are_refused_where_their_own_mode
         kt.oracles.BayesianOptimization(max_trials=5, hyperparameters=_space(), **search, **option)
     # Their defaults, named or not, are accepted.
     kt.oracles.BayesianOptimization(
-        max_trials=5, hyperparameters=_space(), taboo="span", exploration="refine", **search)
+        max_trials=5, hyperparameters=_space(), taboo="span", exploration="refine", branches="focus", **search)
 
 
 def test_gp_proposer_s_new_options_do_not_shift_the_older_positional_arguments():

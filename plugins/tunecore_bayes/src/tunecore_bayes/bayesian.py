@@ -96,6 +96,13 @@ class BayesianOptimization(Oracle):
             ``benchmarks/RESULTS.md`` (issue 24, shekel35 and wells36): Shekel 4
             finds its global well in 22 of 50 seeds instead of 3, and
             Michalewicz 5 improves, but smooth problems are refined less.
+        branches: How a conditional space's branches are searched: ``"focus"``
+            (default: each suggestion draws an option of the branching choice
+            from the best quarter's options, as TPE does, and refines near that
+            option's best observations; measured in ``benchmarks/RESULTS.md``,
+            issue 24, cond36) or ``"joint"`` (every option at once, the
+            behaviour up to 0.2; see :class:`GPProposer`). A space without
+            conditions is searched alike under both.
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -108,8 +115,8 @@ class BayesianOptimization(Oracle):
         ValueError: an option outside its choices (the message lists them),
             ``pending="fantasy"`` or ``stall="escape"`` with ``acquisition="ucb"``,
             ``stall="escape"``, ``pending="fantasy"`` or ``follow_up="rescore"`` with
-            ``categories="split"``, ``taboo="ball"`` or ``exploration="wide"``
-            with a Pareto objective or constraints, ``alpha <= 0``, or a negative
+            ``categories="split"``, ``taboo="ball"``, ``exploration="wide"`` or
+            ``branches="joint"`` with a Pareto objective or constraints, ``alpha <= 0``, or a negative
             ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
     """
@@ -137,6 +144,7 @@ class BayesianOptimization(Oracle):
         stall: str = "exploit",
         taboo: str = "span",
         exploration: str = "refine",
+        branches: str = "focus",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -164,10 +172,11 @@ class BayesianOptimization(Oracle):
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
             follow_up=follow_up, activity=activity, categories=categories, stall=stall, taboo=taboo,
             prior_mean="fitted" if wide else "max", perturb_best=not wide, polish=wide,
-            refit_growth=_REFIT_GROWTH,
+            refit_growth=_REFIT_GROWTH, branches=branches,
         )
         if multi_objective.own_model(self):
-            for name, value, default in (("taboo", taboo, "span"), ("exploration", exploration, "refine")):
+            for name, value, default in (("taboo", taboo, "span"), ("exploration", exploration, "refine"),
+                                         ("branches", branches, "focus")):
                 if value != default:
                     raise ValueError(
                         f"{name}={value!r} shapes the single-objective GP's search and is not applied to a Pareto "

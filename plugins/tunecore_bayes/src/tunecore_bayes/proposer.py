@@ -8,7 +8,7 @@ the acquisition (with a GP per option under ``categories="split"``).
 
 import dataclasses
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,6 +26,7 @@ from tunecore_bayes.acquisition import (
 )
 from tunecore_bayes.branch_kernel import BranchGaussianProcess
 from tunecore_bayes.encoding import SpaceEncoder, space_key
+from tunecore_bayes.focus import focus_branch
 from tunecore_bayes.gp import (
     _SELECTING,
     LENGTHSCALE_PRIORS,
@@ -44,6 +45,7 @@ FOLLOW_UPS = ("optimize", "rescore")
 CATEGORY_SEARCHES = ("relax", "hold", "enumerate", "split", "branch")
 STALL_RULES = ("exploit", "escape")
 TABOO_SHAPES = ("ball", "span")
+BRANCH_SEARCHES = ("joint", "focus")
 _N_CENTRES = 3
 _KEPT_FOR_FOLLOW_UP = 256
 _LIPSCHITZ_POINTS = 256  # quasi-random points (and the observations) where local penalisation takes L
@@ -235,6 +237,12 @@ class GPProposer:
             and 7, the mixed problem and branin25. Refused with ``perturb_best=True``.
             With ``acquisition="ucb"`` the polished LCB must be 11.5 lower (on
             the standardised outputs), which in effect never happens.
+        branches: On a conditional space, ``"joint"`` (default: the acquisition
+            is searched over every option of the choices) or ``"focus"``: each
+            suggestion draws an option of the branching choice as TPE weighs
+            the best quarter of the observations, and refines near that
+            option's best observations (:mod:`tunecore_bayes.focus`). A space
+            without conditions is searched alike under both.
     """
 
     def __init__(
@@ -255,11 +263,13 @@ class GPProposer:
         taboo: str = "ball",  # after the older options: their positional calls keep their meaning
         perturb_best: bool = True,
         polish: bool = False,
+        branches: str = "joint",
     ) -> None:
         _check_choice("acquisition", acquisition, ("ei", "ucb"))
         _check_choice("categories", categories, CATEGORY_SEARCHES)
         _check_choice("stall", stall, STALL_RULES)
         _check_choice("taboo", taboo, TABOO_SHAPES)
+        _check_choice("branches", branches, BRANCH_SEARCHES)
         _check_choice("prior_mean", prior_mean, PRIOR_MEANS)
         _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
         _check_choice("pending", pending, PENDING_STRATEGIES)
@@ -316,6 +326,7 @@ class GPProposer:
         self.refit_growth = refit_growth
         self.perturb_best = perturb_best
         self.polish = polish
+        self.branches = branches
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
         # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
@@ -411,8 +422,12 @@ class GPProposer:
         model = gp
         gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch, follow_up)
         exclude_X = encoder.round(encoder.encode_many(exclude))
+        round_fn: Callable[[np.ndarray], np.ndarray] = encoder.round
+        focus = focus_branch(encoder, X, losses, centres, avoid, rng) if self.branches == "focus" else None
+        if focus is not None:
+            round_fn, avoid, centres = focus
         x, candidates = self._optimize(
-            gp, encoder.d, centres, target, penalty, rng=rng, avoid=avoid, round_fn=encoder.round,
+            gp, encoder.d, centres, target, penalty, rng=rng, avoid=avoid, round_fn=round_fn,
             exclude=exclude_X, return_candidates=True, n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP,
             **self._category_search(encoder),
         )

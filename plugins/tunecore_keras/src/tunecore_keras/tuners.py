@@ -109,7 +109,7 @@ class BayesianOptimization(Tuner):
         beta: Exploration weight of the upper confidence bound.
         **kwargs: Also the oracle's keyword-only options (``acquisition``,
             ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``,
-            ``categories``, ``stall``, ``taboo``, ``exploration``: see
+            ``categories``, ``stall``, ``taboo``, ``exploration``, ``branches``: see
             ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:

@@ -1,0 +1,59 @@
+import numpy as np
+
+import tunecore as kt
+from tunecore_bayes.proposer import GPProposer
+
+
+def _space_and_observations():
+    hp = kt.HyperParameters()
+    hp.Choice("kind", ["small", "big"], ordered=False)
+    hp.Float("x", 0.0, 1.0)
+    with hp.conditional_scope("kind", ["big"]):
+        hp.Float("y", 0.0, 1.0)
+        hp.Float("z", 0.0, 1.0)
+    # "small" (one active input) holds every good score, falling towards its unsampled x > 0.6;
+    # "big" (three) is mediocre everywhere sampled.
+    small = [(0.1, 0.9), (0.2, 0.8), (0.3, 0.7), (0.4, 0.55), (0.5, 0.45), (0.6, 0.35)]
+    big = [(0.2, 0.3, 0.7), (0.6, 0.8, 0.2), (0.9, 0.5, 0.5), (0.4, 0.1, 0.9), (0.1, 0.9, 0.1), (0.7, 0.2, 0.4)]
+    observations = [({"kind": "small", "x": x}, loss) for x, loss in small]
+    observations += [({"kind": "big", "x": x, "y": y, "z": z}, 0.6 + 0.01 * i) for i, (x, y, z) in enumerate(big)]
+    return hp, observations
+
+
+def test_a_conditional_space_refines_the_branch_its_best_scores_came_from():
+    hp, observations = _space_and_observations()
+    tried = [values for values, _ in observations]
+
+    def suggestions(branches):
+        return [GPProposer(branches=branches).propose(hp.space, observations, [], tried, np.random.default_rng(seed))
+                for seed in range(8)]
+
+    focus = suggestions("focus")
+    # The best quarter all took "small": it is drawn with probability 4/5, and then searched
+    # within 0.1 of its three best observations (x = 0.4, 0.5, 0.6).
+    on_small = [values for values in focus if values["kind"] == "small"]
+    assert len(on_small) >= 5
+    assert all(0.3 <= values["x"] <= 0.7 + 1e-9 for values in on_small)
+    # Searched jointly, the expected improvement extrapolates the slope to the unsampled end.
+    joint = suggestions("joint")
+    assert all(values["kind"] == "small" and values["x"] > 0.75 for values in joint)
+
+
+def test_a_space_without_conditions_is_searched_alike_under_both():
+    hp = kt.HyperParameters()
+    hp.Choice("kind", ["a", "b", "c"], ordered=False)
+    hp.Float("x", 0.0, 1.0)
+    observations = [({"kind": kind, "x": x}, (x - 0.3) ** 2 + (kind == "b")) for kind, x in
+                    [("a", 0.1), ("b", 0.5), ("c", 0.9), ("a", 0.7), ("b", 0.2), ("c", 0.4)]]
+    tried = [values for values, _ in observations]
+
+    def propose(branches):
+        return GPProposer(branches=branches).propose(hp.space, observations, [], tried, np.random.default_rng(3))
+
+    assert propose("focus") == propose("joint")
+
+
+def test_the_oracle_focuses_on_a_branch_by_default():
+    hp, _ = _space_and_observations()
+    oracle = kt.oracles.BayesianOptimization(objective="loss", max_trials=5, hyperparameters=hp)
+    assert oracle._proposer.branches == "focus"
