@@ -229,15 +229,10 @@ def test_tied_scores_on_a_plateau_make_the_search_explore():
         assert ties_with_incumbent <= 5
 
 
-def test_the_taboo_around_ties_is_measured_in_the_active_inputs_only():
+def test_the_taboo_around_ties_is_measured_in_the_active_inputs_only(small_big_space):
     from tunecore_bayes.proposer import GPProposer
 
-    hp = kt.HyperParameters()
-    hp.Choice("kind", ["small", "big"], ordered=False)
-    hp.Float("x", 0.0, 1.0)
-    with hp.conditional_scope("kind", ["big"]):
-        hp.Float("y", 0.0, 1.0)
-        hp.Float("z", 0.0, 1.0)
+    hp = small_big_space
     # Under "small" only x is active: a plateau of ties at x <= 0.5, a basin near 0.8.
     small = [(0.1, 0.2), (0.3, 0.2), (0.5, 0.2), (0.7, 0.06), (0.78, 0.03), (0.9, 0.05), (1.0, 0.15)]
     big = [(0.2, 0.3, 0.7, 0.5), (0.6, 0.8, 0.2, 0.55), (0.9, 0.5, 0.5, 0.6), (0.4, 0.1, 0.9, 0.65)]

@@ -4,24 +4,18 @@ import tunecore as kt
 from tunecore_bayes.proposer import GPProposer
 
 
-def _space_and_observations():
-    hp = kt.HyperParameters()
-    hp.Choice("kind", ["small", "big"], ordered=False)
-    hp.Float("x", 0.0, 1.0)
-    with hp.conditional_scope("kind", ["big"]):
-        hp.Float("y", 0.0, 1.0)
-        hp.Float("z", 0.0, 1.0)
+def _observations():
     # "small" (one active input) holds every good score, falling towards its unsampled x > 0.6;
     # "big" (three) is mediocre everywhere sampled.
     small = [(0.1, 0.9), (0.2, 0.8), (0.3, 0.7), (0.4, 0.55), (0.5, 0.45), (0.6, 0.35)]
     big = [(0.2, 0.3, 0.7), (0.6, 0.8, 0.2), (0.9, 0.5, 0.5), (0.4, 0.1, 0.9), (0.1, 0.9, 0.1), (0.7, 0.2, 0.4)]
     observations = [({"kind": "small", "x": x}, loss) for x, loss in small]
     observations += [({"kind": "big", "x": x, "y": y, "z": z}, 0.6 + 0.01 * i) for i, (x, y, z) in enumerate(big)]
-    return hp, observations
+    return observations
 
 
-def test_a_conditional_space_refines_the_branch_its_best_scores_came_from():
-    hp, observations = _space_and_observations()
+def test_a_conditional_space_refines_the_branch_its_best_scores_came_from(small_big_space):
+    hp, observations = small_big_space, _observations()
     tried = [values for values, _ in observations]
 
     def suggestions(branches):
@@ -53,7 +47,6 @@ def test_a_space_without_conditions_is_searched_alike_under_both():
     assert propose("focus") == propose("joint")
 
 
-def test_the_oracle_focuses_on_a_branch_by_default():
-    hp, _ = _space_and_observations()
-    oracle = kt.oracles.BayesianOptimization(objective="loss", max_trials=5, hyperparameters=hp)
+def test_the_oracle_focuses_on_a_branch_by_default(small_big_space):
+    oracle = kt.oracles.BayesianOptimization(objective="loss", max_trials=5, hyperparameters=small_big_space)
     assert oracle._proposer.branches == "focus"
