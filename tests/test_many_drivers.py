@@ -24,6 +24,13 @@ def _space():
     return hp
 
 
+def _conditional_space():
+    hp = _space()
+    with hp.conditional_scope("kind", ["b", "c"]):
+        hp.Float("y", -1.0, 1.0)
+    return hp
+
+
 def _loss(values):
     if "x" not in values:  # a grid's
         return float(sum(len(str(value)) for value in values.values()))
@@ -197,14 +204,15 @@ def _search_storage(kind, tmp_path, name):
     "options", [{}, {"pending": "believer"}, {"taboo": "ball", "exploration": "wide"}],
     ids=["default", "believer", "ball_wide"],
 )
-def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(options, kind, tmp_path):
+@pytest.mark.parametrize("space", [_space, _conditional_space], ids=["plain", "conditional"])
+def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(options, kind, space, tmp_path):
     pytest.importorskip("tunecore_bayes")
 
     # Whether a suggestion continues a batch is read from the trials all drivers share: two drivers
     # suggest exactly what one driver's batches of two do, the default pending="auto" included.
     def bayesian():
         return kt.oracles.create(
-            "bayesian", objective="loss", hyperparameters=_space(), max_trials=8, num_initial_points=2, seed=2,
+            "bayesian", objective="loss", hyperparameters=space(), max_trials=8, num_initial_points=2, seed=2,
             **options,
         )
 

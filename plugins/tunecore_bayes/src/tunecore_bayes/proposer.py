@@ -8,7 +8,7 @@ the acquisition (with a GP per option under ``categories="split"``).
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -329,7 +329,7 @@ class GPProposer:
         self.branches = branches
         self.params: GPParams | None = None
         self._encoder: SpaceEncoder | None = None
-        # (observations' key, GP, EI target, candidates scored, taboo, X, centres) of the last optimisation
+        # (observations' key, GP, EI target, candidates scored, taboo, X, centres, losses) of the last optimisation
         self._last: tuple[Any, ...] | None = None
         self._asked_on: Any = None  # the observations' key at the last suggestion (``pending="auto"``)
         # (kept prior, observations, best loss) at the last comparison of all priors of a selecting prior
@@ -415,17 +415,17 @@ class GPProposer:
             # (the oracle state it recorded) conditioned on the same data is the GP it used; the
             # points it kept for "rescore" are not recorded, so the acquisition is optimised again.
             gp = self._new_gp(0, self.lengthscale_prior).fit(X, y, warm_start=self.params, optimize=False)
-            self._last = (key, gp, gp.y_best - transformed_gap(losses, y, target_gap), None, avoid, X, centres)
+            self._last = (key, gp, gp.y_best - transformed_gap(losses, y, target_gap), None, avoid, X, centres, losses)
             return self._follow_up(space, encoder, pending, exclude, rng)
         gp = self._fit_scheduled(X, y, losses, priority, n_observed, encoder.d, rng)
         best = gp.y_best - transformed_gap(losses, y, target_gap)
         model = gp
         gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch, follow_up)
         exclude_X = encoder.round(encoder.encode_many(exclude))
-        round_fn: Callable[[np.ndarray], np.ndarray] = encoder.round
-        focus = focus_branch(encoder, X, losses, centres, avoid, rng) if self.branches == "focus" else None
-        if focus is not None:
-            round_fn, avoid, centres = focus
+        # The batch's follow-ups draw their own branch from the unfocused taboo and centres, as another
+        # driver's follow-up on the recorded fit (above) does: drivers suggest what one driver would.
+        taboo, all_centres = avoid, centres
+        round_fn, avoid, centres = self._focus(encoder, X, losses, centres, avoid, rng)
         x, candidates = self._optimize(
             gp, encoder.d, centres, target, penalty, rng=rng, avoid=avoid, round_fn=round_fn,
             exclude=exclude_X, return_candidates=True, n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP,
@@ -436,8 +436,15 @@ class GPProposer:
                              exclude=exclude_X, avoid=avoid)
         elif x is not None and self.stall == "escape" and self.acquisition == "ei" and penalty is None:
             x = escape(model, gp, X, y, x, target, encoder, rng, exclude_X, avoid, self._category_search(encoder))
-        self._last = (key, model, best, candidates, avoid, X, centres)
+        self._last = (key, model, best, candidates, taboo, X, all_centres, losses)
         return None if x is None else encoder.decode(x, space)
+
+    def _focus(self, encoder, X, losses, centres, avoid, rng):
+        """(round_fn, avoid, centres) of one acquisition search: the branch drawn under
+        ``branches="focus"`` on a conditional space (:mod:`tunecore_bayes.focus`), else
+        the whole space."""
+        focus = focus_branch(encoder, X, losses, centres, avoid, rng) if self.branches == "focus" else None
+        return (encoder.round, avoid, centres) if focus is None else tuple(focus)
 
     def _centres(self, X, losses):
         """The best few observations, whose perturbations the acquisition search
@@ -601,7 +608,7 @@ class GPProposer:
         those points were chosen for the acquisition before the last pending
         point, and may all sit where the batch no longer wants one).
         """
-        _, model, best, candidates, avoid, X, centres = self._last
+        _, model, best, candidates, avoid, X, centres, losses = self._last
         exclude_X = encoder.round(encoder.encode_many(exclude))
         if self.pending == "fantasy" and self.acquisition == "ei":
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best,
@@ -609,8 +616,9 @@ class GPProposer:
         else:
             gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False, True)
             if self.follow_up == "optimize" or candidates is None:
+                round_fn, focused, centres = self._focus(encoder, X, losses, centres, avoid, rng)
                 x = self._optimize(
-                    gp, encoder.d, centres, target, penalty, rng=rng, avoid=avoid, round_fn=encoder.round,
+                    gp, encoder.d, centres, target, penalty, rng=rng, avoid=focused, round_fn=round_fn,
                     exclude=exclude_X, **self._category_search(encoder),
                 )
             else:
