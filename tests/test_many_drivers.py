@@ -228,6 +228,41 @@ def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(opti
     assert shared[1::2] != shared[0::2]
 
 
+def test_bayesian_drivers_learn_from_failed_trials_as_one_driver_does():
+    pytest.importorskip("tunecore_bayes")
+
+    # A FAILED trial is an observation (tunecore_bayes.failures) read from the shared trials: two
+    # drivers in lockstep suggest what one driver's batches of two do, a failure ending a batch included.
+    def bayesian():
+        return kt.oracles.create("bayesian", objective="loss", hyperparameters=_space(), max_trials=12,
+                                 num_initial_points=2, seed=2, max_consecutive_failed_trials=None)
+
+    def run(oracle, trial):
+        if trial.hyperparameters.values["x"] > 0.3:
+            oracle.tell(trial.trial_id, None, status=TrialStatus.FAILED, message="diverged")
+        else:
+            _run(oracle, trial)
+
+    oracle = bayesian()
+    oracle.open(_storage(SharedLog()))
+    for _ in range(10):
+        for trial in [t for t in (oracle.ask("t") for _ in range(2)) if t.status == TrialStatus.RUNNING]:
+            run(oracle, trial)
+    parallel = [(t.hyperparameters.values, t.status) for t in oracle.trials.values()]
+    log = SharedLog()
+    oracles = []
+    for _ in range(2):
+        oracles.append(bayesian())
+        oracles[-1].open(_storage(log))
+    for _ in range(10):
+        started = [(o, t) for o, t in ((o, o.ask("t")) for o in oracles) if t.status == TrialStatus.RUNNING]
+        for o, trial in started:
+            run(o, trial)
+    shared = [(t.hyperparameters.values, t.status) for t in _reader(log, bayesian).trials.values()]
+    assert shared == parallel and len(shared) == 12
+    assert any(status == TrialStatus.FAILED for _, status in shared)
+
+
 def test_another_drivers_rescore_follow_up_optimises_on_the_recorded_fit():
     pytest.importorskip("tunecore_bayes")
 

@@ -372,3 +372,16 @@ def test_model_based_hyperband_starts_with_the_shared_initial_design():
     oracle = Hyperband(objective="loss", max_epochs=9, hyperparameters=hp, seed=3, model_based=True)
     trials = run_trials(oracle, lambda v: v["x"] + (v["kind"] != "f"), n=6)
     assert sorted(t.hyperparameters["kind"] for t in trials) == ["a", "b", "c", "d", "e", "f"]
+
+
+def test_model_based_hyperband_learns_to_leave_a_failing_region():
+    # Failed trials are observations (tunecore_bayes.failures) at their budget: the model's later
+    # configurations mostly avoid the region x > 0.35 next to the optimum (x = 0.3); ignored, 3 in 4 fail.
+    late = []
+    for seed in range(1, 4):
+        oracle = Hyperband(objective="loss", max_epochs=9, hyperparameters=_space_2d(), seed=seed, model_based=True,
+                           hyperband_iterations=4, max_consecutive_failed_trials=None)
+        trials = run_trials(oracle, lambda v: math.nan if v["x"] > 0.35 else _regret_2d(v) + 1 / v["tuner/epochs"])
+        new = [t for t in trials if "tuner/trial_id" not in t.hyperparameters.values]
+        late += new[len(new) // 2:]
+    assert sum(t.status == TrialStatus.FAILED for t in late) < len(late) / 2

@@ -86,3 +86,17 @@ def test_pareto_search_with_constraints_under_a_process_pool():
     assert len({tuple(t.hyperparameters.values.values()) for t in trials}) == 10
     front = tuner.oracle.get_best_trials(None)
     assert front and all(tuner.oracle.constraint_values(t)[0] <= 4 for t in front)
+
+
+def test_constrained_search_learns_to_leave_a_failing_region():
+    def branin_failing(hp):
+        values = _branin(hp)
+        if hp["x1"] > 3.3:  # the feasible minimum (pi, 2.275) borders the failing region
+            raise kt.errors.FailedTrialError("diverged")
+        return values
+
+    tuner = kt.tune(branin_failing, objective=kt.Objective("f", "min"), max_trials=40, oracle="bayesian", seed=0,
+                    verbose=0, constraints=[kt.Constraint("c", max=50)], max_consecutive_failed_trials=None)
+    statuses = [t.status for t in tuner.oracle.trials.values()]
+    assert len(statuses) == 40 and statuses[-20:].count("FAILED") <= 5
+    assert tuner.oracle.get_best_trials()[0].score < 1.0

@@ -18,6 +18,7 @@ __all__ = ["BayesianOptimization", "GPProposer"]
 
 _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 _EXPLORATIONS = ("refine", "wide")
+_FAILURES = ("impute", "ignore")
 _REFIT_GROWTH = 0.0  # BayesianOptimization's GPProposer(refit_growth=...): 0.02 lost over 250 trials
 
 
@@ -28,7 +29,8 @@ class BayesianOptimization(Oracle):
     fitted by maximum a posteriori from warm starts; categories one-hot encoded;
     log expected improvement maximised over quasi-random candidates and L-BFGS-B,
     at rounded (existing) values only; running trials imputed so that parallel
-    workers spread out; never a configuration already tried or running. Tied
+    workers spread out; never a configuration already tried or running; failed
+    trials learned as the worst score so far (``failures``). Tied
     best scores, the noise model and large searches are handled as
     :class:`GPProposer` describes; the initial design as
     :mod:`tunecore_bayes.design` does (every option of every unordered choice
@@ -103,6 +105,15 @@ class BayesianOptimization(Oracle):
             issue 24, cond36) or ``"joint"`` (every option at once, the
             behaviour up to 0.2; see :class:`GPProposer`). A space without
             conditions is searched alike under both.
+        failures: What the GP learns from a FAILED trial (the objective
+            raised, or was NaN or infinite at every step): ``"impute"``
+            (default: an observation at the worst score so far, so suggestions
+            leave a failing region and a search whose optimum borders it is
+            not ended by ``max_consecutive_failed_trials``; measured in
+            ``benchmarks/RESULTS.md``, issue 24, fail37; see
+            :mod:`tunecore_bayes.failures`) or ``"ignore"`` (nothing: only an
+            exact repeat is refused, the behaviour up to 0.2, and Keras
+            Tuner's). Not applied to a Pareto objective or constraints.
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -145,6 +156,7 @@ class BayesianOptimization(Oracle):
         taboo: str = "span",
         exploration: str = "refine",
         branches: str = "focus",
+        failures: str = "impute",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -167,6 +179,8 @@ class BayesianOptimization(Oracle):
         self.alpha = alpha
         self.beta = beta
         _check_choice("exploration", exploration, _EXPLORATIONS)
+        _check_choice("failures", failures, _FAILURES)
+        self._failures = failures
         wide = exploration == "wide"
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
@@ -189,7 +203,7 @@ class BayesianOptimization(Oracle):
         if multi_objective.handles(self):  # a Pareto objective, constraints or a warm start
             return multi_objective.populate_space(self, space)
         values: dict[str, Any] | None
-        observations, pending, tried = [], [], []
+        observations, pending, tried, failed = [], [], [], []
         newest = None  # (creation index, id) of the newest running trial
         for index, trial in enumerate(self.trials.values()):
             values = self._trial_values(trial)
@@ -200,6 +214,8 @@ class BayesianOptimization(Oracle):
             elif _observed(trial):
                 # A pruned (STOPPED) trial counts with the best value it reached: pessimistic, and honest.
                 observations.append((values, self._loss(trial.score)))
+            elif trial.status == TrialStatus.FAILED and self._failures == "impute":
+                failed.append(values)
         values = None
         initial = self._initial_points(space)
         if len(self.trials) >= initial and len(observations) >= 2:
@@ -207,14 +223,19 @@ class BayesianOptimization(Oracle):
             # there are now: read from the trials, not from the proposer's memory, so that drivers sharing
             # the search, and a resumed search, decide as one uninterrupted driver does.
             in_batch = newest is not None and newest[0] >= initial and not any(
-                _observed(trial) for trial in self.ended_since(newest[1])
+                self._learned(trial) for trial in self.ended_since(newest[1])
             )
-            values = self._proposer.propose(space, observations, pending, tried, self.rng, in_batch=in_batch)
+            values = self._proposer.propose(space, observations, pending, tried, self.rng, in_batch=in_batch,
+                                            failed=failed)
         if values is None:
             values = self._initial_values(space, len(self.trials))
         if values is None:
             return {"status": TrialStatus.STOPPED}
         return {"status": TrialStatus.RUNNING, "values": values}
+
+    def _learned(self, trial):
+        """Whether the GP learns from an ended trial."""
+        return _observed(trial) or (trial.status == TrialStatus.FAILED and self._failures == "impute")
 
     def _trial_values(self, trial):
         """``trial.hyperparameters.values``, kept once the trial is observed: they no

@@ -33,7 +33,8 @@ class ModelProposer:
     :class:`~tunecore_bayes.BayesianOptimization`. Then a model is fitted to the
     results at the largest budget (``tuner/epochs``) with at least ``d + 3``
     completed trials, ``d`` the number of tuned hyperparameters; running trials
-    at that budget count as pending. Until then, and for a ``random_fraction``
+    at that budget count as pending, failed ones as observations worse than
+    the worst (:mod:`tunecore_bayes.failures`). Until then, and for a ``random_fraction``
     of the proposals, it returns None (random). The model is the shared
     :class:`~tunecore_bayes.proposer.GPProposer`: the same noise model, tie
     handling and subset for large searches as the plain BO.
@@ -71,14 +72,18 @@ class ModelProposer:
             return None
         observations: collections.defaultdict[Any, list[tuple[dict[str, Any], Any]]]
         pending: collections.defaultdict[Any, list[dict[str, Any]]]
+        failed: collections.defaultdict[Any, list[dict[str, Any]]]
         tried: list[dict[str, Any]]
-        observations, pending, tried = collections.defaultdict(list), collections.defaultdict(list), []
+        observations, tried = collections.defaultdict(list), []
+        pending, failed = collections.defaultdict(list), collections.defaultdict(list)
         for trial in oracle.trials.values():
             values = user_values(trial)
             tried.append(values)
             budget = trial.hyperparameters.values.get(schedule.EPOCHS)
             if trial.status == TrialStatus.RUNNING:
                 pending[budget].append(values)
+            elif trial.status == TrialStatus.FAILED:
+                failed[budget].append(values)
             elif trial.status == TrialStatus.COMPLETED and math.isfinite(trial.score or math.nan):
                 # trial.score is not None here: the isfinite test above.
                 observations[budget].append((values, oracle.objective.sort_key(cast(float, trial.score))))
@@ -87,7 +92,8 @@ class ModelProposer:
         if not budgets:
             return None
         budget = max(budgets)
-        return self._gp.propose(space, observations[budget], pending[budget], tried, oracle.rng)
+        return self._gp.propose(space, observations[budget], pending[budget], tried, oracle.rng,
+                                failed=failed[budget])
 
 
 class Hyperband(Oracle):

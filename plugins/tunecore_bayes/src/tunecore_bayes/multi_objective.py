@@ -37,6 +37,9 @@ against handing s_λ to the single-objective :class:`GPProposer` (whose
 pessimistic prior mean and tie rules suit one objective), this path gave the
 higher median hypervolume on ZDT1 and the MLP problem (10 seeds). A single
 objective without constraints (a warm start) uses the :class:`GPProposer`.
+This search's FAILED trials are observations of y worse than the worst
+(:mod:`tunecore_bayes.failures`), never feasible, and unseen by the
+constraints' GPs (they measured nothing).
 """
 
 import math
@@ -53,6 +56,7 @@ from tunecore.hyperparameters import HyperParameter
 from tunecore.objective import Constraint, is_pareto
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
+from tunecore_bayes import failures
 from tunecore_bayes.acquisition import log_expected_improvement
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
@@ -157,18 +161,21 @@ class MultiObjectiveProposer:
         own = list(oracle.trials.values())
         tried = [t.hyperparameters.values for t in own]
         pending = [t.hyperparameters.values for t in own if t.status == TrialStatus.RUNNING]
+        failed = [t.hyperparameters.values for t in own
+                  if t.status == TrialStatus.FAILED and getattr(oracle, "_failures", None) == "impute"]
         if margins.shape[1] == 0 and losses.shape[1] == 1:
-            return self.proposer.propose(space, list(zip(values, y)), pending, tried, rng)
-        return self._propose_own(space, values, y, margins, pending, tried, rng)
+            return self.proposer.propose(space, list(zip(values, y)), pending, tried, rng, failed=failed)
+        return self._propose_own(space, values, y, margins, pending, tried, failed, rng)
 
-    def _propose_own(self, space, values, y, margins, pending, tried, rng):
+    def _propose_own(self, space, values, y, margins, pending, tried, failed, rng):
         encoder = self.proposer.encoder(space)
         if encoder.d == 0:
             return None
-        X = encoder.encode_many(values)
+        X, y, imputed = failures.impute(encoder.encode_many(values), y, encoder.encode_many(failed))
+        margins = np.vstack([margins, np.full((imputed.sum(), margins.shape[1]), np.nan)])
         X_pending = encoder.encode_many(pending) if pending else None
         y = power_transform(y)
-        feasible = np.all(margins <= 0, axis=1)  # NaN (never reported) is infeasible
+        feasible = np.all(margins <= 0, axis=1) & ~imputed  # NaN (never reported) is infeasible
         objective = self._fit("objective", X, y, X_pending, rng) if feasible.any() else None
         constraints = []
         for j in range(margins.shape[1]):
@@ -202,7 +209,9 @@ class MultiObjectiveProposer:
                     grad += ratio[:, None] * (-out[2] / std[:, None] - z[:, None] * out[3] / std[:, None])
             return (-total, -grad) if return_grad else -total
 
-        incumbents = X[feasible] if feasible.any() else X[np.argsort(np.nanmax(margins, axis=1))[:3]]
+        scored = ~imputed
+        incumbents = X[feasible] if feasible.any() else \
+            X[scored][np.argsort(np.nanmax(margins[scored], axis=1))[:3]]
         x = _maximise(score, encoder, incumbents, rng, exclude=encoder.round(encoder.encode_many(tried)))
         return None if x is None else encoder.decode(x, space)
 

@@ -24,6 +24,7 @@ from tunecore_bayes.acquisition import (
     optimize_acquisition,
     optimize_polished,
 )
+from tunecore_bayes import failures
 from tunecore_bayes.branch_kernel import BranchGaussianProcess
 from tunecore_bayes.encoding import SpaceEncoder, space_key
 from tunecore_bayes.focus import focus_branch
@@ -354,6 +355,7 @@ class GPProposer:
         exclude: Sequence[Mapping[str, Any]],
         rng: np.random.Generator,
         in_batch: bool | None = None,
+        failed: Sequence[Mapping[str, Any]] = (),
     ) -> dict[str, Any] | None:
         """The values that maximise the acquisition, or None if the model can't say.
 
@@ -374,12 +376,16 @@ class GPProposer:
                 search, suggest what one driver would; None (default): the
                 proposer's own memory says (its last suggestion was made on
                 these observations).
+            failed: Values of failed trials, imputed at the worst loss of
+                ``observations`` (:mod:`tunecore_bayes.failures`); they neither
+                tie nor centre the acquisition search.
         """
         encoder = self.encoder(space)
         if encoder.d == 0 or len(observations) < 2:
             return None
         X = encoder.encode_many([values for values, _ in observations])
         losses = np.array([loss for _, loss in observations], dtype=float)
+        X, losses, imputed = failures.impute(X, losses, encoder.encode_many(failed))
         key = (encoder.key, X.tobytes(), losses.tobytes())
         if in_batch is None:
             in_batch = self._asked_on == key
@@ -388,12 +394,14 @@ class GPProposer:
         if follow_up and self._last is not None and self._last[0] == key:
             return self._follow_up(space, encoder, pending, exclude, rng)
         n_observed, best_loss = len(losses), float(losses.min())
-        target_gap = resolution(losses) if np.sum(losses == best_loss) >= 2 else 0.0
-        avoid = Taboo.around_ties(encoder, X, losses, self.taboo_radius, self.taboo)
+        # Imputed failures tie each other and the worst score: no plateau of the objective.
+        scored = ~imputed
+        target_gap = resolution(losses[scored]) if np.sum(losses[scored] == best_loss) >= 2 else 0.0
+        avoid = Taboo.around_ties(encoder, X[scored], losses[scored], self.taboo_radius, self.taboo)
         priority = self._priorities(X) if len(losses) > self.max_points // 2 else np.zeros(0)
         if len(losses) > self.max_points:
             keep = subset(X, losses, self.max_points, self.params, priority)
-            X, losses, priority = X[keep], losses[keep], priority[keep]
+            X, losses, priority, imputed = X[keep], losses[keep], priority[keep], imputed[keep]
         # Losses that span orders of magnitude (Rosenbrock, a diverging learning
         # rate) would make a stationary GP model the outliers and nothing else.
         y = power_transform(losses)
@@ -408,7 +416,7 @@ class GPProposer:
             best = float(y.min()) - transformed_gap(losses, y, target_gap)
             return self._propose_split(space, encoder, branch, X, y, losses, priority, best, avoid, pending,
                                        exclude, rng, in_batch)
-        centres = self._centres(X, losses)
+        centres = self._centres(X[~imputed], losses[~imputed])
         batch = bool(pending) and self.pending == "fantasy" and self.acquisition == "ei"
         if follow_up and not batch and self._fitted_to(encoder.d):
             # Another driver made the batch's last suggestion, or this one before a resume: its fit
