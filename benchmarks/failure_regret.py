@@ -22,10 +22,13 @@ Optuna's samplers ignore failed trials (``TrialState.FAIL``) and a study never
 stops on them: the search runs to the budget.
 
 Methods: ``tunecore_bo`` (the default, ``failures="impute"``: a failure
-imputed one standard deviation of the scores above the worst score),
-``tunecore_bo_ignore`` (``failures="ignore"``, the default up to 0.2),
-``tunecore_bo_worst`` (a screen: failures imputed at the worst score itself,
-SMAC's crash cost), ``tunecore_random``, ``optuna_gp`` and ``optuna_tpe``.
+imputed one standard deviation of the scores above the worst score, and the
+suggestion that one more failure would end the search weighted by the
+probability of success), ``tunecore_bo_ignore`` (``failures="ignore"``, the
+default up to 0.2), two screens: ``tunecore_bo_unguarded`` (without that
+weight) and ``tunecore_bo_worst`` (without it, and failures imputed at the
+worst score itself, SMAC's crash cost); ``tunecore_random``, ``optuna_gp`` and
+``optuna_tpe``.
 
 Reported per problem and method: searches ended early (of the seeds), failed
 trials (median), and the median log10 regret of the best completed trial at
@@ -84,7 +87,8 @@ PROBLEMS = {
     "levy4_fail": (_LEVY.space, _levy, _LEVY.minimum),
     "mixed_fail": (_MIXED.space, _mixed, 0.3),
 }
-METHODS = ("tunecore_bo", "tunecore_bo_ignore", "tunecore_bo_worst", "tunecore_random", "optuna_gp", "optuna_tpe")
+METHODS = ("tunecore_bo", "tunecore_bo_ignore", "tunecore_bo_unguarded", "tunecore_bo_worst", "tunecore_random", "optuna_gp",
+           "optuna_tpe")
 CHECKPOINTS = (25, 50, 100)
 
 
@@ -106,16 +110,24 @@ def _worst(impute):
     return worst
 
 
+def _unguarded(X, imputed, noise_floor, seed, penalty=None):
+    """``failures.guard`` switched off: the acquisition as it is."""
+    return penalty
+
+
 def _run_tunecore(problem, seed, n_trials, method):
     from tunecore_bayes import failures
 
     impute = failures.impute
+    guard = failures.guard
     if method == "tunecore_bo_worst":
         failures.impute = _worst(impute)
+    if method in ("tunecore_bo_worst", "tunecore_bo_unguarded"):
+        failures.guard = _unguarded
     try:
         return _search(problem, seed, n_trials, method)
     finally:
-        failures.impute = impute
+        failures.impute, failures.guard = impute, guard
 
 
 def _search(problem, seed, n_trials, method):

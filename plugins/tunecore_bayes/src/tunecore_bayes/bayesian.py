@@ -107,13 +107,16 @@ class BayesianOptimization(Oracle):
             conditions is searched alike under both.
         failures: What the GP learns from a FAILED trial (the objective
             raised, or was NaN or infinite at every step): ``"impute"``
-            (default: an observation at the worst score so far, so suggestions
-            leave a failing region and a search whose optimum borders it is
-            not ended by ``max_consecutive_failed_trials``; measured in
-            ``benchmarks/RESULTS.md``, issue 24, fail37; see
-            :mod:`tunecore_bayes.failures`) or ``"ignore"`` (nothing: only an
-            exact repeat is refused, the behaviour up to 0.2, and Keras
-            Tuner's). Not applied to a Pareto objective or constraints.
+            (default: an observation one standard deviation of the scores
+            above the worst score, so suggestions leave a failing region and a
+            search whose optimum borders it is not ended by
+            ``max_consecutive_failed_trials``; when one more failure in a row
+            would end it, the suggestion is also weighted by the probability
+            of success; a Pareto objective or constraints count a failure as
+            infeasible; see :mod:`tunecore_bayes.failures`, measured in
+            ``benchmarks/RESULTS.md``, issue 24, fail37) or ``"ignore"``
+            (nothing: only an exact repeat is refused, the behaviour up to 0.2,
+            and Keras Tuner's).
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -226,12 +229,26 @@ class BayesianOptimization(Oracle):
                 self._learned(trial) for trial in self.ended_since(newest[1])
             )
             values = self._proposer.propose(space, observations, pending, tried, self.rng, in_batch=in_batch,
-                                            failed=failed)
+                                            failed=failed, guard=bool(failed) and self._one_failure_left())
         if values is None:
             values = self._initial_values(space, len(self.trials))
         if values is None:
             return {"status": TrialStatus.STOPPED}
         return {"status": TrialStatus.RUNNING, "values": values}
+
+    def _one_failure_left(self):
+        """Whether one more failure in a row ends the search (``max_consecutive_failed_trials``),
+        counted in the order the trials ended, as the search counts them: a COMPLETED trial
+        resets the count, a STOPPED or INVALID one leaves it."""
+        limit = self.max_consecutive_failed_trials
+        if limit is None:
+            return False
+        streak = 0
+        for trial in reversed(self.ended_since(next(iter(self.trials)))):
+            if trial.status == TrialStatus.COMPLETED:
+                break
+            streak += trial.status == TrialStatus.FAILED
+        return streak >= limit - 1
 
     def _learned(self, trial):
         """Whether the GP learns from an ended trial."""

@@ -356,6 +356,7 @@ class GPProposer:
         rng: np.random.Generator,
         in_batch: bool | None = None,
         failed: Sequence[Mapping[str, Any]] = (),
+        guard: bool = False,
     ) -> dict[str, Any] | None:
         """The values that maximise the acquisition, or None if the model can't say.
 
@@ -379,6 +380,10 @@ class GPProposer:
             failed: Values of failed trials, imputed at the worst loss of
                 ``observations`` (:mod:`tunecore_bayes.failures`); they neither
                 tie nor centre the acquisition search.
+            guard: One more failure ends the search: with ``failed``, the
+                acquisition is weighted by the probability of success
+                (:func:`~tunecore_bayes.failures.guard`; not under
+                ``categories="split"`` nor for a batch's follow-ups).
         """
         encoder = self.encoder(space)
         if encoder.d == 0 or len(observations) < 2:
@@ -429,6 +434,8 @@ class GPProposer:
         best = gp.y_best - transformed_gap(losses, y, target_gap)
         model = gp
         gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch, follow_up)
+        if guard and imputed.any():
+            penalty = failures.guard(X, imputed, self.alpha, len(X), penalty)
         exclude_X = encoder.round(encoder.encode_many(exclude))
         # The batch's follow-ups draw their own branch from the unfocused taboo and centres, as another
         # driver's follow-up on the recorded fit (above) does: drivers suggest what one driver would.
