@@ -334,6 +334,82 @@ FUNCTIONS = {
     ]
 }
 
+# Synthetic conditional problems (issue 24, cond37): is a branch-focused search
+# trapped? Every input on [0, 1], global minimum 0. Not in FUNCTIONS (the default
+# "all problems"): name them with ``bayes_regret.py --functions``.
+_CORNER = np.array([0.97, 0.03, 0.97])
+_LOCAL_WELL, _FAR_WELL = np.array([0.45, 0.55, 0.5, 0.45]), np.array([0.92, 0.08, 0.9, 0.95])
+
+
+def _mean_square(values, names, centre):
+    return float(np.mean((np.array([values[n] for n in names]) - centre) ** 2))
+
+
+def _branin_unit(values, a, b):
+    return branin({"x0": -5.0 + 15.0 * values[a], "x1": 15.0 * values[b]}) - 0.397887357729739
+
+
+def cond_corner(values):
+    """Four branches on their own inputs; ``c``'s minimum (0) is in a corner and its
+    random points are worse than ``d``'s floor (0.2): better only once refined."""
+    kind = values["kind"]
+    if kind == "a":
+        return _branin_unit(values, "a0", "a1") + 0.3
+    if kind == "b":
+        return _branin_unit(values, "b0", "b1") + 0.6
+    if kind == "c":
+        return 3.0 * _mean_square(values, ["c0", "c1", "c2"], _CORNER)
+    return 0.2 + 2.0 * _mean_square(values, ["d0", "d1", "d2"], np.array([0.35, 0.6, 0.45]))
+
+
+def cond_levy(values):
+    """Three branches sharing ``x0``: Branin + 0.4, Levy 4-D (0; many basins),
+    Rosenbrock 3-D / 10 + 0.2."""
+    kind = values["kind"]
+    if kind == "a":
+        return _branin_unit(values, "x0", "x1") + 0.4
+    if kind == "b":
+        return levy({f"x{i}": -10.0 + 20.0 * values[f"x{i}"] for i in range(4)})
+    z = -2.0 + 4.0 * np.array([values["x0"], values["y0"], values["y1"]])
+    return float(np.sum(100.0 * (z[1:] - z[:-1] ** 2) ** 2 + (1.0 - z[:-1]) ** 2)) / 10.0 + 0.2
+
+
+def _two_wells(x):
+    return (1.0 - 0.7 * math.exp(-np.sum((x - _LOCAL_WELL) ** 2) / 0.18)
+            - math.exp(-np.sum((x - _FAR_WELL) ** 2) / 0.18))
+
+
+_TWO_WELLS_MIN = -0.0063547498544  # at (0.91694, 0.08306, 0.89739, 0.94674)
+
+
+def cond_twowell(values):
+    """Two branches sharing ``x0``, ``x1``: a bowl (0.5) and a 4-D branch with a broad
+    well (0.31) near the centre and the deeper one (0) 0.48 (RMS) away from it."""
+    if values["kind"] == "a":
+        return 0.5 + 2.0 * _mean_square(values, ["x0", "x1"], np.array([0.3, 0.7]))
+    return _two_wells(np.array([values[f"x{i}"] for i in range(4)])) - _TWO_WELLS_MIN
+
+
+def _branches(kinds, inputs):
+    """A choice ``kind`` and unit floats, each active under the options it names."""
+    return [("choice", "kind", kinds)] + [("float", name, 0.0, 1.0, False, when("kind", on)) for name, on in inputs]
+
+
+CONDITIONAL = {
+    f.name: f
+    for f in [
+        TestFunction("cond_corner", _branches(["a", "b", "c", "d"], [
+            ("a0", ["a"]), ("a1", ["a"]), ("b0", ["b"]), ("b1", ["b"]),
+            *((f"c{i}", ["c"]) for i in range(3)), *((f"d{i}", ["d"]) for i in range(3))]), cond_corner, 0.0),
+        TestFunction("cond_levy", _branches(["a", "b", "c"], [
+            ("x0", ["a", "b", "c"]), ("x1", ["a", "b"]), ("x2", ["b"]), ("x3", ["b"]),
+            ("y0", ["c"]), ("y1", ["c"])]), cond_levy, 0.0),
+        TestFunction("cond_twowell", _branches(["a", "b"], [
+            ("x0", ["a", "b"]), ("x1", ["a", "b"]), ("x2", ["b"]), ("x3", ["b"])]), cond_twowell, 0.0),
+    ]
+}
+PROBLEMS = {**FUNCTIONS, **CONDITIONAL}
+
 ORIGINAL = ("branin", "hartmann6", "rosenbrock4", "ackley5", "levy4", "mixed")
 ISSUE24 = ("michalewicz5", "shekel7", "styblinski8", "rosenbrock20", "branin25", "svc_conditional",
            "pipeline_choice")

@@ -83,6 +83,13 @@ Problems of issue 24 (``_testfunctions.ISSUE24``): ``michalewicz5`` and
 ``svc_conditional`` and ``pipeline_choice`` (real scikit-learn searches on
 conditional spaces; regret is the CV error itself).
 
+Synthetic conditional problems (``_testfunctions.CONDITIONAL``, run only when
+named in ``--functions``; issue 24, cond37): ``cond_corner`` (four branches; the
+best one's minimum lies in a corner and its random points are worse than
+another branch's floor), ``cond_levy`` (Branin, Levy 4-D and Rosenbrock 3-D
+branches sharing an input) and ``cond_twowell`` (a branch with a broad well
+and a deeper one 0.48 away). They ask whether ``branches="focus"`` traps.
+
 Simple regret after t trials is min(f over the first t trials) - f*; the tables
 give the median and interquartile range over seeds of log10 of it (floored at
 1e-12); for ``svc_digits`` the regret itself (CV error above the best known).
@@ -450,7 +457,7 @@ def run_job(job):
     """One (method, function, seed) run; returns the job, its f values in trial order and its seconds."""
     method, function_name, seed, n_trials = job
     start = time.perf_counter()
-    values = RUNNERS[method](_testfunctions.FUNCTIONS[function_name], seed, n_trials)
+    values = RUNNERS[method](_testfunctions.PROBLEMS[function_name], seed, n_trials)
     return job, values, time.perf_counter() - start
 
 
@@ -467,7 +474,7 @@ def summarise(results, checkpoints):
     """``{function: {method: {t: (median, q25, q75, n_seeds)}}}`` from the raw runs."""
     table = {}
     for (method, function_name), runs in results.items():
-        function = _testfunctions.FUNCTIONS[function_name]
+        function = _testfunctions.PROBLEMS[function_name]
         cells = table.setdefault(function_name, {}).setdefault(method, {})
         for t in checkpoints:
             regrets = [r for r in (log_regret(v, function.minimum, t, function.log_regret) for v in runs)
@@ -488,7 +495,7 @@ def versus(results, reference, checkpoints):
     """
     rows = []
     for (method, function_name), runs in sorted(results.items()):
-        function = _testfunctions.FUNCTIONS[function_name]
+        function = _testfunctions.PROBLEMS[function_name]
         base = results.get((reference, function_name))
         if method == reference or not base or not function.log_regret:
             continue
@@ -508,7 +515,7 @@ def versus(results, reference, checkpoints):
 def markdown(table, methods, checkpoints):
     out = []
     for function_name, by_method in table.items():
-        log = _testfunctions.FUNCTIONS[function_name].log_regret
+        log = _testfunctions.PROBLEMS[function_name].log_regret
         what = "log10 simple regret" if log else "simple regret (CV error above the best known)"
         out.append(f"\n**{function_name}** ({what}: median [IQR], seeds)\n")
         fmt = ".2f" if log else ".4f"
@@ -534,7 +541,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--methods", nargs="*", default=list(METHODS), choices=METHODS)
     parser.add_argument("--functions", nargs="+", default=list(_testfunctions.FUNCTIONS),
-                        choices=list(_testfunctions.FUNCTIONS))
+                        choices=list(_testfunctions.PROBLEMS),
+                        help="default: every problem of FUNCTIONS (_testfunctions.CONDITIONAL's by name only)")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=0,
                         help="run seeds first-seed, ..., first-seed + seeds - 1; with --load, an earlier run's "
@@ -564,7 +572,7 @@ def main(argv=None):
         }.get(method, (args.seeds, args.trials))
         jobs += [
             (method, f, seed, trials if args.quick or method in _FULL_BUDGET
-             else max(trials, _testfunctions.FUNCTIONS[f].trials))
+             else max(trials, _testfunctions.PROBLEMS[f].trials))
             for f in args.functions for seed in range(args.first_seed, args.first_seed + seeds)
         ]
     # Slowest first, so that the two workers finish together.

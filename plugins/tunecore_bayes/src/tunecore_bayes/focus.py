@@ -16,7 +16,13 @@ cond36 in ``benchmarks/RESULTS.md``). TPE's allocation is followed here:
    within ``radius`` of one of the option's three best observations
    (root-mean-square distance over the active numeric inputs of the unit
    encoding), unless no candidate is left; an option without observations is
-   searched whole.
+   searched whole;
+3. where the point found there is stalled (:func:`~tunecore_bayes.stall.stalled`:
+   the neighbourhood refined to the end), the whole space is searched instead,
+   as under ``branches="joint"``. Without this way out the focus never looked
+   beyond its neighbourhood: a deeper well 0.5 away in the same branch, or a
+   branch better only once refined, was found by the joint search and not by the
+   focus (``cond_twowell``, ``cond_corner``; issue 24, cond37).
 """
 
 from __future__ import annotations

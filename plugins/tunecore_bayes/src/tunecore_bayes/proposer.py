@@ -36,7 +36,7 @@ from tunecore_bayes.gp import (
     GPParams,
     power_transform,
 )
-from tunecore_bayes.stall import escape
+from tunecore_bayes.stall import escape, stalled
 from tunecore_bayes.subset import Priorities, subset
 from tunecore_bayes.ties import Taboo, resolution, transformed_gap
 
@@ -439,27 +439,31 @@ class GPProposer:
         exclude_X = encoder.round(encoder.encode_many(exclude))
         # The batch's follow-ups draw their own branch from the unfocused taboo and centres, as another
         # driver's follow-up on the recorded fit (above) does: drivers suggest what one driver would.
-        taboo, all_centres = avoid, centres
-        round_fn, avoid, centres = self._focus(encoder, X, losses, centres, avoid, rng)
-        x, candidates = self._optimize(
-            gp, encoder.d, centres, target, penalty, rng=rng, avoid=avoid, round_fn=round_fn,
-            exclude=exclude_X, return_candidates=True, n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP,
-            **self._category_search(encoder),
-        )
+        x, candidates, focused = self._search(gp, encoder, X, losses, centres, avoid, target, penalty, rng,
+                                              exclude=exclude_X, n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP)
         if batch:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
-                             exclude=exclude_X, avoid=avoid)
+                             exclude=exclude_X, avoid=focused)
         elif x is not None and self.stall == "escape" and self.acquisition == "ei" and penalty is None:
-            x = escape(model, gp, X, y, x, target, encoder, rng, exclude_X, avoid, self._category_search(encoder))
-        self._last = (key, model, best, candidates, taboo, X, all_centres, losses)
+            x = escape(model, gp, X, y, x, target, encoder, rng, exclude_X, focused, self._category_search(encoder))
+        self._last = (key, model, best, candidates, avoid, X, centres, losses)
         return None if x is None else encoder.decode(x, space)
 
-    def _focus(self, encoder, X, losses, centres, avoid, rng):
-        """(round_fn, avoid, centres) of one acquisition search: the branch drawn under
-        ``branches="focus"`` on a conditional space (:mod:`tunecore_bayes.focus`), else
-        the whole space."""
+    def _search(self, gp, encoder, X, losses, centres, avoid, target, penalty, rng, **options):
+        """(x, kept candidates, taboo searched under) of :meth:`_optimize` under ``branches``: on
+        a conditional space under ``"focus"``, the drawn branch's neighbourhood
+        (:mod:`tunecore_bayes.focus`), or the whole space where the point found there is
+        :func:`~tunecore_bayes.stall.stalled` (the neighbourhood refined to the end)."""
+        search = dict(rng=rng, return_candidates=True, **options, **self._category_search(encoder))
         focus = focus_branch(encoder, X, losses, centres, avoid, rng) if self.branches == "focus" else None
-        return (encoder.round, avoid, centres) if focus is None else tuple(focus)
+        if focus is not None:
+            x, candidates = self._optimize(gp, encoder.d, focus.centres, target, penalty, avoid=focus.avoid,
+                                           round_fn=focus.round, **search)
+            if x is None or not stalled(gp, x, target):
+                return x, candidates, focus.avoid
+        x, candidates = self._optimize(gp, encoder.d, centres, target, penalty, avoid=avoid,
+                                       round_fn=encoder.round, **search)
+        return x, candidates, avoid
 
     def _centres(self, X, losses):
         """The best few observations, whose perturbations the acquisition search
@@ -631,11 +635,8 @@ class GPProposer:
         else:
             gp, target, penalty = self._with_pending(model, X, best, encoder.encode_many(pending), False, True)
             if self.follow_up == "optimize" or candidates is None:
-                round_fn, focused, centres = self._focus(encoder, X, losses, centres, avoid, rng)
-                x = self._optimize(
-                    gp, encoder.d, centres, target, penalty, rng=rng, avoid=focused, round_fn=round_fn,
-                    exclude=exclude_X, **self._category_search(encoder),
-                )
+                x, _, _ = self._search(gp, encoder, X, losses, centres, avoid, target, penalty, rng,
+                                       exclude=exclude_X)
             else:
                 x = choose(gp, candidates, kind=self.acquisition, beta=self.beta, best=target, avoid=avoid,
                            exclude=exclude_X, penalty=penalty)

@@ -24,8 +24,7 @@ def escape(model, gp, X, y, x, target, encoder, rng, exclude, avoid, search):
     fitted to ``X``, ``y`` alone), tried best first until one still offers an improvement.
     ``exclude``, ``avoid`` and ``search`` (``variants``, ``free``) are as
     :func:`~tunecore_bayes.acquisition.optimize_acquisition` takes them."""
-    mean, std = gp.predict(x[None])
-    if log_expected_improvement(mean, std, target)[0] >= STALL_LOG_EI:
+    if not stalled(gp, x, target):
         return x
     lengthscales = np.exp(model.params.log_lengthscales)
     half = _ESCAPE_HALF_WIDTH * lengthscales / np.exp(np.mean(np.log(lengthscales)))
@@ -37,10 +36,16 @@ def escape(model, gp, X, y, x, target, encoder, rng, exclude, avoid, search):
         )
         if local is None:
             continue
-        mean, std = gp.predict(local[None])
-        if log_expected_improvement(mean, std, float(y[centre]))[0] >= STALL_LOG_EI:
+        if not stalled(gp, local, float(y[centre])):
             return local
     return x
+
+
+def stalled(gp, x, target):
+    """Whether the expected improvement of ``x`` (``gp``, against ``target``) shows the
+    search stalled: its log below ``STALL_LOG_EI``."""
+    mean, std = gp.predict(x[None])
+    return bool(log_expected_improvement(mean, std, target)[0] < STALL_LOG_EI)
 
 
 def basins(model, X, y):
