@@ -101,10 +101,12 @@ class BayesianOptimization(Oracle):
         branches: How a conditional space's branches are searched: ``"focus"``
             (default: each suggestion draws an option of the branching choice
             from the best quarter's options, as TPE does, and refines near that
-            option's best observations; measured in ``benchmarks/RESULTS.md``,
-            issue 24, cond36) or ``"joint"`` (every option at once, the
-            behaviour up to 0.2; see :class:`GPProposer`). A space without
-            conditions is searched alike under both.
+            option's best observations, searching the whole space instead where
+            that neighbourhood is refined to the end; measured in
+            ``benchmarks/RESULTS.md``, issue 24, cond36 and cond37) or
+            ``"joint"`` (every option at once, the behaviour up to 0.2; see
+            :class:`GPProposer`). A space without conditions is searched alike
+            under both.
         failures: What the GP learns from a FAILED trial (the objective
             raised, or was NaN or infinite at every step): ``"impute"``
             (default: an observation one standard deviation of the scores

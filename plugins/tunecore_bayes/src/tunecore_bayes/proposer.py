@@ -242,8 +242,9 @@ class GPProposer:
             is searched over every option of the choices) or ``"focus"``: each
             suggestion draws an option of the branching choice as TPE weighs
             the best quarter of the observations, and refines near that
-            option's best observations (:mod:`tunecore_bayes.focus`). A space
-            without conditions is searched alike under both.
+            option's best observations, or searches the whole space where that
+            neighbourhood is refined to the end (:mod:`tunecore_bayes.focus`). A
+            space without conditions is searched alike under both.
     """
 
     def __init__(
