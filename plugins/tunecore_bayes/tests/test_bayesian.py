@@ -268,6 +268,28 @@ def test_taboo_span_avoids_ties_only_along_the_directions_they_span():
     assert ball["y"] > 0.84
 
 
+def test_taboo_span_ends_where_a_better_score_was_seen():
+    from tunecore_bayes.proposer import GPProposer
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Float("y", 0.0, 1.0)
+
+    def loss(x, y):  # a well of radius 0.25 around (0.56, 0.5) in a plateau of tied scores
+        return min(((x - 0.56) ** 2 + (y - 0.5) ** 2) / 0.0625, 1.0)
+
+    # The tie at (0.83, 0.5) lies just outside the well; its ball reaches past the well's minimum.
+    points = [(0.5, 0.5), (0.4, 0.5), (0.5, 0.6), (0.53, 0.41), (0.6, 0.65), (0.83, 0.5), (0.2, 0.9), (0.1, 0.1),
+              (0.9, 0.9), (0.9, 0.1), (0.2, 0.4), (0.5, 0.05), (0.55, 0.95), (0.05, 0.6)]
+    observations = [({"x": x, "y": y}, loss(x, y)) for x, y in points]
+    tried = [values for values, _ in observations]
+
+    values = GPProposer(taboo="span").propose(hp.space, observations, [], tried, np.random.default_rng(0))
+
+    # Nearer to the well's observations than to the tie: refined, not left at the ball's edge (x < 0.48).
+    assert abs(values["x"] - 0.56) < 0.03 and abs(values["y"] - 0.5) < 0.03
+
+
 def test_the_oracle_takes_the_taboo_s_shape_and_follows_the_span_by_default():
     runs = [
         [t.hyperparameters.values for t in run_trials(

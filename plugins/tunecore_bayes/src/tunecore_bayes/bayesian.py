@@ -81,8 +81,9 @@ class BayesianOptimization(Oracle):
         taboo: The neighbourhood of a tied score that suggestions avoid:
             ``"span"`` (default: around a tie with tied observations nearby,
             only as far along each input as they span; a tie alone keeps the
-            ball) or ``"ball"`` (the taboo's radius in every direction, the
-            default up to 0.2); measured in ``benchmarks/RESULTS.md``; see
+            ball, and a tie at the worst score seen leaves open what is nearer
+            to a better observation than to it) or ``"ball"`` (the taboo's
+            radius in every direction, the default up to 0.2); measured in ``benchmarks/RESULTS.md``; see
             :class:`GPProposer`. Without ties there is no taboo, so the two
             suggest alike.
         exploration: ``"refine"`` (default: the GP reverts to the worst

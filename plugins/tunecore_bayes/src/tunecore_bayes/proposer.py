@@ -138,7 +138,8 @@ class GPProposer:
             between a floor, a quarter of the radius or a discrete input's step,
             and the radius; a plateau extends as far as its ties show it does,
             so a better score beside a line of ties, across it, stays open; a
-            tie without such partners keeps the ball;
+            tie without such partners keeps the ball; a tie at the worst score
+            seen leaves open what is nearer to a better observation than to it;
             :class:`~tunecore_bayes.ties.Taboo`). Without tied scores both are
             the same. Measured in ``benchmarks/RESULTS.md``: on svc_digits one
             CV error of 180 better on the median at 50 trials, on

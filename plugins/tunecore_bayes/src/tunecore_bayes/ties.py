@@ -30,7 +30,11 @@ class Taboo:
     score is flat along it, and nothing about the others. The floor is a
     quarter of ``radius``, or a discrete input's step where that is more: along
     an integer the span is 0 or a whole step, and ties on one value of it say
-    nothing yet about the plateau's extent across it.
+    nothing yet about the plateau's extent across it. A plateau of the worst
+    score seen (a clipped or saturated objective, constant outside a well)
+    also ends where a better score was seen: a candidate nearer to a strictly
+    better observation than to such a tie is not in its neighbourhood, so a
+    well that the tie's radius reaches into is still refined.
     """
 
     def __init__(self, encoder, X, losses, radius, shape="ball"):
@@ -49,6 +53,9 @@ class Taboo:
         tied = counts[inverse] >= 2
         self.tied = X[tied]
         self.axes = self._plateau_axes(losses[tied]) if shape == "span" else None
+        worst = losses == losses.max()
+        self.worst = worst[tied] if shape == "span" and worst[tied].any() and not worst.all() else None
+        self.better = X[~worst]
 
     def _plateau_axes(self, tied_losses):
         """Per tied observation, its ellipsoid's semi-axes (n_tied, numeric columns)."""
@@ -91,7 +98,11 @@ class Taboo:
     def __call__(self, X):
         if self.axes is None:
             return self._distance(X, self.tied).min(axis=1) < self.radius
-        return (self._distance(X, self.tied, self.axes) < 1.0).any(axis=1)
+        inside = self._distance(X, self.tied, self.axes) < 1.0
+        if self.worst is not None:
+            nearest_better = self._distance(X, self.better).min(axis=1)
+            inside[:, self.worst] &= self._distance(X, self.tied[self.worst]) < nearest_better[:, None]
+        return inside.any(axis=1)
 
 
 def resolution(losses):
