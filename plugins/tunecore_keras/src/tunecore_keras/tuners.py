@@ -109,8 +109,8 @@ class BayesianOptimization(Tuner):
         beta: Exploration weight of the upper confidence bound.
         **kwargs: Also the oracle's keyword-only options (``acquisition``,
             ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``,
-            ``categories``, ``stall``, ``taboo``, ``exploration``, ``branches``: see
-            ``tunecore_bayes.bayesian.BayesianOptimization``).
+            ``categories``, ``stall``, ``taboo``, ``exploration``, ``branches``,
+            ``failures``: see ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
