@@ -431,6 +431,22 @@ def keras_hyperparameters(space, module):
     return hp
 
 
+def optuna_study(sampler_name, seed):
+    """A quiet Optuna study minimising with ``"gp"`` (GPSampler, torch on one thread) or
+    ``"tpe"`` (TPESampler), seeded."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    if sampler_name == "gp":
+        import torch
+
+        torch.set_num_threads(1)
+        sampler = optuna.samplers.GPSampler(seed=seed)
+    else:
+        sampler = optuna.samplers.TPESampler(seed=seed)
+    return optuna.create_study(sampler=sampler, direction="minimize")
+
+
 def optuna_distributions(space):
     """The space as a dict of Optuna distributions, for ``study.ask`` (conditions
     are applied by ``optuna_suggest``)."""

@@ -44,17 +44,7 @@ def _suggestions(method, function, seed, n_trials):
         if method == "tunecore_bo_mean_prior":  # v1's prior mean, everything else v2
             oracle._proposer.prior_mean = "mean"
         return [dict(t.hyperparameters.values) for t in run_trials(oracle, function.fn)]
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if method == "optuna_gp":
-        import torch
-
-        torch.set_num_threads(1)
-        sampler = optuna.samplers.GPSampler(seed=seed)
-    else:
-        sampler = optuna.samplers.TPESampler(seed=seed)
-    study = optuna.create_study(sampler=sampler)
+    study = _testfunctions.optuna_study(method.removeprefix("optuna_"), seed)
     distributions = _testfunctions.optuna_distributions(function.space)
     configurations = []
     for _ in range(n_trials):

@@ -240,17 +240,7 @@ def _run_keras_tuner(function, seed, n_trials):
 def _run_optuna(function, seed, n_trials, sampler_name, pending=1):
     import collections
 
-    import optuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    if sampler_name == "gp":
-        import torch
-
-        torch.set_num_threads(1)
-        sampler = optuna.samplers.GPSampler(seed=seed)
-    else:
-        sampler = optuna.samplers.TPESampler(seed=seed)
-    study = optuna.create_study(sampler=sampler, direction="minimize")
+    study = _testfunctions.optuna_study(sampler_name, seed)
     conditional = any(_testfunctions.condition(spec) for spec in function.space)
     distributions = _testfunctions.optuna_distributions(function.space)
 

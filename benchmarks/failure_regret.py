@@ -162,16 +162,8 @@ def _search(problem, seed, n_trials, method):
 def _run_optuna(problem, seed, n_trials, method):
     import optuna
 
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
     space, fn, _ = PROBLEMS[problem]
-    if method == "optuna_gp":
-        import torch
-
-        torch.set_num_threads(1)
-        sampler = optuna.samplers.GPSampler(seed=seed)
-    else:
-        sampler = optuna.samplers.TPESampler(seed=seed)
-    study = optuna.create_study(sampler=sampler, direction="minimize")
+    study = _testfunctions.optuna_study(method.removeprefix("optuna_"), seed)
     distributions = _testfunctions.optuna_distributions(space)
     values = []
     for _ in range(n_trials):
