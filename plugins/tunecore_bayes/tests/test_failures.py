@@ -96,3 +96,18 @@ def test_when_one_more_failure_would_end_the_search_the_suggestion_plays_safe():
     trials = run_trials(oracle, _mixed_failing)
     assert len(trials) == 40
     assert min(t.score for t in trials if t.status == TrialStatus.COMPLETED) < 0.31  # 0.3 at relu, lr = 1e-3
+
+
+@pytest.mark.parametrize("scale", [1e-300, 1e300])
+def test_an_option_that_always_fails_stops_being_suggested_whatever_the_scale_of_the_scores(scale):
+    # Scores whose squares underflow or overflow: the failures are imputed finite, the losses' transform is scaled.
+    def objective(hp):
+        x = hp.Float("x", 0.0, 1.0)
+        if hp.Choice("kind", ["a", "b", "c"]) == "c":
+            raise kt.errors.FailedTrialError("out of memory")
+        return scale * (x - 0.3) ** 2
+
+    tuner = kt.FunctionTuner(objective, max_trials=30, oracle="bayesian", seed=0, max_consecutive_failed_trials=None)
+    tuner.search(verbose=0)
+    kinds = [t.hyperparameters.values["kind"] for t in tuner.oracle.trials.values()]
+    assert len(kinds) == 30 and kinds[-20:].count("c") <= 2  # as at scale 1; 9 were, the failures unlearned

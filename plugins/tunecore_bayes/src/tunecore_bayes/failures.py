@@ -26,12 +26,24 @@ from tunecore_bayes.gp import GaussianProcess
 def impute(X, losses, X_failed):
     """``(X, losses, imputed)``: the observations ``X`` (n, d), ``losses`` (n,),
     followed by the failed trials ``X_failed`` (k, d) at the worst loss plus the
-    losses' standard deviation, and a mask (n + k,) of the imputed rows."""
+    losses' standard deviation (:func:`_worse_than`), and a mask (n + k,) of the
+    imputed rows."""
     imputed = np.zeros(len(losses) + len(X_failed), dtype=bool)
     imputed[len(losses):] = True
     if not len(X_failed):
         return X, losses, imputed
-    return np.vstack([X, X_failed]), np.concatenate([losses, np.full(len(X_failed), losses.max() + losses.std())]), imputed
+    return np.vstack([X, X_failed]), np.concatenate([losses, np.full(len(X_failed), _worse_than(losses))]), imputed
+
+
+def _worse_than(losses):
+    """The worst loss plus the losses' standard deviation, computed scaled where
+    its squares overflow or underflow (losses near 1e±308), and kept finite."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        spread = losses.std()
+        if spread == np.inf or (spread == 0 and losses.max() > losses.min()):
+            scale = np.abs(losses).max()
+            spread = (losses / scale).std() * scale
+        return min(losses.max() + spread, np.finfo(float).max)
 
 
 def guard(X, imputed, noise_floor, seed, penalty=None):

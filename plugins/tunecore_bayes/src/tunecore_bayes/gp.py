@@ -540,7 +540,11 @@ def power_transform(y: np.ndarray) -> np.ndarray:
         The transformed outputs, shape (n,).
     """
     y = np.asarray(y, dtype=float)
-    std = y.std()
+    with np.errstate(over="ignore", invalid="ignore"):
+        std = y.std()
+    if std == np.inf or (std == 0 and y.max() > y.min()):  # its squares overflowed or underflowed (y near 1e±308)
+        y = y / np.abs(y).max()
+        std = y.std()
     z = (y - y.mean()) / (std if std > 0 else 1.0)
     log1p_abs = np.log1p(np.abs(z))
     lambdas = _YEO_JOHNSON_LAMBDAS[:, None]
