@@ -111,3 +111,16 @@ def test_an_option_that_always_fails_stops_being_suggested_whatever_the_scale_of
     tuner.search(verbose=0)
     kinds = [t.hyperparameters.values["kind"] for t in tuner.oracle.trials.values()]
     assert len(kinds) == 30 and kinds[-20:].count("c") <= 2  # as at scale 1; 9 were, the failures unlearned
+
+
+def test_when_one_more_failure_would_end_the_search_a_plateau_seen_is_no_taboo():
+    # A piecewise-constant objective whose scored region is all plateaus: its taboo leaves only the
+    # failing region, and the search ended at trial 12; playing safe, a plateau is seen again instead.
+    def objective(values):
+        return math.nan if values["x"] > 0.7 else (1.0 if values["y"] > 0.2 else 0.0)
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    hp.Float("y", 0.0, 1.0)
+    oracle = kt.oracles.BayesianOptimization(objective="loss", hyperparameters=hp, max_trials=25, seed=1)
+    assert len(run_trials(oracle, objective)) == 25

@@ -12,7 +12,9 @@ improvement moves away from the failures and stays open right beside them,
 where an optimum at the edge of the region lies. Imputed at the worst loss
 itself (SMAC's rule), more searches that refine such an edge are still ended
 by three failures in a row. And when one more failure would end the search,
-the suggestion is weighted by the probability of success (:func:`guard`).
+the suggestion is weighted by the probability of success (:func:`guard`), and
+a plateau of tied scores is no taboo (where every scored region is one, the
+taboo would leave only the failing region).
 Measured in ``benchmarks/failure_regret.py`` (``benchmarks/RESULTS.md``, issue
 24, eighth session: fail37).
 """

@@ -384,7 +384,8 @@ class GPProposer:
                 tie nor centre the acquisition search.
             guard: One more failure ends the search: with ``failed``, the
                 acquisition is weighted by the probability of success
-                (:func:`~tunecore_bayes.failures.guard`; not under
+                (:func:`~tunecore_bayes.failures.guard`), and ties are no
+                taboo (a plateau seen again, rather than the end; not under
                 ``categories="split"`` nor for a batch's follow-ups).
         """
         encoder = self.encoder(space)
@@ -436,13 +437,16 @@ class GPProposer:
         best = gp.y_best - transformed_gap(losses, y, target_gap)
         model = gp
         gp, target, penalty = self._with_pending(gp, X, best, encoder.encode_many(pending), batch, follow_up)
-        if guard and imputed.any():
+        guarded = guard and imputed.any()
+        if guarded:
             penalty = failures.guard(X, imputed, self.alpha, len(X), penalty)
         exclude_X = encoder.round(encoder.encode_many(exclude))
         # The batch's follow-ups draw their own branch from the unfocused taboo and centres, as another
         # driver's follow-up on the recorded fit (above) does: drivers suggest what one driver would.
-        x, candidates, focused = self._search(gp, encoder, X, losses, centres, avoid, target, penalty, rng,
-                                              exclude=exclude_X, n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP)
+        # Playing safe, a plateau's tie is no taboo: seen again, it beats the failure that ends the search.
+        x, candidates, focused = self._search(gp, encoder, X, losses, centres, None if guarded else avoid, target,
+                                              penalty, rng, exclude=exclude_X,
+                                              n_kept=_BATCH_POOL if batch else _KEPT_FOR_FOLLOW_UP)
         if batch:
             x = choose_batch(model, candidates, encoder.encode_many(pending), best=best, rng=rng,
                              exclude=exclude_X, avoid=focused)
