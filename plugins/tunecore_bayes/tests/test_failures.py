@@ -115,7 +115,7 @@ def test_an_option_that_always_fails_stops_being_suggested_whatever_the_scale_of
 
 def test_when_one_more_failure_would_end_the_search_a_plateau_seen_is_no_taboo():
     # A piecewise-constant objective whose scored region is all plateaus: its taboo leaves only the
-    # failing region, and the search ended at trial 12; playing safe, a plateau is seen again instead.
+    # failing region, and the search ended at trial 22; playing safe, a plateau is seen again instead.
     def objective(values):
         return math.nan if values["x"] > 0.7 else (1.0 if values["y"] > 0.2 else 0.0)
 
