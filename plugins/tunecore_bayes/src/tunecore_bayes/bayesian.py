@@ -115,8 +115,9 @@ class BayesianOptimization(Oracle):
             search whose optimum borders it is not ended by
             ``max_consecutive_failed_trials``; when one more failure in a row
             would end it, the suggestion is also weighted by the probability
-            of success and may repeat a plateau of tied scores; a Pareto objective or constraints count a failure as
-            infeasible; see :mod:`tunecore_bayes.failures`, measured in
+            of success and may repeat a plateau of tied scores; a Pareto
+            objective or constraints count a failure as infeasible; see
+            :mod:`tunecore_bayes.failures`, measured in
             ``benchmarks/RESULTS.md``, issue 24, fail37) or ``"ignore"``
             (nothing: only an exact repeat is refused, the behaviour up to 0.2,
             and Keras Tuner's).
