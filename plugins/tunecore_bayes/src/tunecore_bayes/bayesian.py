@@ -12,7 +12,7 @@ import numpy as np
 from tunecore.oracles import Oracle
 from tunecore.trial import TrialStatus
 from tunecore_bayes import design, multi_objective
-from tunecore_bayes.proposer import GPProposer, _check_choice
+from tunecore_bayes.proposer import GPProposer, check_choice
 
 __all__ = ["BayesianOptimization", "GPProposer"]
 
@@ -185,8 +185,8 @@ class BayesianOptimization(Oracle):
         self._observed_values: dict[str, tuple[Any, dict[str, Any]]] = {}
         self.alpha = alpha
         self.beta = beta
-        _check_choice("exploration", exploration, _EXPLORATIONS)
-        _check_choice("failures", failures, _FAILURES)
+        check_choice("exploration", exploration, _EXPLORATIONS)
+        check_choice("failures", failures, _FAILURES)
         self._failures = failures
         wide = exploration == "wide"
         self._proposer = GPProposer(

@@ -268,15 +268,15 @@ class GPProposer:
         polish: bool = False,
         branches: str = "joint",
     ) -> None:
-        _check_choice("acquisition", acquisition, ("ei", "ucb"))
-        _check_choice("categories", categories, CATEGORY_SEARCHES)
-        _check_choice("stall", stall, STALL_RULES)
-        _check_choice("taboo", taboo, TABOO_SHAPES)
-        _check_choice("branches", branches, BRANCH_SEARCHES)
-        _check_choice("prior_mean", prior_mean, PRIOR_MEANS)
-        _check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
-        _check_choice("pending", pending, PENDING_STRATEGIES)
-        _check_choice("follow_up", follow_up, FOLLOW_UPS)
+        check_choice("acquisition", acquisition, ("ei", "ucb"))
+        check_choice("categories", categories, CATEGORY_SEARCHES)
+        check_choice("stall", stall, STALL_RULES)
+        check_choice("taboo", taboo, TABOO_SHAPES)
+        check_choice("branches", branches, BRANCH_SEARCHES)
+        check_choice("prior_mean", prior_mean, PRIOR_MEANS)
+        check_choice("lengthscale_prior", lengthscale_prior, LENGTHSCALE_PRIORS)
+        check_choice("pending", pending, PENDING_STRATEGIES)
+        check_choice("follow_up", follow_up, FOLLOW_UPS)
         if pending == "fantasy" and acquisition != "ei":
             raise ValueError(
                 f"pending='fantasy' (batch expected improvement) needs acquisition='ei'; got "
@@ -672,7 +672,8 @@ class GPProposer:
             self._fitted = None
 
 
-def _check_choice(name, value, choices):
+def check_choice(name, value, choices):
+    """Refuses an option ``name`` whose ``value`` is not one of ``choices``, naming them."""
     if not isinstance(value, str) or value not in choices:
         raise ValueError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
 
