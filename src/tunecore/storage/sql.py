@@ -28,6 +28,7 @@ import contextlib
 import json
 import logging
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -579,11 +580,29 @@ def _durable(conn: Any, sync: bool) -> None:
 
 def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for the writer
+    _write_ahead_log(cursor)
     cursor.execute("PRAGMA synchronous=NORMAL")  # durable against a crash of the process (see _durable)
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
     record.info["tunecore_sync"] = False
+
+
+def _write_ahead_log(cursor: Any) -> None:
+    """``PRAGMA journal_mode=WAL``: readers do not wait for the writer.
+
+    Drivers opening a new database at once race to switch it, and SQLite tells
+    the losers "database is locked" at once instead of through its busy
+    timeout; they wait for the winner here, as the timeout would have them wait.
+    """
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def _postgresql_session(dbapi_connection: Any, record: Any) -> None:
