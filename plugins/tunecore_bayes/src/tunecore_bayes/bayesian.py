@@ -30,7 +30,7 @@ class BayesianOptimization(Oracle):
     log expected improvement maximised over quasi-random candidates and L-BFGS-B,
     at rounded (existing) values only; running trials imputed so that parallel
     workers spread out; never a configuration already tried or running; failed
-    trials learned as the worst score so far (``failures``). Tied
+    trials learned as worse than the worst score (``failures``). Tied
     best scores, the noise model and large searches are handled as
     :class:`GPProposer` describes; the initial design as
     :mod:`tunecore_bayes.design` does (every option of every unordered choice
@@ -241,18 +241,10 @@ class BayesianOptimization(Oracle):
         return {"status": TrialStatus.RUNNING, "values": values}
 
     def _one_failure_left(self):
-        """Whether one more failure in a row ends the search (``max_consecutive_failed_trials``),
-        counted in the order the trials ended, as the search counts them: a COMPLETED trial
-        resets the count, a STOPPED or INVALID one leaves it."""
+        """Whether one more failure in a row ends the search: the ledger's count, which
+        ``max_consecutive_failed_trials`` is checked against."""
         limit = self.max_consecutive_failed_trials
-        if limit is None:
-            return False
-        streak = 0
-        for trial in reversed(self.ended_since(next(iter(self.trials)))):
-            if trial.status == TrialStatus.COMPLETED:
-                break
-            streak += trial.status == TrialStatus.FAILED
-        return streak >= limit - 1
+        return limit is not None and self.ledger.consecutive_failures >= limit - 1
 
     def _learned(self, trial):
         """Whether the GP learns from an ended trial."""
