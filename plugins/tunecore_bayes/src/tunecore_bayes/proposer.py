@@ -379,9 +379,10 @@ class GPProposer:
                 search, suggest what one driver would; None (default): the
                 proposer's own memory says (its last suggestion was made on
                 these observations).
-            failed: Values of failed trials, imputed at the worst loss of
-                ``observations`` (:mod:`tunecore_bayes.failures`); they neither
-                tie nor centre the acquisition search.
+            failed: Values of failed trials, imputed one standard deviation
+                above the worst loss of ``observations``
+                (:mod:`tunecore_bayes.failures`); they neither tie nor centre
+                the acquisition search.
             guard: One more failure ends the search: with ``failed``, the
                 acquisition is weighted by the probability of success
                 (:func:`~tunecore_bayes.failures.guard`), and ties are no
