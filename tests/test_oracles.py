@@ -137,3 +137,18 @@ def test_every_oracle_spells_the_shared_arguments_once():
     kwargs = {"max_retries_per_trial": 2, "tune_new_entries": False, "epochs": 3}
     assert kt.oracles.pop_oracle_arguments(kwargs) == {"max_retries_per_trial": 2, "tune_new_entries": False}
     assert kwargs == {"epochs": 3}
+
+
+def test_an_oracle_decides_which_trial_is_best_by_overriding_order_best():
+    class ByLargestX(RandomSearch):
+        def order_best(self, trials):
+            return sorted(trials, key=lambda t: -t.hyperparameters.values["x"])
+
+    hp = kt.HyperParameters()
+    hp.Float("x", 0.0, 1.0)
+    for oracle_cls in (RandomSearch, ByLargestX):
+        oracle = oracle_cls(objective="loss", max_trials=8, hyperparameters=hp, seed=0)
+        run_trials(oracle, lambda values: values["x"])
+        xs = [t.hyperparameters.values["x"] for t in oracle.get_best_trials(3)]
+        assert xs == (sorted(xs) if oracle_cls is RandomSearch else sorted(xs, reverse=True))
+        assert oracle.get_best_trials(3) == oracle.get_best_trials(None)[:3]

@@ -78,6 +78,7 @@ from tunecore.objective import (
     Pareto,
     create_constraints,
     create_objective,
+    is_pareto,
     to_metrics,
 )
 from tunecore.oracles.synchronized import synchronized
@@ -642,9 +643,25 @@ class Oracle:
 
         For a :class:`~tunecore.Pareto` objective, the Pareto front sorted by
         the first objective; capped at ``num_trials`` by keeping its spread
-        (see :meth:`tunecore.ledger.TrialLedger.best`).
+        (see :meth:`tunecore.ledger.TrialLedger.best`). Otherwise the best
+        scores first, in the order :meth:`order_best` gives.
         """
-        return self.ledger.best(num_trials)
+        if is_pareto(self.objective):
+            return self.ledger.best(num_trials)
+        best = self.order_best(self.ledger.best(None))
+        return best if num_trials is None else best[:num_trials]
+
+    def order_best(self, trials: list[Trial]) -> list[Trial]:
+        """The hook that decides which trial is best, for a single objective.
+
+        Called by :meth:`get_best_trials` (and so ``get_best_hyperparameters``,
+        ``get_best_models``, ``results_summary``) with every feasible COMPLETED
+        trial, best observed score first (Keras Tuner's meaning of "best");
+        returns them in the order to report. The default keeps that order; an
+        oracle with a model of the objective may rank them by it instead (a
+        noisy score's best draw is a lucky one). Must not change the trials.
+        """
+        return trials
 
     def get_trial(self, trial_id: str) -> Trial:
         return self.trials[trial_id]

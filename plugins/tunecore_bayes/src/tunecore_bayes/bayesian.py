@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 
 from tunecore.oracles import Oracle
-from tunecore.trial import TrialStatus
+from tunecore.trial import Trial, TrialStatus
 from tunecore_bayes import design, multi_objective
+from tunecore_bayes.best import ModelRanking
 from tunecore_bayes.proposer import GPProposer, check_choice
 
 __all__ = ["BayesianOptimization", "GPProposer"]
@@ -19,6 +20,7 @@ __all__ = ["BayesianOptimization", "GPProposer"]
 _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 _EXPLORATIONS = ("refine", "wide")
 _FAILURES = ("impute", "ignore")
+_BEST = ("observed", "model")
 _REFIT_GROWTH = 0.0  # BayesianOptimization's GPProposer(refit_growth=...): 0.02 lost over 250 trials
 
 
@@ -121,6 +123,17 @@ class BayesianOptimization(Oracle):
             ``benchmarks/RESULTS.md``, issue 24, fail37) or ``"ignore"``
             (nothing: only an exact repeat is refused, the behaviour up to 0.2,
             and Keras Tuner's).
+        best: Which completed trials ``get_best_trials`` (and so
+            ``get_best_hyperparameters``, ``get_best_models`` and
+            ``results_summary``) reports first: ``"observed"`` (default: the
+            best observed scores, Keras Tuner's meaning) or ``"model"``, for
+            noisy objectives: the best posterior means of a GP fitted to the
+            completed trials, at their configurations (the noise-smoothed
+            score, so not the luckiest draw; a trial's ``score`` stays what it
+            reported). Fewer than 2 completed trials: the observed order. A
+            single objective without constraints only; see
+            :mod:`tunecore_bayes.best`, measured in ``benchmarks/RESULTS.md``
+            (issue 24, best38).
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -134,7 +147,8 @@ class BayesianOptimization(Oracle):
             ``pending="fantasy"`` or ``stall="escape"`` with ``acquisition="ucb"``,
             ``stall="escape"``, ``pending="fantasy"`` or ``follow_up="rescore"`` with
             ``categories="split"``, ``taboo="ball"``, ``exploration="wide"`` or
-            ``branches="joint"`` with a Pareto objective or constraints, ``alpha <= 0``, or a negative
+            ``branches="joint"`` or ``best="model"`` with a Pareto objective or constraints, ``alpha <= 0``,
+            or a negative
             ``beta`` or ``num_initial_points``.
         TypeError: ``activity`` is not a bool.
     """
@@ -164,6 +178,7 @@ class BayesianOptimization(Oracle):
         exploration: str = "refine",
         branches: str = "focus",
         failures: str = "impute",
+        best: str = "observed",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -188,6 +203,7 @@ class BayesianOptimization(Oracle):
         check_choice("exploration", exploration, _EXPLORATIONS)
         check_choice("failures", failures, _FAILURES)
         self._failures = failures
+        check_choice("best", best, _BEST)
         wide = exploration == "wide"
         self._proposer = GPProposer(
             alpha=alpha, beta=beta, acquisition=acquisition, lengthscale_prior=lengthscale_prior, pending=pending,
@@ -195,6 +211,7 @@ class BayesianOptimization(Oracle):
             prior_mean="fitted" if wide else "max", perturb_best=not wide, polish=wide,
             refit_growth=_REFIT_GROWTH, branches=branches,
         )
+        self._ranking = None if best == "observed" else ModelRanking(alpha, lengthscale_prior, self._proposer.prior_mean)
         if multi_objective.own_model(self):
             for name, value, default in (("taboo", taboo, "span"), ("exploration", exploration, "refine"),
                                          ("branches", branches, "focus")):
@@ -204,6 +221,12 @@ class BayesianOptimization(Oracle):
                         f"objective or constraints, which have their own model (tunecore_bayes.multi_objective); "
                         f"got both. Leave {name}={default!r}, or search one objective without constraints."
                     )
+            if best != "observed":
+                raise ValueError(
+                    f"best={best!r} ranks trials by one objective's GP, but this search has a Pareto objective or "
+                    f"constraints, whose best trials are the feasible Pareto front. Leave best='observed', or "
+                    f"search one objective without constraints."
+                )
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
         space = self.hyperparameters.space
@@ -239,6 +262,11 @@ class BayesianOptimization(Oracle):
         if values is None:
             return {"status": TrialStatus.STOPPED}
         return {"status": TrialStatus.RUNNING, "values": values}
+
+    def order_best(self, trials: list[Trial]) -> list[Trial]:
+        if self._ranking is None:
+            return trials
+        return self._ranking.order(trials, self._proposer.encoder(self.hyperparameters.space), self._loss)
 
     def _one_failure_left(self):
         """Whether one more failure in a row ends the search: the ledger's count, which

@@ -110,7 +110,7 @@ class BayesianOptimization(Tuner):
         **kwargs: Also the oracle's keyword-only options (``acquisition``,
             ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``,
             ``categories``, ``stall``, ``taboo``, ``exploration``, ``branches``,
-            ``failures``: see ``tunecore_bayes.bayesian.BayesianOptimization``).
+            ``failures``, ``best``: see ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
