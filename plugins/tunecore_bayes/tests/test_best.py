@@ -118,3 +118,16 @@ def test_best_must_be_observed_or_model():
 def test_model_is_refused_for_a_pareto_objective_or_constraints(options):
     with pytest.raises(ValueError, match="best='model' ranks trials by one objective's GP"):
         kt.oracles.BayesianOptimization(best="model", **options)
+
+
+@pytest.mark.filterwarnings("error")
+def test_infinite_scores_keep_their_place_and_the_finite_ones_are_modelled():
+    oracle = _searched("model")
+    ends = {}
+    for value in (float("inf"), float("-inf")):
+        trial = oracle.ask("w")
+        oracle.tell(trial.trial_id, value)
+        ends[value] = trial.trial_id
+    ranked = oracle.get_best_trials(None)
+    assert ranked[0].trial_id == ends[float("-inf")] and ranked[-1].trial_id == ends[float("inf")]
+    assert round(ranked[1].hyperparameters.values["x"], 2) != 0.8  # the lucky draw is not the best finite trial

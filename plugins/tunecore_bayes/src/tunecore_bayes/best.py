@@ -39,15 +39,20 @@ class ModelRanking:
 
     def order(self, trials: Sequence[Trial], encoder: SpaceEncoder, loss: Callable[[float], float]) -> list[Trial]:
         """``trials`` (scored, best observed first) by posterior mean, best first;
-        ties keep the given order. Fewer than 2 trials: the given order."""
-        if len(trials) < 2 or encoder.d == 0:
-            return list(trials)
-        X = encoder.encode_many([trial.hyperparameters.values for trial in trials])
+        ties keep the given order. Only finite scores are modelled: an infinitely
+        good or bad one keeps its place at the head or the tail. Fewer than 2
+        finite scores: the given order."""
         losses = np.array([loss(float(trial.score)) for trial in trials])  # type: ignore[arg-type]  # scored
-        key = (encoder.key, X.tobytes(), losses.tobytes())
+        finite = np.flatnonzero(np.isfinite(losses))
+        if len(finite) < 2 or encoder.d == 0:
+            return list(trials)
+        X = encoder.encode_many([trials[i].hyperparameters.values for i in finite])
+        key = (encoder.key, X.tobytes(), losses[finite].tobytes())
         if self._last is None or self._last[0] != key:
             gp = GaussianProcess(noise_floor=self._noise_floor, seed=_SEED, prior_mean=self._prior_mean,
-                                 lengthscale_prior=self._lengthscale_prior).fit(X, power_transform(losses))
+                                 lengthscale_prior=self._lengthscale_prior).fit(X, power_transform(losses[finite]))
             self._last = (key, gp.predict(X)[0])
-        mean = self._last[1]
-        return [trials[i] for i in np.argsort(mean, kind="stable")]
+        ranked = [trials[i] for i in finite[np.argsort(self._last[1], kind="stable")]]
+        head = [trial for trial, value in zip(trials, losses) if value == -np.inf]
+        tail = [trial for trial, value in zip(trials, losses) if value == np.inf]
+        return head + ranked + tail
