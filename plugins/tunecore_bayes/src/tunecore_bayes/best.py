@@ -46,13 +46,13 @@ class ModelRanking:
         finite = np.flatnonzero(np.isfinite(losses))
         if len(finite) < 2 or encoder.d == 0:
             return list(trials)
-        X = encoder.encode_many([trials[i].hyperparameters.values for i in finite])
+        X = encoder.encode_many([trials[int(i)].hyperparameters.values for i in finite])
         key = (encoder.key, X.tobytes(), losses[finite].tobytes())
         if self._last is None or self._last[0] != key:
             gp = GaussianProcess(noise_floor=self._noise_floor, seed=_SEED, prior_mean=self._prior_mean,
                                  lengthscale_prior=self._lengthscale_prior).fit(X, power_transform(losses[finite]))
             self._last = (key, gp.predict(X)[0])
-        ranked = [trials[i] for i in finite[np.argsort(self._last[1], kind="stable")]]
+        ranked = [trials[int(i)] for i in finite[np.argsort(self._last[1], kind="stable")]]
         head = [trial for trial, value in zip(trials, losses) if value == -np.inf]
         tail = [trial for trial, value in zip(trials, losses) if value == np.inf]
         return head + ranked + tail
