@@ -131,3 +131,15 @@ def test_infinite_scores_keep_their_place_and_the_finite_ones_are_modelled():
     ranked = oracle.get_best_trials(None)
     assert ranked[0].trial_id == ends[float("-inf")] and ranked[-1].trial_id == ends[float("inf")]
     assert round(ranked[1].hyperparameters.values["x"], 2) != 0.8  # the lucky draw is not the best finite trial
+
+
+def test_beyond_max_points_the_observed_order_follows_the_modelled_best():
+    from tunecore_bayes.best import ModelRanking
+
+    oracle = _searched("observed")
+    observed = oracle.get_best_trials(None)
+    ranking = ModelRanking(1e-9, "select", "max", max_points=8)
+    ranked = ranking.order(observed, oracle._proposer.encoder(oracle.hyperparameters.space), lambda score: score)
+    assert sorted(t.trial_id for t in ranked[:8]) == sorted(t.trial_id for t in observed[:8])
+    assert ranked[8:] == observed[8:]
+    assert ranked[:8] != observed[:8]  # the lucky draw, observed first, is modelled below the valley

@@ -31,19 +31,25 @@ class ModelRanking:
         noise_floor: Lower bound of the GP's noise variance (the oracle's ``alpha``).
         lengthscale_prior: The GP's length-scale prior (the oracle's).
         prior_mean: The GP's prior mean (the oracle's).
+        max_points: The most trials modelled: the best observed ones (a fit costs
+            O(n³) and ``get_best_trials`` is asked after every trial); the others
+            follow them in the observed order.
     """
 
-    def __init__(self, noise_floor: float, lengthscale_prior: str, prior_mean: str) -> None:
+    def __init__(self, noise_floor: float, lengthscale_prior: str, prior_mean: str, max_points: int = 256) -> None:
         self._noise_floor, self._lengthscale_prior, self._prior_mean = noise_floor, lengthscale_prior, prior_mean
+        self._max_points = max_points
         self._last: tuple[Any, np.ndarray] | None = None
 
     def order(self, trials: Sequence[Trial], encoder: SpaceEncoder, loss: Callable[[float], float]) -> list[Trial]:
         """``trials`` (scored, best observed first) by posterior mean, best first;
         ties keep the given order. Only finite scores are modelled: an infinitely
-        good or bad one keeps its place at the head or the tail. Fewer than 2
+        good or bad one keeps its place at the head or the tail, and beyond the
+        ``max_points`` best finite ones the observed order is kept. Fewer than 2
         finite scores: the given order."""
         losses = np.array([loss(float(trial.score)) for trial in trials])  # type: ignore[arg-type]  # scored
         finite = np.flatnonzero(np.isfinite(losses))
+        finite, rest = finite[:self._max_points], finite[self._max_points:]
         if len(finite) < 2 or encoder.d == 0:
             return list(trials)
         X = encoder.encode_many([trials[int(i)].hyperparameters.values for i in finite])
@@ -55,4 +61,4 @@ class ModelRanking:
         ranked = [trials[int(i)] for i in finite[np.argsort(self._last[1], kind="stable")]]
         head = [trial for trial, value in zip(trials, losses) if value == -np.inf]
         tail = [trial for trial, value in zip(trials, losses) if value == np.inf]
-        return head + ranked + tail
+        return head + ranked + [trials[int(i)] for i in rest] + tail
