@@ -634,3 +634,25 @@ def test_drivers_started_alike_are_told_apart_in_the_history():
     ids = {d.tuner_id for d in drivers}
     assert len(ids) == 2 and "tuner0" not in ids
     assert {t.tuner_id for t in _reader(log).trials.values()} <= ids
+
+
+def test_a_grid_does_not_repeat_the_configuration_another_drivers_first_trial_is_discovering():
+    # A function tuner's space is unknown until its first trial declares it. The trial's
+    # driver records the space before the trial ends with its values: meanwhile another
+    # driver sees the space and a running trial without values. Its workers must not
+    # hand out the configuration that trial is running (the space's defaults).
+    log = SharedLog()
+    first, second = (kt.oracles.GridSearch(objective="loss", seed=0) for _ in range(2))
+    first.open(_storage(log))
+    second.open(_storage(log))
+    discovering = first.ask("first")
+    assert discovering.hyperparameters.values == {}
+    declared = kt.HyperParameters()
+    declared.Choice("x", [0.0, 0.1, 0.2, 0.3])
+    first.update_space(declared)  # as the tuner does at the trial's end, before telling it
+    handed = [second.ask("second") for _ in range(2)]
+    assert {"x": 0.0} not in [t.hyperparameters.values for t in handed if t.status == TrialStatus.RUNNING]
+    discovering.hyperparameters = declared
+    first.tell(discovering.trial_id, 1.0)
+    values = [t.hyperparameters.values for t in second.trials.values()]
+    assert len({tuple(v.items()) for v in values}) == len(values) == 2

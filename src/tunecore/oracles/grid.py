@@ -62,11 +62,18 @@ class GridSearch(Oracle):
                 return {"status": TrialStatus.RUNNING, "values": values}
         if not self.ongoing_trials:
             return {"status": TrialStatus.STOPPED}
-        if not self._discovering:
+        if not self._discovering and not self._running_undeclared():
             values = self._next_untried()
             if values is not None:
                 return {"status": TrialStatus.RUNNING, "values": values}
         return {"status": TrialStatus.IDLE}
+
+    def _running_undeclared(self):
+        """Whether a running trial lacks values for part of the space: another driver
+        recorded the hyperparameters the trial declared before the values it runs
+        with, which the grid would otherwise hand out again (their defaults)."""
+        return any(self._complete(t.hyperparameters.values) != t.hyperparameters.values
+                   for t in self.ongoing_trials.values())
 
     def update_space(self, hyperparameters: HyperParameters) -> None:
         known = len(self.hyperparameters.space)
