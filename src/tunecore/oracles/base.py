@@ -660,6 +660,10 @@ class Oracle:
         returns them in the order to report. The default keeps that order; an
         oracle with a model of the objective may rank them by it instead (a
         noisy score's best draw is a lucky one). Must not change the trials.
+        Under the default order a trial that falls out of the top k stays
+        out (scores do not change); under a model's ranking it may come back
+        as later trials reshape the model, so a caller must not delete a
+        trial's artefacts (its checkpoint) for being outside the top k now.
         """
         return trials
 
