@@ -65,7 +65,7 @@ class NoImprovement(Callback):
         self.waited = 0
 
     def on_search_begin(self, tuner: "BaseTuner") -> None:
-        best = tuner.oracle.get_best_trials(1)
+        best = tuner.oracle.ledger.best(1)  # the observed best: later trials are compared by their scores
         self.best = best[0].score if best else None
         self.waited = 0
 

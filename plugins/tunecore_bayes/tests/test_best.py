@@ -143,3 +143,26 @@ def test_beyond_max_points_the_observed_order_follows_the_modelled_best():
     assert sorted(t.trial_id for t in ranked[:8]) == sorted(t.trial_id for t in observed[:8])
     assert ranked[8:] == observed[8:]
     assert ranked[:8] != observed[:8]  # the lucky draw, observed first, is modelled below the valley
+
+
+def test_the_oracle_says_whether_it_reranks():
+    assert _searched("model").reranks_best and not _searched("observed").reranks_best
+
+
+def test_the_closing_report_names_the_models_best_and_the_observed_best():
+    from tunecore.tuners.progress import Progress
+
+    report = Progress(_searched("model"), verbose=0).report()
+    lucky = next(t for t in _searched("model").trials.values() if t.score == -0.03).trial_id
+    assert "Best trial by the model: trial" in report
+    assert f"(the best observed: -0.03, trial {lucky})" in report
+    assert "Best loss so far: -0.03" in Progress(_searched("observed"), verbose=0).report()
+
+
+def test_no_improvement_counts_from_the_observed_best():
+    from types import SimpleNamespace
+
+    stop = kt.callbacks.NoImprovement(patience=2)
+    stop.on_search_begin(SimpleNamespace(oracle=_searched("model")))  # a resumed search: trials done
+    assert stop.best == -0.03  # later trials are compared by their observed scores
+

@@ -30,6 +30,15 @@ def test_keep_best_checkpoints_is_validated(tmp_path, build_model):
         kt.RandomSearch(build_model, objective="val_loss", directory=tmp_path, keep_best_checkpoints=0)
 
 
+def test_keep_best_checkpoints_is_refused_with_an_oracle_that_reranks(tmp_path, build_model):
+    # best="model" may bring back to the top a trial whose checkpoint was deleted.
+    pytest.importorskip("tunecore_bayes")
+    with pytest.raises(ValueError, match="keep_best_checkpoints=2 deletes the checkpoints.*best='model'"):
+        kt.BayesianOptimization(build_model, objective="val_loss", directory=tmp_path, best="model",
+                                keep_best_checkpoints=2)
+    kt.BayesianOptimization(build_model, objective="val_loss", directory=tmp_path, keep_best_checkpoints=2)
+
+
 @pytest.mark.slow
 @pytest.mark.backends
 def test_executions_are_averaged_as_keras_tuner_does(tmp_path, data, build_model):

@@ -5,7 +5,7 @@ import warnings
 import numpy as np
 import pytest
 from sklearn import datasets
-from sklearn.base import clone
+from sklearn.base import BaseEstimator, clone
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.exceptions import FitFailedWarning
 from sklearn.metrics import accuracy_score
@@ -339,3 +339,28 @@ def test_a_search_sharing_its_storage_waits_for_the_trials_other_drivers_run():
     statuses = {t.trial_id: t.status for t in search.oracle_.trials.values()}
     assert statuses == dict.fromkeys(["00", "01", "02"], TrialStatus.COMPLETED), "it returned before trial 00 ended"
     assert sorted(search.cv_results_["trial_id"]) == ["01", "02"]
+
+
+class _NoisyPeak(BaseEstimator):
+    """Scores a smooth peak at x = 0.3 with a deterministic rough noise (a lucky draw is the best score)."""
+
+    def __init__(self, x=0.0):
+        self.x = x
+
+    def fit(self, X, y=None):
+        return self
+
+    def score(self, X, y=None):
+        return -((self.x - 0.3) ** 2) + 0.02 * np.sin(997.0 * self.x)
+
+
+def test_an_oracle_that_ranks_by_its_model_picks_the_best_candidate():
+    pytest.importorskip("tunecore_bayes")
+    search = TunecoreSearchCV(_NoisyPeak(), {"x": Float("x", 0.0, 1.0)}, oracle="bayesian", n_trials=20, cv=2,
+                              random_state=0, oracle_kwargs={"best": "model"})
+    search.fit(X, y)
+    ids = list(search.cv_results_["trial_id"])
+    assert ids[search.best_index_] == search.oracle_.get_best_trials(1)[0].trial_id
+    assert search.best_index_ != np.argmin(search.cv_results_["rank_test_score"])  # not the best mean score
+    assert search.best_score_ == search.cv_results_["mean_test_score"][search.best_index_]
+    assert search.best_estimator_.x == search.best_params_["x"]

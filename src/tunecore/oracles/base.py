@@ -663,9 +663,16 @@ class Oracle:
         Under the default order a trial that falls out of the top k stays
         out (scores do not change); under a model's ranking it may come back
         as later trials reshape the model, so a caller must not delete a
-        trial's artefacts (its checkpoint) for being outside the top k now.
+        trial's artefacts (its checkpoint) for being outside the top k now:
+        :attr:`reranks_best` says which.
         """
         return trials
+
+    @property
+    def reranks_best(self) -> bool:
+        """Whether :meth:`order_best` ranks by a model, which may bring a trial back into
+        the top k as trials are added; False for the observed order (the default)."""
+        return False
 
     def get_trial(self, trial_id: str) -> Trial:
         return self.trials[trial_id]

@@ -52,7 +52,7 @@ class Progress:
         self.start = time.perf_counter()
         self.done = sum(t.status in TrialStatus.FINISHED for t in oracle.trials.values())
         # A running best: re-ranking every trial after each one is O(n^2) over a search.
-        best = oracle.get_best_trials(1)
+        best = oracle.ledger.best(1)  # the observed best, which the bar shows
         self.best_score = best[0].score if best else None
         self.label = best_label(oracle.objective)
         self.plain = bool(verbose) and not _interactive(self.file)
@@ -132,11 +132,15 @@ class Progress:
         if counts and not counts.get(TrialStatus.COMPLETED):
             lines[0] += " No trial completed, so there is no best trial yet."
         best = self.oracle.get_best_trials(1)
-        if best:
+        words = _objective_words(self.oracle.objective)
+        if best and self.oracle.reranks_best:
+            observed = self.oracle.ledger.best(1)[0]
             lines.append(
-                f"Best {_objective_words(self.oracle.objective)} so far: {best[0].score:.6g} "
-                f"(trial {best[0].trial_id})."
+                f"Best trial by the model: trial {best[0].trial_id}, observed {words} {best[0].score:.6g} "
+                f"(the best observed: {observed.score:.6g}, trial {observed.trial_id})."
             )
+        elif best:
+            lines.append(f"Best {words} so far: {best[0].score:.6g} (trial {best[0].trial_id}).")
         failed = [t for t in trials if t.status == TrialStatus.FAILED and t.message]
         for trial in failed[-3:]:
             last_line = trial.message.strip().splitlines()[-1]

@@ -268,6 +268,10 @@ class BayesianOptimization(Oracle):
             return trials
         return self._ranking.order(trials, self._proposer.encoder(self.hyperparameters.space), self._loss)
 
+    @property
+    def reranks_best(self) -> bool:
+        return self._ranking is not None
+
     def _one_failure_left(self):
         """Whether one more failure in a row ends the search: the ledger's count, which
         ``max_consecutive_failed_trials`` is checked against."""

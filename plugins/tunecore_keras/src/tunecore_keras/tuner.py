@@ -92,7 +92,8 @@ class Tuner(BaseTuner):
         max_consecutive_failed_trials: Overrides the oracle's setting when given.
         keep_best_checkpoints: Keep the checkpoints of the best ``k`` trials
             only, deleting the others' as trials end. None (default) keeps all,
-            as Keras Tuner does.
+            as Keras Tuner does. Refused with an oracle that ranks the trials by
+            a model (``best="model"``).
     """
 
     #: Whether checkpoints may be pruned while the search runs (Hyperband needs them until it ends).
@@ -133,6 +134,14 @@ class Tuner(BaseTuner):
             raise ValueError(
                 f"keep_best_checkpoints must be None (keep all) or an integer >= 1; "
                 f"got {keep_best_checkpoints!r}."
+            )
+        if keep_best_checkpoints is not None and oracle.reranks_best:
+            raise ValueError(
+                f"keep_best_checkpoints={keep_best_checkpoints} deletes the checkpoints of the trials "
+                "outside the best ones as the search goes, but this oracle ranks the trials by a model "
+                "(best='model'), which can bring a trial whose checkpoint was deleted back to the top. "
+                "Keep every checkpoint (keep_best_checkpoints=None) or rank by the observed scores "
+                "(best='observed')."
             )
         backend.check_trainable()
         backend.check_distribution(distribution_strategy)

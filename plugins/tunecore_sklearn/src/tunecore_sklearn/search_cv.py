@@ -88,6 +88,10 @@ class TunecoreSearchCV(BaseSearchCV):
             such as Hyperband (its ``tuner/epochs``), e.g. ``"n_estimators"``.
         oracle_kwargs: Further arguments for a named oracle (e.g.
             ``{"max_epochs": 200}`` for Hyperband, ``{"pruner": "median"}``).
+            With an oracle that ranks trials by a model (``{"best": "model"}``
+            for ``"bayesian"``), ``best_index_`` (and so ``best_params_``,
+            ``best_score_``, ``best_estimator_``) is the candidate it ranks
+            first; ``rank_test_score`` stays the ranking by mean test score.
         partial_fit_steps: Train each candidate with ``partial_fit``, this many
             passes over each fold's training part, so that the oracle's pruner
             can stop it early (see below). None: cross-validate with ``fit``.
@@ -230,6 +234,16 @@ class TunecoreSearchCV(BaseSearchCV):
                 self._tell(oracle, trial, float(score), message)
         if not evaluated:
             raise ValueError(f"All {asked} candidates failed. The last error:\n{failure}")
+
+    def _select_best_index(self, refit, refit_metric, results):
+        """scikit-learn's choice, or the oracle's where it ranks the candidates by a model."""
+        if callable(refit) or not self.oracle_.reranks_best:
+            return super()._select_best_index(refit, refit_metric, results)
+        position = {trial_id: i for i, trial_id in enumerate(results["trial_id"])}
+        # Trials of other drivers or earlier fits sharing the storage are not candidates of this fit.
+        ranked = (position[t.trial_id] for t in self.oracle_.get_best_trials(None) if t.trial_id in position)
+        best = next(ranked, None)  # None: no candidate of this fit completed (all were stopped)
+        return super()._select_best_index(refit, refit_metric, results) if best is None else best
 
     def _make_oracle(self, hyperparameters):
         oracle = self._new_oracle(hyperparameters)
