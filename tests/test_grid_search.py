@@ -82,6 +82,22 @@ def test_a_space_known_up_front_keeps_every_worker_busy():
     assert oracle.ask("w6").status == TrialStatus.STOPPED
 
 
+def test_a_space_the_first_trial_declares_keeps_every_worker_busy_once_it_ends():
+    # A function tuner's space: unknown until its first trial (run with the defaults) declares it.
+    oracle = GridSearch(objective="loss")
+    first = oracle.ask("w0")
+    assert first.hyperparameters.values == {} and oracle.ask("w1").status == TrialStatus.IDLE
+    first.hyperparameters.Int("a", 0, 2)
+    first.hyperparameters.Boolean("b")
+    oracle.update_space(first.hyperparameters)
+    oracle.tell(first.trial_id, {"loss": 0.0})
+    running = [oracle.ask(f"w{i}") for i in range(5)]
+    assert [t.status for t in running] == [TrialStatus.RUNNING] * 5
+    configurations = {tuple(sorted(t.hyperparameters.values.items())) for t in [first, *running]}
+    assert len(configurations) == 6
+    assert oracle.ask("w5").status == TrialStatus.IDLE
+
+
 def test_a_resumed_grid_continues_after_the_last_trial(tmp_path):
     def search(max_trials):
         oracle = GridSearch(objective="loss", max_trials=max_trials)

@@ -11,9 +11,10 @@ Keras Tuner's ``GridSearchOracle``; and, as there, a search whose trials are
 still declaring hyperparameters waits (IDLE) for running trials rather than
 guess.
 
-Once the space is complete (no trial has added to it since the first one was
-created), waiting would only cost parallelism: a worker that finds no
-successor ready then takes the next untried configuration of the whole grid.
+Once the space is complete (no trial has added to it since it was first
+declared, up front or by the first trial, as a function tuner's is), waiting
+would only cost parallelism: a worker that finds no successor ready then takes
+the next untried configuration of the whole grid.
 """
 
 from collections.abc import Iterator
@@ -50,6 +51,7 @@ class GridSearch(Oracle):
         self._first_expanded = False
         self._expanded = set()
         self._discovering = False
+        self._declarer: str | None = None
         self._grid = self._grid_space = None
 
     def populate_space(self, trial_id: str) -> dict[str, Any]:
@@ -62,7 +64,7 @@ class GridSearch(Oracle):
                 return {"status": TrialStatus.RUNNING, "values": values}
         if not self.ongoing_trials:
             return {"status": TrialStatus.STOPPED}
-        if not self._discovering and not self._running_undeclared():
+        if not self._discovering and self._declarer not in self.ongoing_trials and not self._running_undeclared():
             values = self._next_untried()
             if values is not None:
                 return {"status": TrialStatus.RUNNING, "values": values}
@@ -79,12 +81,16 @@ class GridSearch(Oracle):
         known = len(self.hyperparameters.space)
         super().update_space(hyperparameters)
         if self.trials and len(self.hyperparameters.space) > known:
-            self._discovering = True
+            if known:
+                self._discovering = True
+            else:  # the first trial declares the space (a function tuner's): it may declare more until it ends
+                self._declarer = next(iter(self.trials))
 
     def get_state(self) -> dict[str, Any]:
         return {
             **super().get_state(),
             "discovering": self._discovering,
+            "declarer": self._declarer,
             "first_expanded": self._first_expanded,
             "expanded": _ranges(sorted(self._expanded)),
         }
@@ -92,6 +98,7 @@ class GridSearch(Oracle):
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self._discovering = bool(state.get("discovering", False))
+        self._declarer = state.get("declarer")
         self._first_expanded = bool(state.get("first_expanded", False))
         self._expanded = {i for start, stop in state.get("expanded", []) for i in range(start, stop)}
 
