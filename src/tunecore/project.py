@@ -75,6 +75,9 @@ class Project:
         self._ledger = ledger
         self.trials = ledger.trials
 
+    #: Read without its oracle, a project ranks its trials by their observed scores.
+    reranks_best = False
+
     def get_best_trials(self, num_trials: int | None = 1) -> list[Trial]:
         """The best feasible COMPLETED trials, best first; a Pareto project's front
         (see :meth:`tunecore.oracles.Oracle.get_best_trials`)."""

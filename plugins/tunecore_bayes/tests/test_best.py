@@ -166,3 +166,11 @@ def test_no_improvement_counts_from_the_observed_best():
     stop.on_search_begin(SimpleNamespace(oracle=_searched("model")))  # a resumed search: trials done
     assert stop.best == -0.03  # later trials are compared by their observed scores
 
+
+
+def test_the_results_summary_says_the_model_ranks_the_trials():
+    from tunecore.tuners.summary import results_summary
+
+    note = "Ranked by the oracle's model of the objective (best='model'); scores as observed"
+    assert note in results_summary(_searched("model"))
+    assert note not in results_summary(_searched("observed"))

@@ -41,6 +41,8 @@ def results_summary(oracle: "Oracle | Project", project_dir: str | None = None, 
         lines.append(f"Pareto front: {front} trials" + (f", showing {len(best)}" if len(best) < front else ""))
     else:
         lines.append(f"Showing {num_trials} best trials")
+        if oracle.reranks_best:
+            lines.append("Ranked by the oracle's model of the objective (best='model'); scores as observed")
     lines.append(repr(objective))
     if ledger.constraints:
         lines.append("Constraints: " + ", ".join(str(c) for c in ledger.constraints))
