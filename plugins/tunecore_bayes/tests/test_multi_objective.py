@@ -100,3 +100,27 @@ def test_constrained_search_learns_to_leave_a_failing_region():
     statuses = [t.status for t in tuner.oracle.trials.values()]
     assert len(statuses) == 40 and statuses[-20:].count("FAILED") <= 5
     assert tuner.oracle.get_best_trials()[0].score < 1.0
+
+
+
+
+def _pressure_vessel(hp):
+    # Shell and head thicknesses in steps of 1/16 inch (Ints), radius and length
+    # (Floats); the thicknesses must cover the radius (g1, g2), the volume a
+    # minimum (g3). Best known design: 6059.71 (Sandgren 1990).
+    shell, head = 0.0625 * hp.Int("x0", 1, 99), 0.0625 * hp.Int("x1", 1, 99)
+    r, length = hp.Float("x2", 10.0, 200.0), hp.Float("x3", 10.0, 200.0)
+    cost = (0.6224 * shell * r * length + 1.7781 * head * r**2 + 3.1661 * shell**2 * length
+            + 19.84 * shell**2 * r)
+    return {"cost": cost, "g1": -shell + 0.0193 * r, "g2": -head + 0.00954 * r,
+            "g3": -math.pi * r**2 * length - 4 / 3 * math.pi * r**3 + 1296000}
+
+
+def test_constrained_search_steps_integers_along_the_constraints_they_share():
+    # Rounding the thicknesses alone leaves the radius where the unrounded point
+    # wanted it; each search below ended at 6160 or more without the grid steps.
+    constraints = [kt.Constraint(name, max=0.0) for name in ("g1", "g2", "g3")]
+    for seed in range(3):
+        tuner = kt.tune(_pressure_vessel, objective=kt.Objective("cost", "min"), constraints=constraints,
+                        max_trials=60, oracle="bayesian", seed=seed, verbose=0)
+        assert tuner.oracle.objective_values(tuner.oracle.get_best_trials(1)[0])[0] < 6130
