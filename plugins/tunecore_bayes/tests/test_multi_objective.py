@@ -102,8 +102,6 @@ def test_constrained_search_learns_to_leave_a_failing_region():
     assert tuner.oracle.get_best_trials()[0].score < 1.0
 
 
-
-
 def _pressure_vessel(hp):
     # Shell and head thicknesses in steps of 1/16 inch (Ints), radius and length
     # (Floats); the thicknesses must cover the radius (g1, g2), the volume a
