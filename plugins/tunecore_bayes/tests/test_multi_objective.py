@@ -122,3 +122,18 @@ def test_constrained_search_steps_integers_along_the_constraints_they_share():
         tuner = kt.tune(_pressure_vessel, objective=kt.Objective("cost", "min"), constraints=constraints,
                         max_trials=60, oracle="bayesian", seed=seed, verbose=0)
         assert tuner.oracle.objective_values(tuner.oracle.get_best_trials(1)[0])[0] < 6130
+
+
+def test_pareto_and_constrained_searches_resumed_from_disk_suggest_as_uninterrupted_ones(tmp_path):
+    # Their GPs warm-start from the previous fit's parameters, which must survive the stop.
+    cases = {"pareto": dict(objective=ZDT),
+             "constrained": dict(objective=kt.Objective("f2", "min"), constraints=[kt.Constraint("f1", max=0.5)])}
+    for name, options in cases.items():
+        def search(max_trials, project):
+            return kt.tune(_zdt1, max_trials=max_trials, oracle="bayesian", seed=1, verbose=0,
+                           directory=tmp_path, project_name=project, **options)
+
+        search(14, f"{name}-resumed")
+        resumed, uninterrupted = search(24, f"{name}-resumed"), search(24, name)
+        assert [t.hyperparameters.values for t in resumed.oracle.trials.values()] == \
+            [t.hyperparameters.values for t in uninterrupted.oracle.trials.values()]

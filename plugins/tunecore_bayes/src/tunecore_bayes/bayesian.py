@@ -310,11 +310,13 @@ class BayesianOptimization(Oracle):
         return self.random_values()
 
     def get_state(self) -> dict[str, Any]:
-        return {**super().get_state(), "gp": self._proposer.get_state()}
+        return {**super().get_state(), "gp": self._proposer.get_state(),
+                "multi_objective": multi_objective.own_proposer(self).get_state()}
 
     def set_state(self, state: dict[str, Any]) -> None:
         super().set_state(state)
         self._proposer.set_state(state.get("gp"))
+        multi_objective.own_proposer(self).set_state(state.get("multi_objective", {}))
 
 
 def _observed(trial):

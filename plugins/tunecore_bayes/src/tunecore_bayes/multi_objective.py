@@ -45,7 +45,7 @@ constraints' GPs (they measured nothing).
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -149,6 +149,13 @@ class MultiObjectiveProposer:
     def __init__(self, proposer: "GPProposer") -> None:
         self.proposer = proposer
         self._params: dict[str, GPParams] = {}  # GP name -> its last fitted GPParams, to warm-start the next fit
+
+    def get_state(self) -> dict[str, list[float]]:
+        """The warm starts, part of the oracle's state: a resumed search fits (and suggests) as an uninterrupted one."""
+        return {name: params.to_vector().tolist() for name, params in self._params.items()}
+
+    def set_state(self, state: Mapping[str, Sequence[float]]) -> None:
+        self._params = {name: GPParams.from_vector(np.asarray(theta)) for name, theta in state.items()}
 
     def propose(
         self, oracle: Oracle, space: Sequence[HyperParameter], rng: np.random.Generator
@@ -317,15 +324,21 @@ def _margin(value, sign, limit):
     return math.nan if value is None or math.isnan(value) else sign * (value - limit)
 
 
+def own_proposer(oracle: "BayesianOptimization") -> MultiObjectiveProposer:
+    """The oracle's :class:`MultiObjectiveProposer`, made on first use."""
+    proposer = oracle.__dict__.get("_multi_objective_proposer")
+    if proposer is None:
+        proposer = oracle.__dict__["_multi_objective_proposer"] = MultiObjectiveProposer(oracle._proposer)
+    return proposer
+
+
 def populate_space(oracle: "BayesianOptimization", space: Sequence[HyperParameter]) -> dict[str, Any]:
     """:meth:`BayesianOptimization.populate_space` for the searches :func:`handles` names.
 
     Warm-start trials count as observations, also towards the initial
     quasi-random design: with enough of them the model is used from the first trial.
     """
-    proposer = oracle.__dict__.get("_multi_objective_proposer")
-    if proposer is None:
-        proposer = oracle.__dict__["_multi_objective_proposer"] = MultiObjectiveProposer(oracle._proposer)
+    proposer = own_proposer(oracle)
     values = None
     if len(oracle.trials) + len(oracle.warm_start_trials()) >= oracle._initial_points(space):
         values = proposer.propose(oracle, space, oracle.rng)
