@@ -117,7 +117,8 @@ def test_several_scorers_optimise_the_one_refit_names():
 def test_several_scorers_without_refit_name_ask_for_one():
     search = TunecoreSearchCV(Ridge(), {"alpha": log_c("alpha")}, oracle="random", n_trials=2,
                               cv=3, scoring=["r2", "neg_mean_squared_error"], refit=False)
-    with pytest.raises(ValueError, match="refit='<scorer name>'"):
+    with pytest.raises(ValueError, match=r"several scores \(neg_mean_squared_error, r2\); name the one "
+                       "to optimise with refit='<scorer name>'"):
         search.fit(X, y)
 
 

@@ -224,7 +224,7 @@ class TunecoreSearchCV(BaseSearchCV):
             else:
                 if key not in results:
                     raise ValueError(
-                        f"The search has several scores ({', '.join(sorted(results))}); name "
+                        f"The search has several scores ({', '.join(_scorer_names(results))}); name "
                         "the one to optimise with refit='<scorer name>'."
                     )
                 evaluated += len(trials)
@@ -390,3 +390,8 @@ def _rank_completed_first(results):
         (stopped[None, :] == stopped[:, None]) & (means[None, :] > means[:, None])
     )
     results["rank_test_score"] = (1 + better.sum(axis=1)).astype(np.int32)
+
+
+def _scorer_names(results):
+    """The scorers' names in ``cv_results_``-style ``results`` (the keys after ``mean_test_``)."""
+    return sorted(key.removeprefix("mean_test_") for key in results if key.startswith("mean_test_"))
