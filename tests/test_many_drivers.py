@@ -228,6 +228,38 @@ def test_bayesian_optimization_sees_other_drivers_running_trials_as_pending(opti
     assert shared[1::2] != shared[0::2]
 
 
+@pytest.mark.parametrize("pareto", [False, True], ids=["constrained", "pareto"])
+def test_pareto_and_constrained_bayesian_drivers_suggest_as_one_driver_does(pareto):
+    pytest.importorskip("tunecore_bayes")
+
+    # Their GPs warm-start from the last fit's parameters, which every driver must see.
+    def run(oracle, trial):
+        x = trial.hyperparameters.values["x"]
+        oracle.tell(trial.trial_id, {"loss": _loss(trial.hyperparameters.values), "g": 0.3 - x, "size": abs(x)})
+
+    objectives = {"objective": kt.Pareto([kt.Objective("loss", "min"), kt.Objective("size", "min")])} if pareto \
+        else {"objective": "loss", "constraints": [kt.Constraint("g", max=0.0)]}
+
+    def bayesian():
+        return kt.oracles.create("bayesian", hyperparameters=_space(), max_trials=12, num_initial_points=2,
+                                 seed=2, **objectives)
+
+    oracle = bayesian()
+    oracle.open(_storage(SharedLog()))
+    while trials := [t for t in (oracle.ask("t") for _ in range(2)) if t.status == TrialStatus.RUNNING]:
+        for trial in trials:  # one driver, two trials at a time
+            run(oracle, trial)
+    drivers = [bayesian() for _ in range(2)]
+    log = SharedLog()
+    for driver in drivers:
+        driver.open(_storage(log))
+    while started := [(d, t) for d, t in ((d, d.ask("t")) for d in drivers) if t.status == TrialStatus.RUNNING]:
+        for driver, trial in started:  # two drivers, one trial each
+            run(driver, trial)
+    assert [t.hyperparameters.values for t in drivers[0].trials.values()] == \
+        [t.hyperparameters.values for t in oracle.trials.values()]
+
+
 def test_bayesian_drivers_learn_from_failed_trials_as_one_driver_does():
     pytest.importorskip("tunecore_bayes")
 
