@@ -289,12 +289,15 @@ def _lattice_moves(score, encoder, x, exclude):
                 z[column.start] = column.centres[j]
                 z = _refine_free(score, encoder, z, free)
                 z_score = score(z[None, :])[0]
-                new = not len(exclude) or scipy.spatial.distance.cdist(z[None, :], exclude, "chebyshev").min() > _SAME_POINT
-                if z_score < best_score and new:
+                if z_score < best_score and _untried(z, exclude):
                     best, best_score, moved = z, z_score, True
         if not moved:
             break
     return best
+
+
+def _untried(z, exclude):
+    return not len(exclude) or scipy.spatial.distance.cdist(z[None, :], exclude, "chebyshev").min() > _SAME_POINT
 
 
 def _refine_free(score, encoder, z, free):
