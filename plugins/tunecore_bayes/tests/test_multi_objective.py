@@ -38,6 +38,20 @@ def test_scalarisation_is_minimised_on_the_front():
     assert np.argmin(s) == 2 and s[3] > s[2]  # a dominated point scalarises worse
 
 
+def _far_from_the_front(hp):
+    x, y = hp.Float("x", 0, 1), hp.Float("y", 0, 1)
+    return {"f1": x, "f2": (1 + 100 * y**2) * (1 - math.sqrt(x))}  # front at y = 0, f2 up to 101 off it
+
+
+def test_pareto_search_spreads_along_a_front_whose_dominated_values_reach_far():
+    # Scaled by all observations, f2's front (0 to 1) would be a hundredth of its range: every
+    # scalarisation but the rarest would trade it away, and the suggestions gather at x = 0.
+    tuner = kt.tune(_far_from_the_front, objective=ZDT, max_trials=25, oracle="bayesian", seed=0, verbose=0)
+    front = np.array([tuner.oracle.objective_values(t) for t in tuner.oracle.get_best_trials(None)])
+    assert np.sum((front[:, 0] > 0.3) & (front[:, 0] < 0.9)) >= 3
+    assert pareto.hypervolume(front, [1.1, 1.1]) > 0.78
+
+
 def _branin(hp):
     x1, x2 = hp.Float("x1", -5, 10), hp.Float("x2", 0, 15)
     f = (x2 - 5.1 / (4 * np.pi**2) * x1**2 + 5 / np.pi * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * np.pi)) * np.cos(x1) + 10

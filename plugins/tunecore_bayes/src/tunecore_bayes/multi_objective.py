@@ -11,13 +11,21 @@ Notation:
     n, m, k      observations (this search's COMPLETED trials, then the warm
                  start's), objectives, constraint bounds.
     F  (n, m)    objective losses (maximised objectives negated).
-    F̃            F scaled to [0, 1] per objective over the observations.
+    F̃            F scaled per objective between the observations' best value
+                 (0, the ideal point) and the worst value on their Pareto front
+                 (1, the nadir point); dominated observations may exceed 1.
     λ            weights drawn uniformly from the simplex, one draw per
                  suggestion (from the trial's random stream).
     s_λ(f̃)       max_i λ_i f̃_i + ρ Σ_i λ_i f̃_i, ρ = 0.05: ParEGO's augmented
                  Chebyshev scalarisation (Knowles, IEEE TEVC 10(1), 2006). Any
                  Pareto-optimal point minimises s_λ for some λ, so random λ
                  over the suggestions spread them along the front.
+                 Scaled by the front's extent rather than by all observations,
+                 so an objective whose dominated values reach far (DTLZ7's f3:
+                 2.6 to 6 on the front, up to 33 off it) does not shrink its
+                 front to a sliver of [0, 1], where every λ but the smallest
+                 trades it away and the suggestions gather at one end of the
+                 front (MOEA/D's normalisation by the ideal and nadir points).
     y  (n,)      what the objective GP models: s_λ(F̃), or the loss with one
                  objective.
     G  (n, k)    constraint margins: value - max and min - value per bound;
@@ -57,6 +65,7 @@ import scipy.stats.qmc
 from tunecore.hyperparameters import HyperParameter
 from tunecore.objective import Constraint, is_pareto
 from tunecore.oracles import Oracle
+from tunecore.pareto import non_dominated
 from tunecore.trial import TrialStatus
 from tunecore_bayes import failures
 from tunecore_bayes.acquisition import log_expected_improvement
@@ -130,8 +139,9 @@ def constraint_bounds(constraints: Sequence[Constraint] | None) -> list[tuple[in
 
 
 def scalarise(losses: np.ndarray, weights: np.ndarray, rho: float = _RHO) -> np.ndarray:
-    """ParEGO's augmented Chebyshev scalarisation of ``losses`` (n, m) scaled to [0, 1]."""
-    low, high = losses.min(axis=0), losses.max(axis=0)
+    """ParEGO's augmented Chebyshev scalarisation of ``losses`` (n, m), each objective
+    scaled from its best value (0) to its worst on the Pareto front (1)."""
+    low, high = losses.min(axis=0), losses[non_dominated(losses)].max(axis=0)
     scaled = (losses - low) / np.where(high > low, high - low, 1.0)
     weighted = scaled * weights
     return weighted.max(axis=1) + rho * weighted.sum(axis=1)
