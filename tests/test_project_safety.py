@@ -109,6 +109,39 @@ def test_a_second_tuner_in_the_same_process_cannot_write_while_the_first_searche
     assert seen == ["00", "01"]
 
 
+def test_a_tuner_whose_construction_failed_leaves_its_project_free(tmp_path):
+    """Keras Tuner's tuner_test.py::test_static_space_errors: the corrected tuner
+    opens the project, even while the failed one's traceback keeps it alive."""
+    space = kt.HyperParameters()
+    space.Int("units", 1, 4)
+    space.Float("x", 0.0, 1.0)  # Quick's run_trial declares it
+
+    def build(hp):
+        return hp.get("units") * hp.Float("rate", 0.0, 1.0)  # "rate" is not in the space
+
+    def tuner(build):
+        oracle = kt.oracles.RandomSearch(objective="loss", max_trials=2, seed=0, hyperparameters=space,
+                                         allow_new_entries=False)
+        return Quick(oracle, build, directory=tmp_path, project_name="proj")
+
+    with pytest.raises(RuntimeError, match="`allow_new_entries` is `False`") as failed:
+        tuner(build)
+    fixed = tuner(lambda hp: hp.get("units") * hp.get("x"))
+    fixed.search(verbose=0)
+    assert failed.value is not None and len(fixed.oracle.trials) == 2
+
+
+def test_a_built_tuner_holds_its_project_only_while_it_searches(tmp_path):
+    def build(hp):
+        return hp.Float("x", 0.0, 1.0)
+
+    first = _tuner(tmp_path, hypermodel=build)
+    second = _tuner(tmp_path, hypermodel=build, max_trials=2)  # the first, built, does not hold it
+    second.search(verbose=0)
+    with pytest.raises(ProjectError, match="Another search wrote to .* after this one loaded it"):
+        first.search(verbose=0)
+
+
 def test_a_tuner_whose_project_was_extended_elsewhere_refuses_to_write(tmp_path):
     stale = _tuner(tmp_path, max_trials=4)
     fresh = _tuner(tmp_path, max_trials=2)

@@ -130,8 +130,13 @@ class BaseTuner:
             oracle.max_consecutive_failed_trials = max_consecutive_failed_trials
         self._search: SearchLoop | None = None
         self.oracle.open(kept, overwrite=overwrite)
-        # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
-        self._populate_initial_space()
+        try:
+            # Keras Tuner builds the hypermodel here, so that the space is known (and shown) at once.
+            self._populate_initial_space()
+        finally:
+            # The project is held while a search writes, not by a tuner only built (or whose
+            # build failed: the user's corrected tuner must find the project free).
+            self.oracle.close()
 
     @property
     def project_dir(self) -> str:
