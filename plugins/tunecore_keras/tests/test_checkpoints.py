@@ -106,6 +106,26 @@ def test_a_model_that_overrides_save_weights_is_saved_by_its_own_method(tmp_path
     assert saved and all(path.endswith("checkpoint.weights.h5") for path in saved)
 
 
+def test_a_model_whose_save_weights_writes_nothing_is_still_scored(tmp_path, data):
+    # Keras Tuner's tuner_test.py MockModel: its save_weights does nothing.
+    import keras
+
+    class Unsaved(keras.Sequential):
+        def save_weights(self, filepath, *args, **kwargs):
+            pass
+
+    def build(hp):
+        model = Unsaved([keras.Input((8,)), keras.layers.Dense(hp.Int("units", 1, 2)), keras.layers.Dense(1)])
+        model.compile(loss="mse")
+        return model
+
+    (x, y), _ = data
+    tuner = kt.RandomSearch(build, objective="loss", max_trials=2, directory=tmp_path)
+    tuner.search(x, y.astype("float32"), epochs=2, verbose=0)
+    assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.COMPLETED] * 2
+    assert not os.path.exists(os.path.join(tuner.get_trial_dir("00"), "checkpoint.weights.h5"))
+
+
 @pytest.mark.backends
 def test_a_checkpoint_that_is_a_link_is_replaced_never_written_through(tmp_path, data, build_model):
     (x, y), validation = data

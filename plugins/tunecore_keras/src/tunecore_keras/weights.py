@@ -31,10 +31,11 @@ def _skip(model):
 def save(model: Any, path: str) -> None:
     """Save ``model``'s weights (not its optimizer's) to ``path`` (``.weights.h5``).
 
-    A model class that overrides ``save_weights`` is saved by its own method.
-    The file is written beside ``path`` and renamed over it, so a link at
-    ``path`` is replaced, never written through (nothing in a project is
-    followed as a link), and a crash never leaves half a checkpoint.
+    A model class that overrides ``save_weights`` is saved by its own method
+    (one that writes nothing leaves no checkpoint, as in Keras Tuner). The file
+    is written beside ``path`` and renamed over it, so a link at ``path`` is
+    replaced, never written through (nothing in a project is followed as a
+    link), and a crash never leaves half a checkpoint.
     """
     folder, name = os.path.split(path)
     partial = os.path.join(folder, "partial-" + name)  # keeps the .weights.h5 that Keras asks for
@@ -44,7 +45,8 @@ def save(model: Any, path: str) -> None:
         model.save_weights(partial)
     else:
         saving_lib.save_weights_only(model, partial, objects_to_skip=_skip(model))
-    os.replace(partial, path)
+    if os.path.lexists(partial):
+        os.replace(partial, path)
 
 
 def load(model: Any, path: str) -> None:
