@@ -5,6 +5,7 @@ The kill/refuse scenarios across processes are in test_project_safety.py.
 """
 
 import errno
+import gc
 import os
 import socket
 import stat
@@ -113,3 +114,38 @@ def test_on_windows_the_lock_is_exclusive_and_its_holder_readable(tmp_path, monk
     second.acquire()
     assert second.held
     second.release()
+
+
+class _Tuner(kt.BaseTuner):
+    def run_trial(self, trial):
+        return trial.hyperparameters.Float("x", 0, 1)
+
+
+def test_an_oracle_driven_outside_search_and_dropped_frees_its_project(tmp_path):
+    def drive():
+        oracle = kt.oracles.RandomSearch(objective="loss", max_trials=3, seed=0)
+        _Tuner(oracle, directory=str(tmp_path), project_name="p")
+        oracle.create_trial("me")  # takes the lock; never closed
+
+    drive()
+    gc.collect()
+    tuner = _Tuner(kt.oracles.RandomSearch(objective="loss", max_trials=3, seed=0), directory=str(tmp_path),
+                   project_name="p")
+    tuner.search(verbose=0)
+    assert len(tuner.oracle.trials) == 3
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork only")
+def test_a_forked_child_dropping_its_copy_keeps_the_parents_lock(project):
+    held = ProjectLock(str(project / "p"))
+    held.acquire()
+    pid = os.fork()
+    if pid == 0:  # the child drops its copy of the held lock, then exits without cleanup
+        del held
+        gc.collect()
+        os._exit(0)
+    assert os.waitpid(pid, 0)[1] == 0
+    with pytest.raises(ProjectError, match="in use by another search"):
+        ProjectLock(str(project / "p")).acquire()
+    held.release()
+    ProjectLock(str(project / "p")).acquire()

@@ -85,6 +85,16 @@ class ProjectLock:
         self.project_dir = project_dir
         self.path = os.path.join(project_dir, LOCK_FILE)
         self._fd: int | None = None
+        self._owner: int | None = None  # the process that took it
+
+    def __del__(self) -> None:
+        # Dropped while held (an oracle driven outside search, never closed): free the project, as a
+        # collected file object would. A forked child only closes its copy: unlocking it would free
+        # its parent's lock, which flock shares with the child.
+        if self._fd is not None and self._owner != os.getpid():
+            os.close(self._fd)
+            self._fd = None
+        self.release()
 
     @property
     def held(self) -> bool:
@@ -113,7 +123,7 @@ class ProjectLock:
                 "at once), or use another project_name. To read it meanwhile, use "
                 "tunecore.load(path) or `tunecore summary`, which never wait for the lock."
             ) from None
-        self._fd = fd
+        self._fd, self._owner = fd, os.getpid()
         try:
             os.ftruncate(fd, 0)
             os.lseek(fd, 0, os.SEEK_SET)
