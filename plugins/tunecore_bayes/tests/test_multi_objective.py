@@ -3,10 +3,12 @@
 import math
 
 import numpy as np
+import pytest
 
 import tunecore as kt
 from tunecore import pareto
 from tunecore.hyperparameters import HyperParameters
+from tunecore_bayes import ehvi
 from tunecore_bayes.bayesian import BayesianOptimization
 from tunecore_bayes.multi_objective import scalarise
 
@@ -151,3 +153,37 @@ def test_pareto_and_constrained_searches_resumed_from_disk_suggest_as_uninterrup
         resumed, uninterrupted = search(24, f"{name}-resumed"), search(24, name)
         assert [t.hyperparameters.values for t in resumed.oracle.trials.values()] == \
             [t.hyperparameters.values for t in uninterrupted.oracle.trials.values()]
+
+
+def _vlmop2(hp):
+    x = np.array([hp.Float("x0", -2, 2), hp.Float("x1", -2, 2)])
+    a = 1 / math.sqrt(2)
+    return {"f1": 1 - math.exp(-np.sum((x - a) ** 2)), "f2": 1 - math.exp(-np.sum((x + a) ** 2))}
+
+
+def test_pareto_ehvi_models_objectives_that_saturate():
+    # Both objectives are flat at 1 away from the front: ParEGO's one GP of their scalarised
+    # maximum sees a kinked plateau, a GP per objective sees two bumps.
+    hv = {}
+    for model in ("parego", "ehvi"):
+        tuner = kt.tune(_vlmop2, objective=ZDT, max_trials=30, oracle="bayesian", seed=0, verbose=0, pareto=model)
+        front = [tuner.oracle.objective_values(t) for t in tuner.oracle.get_best_trials(None)]
+        hv[model] = pareto.hypervolume(front, [1.1, 1.1])
+    assert hv["ehvi"] > 0.5 > hv["parego"]
+
+
+def test_pareto_ehvi_is_refused_beyond_two_objectives():
+    three = kt.Pareto([kt.Objective(name, "min") for name in ("a", "b", "c")])
+    with pytest.raises(ValueError, match="pareto='ehvi'.*two objectives; got 3"):
+        BayesianOptimization(objective=three, pareto="ehvi")
+    with pytest.raises(ValueError, match="got 1"):
+        BayesianOptimization(objective=kt.Objective("a", "min"), pareto="ehvi")
+
+
+def test_hypervolume_improvement_of_a_certain_point_is_the_area_it_adds():
+    front = np.array([[0.2, 0.8], [0.5, 0.4], [0.9, 0.1]])
+    reference = np.array([1.0, 1.0])
+    point = np.array([[0.3, 0.3]])
+    value = ehvi.log_ehvi(point, np.full((1, 2), 1e-9), ehvi.staircase(front, reference), np.zeros((4, 2)))
+    added = pareto.hypervolume(np.vstack([front, point]), reference) - pareto.hypervolume(front, reference)
+    assert math.isclose(math.exp(value[0]), added, rel_tol=1e-6)

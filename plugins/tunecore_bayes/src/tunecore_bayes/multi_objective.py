@@ -33,12 +33,16 @@ Notation:
     PoF(x)       Π_j Φ(-μ_j(x) / σ_j(x)), a GP per bound (Gardner et al.,
                  "Bayesian Optimization with Inequality Constraints", ICML 2014).
     α(x)         log EI(x; y*) + log PoF(x), y* the best feasible y; while no
-                 observation is feasible, log PoF(x) alone.
+                 observation is feasible, log PoF(x) alone. With
+                 ``pareto="ehvi"`` (two objectives) a GP per column of F̃
+                 and log EHVI over the feasible front in place of log EI
+                 (:mod:`tunecore_bayes.ehvi`).
 
-Why ParEGO rather than expected hypervolume improvement: one GP fit per
-suggestion whatever m is, so a suggestion costs what a single-objective one
-does, and its quality on ZDT/DTLZ at 100 trials is measured in
-``benchmarks/multi_objective.py`` (EHVI was not implemented). α is maximised
+Why ParEGO by default rather than expected hypervolume improvement: one GP
+fit per suggestion whatever m is, so a suggestion costs what a
+single-objective one does; measured in ``benchmarks/RESULTS.md`` (issue 24,
+mo40), EHVI is better where objectives saturate and on ZDT1/ZDT2, and lower,
+within seed noise, on fronts in pieces (ZDT3, Kursawe). α is maximised
 here, over Sobol candidates and perturbations of the best feasible points,
 refined by L-BFGS-B, then moved step by step along the grids of discrete
 ordered inputs (each move re-refining the continuous ones) while α improves,
@@ -67,7 +71,7 @@ from tunecore.objective import Constraint, is_pareto
 from tunecore.oracles import Oracle
 from tunecore.pareto import non_dominated
 from tunecore.trial import TrialStatus
-from tunecore_bayes import failures
+from tunecore_bayes import ehvi, failures
 from tunecore_bayes.acquisition import log_expected_improvement
 from tunecore_bayes.gp import GaussianProcess, GPParams, power_transform
 
@@ -83,6 +87,7 @@ _NEAR_SCALE = 0.05
 _SAME_POINT = 1e-9
 _LOCAL_OPTIONS = {"maxiter": 30}
 _LATTICE_PASSES = 3
+_EHVI_SAMPLES = 64
 
 
 def handles(oracle: Oracle) -> bool:
@@ -138,12 +143,15 @@ def constraint_bounds(constraints: Sequence[Constraint] | None) -> list[tuple[in
     return bounds
 
 
-def scalarise(losses: np.ndarray, weights: np.ndarray, rho: float = _RHO) -> np.ndarray:
-    """ParEGO's augmented Chebyshev scalarisation of ``losses`` (n, m), each objective
-    scaled from its best value (0) to its worst on the Pareto front (1)."""
+def normalise(losses: np.ndarray) -> np.ndarray:
+    """``losses`` (n, m), each objective scaled from its best value (0) to its worst on the Pareto front (1)."""
     low, high = losses.min(axis=0), losses[non_dominated(losses)].max(axis=0)
-    scaled = (losses - low) / np.where(high > low, high - low, 1.0)
-    weighted = scaled * weights
+    return (losses - low) / np.where(high > low, high - low, 1.0)
+
+
+def scalarise(losses: np.ndarray, weights: np.ndarray, rho: float = _RHO) -> np.ndarray:
+    """ParEGO's augmented Chebyshev scalarisation of ``losses`` (n, m), scaled by :func:`normalise`."""
+    weighted = normalise(losses) * weights
     return weighted.max(axis=1) + rho * weighted.sum(axis=1)
 
 
@@ -154,10 +162,14 @@ class MultiObjectiveProposer:
         proposer: The oracle's :class:`~tunecore_bayes.proposer.GPProposer`
             (used as is for one objective without constraints; its encoder
             and noise floor otherwise).
+        pareto: ``"parego"`` (a random scalarisation per suggestion) or
+            ``"ehvi"`` (two objectives: a GP each, and the expected
+            hypervolume improvement, :mod:`tunecore_bayes.ehvi`).
     """
 
-    def __init__(self, proposer: "GPProposer") -> None:
+    def __init__(self, proposer: "GPProposer", pareto: str = "parego") -> None:
         self.proposer = proposer
+        self.pareto = pareto
         self._params: dict[str, GPParams] = {}  # GP name -> its last fitted GPParams, to warm-start the next fit
 
     def get_state(self) -> dict[str, list[float]]:
@@ -174,7 +186,9 @@ class MultiObjectiveProposer:
         values, losses, margins = observations(oracle)
         if len(values) < 2:
             return None
-        if losses.shape[1] > 1:
+        if losses.shape[1] > 1 and self.pareto == "ehvi":
+            y = normalise(losses)
+        elif losses.shape[1] > 1:
             y = scalarise(losses, rng.dirichlet(np.ones(losses.shape[1])))
         else:
             y = losses[:, 0]
@@ -191,33 +205,29 @@ class MultiObjectiveProposer:
         encoder = self.proposer.encoder(space)
         if encoder.d == 0:
             return None
-        X, y, imputed = failures.impute(encoder.encode_many(values), y, encoder.encode_many(failed))
+        columns = [failures.impute(encoder.encode_many(values), column, encoder.encode_many(failed))
+                   for column in y.reshape(len(values), -1).T]
+        X, imputed = columns[0][0], columns[0][2]
+        y = np.column_stack([column[1] for column in columns])
         margins = np.vstack([margins, np.full((imputed.sum(), margins.shape[1]), np.nan)])
         X_pending = encoder.encode_many(pending) if pending else None
-        y = power_transform(y)
         feasible = np.all(margins <= 0, axis=1) & ~imputed  # NaN (never reported) is infeasible
-        objective = self._fit("objective", X, y, X_pending, rng) if feasible.any() else None
+        objective = self._objective(X, y, feasible, X_pending, rng) if feasible.any() else None
         constraints = []
         for j in range(margins.shape[1]):
             known = ~np.isnan(margins[:, j])
             if known.sum() < 2:
                 continue
             constraints.append(self._fit(f"constraint{j}", X[known], margins[known, j], X_pending, rng))
-        best = float(y[feasible].min()) if feasible.any() else None
 
         def score(Xq, return_grad=False):
             """-α at ``Xq`` (m, d), and its gradient."""
             total = np.zeros(len(Xq))
             grad = np.zeros(Xq.shape)
             if objective is not None:
-                out = objective.predict(Xq, return_grad=return_grad)
-                if return_grad:
-                    mean, std, dmean, dstd = out
-                    value, dv_dmean, dv_dstd = log_expected_improvement(mean, std, best, True)
-                    grad += dv_dmean[:, None] * dmean + dv_dstd[:, None] * dstd
-                else:
-                    value = log_expected_improvement(*out, best)
+                value, value_grad = objective(Xq, return_grad)
                 total += value
+                grad += value_grad
             for gp in constraints:
                 out = gp.predict(Xq, return_grad=return_grad)
                 mean, std = out[0], out[1]
@@ -234,6 +244,34 @@ class MultiObjectiveProposer:
             X[scored][np.argsort(np.nanmax(margins[scored], axis=1))[:3]]
         x = _maximise(score, encoder, incumbents, rng, exclude=encoder.round(encoder.encode_many(tried)))
         return None if x is None else encoder.decode(x, space)
+
+    def _objective(self, X, y, feasible, X_pending, rng):
+        """``term(Xq, return_grad) -> (value, gradient or 0)``: log EI of the one modelled
+        output ``y`` (n, 1), or of two objectives scaled by :func:`normalise` (n, 2), log EHVI."""
+        if y.shape[1] == 1:
+            y = power_transform(y[:, 0])
+            gps, best = [self._fit("objective", X, y, X_pending, rng)], float(y[feasible].min())
+        else:
+            gps = [self._fit(f"objective{i}", X, y[:, i], X_pending, rng) for i in range(2)]
+            spread = y.max(axis=0) - y.min(axis=0)
+            stairs = ehvi.staircase(y[feasible][non_dominated(y[feasible])], y.max(axis=0) + 0.1 * spread)
+            samples = rng.standard_normal((_EHVI_SAMPLES, 2))
+
+        def term(Xq, return_grad):
+            out = [gp.predict(Xq, return_grad=return_grad) for gp in gps]
+            mean, std = np.stack([o[0] for o in out], axis=1), np.stack([o[1] for o in out], axis=1)
+            if len(gps) == 1:
+                value = log_expected_improvement(mean[:, 0], std[:, 0], best, return_grad)
+            else:
+                value = ehvi.log_ehvi(mean, std, stairs, samples, return_grad)
+            if not return_grad:
+                return value, 0.0
+            value, d_mean, d_std = value
+            d_mean, d_std = d_mean.reshape(len(Xq), -1), d_std.reshape(len(Xq), -1)
+            grad = sum(d_mean[:, [i]] * o[2] + d_std[:, [i]] * o[3] for i, o in enumerate(out))
+            return value, grad
+
+        return term
 
     def _fit(self, name, X, y, X_pending, rng):
         warm = self._params.get(name)
@@ -341,7 +379,8 @@ def own_proposer(oracle: "BayesianOptimization") -> MultiObjectiveProposer:
     """The oracle's :class:`MultiObjectiveProposer`, made on first use."""
     proposer = oracle.__dict__.get("_multi_objective_proposer")
     if proposer is None:
-        proposer = oracle.__dict__["_multi_objective_proposer"] = MultiObjectiveProposer(oracle._proposer)
+        proposer = oracle.__dict__["_multi_objective_proposer"] = MultiObjectiveProposer(oracle._proposer,
+                                                                                       oracle.pareto)
     return proposer
 
 
