@@ -10,7 +10,8 @@ from tunecore import pareto
 from tunecore.hyperparameters import HyperParameters
 from tunecore_bayes import ehvi
 from tunecore_bayes.bayesian import BayesianOptimization
-from tunecore_bayes.multi_objective import scalarise
+from tunecore_bayes.encoding import SpaceEncoder
+from tunecore_bayes.multi_objective import _lattice_moves, scalarise
 
 
 def _zdt1(hp):
@@ -187,3 +188,23 @@ def test_hypervolume_improvement_of_a_certain_point_is_the_area_it_adds():
     value = ehvi.log_ehvi(point, np.full((1, 2), 1e-9), ehvi.staircase(front, reference), np.zeros((4, 2)))
     added = pareto.hypervolume(np.vstack([front, point]), reference) - pareto.hypervolume(front, reference)
     assert math.isclose(math.exp(value[0]), added, rel_tol=1e-6)
+
+
+def test_grid_steps_return_a_point_as_the_encoder_rounds_it_on_a_conditional_discrete_space():
+    # A move along an inactive input changes nothing the search suggests; the point scored, kept and
+    # compared with the tried ones must be the rounded one (inactive inputs at their constant).
+    hp = HyperParameters()
+    hp.Choice("kind", ["a", "b"])
+    with hp.conditional_scope("kind", "a"):
+        hp.Int("n", 1, 6)
+    hp.Int("k", 1, 4)
+    encoder = SpaceEncoder(hp.space)
+    n = next(column for column in encoder.columns if column.hp.name == "n")
+    x = encoder.round(encoder.encode({"kind": "b", "k": 2})[None, :])[0]
+
+    def score(X, return_grad=False):  # rewards a large inactive `n`: only an unrounded point gains
+        value = -X[:, n.start]
+        return (value, np.zeros(X.shape)) if return_grad else value
+
+    moved = _lattice_moves(score, encoder, x, np.zeros((0, encoder.d)))
+    np.testing.assert_array_equal(moved, encoder.round(moved[None, :])[0])

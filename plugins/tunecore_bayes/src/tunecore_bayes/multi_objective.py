@@ -325,6 +325,7 @@ def _lattice_moves(score, encoder, x, exclude):
     for column in encoder.columns:
         if column in steps or column.width > 1:
             free[column.start:column.start + column.width] = False
+    free[encoder.d_values:] = False  # activity columns: rounding sets them from the conditions
     best, best_score = x, score(x[None, :])[0]
     for _ in range(_LATTICE_PASSES):
         moved = False
@@ -349,8 +350,9 @@ def _untried(z, exclude):
 
 
 def _refine_free(score, encoder, z, free):
+    """``z`` with its ``free`` columns refined by L-BFGS-B, rounded as the encoder rounds a suggestion."""
     if not free.any():
-        return z
+        return encoder.round(z[None, :])[0]
 
     def along_free(u):
         q = z.copy()
