@@ -55,6 +55,25 @@ def test_pareto_search_spreads_along_a_front_whose_dominated_values_reach_far():
     assert pareto.hypervolume(front, [1.1, 1.1]) > 0.78
 
 
+def _nearly_aligned(scale1, scale2):
+    def objective(hp):
+        x, y = hp.Float("x", 0, 1), hp.Float("y", 0, 1)
+        return {"f1": scale1 * ((x - 0.5) ** 2 + (y - 0.5) ** 2),
+                "f2": scale2 * ((x - 0.55) ** 2 + (y - 0.5) ** 2 + 0.01 * y)}
+
+    return objective
+
+
+def test_pareto_search_suggests_the_same_whatever_the_objectives_units():
+    # Both objectives share their optimum's neighbourhood, so one trial often dominates all the
+    # others: a front of one point spans neither objective, and scaling by it alone left the
+    # losses in raw units, where the objective in the larger unit decided every scalarisation.
+    runs = [kt.tune(_nearly_aligned(*scales), objective=ZDT, max_trials=10, oracle="bayesian", seed=0, verbose=0)
+            for scales in ((1.0, 1.0), (1e6, 1e-3))]
+    unscaled, scaled = ([list(t.hyperparameters.values.values()) for t in run.oracle.trials.values()] for run in runs)
+    np.testing.assert_allclose(scaled, unscaled, atol=1e-6)
+
+
 def _branin(hp):
     x1, x2 = hp.Float("x1", -5, 10), hp.Float("x2", 0, 15)
     f = (x2 - 5.1 / (4 * np.pi**2) * x1**2 + 5 / np.pi * x1 - 6) ** 2 + 10 * (1 - 1 / (8 * np.pi)) * np.cos(x1) + 10

@@ -14,6 +14,9 @@ Notation:
     F̃            F scaled per objective between the observations' best value
                  (0, the ideal point) and the worst value on their Pareto front
                  (1, the nadir point); dominated observations may exceed 1.
+                 Where the front does not span an objective (one point
+                 dominates all), its worst observation is 1, so the scaling
+                 never falls back to the raw units.
     λ            weights drawn uniformly from the simplex, one draw per
                  suggestion (from the trial's random stream).
     s_λ(f̃)       max_i λ_i f̃_i + ρ Σ_i λ_i f̃_i, ρ = 0.05: ParEGO's augmented
@@ -144,8 +147,10 @@ def constraint_bounds(constraints: Sequence[Constraint] | None) -> list[tuple[in
 
 
 def normalise(losses: np.ndarray) -> np.ndarray:
-    """``losses`` (n, m), each objective scaled from its best value (0) to its worst on the Pareto front (1)."""
+    """``losses`` (n, m), each objective scaled from its best value (0) to its worst on the Pareto front (1),
+    or to its worst observation where the front does not span it (a front of one point)."""
     low, high = losses.min(axis=0), losses[non_dominated(losses)].max(axis=0)
+    high = np.where(high > low, high, losses.max(axis=0))
     return (losses - low) / np.where(high > low, high - low, 1.0)
 
 
