@@ -39,7 +39,9 @@ Notation:
                  observation is feasible, log PoF(x) alone. With
                  ``pareto="ehvi"`` (two objectives) a GP per column of F̃
                  and log EHVI over the feasible front in place of log EI
-                 (:mod:`tunecore_bayes.ehvi`).
+                 (:mod:`tunecore_bayes.ehvi`); running trials join that
+                 front at their posterior means (the believer), so a
+                 batch's follow-ups do not repeat the point already running.
 
 Why ParEGO by default rather than expected hypervolume improvement: one GP
 fit per suggestion whatever m is, so a suggestion costs what a
@@ -259,7 +261,10 @@ class MultiObjectiveProposer:
         else:
             gps = [self._fit(f"objective{i}", X, y[:, i], X_pending, rng) for i in range(2)]
             spread = y.max(axis=0) - y.min(axis=0)
-            stairs = ehvi.staircase(y[feasible][non_dominated(y[feasible])], y.max(axis=0) + 0.1 * spread)
+            front = y[feasible]
+            if X_pending is not None:  # running trials join the front at their believed values
+                front = np.vstack([front, np.column_stack([gp.predict(X_pending)[0] for gp in gps])])
+            stairs = ehvi.staircase(front[non_dominated(front)], y.max(axis=0) + 0.1 * spread)
             samples = rng.standard_normal((_EHVI_SAMPLES, 2))
 
         def term(Xq, return_grad):
