@@ -4,9 +4,11 @@ left alone; the Windows branch (``msvcrt.locking``) keeps the holder readable.
 The kill/refuse scenarios across processes are in test_project_safety.py.
 """
 
+import copy
 import errno
 import gc
 import os
+import pickle
 import socket
 import stat
 
@@ -149,3 +151,15 @@ def test_a_forked_child_dropping_its_copy_keeps_the_parents_lock(project):
         ProjectLock(str(project / "p")).acquire()
     held.release()
     ProjectLock(str(project / "p")).acquire()
+
+
+def test_a_copy_of_a_held_lock_is_not_held_and_dropping_it_keeps_the_project(project):
+    held = ProjectLock(str(project / "p"))
+    held.acquire()
+    copies = [copy.copy(held), copy.deepcopy(held), pickle.loads(pickle.dumps(held))]
+    assert not any(c.held for c in copies)
+    del copies
+    gc.collect()
+    with pytest.raises(ProjectError, match="in use by another search"):
+        ProjectLock(str(project / "p")).acquire()
+    held.release()

@@ -96,6 +96,11 @@ class ProjectLock:
             self._fd = None
         self.release()
 
+    def __getstate__(self) -> dict:
+        # A copy (pickle, copy.deepcopy of a storage whose journal file is closed) is never held:
+        # collecting it would otherwise release the original's lock and close its descriptor.
+        return {**self.__dict__, "_fd": None, "_owner": None}
+
     @property
     def held(self) -> bool:
         """Whether this object holds the lock."""
