@@ -85,6 +85,21 @@ def test_hooks_see_every_epoch_and_batch(tmp_path, data, build_model):
     ]
 
 
+def _search_with(model_class, data, tmp_path, max_trials):
+    """A RandomSearch over models of ``model_class`` (a ``keras.Sequential``), run for ``max_trials``."""
+    import keras
+
+    def build(hp):
+        model = model_class([keras.Input((8,)), keras.layers.Dense(hp.Int("units", 1, 2)), keras.layers.Dense(1)])
+        model.compile(loss="mse")
+        return model
+
+    (x, y), _ = data
+    tuner = kt.RandomSearch(build, objective="loss", max_trials=max_trials, directory=tmp_path)
+    tuner.search(x, y.astype("float32"), epochs=2, verbose=0)
+    return tuner
+
+
 def test_a_model_that_overrides_save_weights_is_saved_by_its_own_method(tmp_path, data):
     import keras
 
@@ -95,14 +110,7 @@ def test_a_model_that_overrides_save_weights_is_saved_by_its_own_method(tmp_path
             saved.append(filepath)
             return super().save_weights(filepath, *args, **kwargs)
 
-    def build(hp):
-        model = Recording([keras.Input((8,)), keras.layers.Dense(hp.Int("units", 1, 2)), keras.layers.Dense(1)])
-        model.compile(loss="mse")
-        return model
-
-    (x, y), _ = data
-    tuner = kt.RandomSearch(build, objective="loss", max_trials=1, directory=tmp_path)
-    tuner.search(x, y.astype("float32"), epochs=2, verbose=0)
+    _search_with(Recording, data, tmp_path, max_trials=1)
     assert saved and all(path.endswith("checkpoint.weights.h5") for path in saved)
 
 
@@ -114,14 +122,7 @@ def test_a_model_whose_save_weights_writes_nothing_is_still_scored(tmp_path, dat
         def save_weights(self, filepath, *args, **kwargs):
             pass
 
-    def build(hp):
-        model = Unsaved([keras.Input((8,)), keras.layers.Dense(hp.Int("units", 1, 2)), keras.layers.Dense(1)])
-        model.compile(loss="mse")
-        return model
-
-    (x, y), _ = data
-    tuner = kt.RandomSearch(build, objective="loss", max_trials=2, directory=tmp_path)
-    tuner.search(x, y.astype("float32"), epochs=2, verbose=0)
+    tuner = _search_with(Unsaved, data, tmp_path, max_trials=2)
     assert [t.status for t in tuner.oracle.trials.values()] == [kt.TrialStatus.COMPLETED] * 2
     assert not os.path.exists(os.path.join(tuner.get_trial_dir("00"), "checkpoint.weights.h5"))
 
