@@ -142,10 +142,11 @@ class BayesianOptimization(Oracle):
             ``"ehvi"`` (two objectives: a GP per objective and the expected
             hypervolume improvement over the observed front, as Optuna's
             ``GPSampler``; :mod:`tunecore_bayes.ehvi`). Measured in
-            ``benchmarks/RESULTS.md`` (issue 24, mo40): ``"ehvi"`` is better on
-            ZDT1, ZDT2 and objectives that saturate (VLMOP2 0.512 -> 0.542 at 60
-            trials), lower within seed noise on fronts in pieces (ZDT3, Kursawe),
-            at 2-5 times the time per suggestion.
+            ``benchmarks/RESULTS.md`` (issue 24, mo40 and lead40): ``"ehvi"`` is
+            better on ZDT1, ZDT2, Poloni's front and objectives that saturate
+            (VLMOP2 0.512 -> 0.542 at 60 trials), worse on DTLZ2's concave
+            two-objective front (0.32 -> 0.23), within seed noise on the rest
+            (ZDT3, ZDT4, ZDT6, Kursawe), at 2-5 times the time per suggestion.
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
