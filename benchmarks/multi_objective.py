@@ -13,8 +13,9 @@ the final front, higher is better:
   (``random_state=0``) and cached for all methods and seeds.
 
 Methods: tunecore ``BayesianOptimization`` with a ``Pareto`` objective
-(ParEGO scalarisation, GP proposer; ``tunecore EHVI``: ``pareto="ehvi"``, a GP
-per objective and the expected hypervolume improvement, two objectives only),
+(the default: ParEGO's scalarisation and the expected hypervolume improvement in
+turn with two objectives, ParEGO with three; ``tunecore EHVI``: ``pareto="ehvi"``,
+a GP per objective and the expected hypervolume improvement, two objectives only),
 tunecore ``RandomSearch`` (a baseline),
 Optuna's ``GPSampler``, ``TPESampler`` (multivariate) and ``NSGAIISampler``
 (population 20 so that 100 trials make 5 generations), all driven by

@@ -192,6 +192,14 @@ def test_pareto_ehvi_models_objectives_that_saturate():
     assert hv["ehvi"] > 0.5 > hv["parego"]
 
 
+def test_pareto_default_takes_turns_and_keeps_most_of_ehvis_gain_where_objectives_saturate():
+    # ParEGO alone reaches 0.42 here, EHVI alone 0.52 (seed 0, 30 trials).
+    tuner = kt.tune(_vlmop2, objective=ZDT, max_trials=30, oracle="bayesian", seed=0, verbose=0)
+    front = [tuner.oracle.objective_values(t) for t in tuner.oracle.get_best_trials(None)]
+    assert tuner.oracle.pareto == "alternate"
+    assert pareto.hypervolume(front, [1.1, 1.1]) > 0.48
+
+
 def test_pareto_ehvi_is_refused_beyond_two_objectives():
     three = kt.Pareto([kt.Objective(name, "min") for name in ("a", "b", "c")])
     with pytest.raises(ValueError, match="pareto='ehvi'.*two objectives; got 3"):

@@ -22,7 +22,7 @@ _OBSERVED = (TrialStatus.COMPLETED, TrialStatus.STOPPED)
 _EXPLORATIONS = ("refine", "wide")
 _FAILURES = ("impute", "ignore")
 _BEST = ("observed", "model")
-_PARETO = ("parego", "ehvi")
+_PARETO = ("alternate", "parego", "ehvi")
 _REFIT_GROWTH = 0.0  # BayesianOptimization's GPProposer(refit_growth=...): 0.02 lost over 250 trials
 
 
@@ -137,16 +137,16 @@ class BayesianOptimization(Oracle):
             :mod:`tunecore_bayes.best`, measured in ``benchmarks/RESULTS.md``
             (issue 24, best38).
         pareto: How a :class:`tunecore.Pareto` objective is modelled:
-            ``"parego"`` (default: one GP of a random augmented Chebyshev
-            scalarisation per suggestion, any number of objectives) or
-            ``"ehvi"`` (two objectives: a GP per objective and the expected
-            hypervolume improvement over the observed front, as Optuna's
-            ``GPSampler``; :mod:`tunecore_bayes.ehvi`). Measured in
+            ``"parego"`` (one GP of a random augmented Chebyshev scalarisation
+            per suggestion, any number of objectives), ``"ehvi"`` (two
+            objectives: a GP per objective and the expected hypervolume
+            improvement over the observed front, as Optuna's ``GPSampler``;
+            :mod:`tunecore_bayes.ehvi`) or ``"alternate"`` (default: the two in
+            turn with two objectives, ParEGO with more). Measured in
             ``benchmarks/RESULTS.md`` (issue 24, mo40 and lead40): ``"ehvi"`` is
-            better on ZDT1, ZDT2, Poloni's front and objectives that saturate
-            (VLMOP2 0.512 -> 0.542 at 60 trials), worse on DTLZ2's concave
-            two-objective front (0.32 -> 0.23), within seed noise on the rest
-            (ZDT3, ZDT4, ZDT6, Kursawe), at 2-5 times the time per suggestion.
+            better where objectives saturate (VLMOP2 0.512 -> 0.542 at 60
+            trials) and much worse on DTLZ2's concave two-objective front (0.32
+            -> 0.23); taking turns keeps most of either's gain and neither's loss.
         hyperparameters: As :class:`~tunecore.oracles.Oracle` takes it; it and
             ``allow_new_entries``, ``tune_new_entries``, ``max_retries_per_trial``
             and ``max_consecutive_failed_trials`` follow ``seed`` in Keras
@@ -193,7 +193,7 @@ class BayesianOptimization(Oracle):
         branches: str = "focus",
         failures: str = "impute",
         best: str = "observed",
-        pareto: str = "parego",
+        pareto: str = "alternate",
         **kwargs: Any,
     ) -> None:
         if num_initial_points is not None and (
@@ -233,7 +233,7 @@ class BayesianOptimization(Oracle):
         if pareto == "ehvi" and n_objectives != 2:
             raise ValueError(
                 f"pareto='ehvi' (the expected hypervolume improvement) is implemented for a Pareto objective of two "
-                f"objectives; got {n_objectives}. Use pareto='parego' (the default)."
+                f"objectives; got {n_objectives}. Use pareto='parego' or 'alternate' (the default)."
             )
         if multi_objective.own_model(self):
             for name, value, default in (("taboo", taboo, "span"), ("exploration", exploration, "refine"),

@@ -43,11 +43,12 @@ Notation:
                  front at their posterior means (the believer), so a
                  batch's follow-ups do not repeat the point already running.
 
-Why ParEGO by default rather than expected hypervolume improvement: one GP
-fit per suggestion whatever m is, so a suggestion costs what a
-single-objective one does; measured in ``benchmarks/RESULTS.md`` (issue 24,
-mo40), EHVI is better where objectives saturate and on ZDT1/ZDT2, and lower,
-within seed noise, on fronts in pieces (ZDT3, Kursawe). α is maximised
+Why the two in turn by default (``pareto="alternate"``, two objectives;
+ParEGO with more): measured in ``benchmarks/RESULTS.md`` (issue 24, mo40 and
+lead40) on eleven fronts, EHVI is far better where objectives saturate
+(VLMOP2, Fonseca-Fleming) and far worse on DTLZ2's concave front, ParEGO the
+reverse; suggestions that take turns are never the worst of the two there and
+the best on ZDT3 and Kursawe. α is maximised
 here, over Sobol candidates and perturbations of the best feasible points,
 refined by L-BFGS-B, then moved step by step along the grids of discrete
 ordered inputs (each move re-refining the continuous ones) while α improves,
@@ -169,12 +170,14 @@ class MultiObjectiveProposer:
         proposer: The oracle's :class:`~tunecore_bayes.proposer.GPProposer`
             (used as is for one objective without constraints; its encoder
             and noise floor otherwise).
-        pareto: ``"parego"`` (a random scalarisation per suggestion) or
+        pareto: ``"parego"`` (a random scalarisation per suggestion),
             ``"ehvi"`` (two objectives: a GP each, and the expected
-            hypervolume improvement, :mod:`tunecore_bayes.ehvi`).
+            hypervolume improvement, :mod:`tunecore_bayes.ehvi`) or
+            ``"alternate"`` (with two objectives, EHVI when the count of
+            observations is even and ParEGO when odd; ParEGO with more).
     """
 
-    def __init__(self, proposer: "GPProposer", pareto: str = "parego") -> None:
+    def __init__(self, proposer: "GPProposer", pareto: str = "alternate") -> None:
         self.proposer = proposer
         self.pareto = pareto
         self._params: dict[str, GPParams] = {}  # GP name -> its last fitted GPParams, to warm-start the next fit
@@ -193,7 +196,7 @@ class MultiObjectiveProposer:
         values, losses, margins = observations(oracle)
         if len(values) < 2:
             return None
-        if losses.shape[1] > 1 and self.pareto == "ehvi":
+        if losses.shape[1] == 2 and self._ehvi_turn(len(values)):
             y = normalise(losses)
         elif losses.shape[1] > 1:
             y = scalarise(losses, rng.dirichlet(np.ones(losses.shape[1])))
@@ -207,6 +210,10 @@ class MultiObjectiveProposer:
         if margins.shape[1] == 0 and losses.shape[1] == 1:
             return self.proposer.propose(space, list(zip(values, y)), pending, tried, rng, failed=failed)
         return self._propose_own(space, values, y, margins, pending, tried, failed, rng)
+
+    def _ehvi_turn(self, n_observed: int) -> bool:
+        """Whether this suggestion (two objectives) scores the front by EHVI rather than ParEGO."""
+        return self.pareto == "ehvi" or (self.pareto == "alternate" and n_observed % 2 == 0)
 
     def _propose_own(self, space, values, y, margins, pending, tried, failed, rng):
         encoder = self.proposer.encoder(space)
