@@ -110,7 +110,8 @@ class BayesianOptimization(Tuner):
         **kwargs: Also the oracle's keyword-only options (``acquisition``,
             ``lengthscale_prior``, ``pending``, ``follow_up``, ``activity``,
             ``categories``, ``stall``, ``taboo``, ``exploration``, ``branches``,
-            ``failures``, ``best``: see ``tunecore_bayes.bayesian.BayesianOptimization``).
+            ``failures``, ``best``, ``pareto``: see
+            ``tunecore_bayes.bayesian.BayesianOptimization``).
 
     Raises:
         PluginNotFoundError: tunecore-bayes is not installed.
