@@ -219,8 +219,8 @@ class MultiObjectiveProposer:
         encoder = self.proposer.encoder(space)
         if encoder.d == 0:
             return None
-        columns = [failures.impute(encoder.encode_many(values), column, encoder.encode_many(failed))
-                   for column in y.reshape(len(values), -1).T]
+        X_observed, X_failed = encoder.encode_many(values), encoder.encode_many(failed)
+        columns = [failures.impute(X_observed, column, X_failed) for column in y.reshape(len(values), -1).T]
         X, imputed = columns[0][0], columns[0][2]
         y = np.column_stack([column[1] for column in columns])
         margins = np.vstack([margins, np.full((imputed.sum(), margins.shape[1]), np.nan)])
